@@ -1,0 +1,137 @@
+"""Typed engine configuration.
+
+Every engine has one config class derived from :class:`EngineConfig`: a frozen
+pydantic model that rejects unknown keys (with a "did you mean" hint), documents
+each field with units, loads from dicts, TOML or JSON, and exports JSON Schema.
+
+Example::
+
+    cfg = ReferralConfig.from_file("shop.toml", section="referral")
+    cfg.replace(monthly_cap_fen=1_000_000)   # validated copy
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+
+from chainmall.exceptions import ConfigError
+
+__all__ = ["EngineConfig", "Timezone"]
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"unknown IANA time zone {name!r}; use a name such as 'Asia/Shanghai' or 'UTC'"
+        ) from exc
+    return name
+
+
+Timezone = Annotated[str, AfterValidator(_check_timezone)]
+"""An IANA time-zone name, checked against the system's zone database."""
+
+
+def _field_names(model: type[BaseModel]) -> set[str]:
+    """Names of ``model``'s fields and of every nested config's fields."""
+    names: set[str] = set()
+    for name, field in model.model_fields.items():
+        names.add(name)
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names |= _field_names(annotation)
+    return names
+
+
+def _explain(model: type[BaseModel], exc: ValidationError) -> str:
+    known = sorted(_field_names(model))
+    lines = [f"invalid {model.__name__}: {exc.error_count()} problem(s)"]
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(config)"
+        if err["type"] == "extra_forbidden":
+            key = str(err["loc"][-1])
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            lines.append(f"  - unknown key {where!r}{hint}")
+        else:
+            lines.append(f"  - {where}: {err['msg']} (got {err.get('input')!r})")
+    return "\n".join(lines)
+
+
+class EngineConfig(BaseModel):
+    """Base of every engine's configuration: frozen, strict about keys, documented.
+
+    Subclasses declare fields with ``Field(description=...)`` naming the unit.
+    Invalid values raise :class:`~chainmall.exceptions.ConfigError`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise ConfigError(_explain(type(self), exc)) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except ValidationError as exc:
+            raise ConfigError(_explain(cls, exc)) from None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build a config from a mapping (e.g. parsed TOML/JSON)."""
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{cls.__name__} needs a mapping, got {type(data).__name__}")
+        return cls.model_validate(dict(data))
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, section: str | None = None) -> Self:
+        """Load a config from a ``.toml`` or ``.json`` file, optionally one table of it."""
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {str(path)!r} does not exist")
+        try:
+            if path.suffix == ".toml":
+                data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+            elif path.suffix == ".json":
+                data = json.loads(path.read_text(encoding="utf-8"))
+            else:
+                raise ConfigError(
+                    f"config file {str(path)!r}: unsupported suffix {path.suffix!r}; "
+                    "use .toml or .json"
+                )
+        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"config file {str(path)!r} is not valid: {exc}") from None
+        if section is not None:
+            if not isinstance(data, dict) or section not in data:
+                found = sorted(data) if isinstance(data, dict) else []
+                raise ConfigError(
+                    f"config file {str(path)!r} has no section {section!r}; found {found}"
+                )
+            data = data[section]
+        return cls.from_dict(data)
+
+    def replace(self, **changes: Any) -> Self:
+        """A validated copy with ``changes`` applied (configs are frozen)."""
+        return self.from_dict({**self.model_dump(), **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config as plain JSON-compatible data."""
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """JSON Schema of the config, with every field's description."""
+        return cls.model_json_schema()
