@@ -24,7 +24,9 @@ def data_home() -> Path:
     """The shared data folder; tests that need it skip with a reason when it is absent."""
     path = shared_data_dir()
     if path is None:
-        pytest.skip("shared data not found: set CHAINMALL_DATA to the folder with ml-100k/, cdnow/, ...")
+        pytest.skip(
+            "shared data not found: set CHAINMALL_DATA to the folder with ml-100k/, cdnow/, ..."
+        )
     return path
 
 

@@ -8,7 +8,8 @@ One tree, so a caller can catch as broadly or as narrowly as it needs::
     ├── DataValidationError          input data that breaks the documented contract
     │   ├── ColumnNotFoundError      a required column is absent
     │   ├── DataFileNotFoundError    a data set file is not where the loader looks
-    │   └── ReferralIntegrityError   referral events that break the tree's rules
+    │   ├── ReferralIntegrityError   referral events that break the tree's rules
+    │   └── LedgerIntegrityError     a ledger whose hashes do not match (edited, removed, reordered)
     ├── NotFittedError               a model used before ``fit``
     ├── ConvergenceError             an optimiser did not converge
     └── OptionalDependencyError      an extra (torch, xgboost, ...) is not installed
@@ -32,6 +33,7 @@ __all__ = [
     "ConvergenceError",
     "DataFileNotFoundError",
     "DataValidationError",
+    "LedgerIntegrityError",
     "NotFittedError",
     "OptionalDependencyError",
     "ReferralIntegrityError",
@@ -67,6 +69,10 @@ class DataFileNotFoundError(DataValidationError, FileNotFoundError):
 
 class ReferralIntegrityError(DataValidationError):
     """Referral events violate the tree's integrity rules (cycles, unknown users, ...)."""
+
+
+class LedgerIntegrityError(DataValidationError):
+    """A ledger's recomputed hashes disagree with the stored ones: it was tampered with."""
 
 
 class NotFittedError(ChainmallError, AttributeError):
