@@ -52,19 +52,34 @@ def _field_names(model: type[BaseModel]) -> set[str]:
     return names
 
 
-def _explain(model: type[BaseModel], exc: ValidationError) -> str:
+Problem = tuple[tuple[str | int, ...], str]
+
+
+def _problems(model: type[BaseModel], exc: ValidationError) -> list[Problem]:
+    """(location, text) per error; a nested config's problems keep their full location."""
     known = sorted(_field_names(model))
-    lines = [f"invalid {model.__name__}: {exc.error_count()} problem(s)"]
+    found: list[Problem] = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(config)"
-        if err["type"] == "extra_forbidden":
-            key = str(err["loc"][-1])
+        loc = tuple(err["loc"])
+        inner = err.get("ctx", {}).get("error")
+        if isinstance(inner, ConfigError) and inner.problems:
+            found += [(loc + sub_loc, text) for sub_loc, text in inner.problems]
+        elif err["type"] == "extra_forbidden":
+            key = str(loc[-1])
             close = difflib.get_close_matches(key, known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            lines.append(f"  - unknown key {where!r}{hint}")
+            found.append((loc, f"unknown key{hint}"))
         else:
-            lines.append(f"  - {where}: {err['msg']} (got {err.get('input')!r})")
-    return "\n".join(lines)
+            found.append((loc, f"{err['msg']} (got {err.get('input')!r})"))
+    return found
+
+
+def _config_error(model: type[BaseModel], problems: list[Problem]) -> ConfigError:
+    lines = [f"invalid {model.__name__}: {len(problems)} problem(s)"]
+    lines += [f"  - {'.'.join(map(str, loc)) or '(config)'}: {text}" for loc, text in problems]
+    error = ConfigError("\n".join(lines))
+    error.problems = tuple(problems)
+    return error
 
 
 class EngineConfig(BaseModel):
@@ -80,14 +95,16 @@ class EngineConfig(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise ConfigError(_explain(type(self), exc)) from None
+            raise _config_error(type(self), _problems(type(self), exc)) from None
 
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        # pydantic routes validation through the __init__ above, which may raise
+        # inside its validator: unwrap so the caller sees one flat ConfigError.
         try:
             return super().model_validate(obj, *args, **kwargs)
         except ValidationError as exc:
-            raise ConfigError(_explain(cls, exc)) from None
+            raise _config_error(cls, _problems(cls, exc)) from None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:

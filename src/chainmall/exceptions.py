@@ -45,7 +45,13 @@ class ChainmallError(Exception):
 
 
 class ConfigError(ChainmallError, ValueError):
-    """A configuration is invalid: unknown key, out-of-range value or unreadable file."""
+    """A configuration is invalid: unknown key, out-of-range value or unreadable file.
+
+    ``problems`` lists ``(location, text)`` pairs when the error comes from
+    validating fields, e.g. ``(("inner", "window_day"), "unknown key; ...")``.
+    """
+
+    problems: tuple[tuple[tuple[str | int, ...], str], ...] = ()
 
 
 class ComplianceConfigError(ConfigError):
