@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export CHAINMALL_DATA ?= $(abspath ../shared/data)
 
-.PHONY: demo test lint typecheck unit docs bench-quick clean
+.PHONY: demo test lint typecheck unit docs bench-quick examples clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: $(VENV)/.installed
 	$(VENV)/bin/chainmall demo
 
-test: lint typecheck unit docs bench-quick
+test: lint typecheck unit docs bench-quick examples
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests benchmarks examples
@@ -35,6 +35,12 @@ bench-quick: $(VENV)/.installed
 		[ -e "$$script" ] || continue; \
 		echo "== $$script --quick"; \
 		$(PY) $$script --quick; \
+	done
+
+examples: $(VENV)/.installed
+	@set -e; for script in examples/*.py; do \
+		echo "== $$script"; \
+		MPLBACKEND=Agg $(PY) $$script > /dev/null; \
 	done
 
 clean:

@@ -196,9 +196,10 @@ class Ledger:
 
     def append(self, record: Mapping[str, Any]) -> LedgerEntry:
         """Append one record and return its entry."""
-        leaf = leaf_hash(record)
+        canonical = canonical_json(record)
+        leaf = hashlib.sha256(b"\x00" + canonical).digest()
         previous = self._entries[-1].chain_hash if self._entries else _GENESIS
-        frozen = json.loads(canonical_json(record))  # a private copy the caller cannot mutate
+        frozen = json.loads(canonical)  # a private copy the caller cannot mutate
         entry = LedgerEntry(
             index=len(self._entries),
             record=frozen,
