@@ -238,6 +238,8 @@ def bosses_at(
     at_seq: np.ndarray,
 ) -> np.ndarray:
     """``boss_of(user)`` as of each ``at_seq`` (changes at that seq included), -1 if none."""
+    if len(log_user) == 0:
+        return np.full(len(users), NONE, dtype=np.int64)
     order = np.lexsort((np.arange(len(log_user)), log_seq, log_user))
     keys_user, keys_seq, keys_to = log_user[order], log_seq[order], log_to[order]
 
