@@ -65,7 +65,10 @@ def streams(draw: Any, max_events: int = 60) -> list[Any]:
         st.lists(
             st.tuples(
                 st.sampled_from(
-                    ["reg", "bind"] + ["pay"] * 8 + ["recv"] * 4 + ["refund"] * 5
+                    ["reg", "bind"]
+                    + ["pay"] * 8
+                    + ["recv"] * 4
+                    + ["refund"] * 5
                     + ["tick", "tick", "wd", "wd", "ban", "close", "dup"]
                 ),
                 st.sampled_from(users),

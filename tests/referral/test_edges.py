@@ -117,10 +117,14 @@ def test_bind_after_first_order() -> None:
 def test_duplicates_and_unknown(setup: Shop) -> None:  # noqa: F811
     (line,) = setup.pay("D", 10_000)
     order = next(e for e in reversed(setup.events) if isinstance(e, OrderPaid))
-    setup.events.append(OrderPaid(setup._next(), setup.now, order.order_id, order.user_id, order.lines))
+    setup.events.append(
+        OrderPaid(setup._next(), setup.now, order.order_id, order.user_id, order.lines)
+    )
     setup.refund_line(line, 100)
     first_refund = setup.events[-1]
-    setup.events.append(RefundSucceeded(setup._next(), setup.now, first_refund.refund_id, line, 100))
+    setup.events.append(
+        RefundSucceeded(setup._next(), setup.now, first_refund.refund_id, line, 100)
+    )
     setup.events.append(RefundSucceeded(setup._next(), setup.now, 77, 424242, 100))
     setup.refund_line(line, 10_000)
     setup.events.append(OrderReceived(setup._next(), setup.now, 5555))
@@ -160,7 +164,11 @@ def test_clawback_after_withdrawal_goes_to_receivable(setup: Shop) -> None:  # n
     last = e[e["kind"] == "SETTLE"].iloc[-1]
     assert (last["amount_fen"], last["receivable_fen"]) == (4_000, -2_000)
     balance = result.balances.set_index("user_id").loc[setup.ids["X"]]
-    assert balance[["available_fen", "receivable_fen", "withdrawn_fen"]].tolist() == [2_000, 0, 2_000]
+    assert balance[["available_fen", "receivable_fen", "withdrawn_fen"]].tolist() == [
+        2_000,
+        0,
+        2_000,
+    ]
     assert line2 != line
 
 
@@ -295,7 +303,10 @@ def _slide_shop(mode: SlideMode) -> tuple[Shop, pd.DataFrame]:
     after = settle(frame, config)
     pd.testing.assert_frame_equal(fold(frame, config).users, after.users)
     both = pd.concat(
-        {"before": before["team_parent_id"], "after": after.users.set_index("user_id")["team_parent_id"]},
+        {
+            "before": before["team_parent_id"],
+            "after": after.users.set_index("user_id")["team_parent_id"],
+        },
         axis=1,
     )
     return shop, both

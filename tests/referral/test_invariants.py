@@ -115,7 +115,9 @@ def check_invariants(events: list[Any], config: ReferralConfig) -> None:
     for line_id, group in comm.groupby("line_id"):
         paid_fen = paid_of[(int(group["order_id"].iloc[0]), int(line_id))]
         if refunded.get(int(line_id)) == paid_fen:
-            rows = e[(e["line_id"] == line_id) & e["kind"].isin(["COMMISSION", "REVERSAL", "CLAWBACK"])]
+            rows = e[
+                (e["line_id"] == line_id) & e["kind"].isin(["COMMISSION", "REVERSAL", "CLAWBACK"])
+            ]
             assert rows["amount_fen"].sum() == 0
     # INV-8: both relations are forests (acyclic; team chains terminate)
     graph = result.to_networkx()

@@ -9,6 +9,7 @@ short loop in ``seq`` order over the few keys that can.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -39,6 +40,11 @@ class Accepted:
     bind_seq: np.ndarray
     order_ok: np.ndarray  # per event
     withdrawal_rows: np.ndarray  # events that may be rejected later for lack of balance
+
+
+def is_open(reason: np.ndarray) -> np.ndarray:
+    """Mask of events not (yet) rejected: ``reason`` is None."""
+    return np.asarray(pd.isna(reason), dtype=bool)
 
 
 def _first_per_key(keys: np.ndarray, order_seq: np.ndarray) -> np.ndarray:
@@ -72,7 +78,7 @@ def accept_events(frame: pd.DataFrame, config: ReferralConfig) -> Accepted:
         reason[mask & _open()] = why
 
     def _open() -> np.ndarray:
-        return np.equal(reason, None)
+        return is_open(reason)
 
     prev_max = np.maximum.accumulate(np.r_[np.iinfo(np.int64).min, seq[:-1]]) if n else seq
     reject(seq <= prev_max if n else np.zeros(0, bool), "STALE_SEQ")
@@ -84,7 +90,7 @@ def accept_events(frame: pd.DataFrame, config: ReferralConfig) -> Accepted:
     for name, fields in REQUIRED_FIELDS.items():
         rows = row_kind == name
         for f in fields:
-            absent = np.equal(cols[f], None) if f == "month" else cols[f] == MISSING
+            absent = is_open(cols[f]) if f == "month" else cols[f] == MISSING
             missing_row |= rows & absent
     missing = np.zeros(n, dtype=bool)
     np.logical_or.at(missing, row_event, missing_row)
@@ -108,11 +114,11 @@ def accept_events(frame: pd.DataFrame, config: ReferralConfig) -> Accepted:
         if n_users == 0:
             return np.zeros(len(ids), dtype=bool)
         idx = _dense(user_ids, ids)
-        return (idx >= 0) & (reg_seq[np.maximum(idx, 0)] < at)
+        return np.asarray((idx >= 0) & (reg_seq[np.maximum(idx, 0)] < at), dtype=bool)
 
     ban = np.flatnonzero(is_["USER_BANNED"])
     reason[ban[~known_before(first["user_id"][ban], seq[ban])]] = "UNKNOWN_USER"
-    ban = ban[np.equal(reason[ban], None)]
+    ban = ban[is_open(reason[ban])]
     ban_first = _first_per_key(first["user_id"][ban], seq[ban])
     reason[ban[~ban_first]] = "DUPLICATE_BAN"
     ban = ban[ban_first]
@@ -136,8 +142,7 @@ def accept_events(frame: pd.DataFrame, config: ReferralConfig) -> Accepted:
     pos = np.searchsorted(acc_orders[srt], first["order_id"][rec])
     pos = np.minimum(pos, max(len(srt) - 1, 0))
     found = (
-        (acc_orders[srt][pos] == first["order_id"][rec])
-        & (acc_seq[srt][pos] < seq[rec])
+        (acc_orders[srt][pos] == first["order_id"][rec]) & (acc_seq[srt][pos] < seq[rec])
         if len(srt)
         else np.zeros(len(rec), bool)
     )
@@ -146,20 +151,20 @@ def accept_events(frame: pd.DataFrame, config: ReferralConfig) -> Accepted:
     rec_first = _first_per_key(first["order_id"][rec], seq[rec])
     reason[rec[~rec_first]] = "DUPLICATE_RECEIPT"
 
-    _accept_refunds(cols, first, seq, reason, is_, starts, row_event, order_ok)
+    _accept_refunds(cols, first, seq, reason, is_, row_event, order_ok)
 
     ticks = np.flatnonzero(is_["SETTLEMENT_TICK"])
     t_ts = first["ts"][ticks]
     prior = np.maximum.accumulate(np.r_[np.iinfo(np.int64).min, t_ts[:-1]]) if len(ticks) else t_ts
     reason[ticks[t_ts < prior]] = "STALE_TICK"
 
-    _accept_closes(cols, starts, seq, reason, is_, config)
+    _accept_closes(cols, starts, reason, is_, config)
 
     wd = np.flatnonzero(is_["WITHDRAWAL"])
     reason[wd[~known_before(first["user_id"][wd], seq[wd])]] = "UNKNOWN_USER"
-    wd = wd[np.equal(reason[wd], None)]
+    wd = wd[is_open(reason[wd])]
     reason[wd[first["amount_fen"][wd] <= 0]] = "NON_POSITIVE_AMOUNT"
-    wd = wd[np.equal(reason[wd], None)]
+    wd = wd[is_open(reason[wd])]
 
     return Accepted(
         ev_start=starts,
@@ -176,7 +181,15 @@ def accept_events(frame: pd.DataFrame, config: ReferralConfig) -> Accepted:
     )
 
 
-def _accept_orders(cols, starts, row_event, seq, reason, is_, known_before):  # type: ignore[no-untyped-def]
+def _accept_orders(
+    cols: dict[str, np.ndarray],
+    starts: np.ndarray,
+    row_event: np.ndarray,
+    seq: np.ndarray,
+    reason: np.ndarray,
+    is_: dict[str, np.ndarray],
+    known_before: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> np.ndarray:
     """ORDER_PAID: UNKNOWN_USER, BAD_AMOUNT, DUPLICATE_LINE, DUPLICATE_ORDER."""
     n = len(starts)
     orders = np.flatnonzero(is_["ORDER_PAID"])
@@ -187,7 +200,7 @@ def _accept_orders(cols, starts, row_event, seq, reason, is_, known_before):  # 
     np.logical_or.at(bad, row_event, bad_row)
     cand = np.zeros(n, dtype=bool)
     cand[orders] = True
-    cand &= np.equal(reason, None)
+    cand &= is_open(reason)
     reason[cand & bad] = "BAD_AMOUNT"
     cand &= ~bad
     row_cand = cand[row_event]
@@ -230,7 +243,16 @@ def _accept_orders(cols, starts, row_event, seq, reason, is_, known_before):  # 
     return ok
 
 
-def _accept_binds(first, seq, reason, is_, known_before, user_ids, ban_seq, first_order_seq):  # type: ignore[no-untyped-def]
+def _accept_binds(
+    first: dict[str, np.ndarray],
+    seq: np.ndarray,
+    reason: np.ndarray,
+    is_: dict[str, np.ndarray],
+    known_before: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    user_ids: np.ndarray,
+    ban_seq: np.ndarray,
+    first_order_seq: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """BOUND: UNKNOWN_USER, BIND_SELF, INVITER_BANNED, ALREADY_BOUND, BIND_AFTER_ORDER, BIND_LOOP."""
     n_users = len(user_ids)
     inviter = np.full(n_users, -1, dtype=np.int64)
@@ -278,7 +300,15 @@ def _accept_binds(first, seq, reason, is_, known_before, user_ids, ban_seq, firs
     return inviter, bind_seq
 
 
-def _accept_refunds(cols, first, seq, reason, is_, starts, row_event, order_ok):  # type: ignore[no-untyped-def]
+def _accept_refunds(
+    cols: dict[str, np.ndarray],
+    first: dict[str, np.ndarray],
+    seq: np.ndarray,
+    reason: np.ndarray,
+    is_: dict[str, np.ndarray],
+    row_event: np.ndarray,
+    order_ok: np.ndarray,
+) -> None:
     """REFUND: NON_POSITIVE_AMOUNT, UNKNOWN_ORDER, DUPLICATE_REFUND, REFUND_EXCEEDS_PAID."""
     r = np.flatnonzero(is_["REFUND"])
     amount = first["amount_fen"][r]
@@ -317,7 +347,13 @@ def _accept_refunds(cols, first, seq, reason, is_, starts, row_event, order_ok):
             refunded[line] = refunded.get(line, 0) + int(amount[i])
 
 
-def _accept_closes(cols, starts, seq, reason, is_, config):  # type: ignore[no-untyped-def]
+def _accept_closes(
+    cols: dict[str, np.ndarray],
+    starts: np.ndarray,
+    reason: np.ndarray,
+    is_: dict[str, np.ndarray],
+    config: ReferralConfig,
+) -> None:
     """MONTH_CLOSE: BAD_MONTH, PREMATURE_CLOSE, DUPLICATE_CLOSE (few events: a loop)."""
     tz = ZoneInfo(config.timezone)
     delay = config.settle_delay_s * 1_000_000_000

@@ -13,14 +13,15 @@ balances of users who withdraw (claw-backs may exceed the available balance).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from chainmall.referral.accept import NEVER, accept_events
+from chainmall.referral.accept import NEVER, Accepted, accept_events, is_open
 from chainmall.referral.config import ReferralConfig, SlideMode
-from chainmall.referral.events import MISSING, event_bounds, normalize_events
+from chainmall.referral.events import MISSING, normalize_events
 from chainmall.referral.records import INT_FIELDS, KINDS
 from chainmall.referral.settlement import (
     REASONS,
@@ -93,7 +94,9 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
     ev_month[order_ev] = month_code_ev.reshape(-1)
     month = ev_month[ev]
 
-    lines = _Lines(rows, seq, buyer, cols["order_id"][rows], cols["line_id"][rows], paid, base, month)
+    lines = _Lines(
+        rows, seq, buyer, cols["order_id"][rows], cols["line_id"][rows], paid, base, month
+    )
     slots = _reward_slots(lines, acc, member_seq, team, depth, config)
     refunds = _refund_pairs(cols, acc, lines, slots)
     _monthly_cap(slots, refunds, config)
@@ -101,7 +104,7 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
     entries = _assemble(blocks, acc, months)
 
     reason = acc.reason
-    bad = np.flatnonzero(~np.equal(reason, None))
+    bad = np.flatnonzero(~is_open(reason))
     rejected = rejected_frame(
         acc.ev_seq[bad].tolist(), acc.ev_type[bad].tolist(), reason[bad].tolist()
     )
@@ -162,22 +165,36 @@ def _teams(inviter: np.ndarray, member_seq: np.ndarray, config: ReferralConfig) 
         "current": arr(tree.team_parent, -1),
         "log_seq": np.array([c.seq for c in ch], dtype=np.int64),
         "log_user": np.array([c.user_id for c in ch], dtype=np.int64),
-        "log_from": np.array([-1 if c.from_parent is None else c.from_parent for c in ch], np.int64),
+        "log_from": np.array(
+            [-1 if c.from_parent is None else c.from_parent for c in ch], np.int64
+        ),
         "log_to": np.array([-1 if c.to_parent is None else c.to_parent for c in ch], np.int64),
         "log_reason": np.array([reason[c.reason] for c in ch], dtype=np.int64),
     }
 
 
+@dataclass(frozen=True)
 class _Lines:
     """Accepted order lines (arrays aligned by line)."""
 
-    def __init__(self, rows, seq, buyer, order_id, line_id, paid, base, month):  # type: ignore[no-untyped-def]
-        self.rows, self.seq, self.buyer = rows, seq, buyer
-        self.order_id, self.line_id, self.paid = order_id, line_id, paid
-        self.base, self.month = base, month
+    rows: np.ndarray
+    seq: np.ndarray
+    buyer: np.ndarray
+    order_id: np.ndarray
+    line_id: np.ndarray
+    paid: np.ndarray
+    base: np.ndarray
+    month: np.ndarray
 
 
-def _reward_slots(lines, acc, member_seq, team, depth, config):  # type: ignore[no-untyped-def]
+def _reward_slots(
+    lines: _Lines,
+    acc: Accepted,
+    member_seq: np.ndarray,
+    team: dict[str, Any],
+    depth: np.ndarray,
+    config: ReferralConfig,
+) -> dict[str, Any]:
     """Direct and team slots per line: beneficiary, kind, gross, ratio cut (R4.2-R4.5)."""
     seq, buyer, base = lines.seq, lines.buyer, lines.base
     x = acc.inviter[buyer] if len(buyer) else np.zeros(0, np.int64)
@@ -240,9 +257,11 @@ def _f(credited: np.ndarray, refunded: np.ndarray, paid: np.ndarray) -> np.ndarr
     return np.where(refunded >= paid, credited, credited * refunded // safe)
 
 
-def _refund_pairs(cols, acc, lines, slots):  # type: ignore[no-untyped-def]
+def _refund_pairs(
+    cols: dict[str, np.ndarray], acc: Accepted, lines: _Lines, slots: dict[str, Any]
+) -> dict[str, np.ndarray]:
     """(commission slot, accepted refund) pairs with cumulative refunded before/after."""
-    ref_ev = np.flatnonzero((acc.ev_type == "REFUND") & np.equal(acc.reason, None))
+    ref_ev = np.flatnonzero((acc.ev_type == "REFUND") & is_open(acc.reason))
     r_line = cols["line_id"][acc.ev_start[ref_ev]]
     r_amount = cols["amount_fen"][acc.ev_start[ref_ev]]
     order = np.argsort(lines.line_id, kind="stable")
@@ -255,7 +274,10 @@ def _refund_pairs(cols, acc, lines, slots):  # type: ignore[no-untyped-def]
     after[srt] = cum - offset
     before = after - r_amount
     out: dict[str, list[np.ndarray]] = {k: [] for k in ("line", "ev", "sub", "after", "before")}
-    for sub, on in ((0, slots["d_on"] & ~slots["d_forfeit"]), (1, slots["t_on"] & ~slots["t_forfeit"])):
+    for sub, on in (
+        (0, slots["d_on"] & ~slots["d_forfeit"]),
+        (1, slots["t_on"] & ~slots["t_forfeit"]),
+    ):
         has = on[li] if len(li) else np.zeros(0, bool)
         out["line"].append(li[has])
         out["ev"].append(ref_ev[has])
@@ -268,7 +290,9 @@ def _refund_pairs(cols, acc, lines, slots):  # type: ignore[no-untyped-def]
     return pairs
 
 
-def _monthly_cap(slots, pairs, config):  # type: ignore[no-untyped-def]
+def _monthly_cap(
+    slots: dict[str, Any], pairs: dict[str, np.ndarray], config: ReferralConfig
+) -> None:
     """Credited amount per commission slot under the monthly cap (R4.6, R6 headroom)."""
     cap = config.monthly_cap_fen
     n = len(slots["x"])
@@ -331,11 +355,22 @@ def _block(n: int, **fields: Any) -> dict[str, np.ndarray]:
     return out
 
 
-def _entry_blocks(cols, acc, lines, slots, pairs, config, user_ids):  # type: ignore[no-untyped-def]
+def _entry_blocks(
+    cols: dict[str, np.ndarray],
+    acc: Accepted,
+    lines: _Lines,
+    slots: dict[str, Any],
+    pairs: dict[str, np.ndarray],
+    config: ReferralConfig,
+    user_ids: np.ndarray,
+) -> list[dict[str, np.ndarray]]:
     """Every entry as column blocks with a 4-part ledger sort key (seq, k1, k2, k3)."""
     blocks: list[dict[str, np.ndarray]] = []
     offset = 0
-    comm_index = {0: np.full(len(lines.seq), -1, np.int64), 1: np.full(len(lines.seq), -1, np.int64)}
+    comm_index = {
+        0: np.full(len(lines.seq), -1, np.int64),
+        1: np.full(len(lines.seq), -1, np.int64),
+    }
 
     def add(block: dict[str, np.ndarray]) -> np.ndarray:
         nonlocal offset
@@ -455,11 +490,19 @@ def _entry_blocks(cols, acc, lines, slots, pairs, config, user_ids):  # type: ig
     return blocks
 
 
-def _settlements(cols, acc, lines, slots, pairs, config, comm_index):  # type: ignore[no-untyped-def]
+def _settlements(
+    cols: dict[str, np.ndarray],
+    acc: Accepted,
+    lines: _Lines,
+    slots: dict[str, Any],
+    pairs: dict[str, np.ndarray],
+    config: ReferralConfig,
+    comm_index: dict[int, np.ndarray],
+) -> dict[Any, Any]:
     """For each commission: the tick that settles it (R5) and the amount settled."""
-    tick_ev = np.flatnonzero((acc.ev_type == "SETTLEMENT_TICK") & np.equal(acc.reason, None))
+    tick_ev = np.flatnonzero((acc.ev_type == "SETTLEMENT_TICK") & is_open(acc.reason))
     t_seq, t_asof = acc.ev_seq[tick_ev], cols["ts"][acc.ev_start[tick_ev]]
-    rec_ev = np.flatnonzero((acc.ev_type == "ORDER_RECEIVED") & np.equal(acc.reason, None))
+    rec_ev = np.flatnonzero((acc.ev_type == "ORDER_RECEIVED") & is_open(acc.reason))
     r_order = cols["order_id"][acc.ev_start[rec_ev]]
     srt = np.argsort(r_order, kind="stable")
     out: dict[Any, Any] = {"tick_of": {}}
@@ -501,7 +544,9 @@ def _settlements(cols, acc, lines, slots, pairs, config, comm_index):  # type: i
     return out
 
 
-def _assemble(blocks, acc, months):  # type: ignore[no-untyped-def]
+def _assemble(
+    blocks: list[dict[str, np.ndarray]], acc: Accepted, months: list[str]
+) -> pd.DataFrame:
     """Concatenate blocks, sort into ledger order, resolve refs, run withdrawal balances."""
     cols = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
     order = np.lexsort((cols["k3"], cols["k2"], cols["k1"], cols["seq"]))
@@ -518,7 +563,7 @@ def _assemble(blocks, acc, months):  # type: ignore[no-untyped-def]
     return entries_frame(cols, months)
 
 
-def _withdrawals(cols: dict[str, np.ndarray], acc: Any) -> np.ndarray:
+def _withdrawals(cols: dict[str, np.ndarray], acc: Accepted) -> np.ndarray:
     """Balances of users who withdraw, in ledger order: netting, shortfalls, refusals."""
     keep = np.ones(len(cols["seq"]), dtype=bool)
     wd = cols["kind"] == K["WITHDRAWAL"]

@@ -12,6 +12,7 @@ exist so a shop's intent is validated, recorded and refused by default.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from enum import StrEnum
 from typing import Any
@@ -133,7 +134,7 @@ class ReferralConfig(EngineConfig):
         tiers = self.direct_rate_tiers
         if not tiers or tiers[0].min_rank != 1:
             raise ValueError("direct_rate_tiers must start with a tier of min_rank 1")
-        if any(b.min_rank <= a.min_rank for a, b in zip(tiers, tiers[1:], strict=False)):
+        if any(b.min_rank <= a.min_rank for a, b in itertools.pairwise(tiers)):
             raise ValueError("direct_rate_tiers must have strictly increasing min_rank")
         if self.cap_refill_on_refund:
             raise ValueError(

@@ -228,7 +228,8 @@ class _Folder:
     def reward_line(self, e: OrderPaid, line_id: int, base: int, month: str) -> None:
         s, cfg, tree = self.state, self.config, self.state.tree
         u = e.user_id
-        common = {"seq": e.seq, "buyer_id": u, "order_id": e.order_id, "line_id": line_id}
+        common: dict[str, Any] = {"seq": e.seq, "buyer_id": u, "order_id": e.order_id}
+        common["line_id"] = line_id
         common.update(base_fen=base, month=month)
         slots: list[dict[str, Any]] = []
         x = tree.inviter.get(u)
@@ -434,17 +435,17 @@ def apply(
     typed (see :func:`~chainmall.referral.events.events_from_frame`).
     """
     if isinstance(event, tuple):
-        seq, kind, reason = event
+        seq, kind, why = event
         stale = state.last_seq is not None and seq <= state.last_seq
         state.last_seq = seq if not stale else state.last_seq
-        state.rejected.append((seq, kind, "STALE_SEQ" if stale else reason))
+        state.rejected.append((seq, kind, "STALE_SEQ" if stale else why))
         return state, []
-    kind = TYPE_OF.get(type(event), type(event).__name__)
+    name = TYPE_OF.get(type(event), type(event).__name__)
     if not _is_int(event.seq):
-        state.rejected.append((-1, kind, "BAD_SEQ"))
+        state.rejected.append((-1, name, "BAD_SEQ"))
         return state, []
     if state.last_seq is not None and event.seq <= state.last_seq:
-        state.rejected.append((event.seq, kind, "STALE_SEQ"))
+        state.rejected.append((event.seq, name, "STALE_SEQ"))
         return state, []
     state.last_seq = event.seq
     reason = _precheck(event)
@@ -452,7 +453,7 @@ def apply(
     if reason is None:
         reason = _HANDLERS[type(event)](folder, event)
     if reason is not None:
-        state.rejected.append((event.seq, kind, reason))
+        state.rejected.append((event.seq, name, reason))
         return state, []
     return state, folder.out
 

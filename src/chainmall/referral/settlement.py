@@ -52,7 +52,9 @@ def entries_frame(columns: dict[str, np.ndarray], months: list[str]) -> pd.DataF
         data[name] = _nullable(values) if name in _OPTIONAL else pd.Series(values, dtype="int64")
     for name, categories in (("kind", KINDS), ("reward_type", REWARD_TYPES), ("month", months)):
         codes = columns[name].astype(np.int64)
-        data[name] = pd.Series(pd.Categorical.from_codes(codes, categories=list(categories)))
+        data[name] = pd.Series(
+            pd.Categorical.from_codes(codes, categories=pd.Index(list(categories)))
+        )
     data["ref_pos"] = pd.Series(columns["ref_pos"], dtype="int64")
     order = ["seq", "kind", "user_id", "reward_type", "amount_fen"]
     rest = [c for c in data if c not in order]
@@ -81,7 +83,7 @@ def users_frame(
     return pd.DataFrame(
         {
             "user_id": pd.Series(user_ids, dtype="int64"),
-            "status": pd.Categorical.from_codes(status, categories=list(STATUS)),
+            "status": pd.Categorical.from_codes(status, categories=pd.Index(list(STATUS))),
             "inviter_id": ids(fields["inviter"]),
             "team_parent_id": ids(fields["team_parent"]),
             "invitee_rank": _nullable(np.where(rank > 0, rank, MISSING)),
@@ -113,7 +115,7 @@ def relations_frame(
             "user_id": pd.Series(user_ids[user], dtype="int64"),
             "from_parent": ids(source),
             "to_parent": ids(target),
-            "reason": pd.Categorical.from_codes(reason, categories=list(REASONS)),
+            "reason": pd.Categorical.from_codes(reason, categories=pd.Index(list(REASONS))),
         }
     )
 

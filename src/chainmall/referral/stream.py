@@ -101,7 +101,9 @@ def settlement_of(
         col([reason_code[c.reason] for c in changes]),
     )
     rejected = rejected_frame(
-        [r[0] for r in state.rejected], [r[1] for r in state.rejected], [r[2] for r in state.rejected]
+        [r[0] for r in state.rejected],
+        [r[1] for r in state.rejected],
+        [r[2] for r in state.rejected],
     )
     return Settlement(
         entries=entries,
