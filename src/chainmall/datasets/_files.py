@@ -48,9 +48,12 @@ def _download(remote: Remote, target: Path) -> None:
         if remote.member is None:
             fetched.replace(target)
             return
-        with zipfile.ZipFile(fetched) as archive, archive.open(remote.member) as src:
-            with target.open("wb") as out:
-                shutil.copyfileobj(src, out)
+        with (
+            zipfile.ZipFile(fetched) as archive,
+            archive.open(remote.member) as src,
+            target.open("wb") as out,
+        ):
+            shutil.copyfileobj(src, out)
 
 
 def locate(

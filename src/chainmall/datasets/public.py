@@ -31,17 +31,13 @@ _CDNOW = {
     "master": Remote("https://www.brucehardie.com/datasets/CDNOW_master.zip", "CDNOW_master.txt"),
     "sample": Remote("https://www.brucehardie.com/datasets/CDNOW_sample.zip", "CDNOW_sample.txt"),
 }
-_OJ = Remote(
-    "https://msalicedatapublic.z5.web.core.windows.net/datasets/OrangeJuice/oj_large.csv"
-)
+_OJ = Remote("https://msalicedatapublic.z5.web.core.windows.net/datasets/OrangeJuice/oj_large.csv")
 
 
 def load_movielens_100k(*, data_home: PathLike = None, download: bool = False) -> pd.DataFrame:
     """MovieLens 100K ratings: ``user_id, item_id`` (int), ``rating`` (1-5), ``ts`` (UTC)."""
     path = locate("ml-100k", "u.data", home=data_home, download=download, remote=_ML100K)
-    frame = pd.read_csv(
-        path, sep="\t", names=["user_id", "item_id", "rating", "ts"], dtype="int64"
-    )
+    frame = pd.read_csv(path, sep="\t", names=["user_id", "item_id", "rating", "ts"], dtype="int64")
     frame["ts"] = pd.to_datetime(frame["ts"], unit="s", utc=True)
     return frame
 
