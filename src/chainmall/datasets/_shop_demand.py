@@ -7,10 +7,11 @@ For SKU ``i`` on day ``d`` (``t`` = years from the middle of the horizon)::
     y_id ~ Poisson(mu_id * g_id),   g_id ~ Gamma(NOISE_SHAPE, 1 / NOISE_SHAPE)
 
 ``base_i`` is the SKU's order lines per day in ``order_lines`` (at least
-``MIN_DAILY_UNITS``). The price is the list price times a level that steps
-by up to +/-10 % at ``Poisson(days / PRICE_CHANGE_EVERY_DAYS)`` list-price
-changes, times ``1 - discount`` on promotion days (runs of 3-7 days, discount
-10-30 %, ``Poisson(days / PROMO_EVERY_DAYS)`` runs per SKU), floored to 10 fen.
+``MIN_DAILY_UNITS``). The price is the list price times a level, 1 at the
+start and redrawn from ``PRICE_LEVEL`` at each of ``Poisson(days /
+PRICE_CHANGE_EVERY_DAYS)`` price changes, times ``1 - discount`` on promotion
+days (runs of 3-7 days, discount 10-30 %, ``Poisson(days / PROMO_EVERY_DAYS)``
+runs per SKU), floored to 10 fen.
 ``PROMO_LIFT`` is the display effect of a promotion beyond its price cut.
 """
 
@@ -31,14 +32,14 @@ ELASTICITY = (-2.5, -0.8)
 TREND_PER_YEAR = (0.1, 0.2)  # mean and sd of the log-trend slope
 WEEKLY_SHAPE = np.array([-0.08, -0.1, -0.06, -0.02, 0.04, 0.12, 0.1])  # Monday..Sunday
 WEEKLY_AMPLITUDE = (0.5, 2.0)
-PRICE_CHANGE_EVERY_DAYS = 120.0
-PRICE_CHANGE = (0.9, 1.1)
+PRICE_CHANGE_EVERY_DAYS = 30.0
+PRICE_LEVEL = (0.85, 1.1)  # shelf price / list price after a price change
 PROMO_EVERY_DAYS = 30.0
 PROMO_DAYS = (3, 7)
 PROMO_DISCOUNT = (0.1, 0.3)
 PROMO_LIFT = 0.2
 NOISE_SHAPE = 10.0
-MIN_DAILY_UNITS = 3.0
+MIN_DAILY_UNITS = 20.0
 
 
 def _events(
@@ -55,10 +56,13 @@ def _price_paths(
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """(price fen, promo flag), both SKU x day."""
     n_skus = list_fen.size
-    log_level = np.zeros((n_skus, n_days))
+    changes = np.zeros((n_skus, n_days), dtype=np.int64)
     sku, day = _events(rng, n_skus, n_days, PRICE_CHANGE_EVERY_DAYS)
-    np.add.at(log_level, (sku, day), np.log(rng.uniform(*PRICE_CHANGE, sku.size)))
-    level = np.exp(np.cumsum(log_level, axis=1))
+    np.add.at(changes, (sku, day), 1)
+    segment = np.cumsum(changes, axis=1)
+    levels = rng.uniform(*PRICE_LEVEL, (n_skus, int(segment.max(initial=0)) + 1))
+    levels[:, 0] = 1.0
+    level = np.take_along_axis(levels, segment, axis=1)
 
     sku, start = _events(rng, n_skus, n_days, PROMO_EVERY_DAYS)
     length = rng.integers(PROMO_DAYS[0], PROMO_DAYS[1] + 1, sku.size)
