@@ -52,20 +52,16 @@ class ItemDraw:
     def n_categories(self) -> int:
         return len(CATEGORY_MEDIAN_YUAN)
 
-    def sample(
-        self, rng: np.random.Generator, category: NDArray[np.int64] | None, size: int
-    ) -> NDArray[np.int64]:
-        """Item indices drawn by popularity, within ``category`` where given and not empty."""
+    def sample(self, rng: np.random.Generator, category: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Item indices drawn by popularity within ``category`` (whole catalogue where < 0 or empty)."""
         n = self.popularity.size
-        low = np.zeros(size, dtype=np.int64)
-        high = np.full(size, n, dtype=np.int64)
-        if category is not None:
-            start, stop = self._bounds[category], self._bounds[category + 1]
-            filled = stop > start
-            low = np.where(filled, start, low)
-            high = np.where(filled, stop, high)
+        known = np.maximum(category, 0)
+        start, stop = self._bounds[known], self._bounds[known + 1]
+        within = (category >= 0) & (stop > start)
+        low = np.where(within, start, 0)
+        high = np.where(within, stop, n)
         base = self._cumulative[low]
-        draw = base + rng.random(size) * (self._cumulative[high] - base)
+        draw = base + rng.random(category.size) * (self._cumulative[high] - base)
         position = np.searchsorted(self._cumulative, draw, side="right") - 1
         return self._by_category[np.clip(position, low, high - 1)]
 

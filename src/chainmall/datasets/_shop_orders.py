@@ -148,10 +148,7 @@ def draw_orders(
     n_lines = line_order.size
 
     favourite = rng.random(n_lines) < FAVOURITE_SHARE
-    item = items.sample(rng, None, n_lines)
-    item[favourite] = items.sample(
-        rng, members.favourite_category[line_user[favourite]], int(favourite.sum())
-    )
+    item = items.sample(rng, np.where(favourite, members.favourite_category[line_user], -1))
     gift = (position > 0) & (rng.random(n_lines) < GIFT_SHARE)
     quantity, paid = _line_amounts(rng, items, item, bulk[line_order], gift)
 
