@@ -361,6 +361,14 @@ def test_one_member_shop() -> None:
     assert shop.summary()["max_invitees"] == 0 and shop.summary()["forest_depth"] == 0
 
 
+def test_a_shop_without_orders() -> None:
+    shop = make_shop(n_members=500, orders_per_member=0.0)
+    check_invariants(shop)
+    assert shop.orders.empty and shop.order_lines.empty and shop.refunds.empty
+    assert shop.ratings.empty and shop.summary()["buyers"] == 0
+    assert (shop.demand.groupby("unique_id")["y"].mean() > 5).all()  # demand keeps its floor
+
+
 def test_start_is_floored_to_utc_midnight_and_months_set_the_end() -> None:
     shop = make_shop(
         n_members=20, months=2, start=pd.Timestamp("2025-03-15 13:00", tz="Asia/Shanghai")

@@ -7,7 +7,8 @@ horizon end and ``scale`` makes the mean ``orders_per_member``. Order times are
 drawn by inverting that integral, so every order is paid after registration.
 Each community group leader also places ``Poisson(LEADER_BULK_ORDERS)`` bulk
 orders (lines of ~``LEADER_QUANTITY`` units) in one calendar month drawn
-uniformly from those after registration, which pushes their inviter's monthly
+uniformly from those after registration (none when ``orders_per_member`` is
+0), which pushes their inviter's monthly
 invitee GMV past 250,000 yuan, where a 20 % commission hits a 50,000-yuan cap.
 
 An order has ``1 + Poisson(EXTRA_LINES)`` lines; a line's item comes from the
@@ -63,9 +64,9 @@ class OrderDraw:
 
 
 def _bulk_orders(
-    rng: np.random.Generator, members: MemberDraw, horizon: Horizon
+    rng: np.random.Generator, members: MemberDraw, horizon: Horizon, *, active: bool
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """(buyer index, paid time ms) of the group leaders' bulk orders."""
+    """(buyer index, paid time ms) of the group leaders' bulk orders (none unless ``active``)."""
     leaders = np.flatnonzero(members.is_leader)
     registered = members.registered_ms[leaders]
     bounds = horizon.month_bounds_ms()
@@ -74,7 +75,7 @@ def _bulk_orders(
     low = np.maximum(bounds[month], registered + 1)
     high = bounds[month + 1]
     share = (high - low) / (high - bounds[month])
-    counts = rng.poisson(LEADER_BULK_ORDERS * share)
+    counts = rng.poisson(LEADER_BULK_ORDERS * share) if active else np.zeros(share.size, np.int64)
     buyer = np.repeat(leaders, counts)
     low, width = np.repeat(low, counts), np.repeat(high - low, counts)
     return buyer, low + (rng.random(buyer.size) * width).astype(np.int64)
@@ -97,7 +98,7 @@ def _order_times(
     buyer = np.repeat(np.arange(registered.size, dtype=np.int64), rng.poisson(scale * weighted))
     paid = curve.invert(offset[buyer] + rng.random(buyer.size) * exposure[buyer])
     paid = np.maximum(paid, registered[buyer] + 1)
-    bulk_buyer, bulk_paid = _bulk_orders(rng, members, horizon)
+    bulk_buyer, bulk_paid = _bulk_orders(rng, members, horizon, active=orders_per_member > 0)
     buyer = np.concatenate([buyer, bulk_buyer])
     paid = np.concatenate([paid, bulk_paid])
     bulk = np.arange(buyer.size) >= buyer.size - bulk_buyer.size
