@@ -95,5 +95,5 @@ def order_intensity(horizon: Horizon) -> DayCurve:
 
 def to_utc(times_ms: NDArray[np.int64]) -> pd.DatetimeIndex:
     """``datetime64[ns, UTC]`` from epoch milliseconds (``NAT`` entries become NaT)."""
-    as_ns = times_ms.astype("datetime64[ms]").astype("datetime64[ns]")
+    as_ns = times_ms.view("datetime64[ms]").astype("datetime64[ns]")
     return pd.DatetimeIndex(as_ns).tz_localize("UTC")

@@ -163,12 +163,11 @@ def draw_orders(
 
     order_id = np.arange(1, n_orders + 1, dtype=np.int64)
     user_id = buyer + 1
-    paid_at = to_utc(paid_ms)
     orders = pd.DataFrame(
         {
             "order_id": order_id,
             "user_id": user_id,
-            "paid_at": paid_at,
+            "paid_at": to_utc(paid_ms),
             "received_at": to_utc(received_ms),
             "freight_fen": freight.astype(np.int64),
         },
@@ -183,7 +182,7 @@ def draw_orders(
             "quantity": quantity,
             "paid_fen": paid,
             "balance_paid_fen": balance.astype(np.int64),
-            "paid_at": paid_at[line_order],
+            "paid_at": to_utc(paid_ms[line_order]),
         },
         copy=False,
     )
