@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 export CHAINMALL_DATA ?= $(abspath ../shared/data)
+export NO_MKDOCS_2_WARNING = 1
 
 .PHONY: demo test lint typecheck unit docs bench-quick examples clean
 

@@ -16,11 +16,14 @@ from chainmall.datasets.public import (
     load_orange_juice,
     load_walmart_sales,
 )
+from chainmall.datasets.synthetic import Shop, make_shop
 
 __all__ = [
+    "Shop",
     "data_home",
     "load_cdnow",
     "load_movielens_100k",
     "load_orange_juice",
     "load_walmart_sales",
+    "make_shop",
 ]

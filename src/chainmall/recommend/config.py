@@ -1,0 +1,122 @@
+"""Configuration of the collaborative-filtering models (one frozen config per model)."""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+
+from chainmall.config import EngineConfig
+
+__all__ = [
+    "ALSConfig",
+    "BaselineConfig",
+    "BlendConfig",
+    "EASEConfig",
+    "InteractionsConfig",
+    "KNNConfig",
+    "MFConfig",
+]
+
+
+class InteractionsConfig(EngineConfig):
+    """How a long interactions frame becomes a user×item matrix."""
+
+    user_col: str = Field("user_id", description="column holding user ids")
+    item_col: str = Field("item_id", description="column holding item ids")
+    rating_col: str | None = Field(
+        "rating",
+        description="column holding explicit ratings (rating units); None for implicit "
+        "feedback, where every row counts as one interaction",
+    )
+    ts_col: str | None = Field(
+        "ts", description="timezone-aware timestamp column; None if there is none"
+    )
+    rating_min: float = Field(1.0, description="lowest valid rating (rating units)")
+    rating_max: float = Field(5.0, description="highest valid rating (rating units)")
+    duplicates: Literal["raise", "keep_latest", "sum"] = Field(
+        "raise",
+        description="rule for repeated (user, item) rows: 'raise' fails naming them; "
+        "'keep_latest' keeps the row with the latest ts (ties: the last row) and reports "
+        "the others in Interactions.rejected; 'sum' adds the values (implicit counts)",
+    )
+
+    @model_validator(mode="after")
+    def _check_range(self) -> Self:
+        if self.rating_max <= self.rating_min:
+            raise ValueError(
+                f"rating_max ({self.rating_max}) must exceed rating_min ({self.rating_min})"
+            )
+        if self.duplicates == "keep_latest" and self.ts_col is None:
+            raise ValueError("duplicates='keep_latest' needs ts_col; set ts_col or 'raise'")
+        return self
+
+
+class BaselineConfig(EngineConfig):
+    """Regularised global + user + item bias model, fitted by alternating least squares."""
+
+    reg_user: float = Field(15.0, ge=0, description="ridge penalty on user biases (ratings²)")
+    reg_item: float = Field(10.0, ge=0, description="ridge penalty on item biases (ratings²)")
+    n_iters: int = Field(10, ge=1, description="alternating passes (count)")
+
+
+class KNNConfig(EngineConfig):
+    """Neighbourhood model on baseline residuals with shrunk pearson-baseline similarity."""
+
+    kind: Literal["item", "user"] = Field(
+        "item", description="'item': neighbours are items the user rated; 'user': users"
+    )
+    k: int = Field(40, ge=1, description="neighbours used per prediction (count)")
+    shrinkage: float = Field(
+        100.0, ge=0, description="similarity shrinkage: s·(n-1)/(n-1+shrinkage), n co-raters"
+    )
+    baseline: BaselineConfig = Field(
+        default_factory=BaselineConfig, description="baseline whose residuals are compared"
+    )
+
+
+class MFConfig(EngineConfig):
+    """Biased matrix factorisation for explicit ratings, fitted by alternating least squares."""
+
+    n_factors: int = Field(15, ge=1, description="latent dimensions (count)")
+    reg: float = Field(1.25, ge=0, description="ridge penalty on factors, scaled by n^reg_exponent")
+    reg_bias: float = Field(1.0, ge=0, description="ridge penalty on biases, scaled likewise")
+    reg_exponent: float = Field(
+        0.5, ge=0, le=1, description="penalty grows as (ratings of the row)^reg_exponent"
+    )
+    n_iters: int = Field(10, ge=1, description="alternating passes (count)")
+    init_std: float = Field(0.1, gt=0, description="std of the initial factors (ratings)")
+    seed: int = Field(0, description="seed of the initial factors")
+
+
+class BlendConfig(EngineConfig):
+    """Linear blend of rating models, weights learned on an inner validation split."""
+
+    validation_fraction: float = Field(
+        0.15, gt=0, lt=0.5, description="share of training rows held out to learn weights"
+    )
+    ridge: float = Field(1.0, ge=0, description="ridge penalty on the blend weights")
+    seed: int = Field(0, description="seed of the inner split")
+
+
+class ALSConfig(EngineConfig):
+    """Implicit-feedback ALS (Hu, Koren & Volinsky 2008), exact per-row solves."""
+
+    n_factors: int = Field(64, ge=1, description="latent dimensions (count)")
+    reg: float = Field(10.0, ge=0, description="ridge penalty on factors")
+    alpha: float = Field(2.0, ge=0, description="confidence slope: c = 1 + alpha·value")
+    n_iters: int = Field(8, ge=1, description="alternating passes (count)")
+    init_std: float = Field(0.01, gt=0, description="std of the initial factors")
+    seed: int = Field(0, description="seed of the initial factors")
+
+
+class EASEConfig(EngineConfig):
+    """EASE item-item linear model (Steck 2019) with an optional recency weighting."""
+
+    reg: float = Field(100.0, gt=0, description="ridge penalty λ on the item-item weights")
+    recency_half_life: float | None = Field(
+        None,
+        gt=0,
+        description="if set, a user's k-th most recent interaction weighs 0.5^(k/half_life) "
+        "when scoring (interactions, counted from the latest); None weighs all equally",
+    )

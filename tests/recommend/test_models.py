@@ -1,0 +1,126 @@
+"""The shared model contract: fit/predict/recommend/similar_items/save/load, fallbacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chainmall.exceptions import DataValidationError, NotFittedError
+from chainmall.recommend import (
+    EASE,
+    BaselinePredictor,
+    ImplicitALS,
+    Interactions,
+    KNNBaseline,
+    MatrixFactorization,
+    RatingBlend,
+    Recommender,
+)
+from chainmall.recommend.metrics import rmse
+
+SAVEABLE = [
+    BaselinePredictor,
+    lambda: KNNBaseline(k=5),
+    lambda: KNNBaseline(kind="user", k=5),
+    lambda: MatrixFactorization(n_factors=3),
+    lambda: ImplicitALS(n_factors=4, n_iters=3),
+    EASE,
+]
+
+
+@pytest.mark.parametrize("make", SAVEABLE)
+def test_contract_and_round_trip(make, ratings: pd.DataFrame, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    model: Recommender = make()
+    with pytest.raises(NotFittedError):
+        model.predict(ratings)
+    data = Interactions.from_frame(ratings)
+    assert model.fit(data) is model
+    pred = model.predict(ratings)
+    assert list(pred.columns) == ["user_id", "item_id", "prediction", "user_known", "item_known"]
+    assert pred.user_known.all() and pred.item_known.all()
+    recs = model.recommend([100, 101, 555], k=5)
+    assert list(recs.columns) == ["user_id", "item_id", "score", "rank", "user_known"]
+    seen = set(zip(ratings.user_id, ratings.item_id, strict=True))
+    known = recs[recs.user_known]
+    assert not any((u, i) in seen for u, i in zip(known.user_id, known.item_id, strict=True))
+    assert (recs.groupby("user_id")["score"].apply(lambda s: s.is_monotonic_decreasing)).all()
+    assert not recs.loc[recs.user_id == 555, "user_known"].any()
+    sim = model.similar_items(["sku0", "sku1"], k=3)
+    assert list(sim.columns) == ["item_id", "similar_item_id", "score", "rank"]
+    assert not (sim.item_id == sim.similar_item_id).any()
+    loaded = type(model).load(model.save(tmp_path / "m"))
+    np.testing.assert_allclose(loaded.predict(ratings).prediction, pred.prediction)
+    pd.testing.assert_frame_equal(loaded.recommend([100, 101, 555], k=5), recs)
+
+
+def test_rating_models_clip_and_fall_back(ratings: pd.DataFrame) -> None:
+    model = MatrixFactorization(n_factors=3).fit(Interactions.from_frame(ratings))
+    pairs = pd.DataFrame(
+        {"user_id": [100, 9999, 100, 9999], "item_id": ["sku0", "sku0", "new", "new"]}
+    )
+    out = model.predict(pairs)
+    assert out.user_known.tolist() == [True, False, True, False]
+    assert out.item_known.tolist() == [True, True, False, False]
+    u, _ = model.interactions_.user_index([100])
+    i, _ = model.interactions_.item_index(["sku0"])
+    mu = model.global_mean_
+    assert out.prediction[1] == pytest.approx(mu + model.item_bias_[i[0]])
+    assert out.prediction[2] == pytest.approx(mu + model.user_bias_[u[0]])
+    assert out.prediction[3] == pytest.approx(mu)
+    assert out.prediction.between(1, 5).all()
+
+
+def test_rating_model_needs_ratings(ratings: pd.DataFrame) -> None:
+    implicit = Interactions.from_frame(ratings, rating_col=None)
+    with pytest.raises(DataValidationError, match="no rating column"):
+        KNNBaseline().fit(implicit)
+    with pytest.raises(DataValidationError, match="needs an Interactions"):
+        KNNBaseline().fit(ratings)  # type: ignore[arg-type]
+
+
+def test_load_refuses_other_model(ratings: pd.DataFrame, tmp_path: Path) -> None:
+    path = BaselinePredictor().fit(Interactions.from_frame(ratings)).save(tmp_path / "b")
+    with pytest.raises(DataValidationError, match="holds a 'BaselinePredictor'"):
+        EASE.load(path)
+    with pytest.raises(DataValidationError, match="not a saved chainmall model"):
+        EASE.load(tmp_path / "nothing")
+
+
+def test_mf_learns_low_rank_structure(rating_factory) -> None:  # type: ignore[no-untyped-def]
+    frame = rating_factory(n_users=120, n_items=60, density=0.4, seed=3)
+    train = frame.sample(frac=0.8, random_state=0)
+    test = frame.drop(train.index)
+    data = Interactions.from_frame(train)
+    base = rmse(BaselinePredictor().fit(data).predict(test).prediction, test.rating)
+    mf = rmse(
+        MatrixFactorization(n_factors=2, reg=0.5).fit(data).predict(test).prediction, test.rating
+    )
+    knn = rmse(KNNBaseline(k=20).fit(data).predict(test).prediction, test.rating)
+    assert mf < 0.8 * base  # a rank-2 taste model is what MF is built for
+    assert knn < base
+
+
+def test_blend_weights_come_from_training_rows_only(rating_factory) -> None:  # type: ignore[no-untyped-def]
+    frame = rating_factory(n_users=80, n_items=40, density=0.4, seed=5)
+    data = Interactions.from_frame(frame)
+    blend = RatingBlend([MatrixFactorization(n_factors=2), KNNBaseline(k=10)], seed=1).fit(data)
+    again = RatingBlend([MatrixFactorization(n_factors=2), KNNBaseline(k=10)], seed=1).fit(data)
+    np.testing.assert_array_equal(blend.weights_, again.weights_)  # seeded
+    # the fitted members are the ones trained on all rows: same as fitting them alone
+    solo = MatrixFactorization(n_factors=2).fit(data)
+    np.testing.assert_allclose(blend.fitted_members_[0].item_factors_, solo.item_factors_)
+    assert blend.predict(frame).prediction.between(1, 5).all()
+
+
+def test_bias_golden_example() -> None:
+    # two users, two items, no shrinkage: biases solve the additive model exactly
+    frame = pd.DataFrame({"user_id": [1, 1, 2], "item_id": [1, 2, 1], "rating": [5.0, 3.0, 3.0]})
+    model = BaselinePredictor(reg_user=0.0, reg_item=0.0, n_iters=200).fit(
+        Interactions.from_frame(frame, ts_col=None)
+    )
+    pred = model.predict(frame).prediction.to_numpy()
+    np.testing.assert_allclose(pred, [5.0, 3.0, 3.0], atol=1e-6)
+    assert model.global_mean_ == pytest.approx(11 / 3)

@@ -1,0 +1,80 @@
+"""The package surface: light import, optional extras, error tree, CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import chainmall
+from chainmall import exceptions
+from chainmall._optional import import_optional
+from chainmall.cli import main
+
+HEAVY = ("torch", "xgboost", "matplotlib", "dask", "statsmodels")
+
+
+def test_import_chainmall_loads_no_heavy_dependency() -> None:
+    code = (
+        "import sys, chainmall, chainmall.ledger, chainmall.datasets;"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_import_time_is_small() -> None:
+    """Self-reported cumulative import time of ``chainmall`` (µs), measured by CPython."""
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import chainmall"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(row for row in out.stderr.splitlines() if row.rstrip().endswith("| chainmall"))
+    cumulative_us = int(line.split("|")[1])
+    assert cumulative_us < 500_000
+
+
+def test_every_error_is_a_chainmall_error() -> None:
+    for name in exceptions.__all__:
+        cls = getattr(exceptions, name)
+        base = exceptions.ChainmallWarning if "Warning" in name else exceptions.ChainmallError
+        assert issubclass(cls, base), name
+        assert getattr(chainmall, name) is cls
+
+
+def test_import_optional_names_the_extra() -> None:
+    assert import_optional("json", extra="none").dumps([]) == "[]"
+    with pytest.raises(exceptions.OptionalDependencyError, match=r'pip install "chainmall\[ocr\]"'):
+        import_optional("chainmall_no_such_module", extra="ocr")
+
+
+def test_cli_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert chainmall.__version__ in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "demo" in capsys.readouterr().out
+
+
+def test_cli_demo_prints_the_shop_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--members", "300", "--months", "3", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["members"] == 300
+
+
+def test_cli_reports_chainmall_errors_without_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--members", "0"]) == 2
+    assert capsys.readouterr().err.startswith("chainmall: error:")
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "chainmall", "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == f"chainmall {chainmall.__version__}"
