@@ -29,6 +29,7 @@ from chainmall.referral.events import (
 )
 from chainmall.referral.fold import ReferralState, apply
 from chainmall.referral.settlement import Settlement
+from chainmall.referral.shop import events_from_frames, events_from_shop
 from chainmall.referral.stream import fold
 
 __all__ = [
@@ -50,6 +51,8 @@ __all__ = [
     "Withdrawal",
     "apply",
     "events_from_frame",
+    "events_from_frames",
+    "events_from_shop",
     "events_to_frame",
     "fold",
     "settle",
