@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 
 from chainmall.referral.config import ReferralConfig
-from chainmall.referral.events import EVENT_TYPES, MISSING, REQUIRED_FIELDS, event_bounds
+from chainmall.referral.events import (
+    EVENT_TYPES,
+    MISSING,
+    REQUIRED_FIELDS,
+    TYPE_CODE,
+    event_bounds,
+)
 from chainmall.referral.fold import MAX_LINE_FEN, month_end_ns
 
 __all__ = ["Accepted", "accept_events"]
@@ -31,7 +37,8 @@ class Accepted:
 
     ev_start: np.ndarray
     ev_seq: np.ndarray
-    ev_type: np.ndarray
+    ev_type: np.ndarray  # codes into type_names
+    type_names: list[str]
     reason: np.ndarray  # object: None = accepted
     user_ids: np.ndarray  # sorted registered ids; dense index = position
     reg_seq: np.ndarray
@@ -64,11 +71,12 @@ def _dense(user_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return np.where(found, pos, -1)
 
 
-def accept_events(frame: pd.DataFrame, config: ReferralConfig) -> Accepted:
-    """Decide every event of a normalised frame (see :func:`normalize_events`)."""
-    starts = event_bounds(frame)
-    n_rows = len(frame)
-    cols = {c: frame[c].to_numpy() for c in frame.columns}
+def accept_events(
+    cols: dict[str, np.ndarray], type_names: list[str], config: ReferralConfig
+) -> Accepted:
+    """Decide every event of normalised columns (see :func:`normalize_events`)."""
+    starts = event_bounds(cols)
+    n_rows = len(cols["seq"])
     seq = cols["seq"][starts]
     kind = cols["type"][starts]
     n = len(starts)
@@ -82,13 +90,13 @@ def accept_events(frame: pd.DataFrame, config: ReferralConfig) -> Accepted:
 
     prev_max = np.maximum.accumulate(np.r_[np.iinfo(np.int64).min, seq[:-1]]) if n else seq
     reject(seq <= prev_max if n else np.zeros(0, bool), "STALE_SEQ")
-    known = np.isin(kind, list(EVENT_TYPES))
+    known = kind < len(EVENT_TYPES)
     reject(~known, "UNKNOWN_TYPE")
     row_event = np.repeat(np.arange(n), np.diff(np.r_[starts, n_rows]))
     row_kind = cols["type"]
     missing_row = np.zeros(n_rows, dtype=bool)
     for name, fields in REQUIRED_FIELDS.items():
-        rows = row_kind == name
+        rows = row_kind == TYPE_CODE[name]
         for f in fields:
             absent = is_open(cols[f]) if f == "month" else cols[f] == MISSING
             missing_row |= rows & absent
@@ -98,7 +106,7 @@ def accept_events(frame: pd.DataFrame, config: ReferralConfig) -> Accepted:
 
     first = {c: cols[c][starts] for c in ("user_id", "inviter_id", "order_id", "ts")}
     first.update({c: cols[c][starts] for c in ("line_id", "amount_fen", "refund_id")})
-    is_ = {name: (kind == name) & _open() for name in EVENT_TYPES}
+    is_ = {name: (kind == TYPE_CODE[name]) & _open() for name in EVENT_TYPES}
 
     # users
     reg = np.flatnonzero(is_["REGISTERED"])
@@ -170,6 +178,7 @@ def accept_events(frame: pd.DataFrame, config: ReferralConfig) -> Accepted:
         ev_start=starts,
         ev_seq=seq,
         ev_type=kind,
+        type_names=type_names,
         reason=reason,
         user_ids=user_ids,
         reg_seq=reg_seq,

@@ -21,7 +21,7 @@ import pandas as pd
 
 from chainmall.referral.accept import NEVER, Accepted, accept_events, is_open
 from chainmall.referral.config import ReferralConfig, SlideMode
-from chainmall.referral.events import MISSING, normalize_events
+from chainmall.referral.events import MISSING, TYPE_CODE, normalize_events
 from chainmall.referral.records import INT_FIELDS, KINDS
 from chainmall.referral.settlement import (
     REASONS,
@@ -55,11 +55,10 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
             money, naive timestamps). Event-level problems go to ``rejected``.
     """
     config = config or ReferralConfig()
-    frame = normalize_events(events)
-    acc = accept_events(frame, config)
-    cols = {c: frame[c].to_numpy() for c in frame.columns}
+    cols, type_names = normalize_events(events)
+    acc = accept_events(cols, type_names, config)
     starts = acc.ev_start
-    n_rows = len(frame)
+    n_rows = len(cols["seq"])
     row_event = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, n_rows]))
     user_ids = acc.user_ids
     n_users = len(user_ids)
@@ -106,7 +105,9 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
     reason = acc.reason
     bad = np.flatnonzero(~is_open(reason))
     rejected = rejected_frame(
-        acc.ev_seq[bad].tolist(), acc.ev_type[bad].tolist(), reason[bad].tolist()
+        acc.ev_seq[bad].tolist(),
+        [type_names[k] for k in acc.ev_type[bad].tolist()],
+        reason[bad].tolist(),
     )
     fields = {
         "inviter": acc.inviter,
@@ -261,7 +262,7 @@ def _refund_pairs(
     cols: dict[str, np.ndarray], acc: Accepted, lines: _Lines, slots: dict[str, Any]
 ) -> dict[str, np.ndarray]:
     """(commission slot, accepted refund) pairs with cumulative refunded before/after."""
-    ref_ev = np.flatnonzero((acc.ev_type == "REFUND") & is_open(acc.reason))
+    ref_ev = np.flatnonzero((acc.ev_type == TYPE_CODE["REFUND"]) & is_open(acc.reason))
     r_line = cols["line_id"][acc.ev_start[ref_ev]]
     r_amount = cols["amount_fen"][acc.ev_start[ref_ev]]
     order = np.argsort(lines.line_id, kind="stable")
@@ -500,9 +501,9 @@ def _settlements(
     comm_index: dict[int, np.ndarray],
 ) -> dict[Any, Any]:
     """For each commission: the tick that settles it (R5) and the amount settled."""
-    tick_ev = np.flatnonzero((acc.ev_type == "SETTLEMENT_TICK") & is_open(acc.reason))
+    tick_ev = np.flatnonzero((acc.ev_type == TYPE_CODE["SETTLEMENT_TICK"]) & is_open(acc.reason))
     t_seq, t_asof = acc.ev_seq[tick_ev], cols["ts"][acc.ev_start[tick_ev]]
-    rec_ev = np.flatnonzero((acc.ev_type == "ORDER_RECEIVED") & is_open(acc.reason))
+    rec_ev = np.flatnonzero((acc.ev_type == TYPE_CODE["ORDER_RECEIVED"]) & is_open(acc.reason))
     r_order = cols["order_id"][acc.ev_start[rec_ev]]
     srt = np.argsort(r_order, kind="stable")
     out: dict[Any, Any] = {"tick_of": {}}
@@ -548,9 +549,10 @@ def _assemble(
     blocks: list[dict[str, np.ndarray]], acc: Accepted, months: list[str]
 ) -> pd.DataFrame:
     """Concatenate blocks, sort into ledger order, resolve refs, run withdrawal balances."""
-    cols = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
-    order = np.lexsort((cols["k3"], cols["k2"], cols["k1"], cols["seq"]))
-    cols = {k: v[order] for k, v in cols.items()}
+    cols = {k: np.concatenate([b.pop(k) for b in blocks]) for k in list(blocks[0])}
+    order = np.lexsort((cols.pop("k3"), cols.pop("k2"), cols.pop("k1"), cols["seq"]))
+    for k in list(cols):  # one column at a time keeps the peak low
+        cols[k] = cols[k][order]
     position = np.empty(len(order), dtype=np.int64)
     position[order] = np.arange(len(order))
     ref = cols.pop("ref")

@@ -203,11 +203,18 @@ MISSING = np.iinfo(np.int64).min
 """Sentinel for a null integer field inside the engine's int64 arrays."""
 
 
-def normalize_events(events: pd.DataFrame, *, name: str = "events") -> pd.DataFrame:
-    """Validate the frame schema and return a copy with every column in engine form.
+TYPE_CODE: dict[str, int] = {name: i for i, name in enumerate(EVENT_TYPES)}
+"""Code of each known event type; unknown types get codes after these."""
 
-    Integer columns become int64 with :data:`MISSING` for nulls, ``ts`` becomes
-    int64 UTC nanoseconds, ``month`` an object column of str/None.
+
+def normalize_events(
+    events: pd.DataFrame, *, name: str = "events"
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Validate the frame schema; return its columns in engine form and the type names.
+
+    Integer columns become int64 with :data:`MISSING` for nulls, ``ts`` int64 UTC
+    nanoseconds, ``type`` int64 codes into the returned names (known types first,
+    see :data:`TYPE_CODE`), ``month`` an object array of str/None.
     """
     require_frame(events, name)
     require_columns(events, ["seq", "type", "ts"], name=name)
@@ -223,9 +230,14 @@ def normalize_events(events: pd.DataFrame, *, name: str = "events") -> pd.DataFr
             f"{name}.ts must be timezone-aware datetimes, got dtype {ts.dtype}; naive timestamps "
             "are ambiguous: localize them, e.g. frame['ts'].dt.tz_localize('Asia/Shanghai')"
         )
-    out: dict[str, Any] = {
+    kinds = pd.Categorical(events["type"].astype(str) if events["type"].dtype != "category" else events["type"])
+    names = [str(c) for c in kinds.categories]
+    all_names = list(EVENT_TYPES) + sorted(set(names) - set(EVENT_TYPES))
+    remap = np.array([all_names.index(n) for n in names], dtype=np.int64)
+    codes = np.asarray(kinds.codes, dtype=np.int64)
+    out: dict[str, np.ndarray] = {
         "seq": _int_column(events, "seq", name),
-        "type": events["type"].astype(str).to_numpy(dtype=object),
+        "type": remap[codes] if len(remap) else codes,
         "ts": ts.dt.tz_convert("UTC").dt.as_unit("ns").astype("int64").to_numpy(),
     }
     for col in INT_COLUMNS:
@@ -235,13 +247,12 @@ def normalize_events(events: pd.DataFrame, *, name: str = "events") -> pd.DataFr
             fill = 0 if col == "balance_paid_fen" else MISSING
             out[col] = np.full(len(events), fill, dtype=np.int64)
     if "month" in events.columns:
-        month = events["month"]
-        out["month"] = np.array(
-            [None if pd.isna(m) else str(m) for m in month.tolist()], dtype=object
-        )
+        month = events["month"].astype(object).to_numpy(copy=True)
+        month[pd.isna(month)] = None
+        out["month"] = month
     else:
         out["month"] = np.full(len(events), None, dtype=object)
-    return pd.DataFrame(out)
+    return out, all_names
 
 
 def _int_column(frame: pd.DataFrame, col: str, name: str) -> np.ndarray:
@@ -257,21 +268,19 @@ def _int_column(frame: pd.DataFrame, col: str, name: str) -> np.ndarray:
         )
     if series.isna().all():
         return np.full(len(series), MISSING, dtype=np.int64)
-    values = series.astype("Int64")
-    return values.fillna(MISSING).to_numpy(dtype=np.int64)
+    return series.to_numpy(dtype=np.int64, na_value=MISSING)
 
 
-def event_bounds(frame: pd.DataFrame) -> np.ndarray:
-    """Start row of each event in a normalised frame (ORDER_PAID lines grouped)."""
-    n = len(frame)
+def event_bounds(cols: dict[str, np.ndarray]) -> np.ndarray:
+    """Start row of each event in normalised columns (ORDER_PAID lines grouped)."""
+    n = len(cols["seq"])
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    kind = frame["type"].to_numpy()
-    is_order = kind == "ORDER_PAID"
+    is_order = cols["type"] == TYPE_CODE["ORDER_PAID"]
     same = np.zeros(n, dtype=bool)
     same[1:] = is_order[1:] & is_order[:-1]
     for col in ("seq", "order_id", "user_id", "ts"):
-        values = frame[col].to_numpy()
+        values = cols[col]
         same[1:] &= values[1:] == values[:-1]
     return np.flatnonzero(~same)
 
@@ -286,13 +295,12 @@ def events_from_frame(events: pd.DataFrame) -> list[Event | tuple[int, str, str]
     A row whose required fields are missing becomes ``(seq, type, reason)``
     (``MISSING_FIELD`` or ``UNKNOWN_TYPE``), which the fold rejects as such.
     """
-    frame = normalize_events(events)
-    bounds = event_bounds(frame)
-    ends = np.append(bounds[1:], len(frame))
-    cols = {c: frame[c].to_numpy() for c in frame.columns}
+    cols, names = normalize_events(events)
+    bounds = event_bounds(cols)
+    ends = np.append(bounds[1:], len(cols["seq"]))
     out: list[Event | tuple[int, str, str]] = []
     for start, end in zip(bounds.tolist(), ends.tolist(), strict=True):
-        kind = str(cols["type"][start])
+        kind = names[int(cols["type"][start])]
         seq = int(cols["seq"][start])
         if kind not in EVENT_TYPES:
             out.append((seq, kind, "UNKNOWN_TYPE"))

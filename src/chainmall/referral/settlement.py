@@ -28,16 +28,14 @@ from chainmall.referral.records import (
 
 __all__ = ["Settlement"]
 
-_OPTIONAL = tuple(f for f in INT_FIELDS if f not in ("seq", "user_id", "amount_fen"))
 STATUS = ("REGISTERED", "MEMBER", "BOSS", "BANNED")
 REASONS = ("JOIN", "SLIDE", "BREAKAWAY")
 
 
 def _nullable(values: np.ndarray) -> pd.Series:
-    """Int64 series with <NA> where ``values`` holds the MISSING sentinel."""
-    arr = pd.array(values, dtype="Int64")
-    arr[values == MISSING] = pd.NA
-    return pd.Series(arr)
+    """Int64 series with <NA> where ``values`` holds the MISSING sentinel (no copy of values)."""
+    values = np.ascontiguousarray(values, dtype=np.int64)
+    return pd.Series(pd.arrays.IntegerArray(values, values == MISSING), copy=False)
 
 
 def entries_frame(columns: dict[str, np.ndarray], months: list[str]) -> pd.DataFrame:
@@ -49,16 +47,16 @@ def entries_frame(columns: dict[str, np.ndarray], months: list[str]) -> pd.DataF
     data: dict[str, Any] = {}
     for name in INT_FIELDS:
         values = columns[name]
-        data[name] = _nullable(values) if name in _OPTIONAL else pd.Series(values, dtype="int64")
+        data[name] = _nullable(values)
     for name, categories in (("kind", KINDS), ("reward_type", REWARD_TYPES), ("month", months)):
         codes = columns[name].astype(np.int64)
         data[name] = pd.Series(
             pd.Categorical.from_codes(codes, categories=pd.Index(list(categories)))
         )
-    data["ref_pos"] = pd.Series(columns["ref_pos"], dtype="int64")
+    data["ref_pos"] = _nullable(columns["ref_pos"])
     order = ["seq", "kind", "user_id", "reward_type", "amount_fen"]
     rest = [c for c in data if c not in order]
-    return pd.DataFrame({c: data[c] for c in order + rest})
+    return pd.DataFrame({c: data[c] for c in order + rest}, copy=False)
 
 
 def users_frame(
