@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.events import (
@@ -39,7 +38,7 @@ class Accepted:
     ev_seq: np.ndarray
     ev_type: np.ndarray  # codes into type_names
     type_names: list[str]
-    reason: np.ndarray  # object: None = accepted
+    reason: np.ndarray  # int8 codes into REJECT_REASONS; 0 = accepted
     user_ids: np.ndarray  # sorted registered ids; dense index = position
     reg_seq: np.ndarray
     ban_seq: np.ndarray
@@ -49,9 +48,40 @@ class Accepted:
     withdrawal_rows: np.ndarray  # events that may be rejected later for lack of balance
 
 
+REJECT_REASONS = (
+    "",
+    "ALREADY_BOUND",
+    "BAD_AMOUNT",
+    "BAD_MONTH",
+    "BIND_AFTER_ORDER",
+    "BIND_LOOP",
+    "BIND_SELF",
+    "DUPLICATE_BAN",
+    "DUPLICATE_CLOSE",
+    "DUPLICATE_LINE",
+    "DUPLICATE_ORDER",
+    "DUPLICATE_RECEIPT",
+    "DUPLICATE_REFUND",
+    "DUPLICATE_USER",
+    "INSUFFICIENT_AVAILABLE",
+    "INVITER_BANNED",
+    "MISSING_FIELD",
+    "NON_POSITIVE_AMOUNT",
+    "PREMATURE_CLOSE",
+    "REFUND_EXCEEDS_PAID",
+    "STALE_SEQ",
+    "STALE_TICK",
+    "UNKNOWN_ORDER",
+    "UNKNOWN_TYPE",
+    "UNKNOWN_USER",
+)
+"""Reason codes of rejected events; code 0 means accepted."""
+R = {name: np.int8(i) for i, name in enumerate(REJECT_REASONS) if name}
+
+
 def is_open(reason: np.ndarray) -> np.ndarray:
-    """Mask of events not (yet) rejected: ``reason`` is None."""
-    return np.asarray(pd.isna(reason), dtype=bool)
+    """Mask of events not (yet) rejected (reason code 0)."""
+    return np.asarray(reason == 0)
 
 
 def _first_per_key(keys: np.ndarray, order_seq: np.ndarray) -> np.ndarray:
@@ -63,8 +93,11 @@ def _first_per_key(keys: np.ndarray, order_seq: np.ndarray) -> np.ndarray:
     return first
 
 
-def _dense(user_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Dense index of ``ids`` in sorted ``user_ids`` (-1 if absent)."""
+def dense_index(user_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Dense index of ``ids`` in sorted unique ``user_ids`` (-1 if absent)."""
+    if len(user_ids) and user_ids[-1] - user_ids[0] == len(user_ids) - 1:
+        pos = ids - user_ids[0]  # ids 1..n (the common case): no search needed
+        return np.where((pos >= 0) & (pos < len(user_ids)), pos, -1)
     pos = np.searchsorted(user_ids, ids)
     pos = np.minimum(pos, max(len(user_ids) - 1, 0))
     found = (user_ids[pos] == ids) if len(user_ids) else np.zeros(len(ids), dtype=bool)
@@ -80,10 +113,10 @@ def accept_events(
     seq = cols["seq"][starts]
     kind = cols["type"][starts]
     n = len(starts)
-    reason = np.full(n, None, dtype=object)
+    reason = np.zeros(n, dtype=np.int8)
 
     def reject(mask: np.ndarray, why: str) -> None:
-        reason[mask & _open()] = why
+        reason[mask & _open()] = R[why]
 
     def _open() -> np.ndarray:
         return is_open(reason)
@@ -111,7 +144,7 @@ def accept_events(
     # users
     reg = np.flatnonzero(is_["REGISTERED"])
     reg_first = _first_per_key(first["user_id"][reg], seq[reg])
-    reason[reg[~reg_first]] = "DUPLICATE_USER"
+    reason[reg[~reg_first]] = R["DUPLICATE_USER"]
     reg = reg[reg_first]
     order = np.argsort(first["user_id"][reg], kind="stable")
     user_ids = first["user_id"][reg][order]
@@ -121,22 +154,22 @@ def accept_events(
     def known_before(ids: np.ndarray, at: np.ndarray) -> np.ndarray:
         if n_users == 0:
             return np.zeros(len(ids), dtype=bool)
-        idx = _dense(user_ids, ids)
+        idx = dense_index(user_ids, ids)
         return np.asarray((idx >= 0) & (reg_seq[np.maximum(idx, 0)] < at), dtype=bool)
 
     ban = np.flatnonzero(is_["USER_BANNED"])
-    reason[ban[~known_before(first["user_id"][ban], seq[ban])]] = "UNKNOWN_USER"
+    reason[ban[~known_before(first["user_id"][ban], seq[ban])]] = R["UNKNOWN_USER"]
     ban = ban[is_open(reason[ban])]
     ban_first = _first_per_key(first["user_id"][ban], seq[ban])
-    reason[ban[~ban_first]] = "DUPLICATE_BAN"
+    reason[ban[~ban_first]] = R["DUPLICATE_BAN"]
     ban = ban[ban_first]
     ban_seq = np.full(n_users, NEVER, dtype=np.int64)
-    ban_seq[_dense(user_ids, first["user_id"][ban])] = seq[ban]
+    ban_seq[dense_index(user_ids, first["user_id"][ban])] = seq[ban]
 
     order_ok = _accept_orders(cols, starts, row_event, seq, reason, is_, known_before)
     first_order_seq = np.full(n_users, NEVER, dtype=np.int64)
     ok = np.flatnonzero(order_ok)
-    np.minimum.at(first_order_seq, _dense(user_ids, first["user_id"][ok]), seq[ok])
+    np.minimum.at(first_order_seq, dense_index(user_ids, first["user_id"][ok]), seq[ok])
 
     inviter, bind_seq = _accept_binds(
         first, seq, reason, is_, known_before, user_ids, ban_seq, first_order_seq
@@ -154,24 +187,24 @@ def accept_events(
         if len(srt)
         else np.zeros(len(rec), bool)
     )
-    reason[rec[~found]] = "UNKNOWN_ORDER"
+    reason[rec[~found]] = R["UNKNOWN_ORDER"]
     rec = rec[found]
     rec_first = _first_per_key(first["order_id"][rec], seq[rec])
-    reason[rec[~rec_first]] = "DUPLICATE_RECEIPT"
+    reason[rec[~rec_first]] = R["DUPLICATE_RECEIPT"]
 
     _accept_refunds(cols, first, seq, reason, is_, row_event, order_ok)
 
     ticks = np.flatnonzero(is_["SETTLEMENT_TICK"])
     t_ts = first["ts"][ticks]
     prior = np.maximum.accumulate(np.r_[np.iinfo(np.int64).min, t_ts[:-1]]) if len(ticks) else t_ts
-    reason[ticks[t_ts < prior]] = "STALE_TICK"
+    reason[ticks[t_ts < prior]] = R["STALE_TICK"]
 
     _accept_closes(cols, starts, reason, is_, config)
 
     wd = np.flatnonzero(is_["WITHDRAWAL"])
-    reason[wd[~known_before(first["user_id"][wd], seq[wd])]] = "UNKNOWN_USER"
+    reason[wd[~known_before(first["user_id"][wd], seq[wd])]] = R["UNKNOWN_USER"]
     wd = wd[is_open(reason[wd])]
-    reason[wd[first["amount_fen"][wd] <= 0]] = "NON_POSITIVE_AMOUNT"
+    reason[wd[first["amount_fen"][wd] <= 0]] = R["NON_POSITIVE_AMOUNT"]
     wd = wd[is_open(reason[wd])]
 
     return Accepted(
@@ -202,7 +235,7 @@ def _accept_orders(
     """ORDER_PAID: UNKNOWN_USER, BAD_AMOUNT, DUPLICATE_LINE, DUPLICATE_ORDER."""
     n = len(starts)
     orders = np.flatnonzero(is_["ORDER_PAID"])
-    reason[orders[~known_before(cols["user_id"][starts[orders]], seq[orders])]] = "UNKNOWN_USER"
+    reason[orders[~known_before(cols["user_id"][starts[orders]], seq[orders])]] = R["UNKNOWN_USER"]
     paid, bal = cols["amount_fen"], cols["balance_paid_fen"]
     bad_row = (bal < 0) | (bal > paid) | (paid > MAX_LINE_FEN)
     bad = np.zeros(n, dtype=bool)
@@ -210,7 +243,7 @@ def _accept_orders(
     cand = np.zeros(n, dtype=bool)
     cand[orders] = True
     cand &= is_open(reason)
-    reason[cand & bad] = "BAD_AMOUNT"
+    reason[cand & bad] = R["BAD_AMOUNT"]
     cand &= ~bad
     row_cand = cand[row_event]
     rows = np.flatnonzero(row_cand)
@@ -221,7 +254,7 @@ def _accept_orders(
     dup_in = np.zeros(n, dtype=bool)
     same = (ev[srt][1:] == ev[srt][:-1]) & (line[srt][1:] == line[srt][:-1])
     dup_in[ev[srt][1:][same]] = True
-    reason[cand & dup_in] = "DUPLICATE_LINE"
+    reason[cand & dup_in] = R["DUPLICATE_LINE"]
     cand &= ~dup_in
     rows = np.flatnonzero(cand[row_event])
     line, ev = cols["line_id"][rows], row_event[rows]
@@ -242,9 +275,9 @@ def _accept_orders(
         lines = cols["line_id"][starts[e] : ends[e]].tolist()
         order_id = int(cols["order_id"][starts[e]])
         if order_id in seen_orders:
-            reason[e] = "DUPLICATE_ORDER"
+            reason[e] = R["DUPLICATE_ORDER"]
         elif any(x in seen_lines for x in lines):
-            reason[e] = "DUPLICATE_LINE"
+            reason[e] = R["DUPLICATE_LINE"]
         else:
             ok[e] = True
             seen_orders.add(order_id)
@@ -269,14 +302,14 @@ def _accept_binds(
     b = np.flatnonzero(is_["BOUND"])
     u_id, v_id, s = first["user_id"][b], first["inviter_id"][b], seq[b]
     unknown = ~known_before(u_id, s) | ~known_before(v_id, s)
-    reason[b[unknown]] = "UNKNOWN_USER"
+    reason[b[unknown]] = R["UNKNOWN_USER"]
     keep = ~unknown
-    reason[b[keep & (u_id == v_id)]] = "BIND_SELF"
+    reason[b[keep & (u_id == v_id)]] = R["BIND_SELF"]
     keep &= u_id != v_id
-    u = np.where(keep, _dense(user_ids, u_id), 0)
-    v = np.where(keep, _dense(user_ids, v_id), 0)
+    u = np.where(keep, dense_index(user_ids, u_id), 0)
+    v = np.where(keep, dense_index(user_ids, v_id), 0)
     banned = keep & (ban_seq[v] < s)
-    reason[b[banned]] = "INVITER_BANNED"
+    reason[b[banned]] = R["INVITER_BANNED"]
     keep &= ~banned
     after = keep & (first_order_seq[u] < s)
     cand = keep & ~after
@@ -295,17 +328,19 @@ def _accept_binds(
     for i in np.flatnonzero(complex_).tolist():  # few: repeated binds or possible loops
         uu, vv, ss = int(cu[i]), int(cv[i]), int(cs[i])
         if bind_seq[uu] < ss:
-            reason[b[c[i]]] = "ALREADY_BOUND"
+            reason[b[c[i]]] = R["ALREADY_BOUND"]
             continue
         node = vv
         while node >= 0 and node != uu:
             node = int(inviter[node]) if bind_seq[node] < ss else -1
         if node == uu:
-            reason[b[c[i]]] = "BIND_LOOP"
+            reason[b[c[i]]] = R["BIND_LOOP"]
             continue
         inviter[uu], bind_seq[uu] = vv, ss
     late = np.flatnonzero(after)
-    reason[b[late]] = np.where(bind_seq[u[late]] < s[late], "ALREADY_BOUND", "BIND_AFTER_ORDER")
+    reason[b[late]] = np.where(
+        bind_seq[u[late]] < s[late], R["ALREADY_BOUND"], R["BIND_AFTER_ORDER"]
+    )
     return inviter, bind_seq
 
 
@@ -321,7 +356,7 @@ def _accept_refunds(
     """REFUND: NON_POSITIVE_AMOUNT, UNKNOWN_ORDER, DUPLICATE_REFUND, REFUND_EXCEEDS_PAID."""
     r = np.flatnonzero(is_["REFUND"])
     amount = first["amount_fen"][r]
-    reason[r[amount <= 0]] = "NON_POSITIVE_AMOUNT"
+    reason[r[amount <= 0]] = R["NON_POSITIVE_AMOUNT"]
     r = r[amount > 0]
     paid_rows = np.flatnonzero(order_ok[row_event])
     line_ids = cols["line_id"][paid_rows]
@@ -333,7 +368,7 @@ def _accept_refunds(
         found = (lines_sorted[pos] == first["line_id"][r]) & (seq[row_event[row]] < seq[r])
     else:
         row, found = np.zeros(len(r), np.int64), np.zeros(len(r), bool)
-    reason[r[~found]] = "UNKNOWN_ORDER"
+    reason[r[~found]] = R["UNKNOWN_ORDER"]
     r, row = r[found], row[found]
     paid = cols["amount_fen"][row]
     amount = first["amount_fen"][r]
@@ -348,9 +383,9 @@ def _accept_refunds(
     for i in np.flatnonzero(complex_).tolist():  # few: repeated ids or over-refunded lines
         key, line = int(rid[i]), int(row[i])
         if key in seen:
-            reason[r[i]] = "DUPLICATE_REFUND"
+            reason[r[i]] = R["DUPLICATE_REFUND"]
         elif refunded.get(line, 0) + int(amount[i]) > int(paid[i]):
-            reason[r[i]] = "REFUND_EXCEEDS_PAID"
+            reason[r[i]] = R["REFUND_EXCEEDS_PAID"]
         else:
             seen.add(key)
             refunded[line] = refunded.get(line, 0) + int(amount[i])
@@ -371,10 +406,10 @@ def _accept_closes(
         month = cols["month"][starts[e]]
         end = month_end_ns(month, tz) if isinstance(month, str) else None
         if end is None:
-            reason[e] = "BAD_MONTH"
+            reason[e] = R["BAD_MONTH"]
         elif int(cols["ts"][starts[e]]) < end + delay:
-            reason[e] = "PREMATURE_CLOSE"
+            reason[e] = R["PREMATURE_CLOSE"]
         elif month in closed:
-            reason[e] = "DUPLICATE_CLOSE"
+            reason[e] = R["DUPLICATE_CLOSE"]
         else:
             closed.add(month)

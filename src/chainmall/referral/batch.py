@@ -19,7 +19,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chainmall.referral.accept import NEVER, Accepted, accept_events, is_open
+from chainmall.referral.accept import (
+    NEVER,
+    REJECT_REASONS,
+    Accepted,
+    R,
+    accept_events,
+    dense_index,
+    is_open,
+)
 from chainmall.referral.config import ReferralConfig, SlideMode
 from chainmall.referral.events import MISSING, TYPE_CODE, normalize_events
 from chainmall.referral.records import INT_FIELDS, KINDS
@@ -64,7 +72,7 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
     n_users = len(user_ids)
 
     def dense(ids: np.ndarray) -> np.ndarray:
-        return np.searchsorted(user_ids, ids) if n_users else np.zeros(len(ids), np.int64)
+        return dense_index(user_ids, ids) if n_users else np.zeros(len(ids), np.int64)
 
     # accepted order lines
     rows = np.flatnonzero(acc.order_ok[row_event])
@@ -84,8 +92,8 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
     depth = inviter_depths(acc.inviter)
 
     # month code per accepted order (business calendar)
-    local = pd.DatetimeIndex(pd.to_datetime(cols["ts"][starts[order_ev]], utc=True))
-    local = local.tz_convert(config.timezone)
+    instants = cols["ts"][starts[order_ev]].view("M8[ns]")
+    local = pd.DatetimeIndex(instants).tz_localize("UTC").tz_convert(config.timezone)
     month_index = np.asarray(local.year * 12 + local.month - 1, dtype=np.int64)
     months_u, month_code_ev = np.unique(month_index, return_inverse=True)
     months = [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in months_u.tolist()]
@@ -107,7 +115,7 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
     rejected = rejected_frame(
         acc.ev_seq[bad].tolist(),
         [type_names[k] for k in acc.ev_type[bad].tolist()],
-        reason[bad].tolist(),
+        [REJECT_REASONS[k] for k in reason[bad].tolist()],
     )
     fields = {
         "inviter": acc.inviter,
@@ -208,12 +216,16 @@ def _reward_slots(
     d_gross = base * d_rate // 10_000
     d_on = (base > 0) & (x >= 0) & (member_seq[xs] < seq) & (d_gross > 0)
     d_forfeit = d_on & (acc.ban_seq[xs] < seq)
-    if config.max_beneficiaries_per_line >= 2 and len(buyer):
+    if config.max_beneficiaries_per_line < 2 or not len(buyer):
+        boss = np.full(len(buyer), -1, dtype=np.int64)
+    elif config.slide_mode is SlideMode.FIRST_N:
+        # every team parent is a BOSS: boss_of(u) is u's parent until u itself detaches
+        detached = config.breakaway_detach & (team["boss_seq"][buyer] <= seq)
+        boss = np.where(detached, -1, team["team_parent"][buyer])
+    else:
         boss = bosses_at(
             team["log_user"], team["log_seq"], team["log_to"], team["boss_seq"], buyer, seq
         )
-    else:
-        boss = np.full(len(buyer), -1, dtype=np.int64)
     bs = np.maximum(boss, 0)
     dist = depth[buyer] - depth[bs]
     t_rate = config.team_rate_bp
@@ -592,7 +604,7 @@ def _withdrawals(cols: dict[str, np.ndarray], acc: Accepted) -> np.ndarray:
             cols["receivable_fen"][r] = -a - take
         elif -a > avail:
             keep[r] = False
-            acc.reason[cols["ev"][r]] = "INSUFFICIENT_AVAILABLE"
+            acc.reason[cols["ev"][r]] = R["INSUFFICIENT_AVAILABLE"]
         else:
             avail += a
         available[u], owed[u] = avail, debt

@@ -230,7 +230,9 @@ def normalize_events(
             f"{name}.ts must be timezone-aware datetimes, got dtype {ts.dtype}; naive timestamps "
             "are ambiguous: localize them, e.g. frame['ts'].dt.tz_localize('Asia/Shanghai')"
         )
-    kinds = pd.Categorical(events["type"].astype(str) if events["type"].dtype != "category" else events["type"])
+    kinds = pd.Categorical(
+        events["type"].astype(str) if events["type"].dtype != "category" else events["type"]
+    )
     names = [str(c) for c in kinds.categories]
     all_names = list(EVENT_TYPES) + sorted(set(names) - set(EVENT_TYPES))
     remap = np.array([all_names.index(n) for n in names], dtype=np.int64)

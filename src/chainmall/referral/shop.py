@@ -52,7 +52,14 @@ def events_from_frames(
     need = {
         "members": ["user_id", "registered_at", "inviter_id", "bound_at"],
         "orders": ["order_id", "received_at"],
-        "order_lines": ["line_id", "order_id", "user_id", "paid_fen", "balance_paid_fen", "paid_at"],
+        "order_lines": [
+            "line_id",
+            "order_id",
+            "user_id",
+            "paid_fen",
+            "balance_paid_fen",
+            "paid_at",
+        ],
         "refunds": ["refund_id", "line_id", "amount_fen", "refunded_at"],
     }
     for name, frame in tables.items():
