@@ -87,6 +87,7 @@ def entry_id(
 
 
 def _json(value: Any) -> str:
+    """JSON text of one scalar field (None, str or int)."""
     if value is None:
         return "null"
     if isinstance(value, str):
@@ -94,40 +95,76 @@ def _json(value: Any) -> str:
     return str(int(value))
 
 
-def _column(frame: pd.DataFrame, name: str) -> list[Any]:
+def _ints(frame: pd.DataFrame, name: str) -> list[int | None]:
+    values: list[int] = frame[name].to_numpy(dtype=np.int64, na_value=_NULL).tolist()
+    if not frame[name].hasnans:
+        return list(values)
+    return [None if v == _NULL else v for v in values]
+
+
+def _texts(frame: pd.DataFrame, name: str) -> list[str]:
+    """JSON text per row of a categorical str column (``null`` for missing)."""
     series = frame[name]
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        series = series.astype(object)
-    return [None if v is None or v is pd.NA or v != v else v for v in series.tolist()]
+    categories = [_json(str(c)) for c in series.cat.categories]
+    lookup = np.array([*categories, "null"], dtype=object)
+    texts: list[str] = lookup[series.cat.codes.to_numpy()].tolist()  # code -1 -> "null"
+    return texts
+
+
+_NULL = np.iinfo(np.int64).min
+_VERSION = "\x00version\x00"
 
 
 def iter_records(entries: pd.DataFrame, version: str) -> Iterator[tuple[str, bytes]]:
     """``(entry_id, canonical_json_bytes)`` for each entry row, in ledger order.
 
     ``entries`` is a settlement's entries frame (``ref_pos`` points at the row of
-    the referenced entry, -1 if none).
+    the referenced entry, -1 if none). Records are written by one template in
+    canonical key order: the bytes equal :func:`chainmall.ledger.canonical_json`
+    of the record (tested), and ids equal :func:`entry_id`.
     """
-    cols = {name: _column(entries, name) for name in (*INT_FIELDS, "kind", "reward_type", "month")}
+    vj = _json(version)
+    text_fields = ("kind", "reward_type", "month")
+    columns = {
+        name: _texts(entries, name) if name in text_fields else _ints(entries, name)
+        for name in ENTRY_FIELDS
+        if name not in ("entry_id", "ref", "config_version")
+    }
+    first = ENTRY_FIELDS.index("entry_id")
+    second = ENTRY_FIELDS.index("ref")
+    names = list(ENTRY_FIELDS)
+    head = [columns[n] for n in names[:first] if n != "config_version"]
+    mid = [columns[n] for n in names[first + 1 : second]]
+    tail = [columns[n] for n in names[second + 1 :]]
+    template = "{" + ",".join(f'"{n}":%s' for n in names) + "}"
+    template = template.replace('"config_version":%s', f'"config_version":{_VERSION}')
+    kinds = entries["kind"].astype(str).tolist()
+    rtype = columns["reward_type"]
+    order, line, user = columns["order_id"], columns["line_id"], columns["user_id"]
+    refund, seq = columns["refund_id"], columns["seq"]
     ref_pos = entries["ref_pos"].to_numpy(dtype=np.int64).tolist()
     ids: list[str] = []
-    for row in range(len(entries)):
+    sha = hashlib.sha256
+    rows = zip(
+        zip(*head, strict=True), zip(*mid, strict=True), zip(*tail, strict=True), strict=True
+    )
+    for row, (a, b, c) in enumerate(rows):
+        kind = kinds[row]
         ref = ids[ref_pos[row]] if ref_pos[row] >= 0 else None
-        values = {name: cols[name][row] for name in cols}
-        eid = entry_id(
-            version,
-            values["kind"],
-            seq=values["seq"],
-            user_id=values["user_id"],
-            order_id=values["order_id"],
-            line_id=values["line_id"],
-            reward_type=values["reward_type"],
-            ref=ref,
-            refund_id=values["refund_id"],
-        )
+        if kind in REWARD_KINDS:
+            key = f'[{vj},"OrderPaid","{kind}",{order[row]},{line[row]},{user[row]},{rtype[row]}]'
+        elif kind in ("REVERSAL", "CLAWBACK"):
+            key = f'[{vj},"{kind}","{ref}",{refund[row]}]'
+        elif kind == "SETTLE":
+            key = f'[{vj},"SETTLE","{ref}"]'
+        else:
+            key = f'[{vj},"WITHDRAWAL",{seq[row]},{user[row]}]'
+        eid = sha(key.encode("utf-8")).hexdigest()
         ids.append(eid)
-        values.update(entry_id=eid, ref=ref, config_version=version)
-        body = ",".join(f'"{name}":{_json(values[name])}' for name in ENTRY_FIELDS)
-        yield eid, ("{" + body + "}").encode("utf-8")
+        ref_text = "null" if ref is None else f'"{ref}"'
+        body = template % (*a, f'"{eid}"', *b, ref_text, *c)
+        body = body.replace("None", "null").replace(_VERSION, vj)
+        yield eid, body.encode("utf-8")
 
 
 def leaf_hashes(entries: pd.DataFrame, version: str) -> list[bytes]:
