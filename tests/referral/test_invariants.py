@@ -21,7 +21,7 @@ from chainmall.referral import (
     fold,
     settle,
 )
-from chainmall.referral.fold import run_fold
+from chainmall.referral.rules import run_fold
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=2_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])

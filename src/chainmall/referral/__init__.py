@@ -27,7 +27,7 @@ from chainmall.referral.events import (
     events_from_frame,
     events_to_frame,
 )
-from chainmall.referral.fold import ReferralState, apply
+from chainmall.referral.rules import ReferralState, apply
 from chainmall.referral.settlement import Settlement
 from chainmall.referral.shop import events_from_frames, events_from_shop
 from chainmall.referral.stream import fold

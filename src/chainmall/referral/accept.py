@@ -1,6 +1,6 @@
 """Batch acceptance: which events of a frame the fold would accept, and why not.
 
-Each rule of :mod:`chainmall.referral.fold` is computed for all events at once.
+Each rule of :mod:`chainmall.referral.rules` is computed for all events at once.
 Rules that depend on earlier accepted events of the same key (a second bind of a
 user, a reused order id, refunds summing over the paid amount, a bind that could
 close a loop) are decided vectorised for the keys that cannot conflict, and by a
@@ -23,7 +23,7 @@ from chainmall.referral.events import (
     TYPE_CODE,
     event_bounds,
 )
-from chainmall.referral.fold import MAX_LINE_FEN, month_end_ns
+from chainmall.referral.rules import MAX_LINE_FEN, month_end_ns
 
 __all__ = ["Accepted", "accept_events"]
 

@@ -1,6 +1,6 @@
 """Batch settlement: ``settle(events, config) -> Settlement``, vectorised.
 
-Computes what :func:`chainmall.referral.fold` computes, for a whole event log at
+Computes what :func:`chainmall.referral.rules` computes, for a whole event log at
 once: acceptance (:mod:`~chainmall.referral.accept`), the team tree
 (:func:`~chainmall.referral.tree.first_n_teams`, or the sequential
 :class:`~chainmall.referral.tree.TeamTree` for other slide modes), per-line
@@ -32,7 +32,6 @@ from chainmall.referral.config import ReferralConfig, SlideMode
 from chainmall.referral.events import MISSING, TYPE_CODE, normalize_events
 from chainmall.referral.records import INT_FIELDS, KINDS
 from chainmall.referral.settlement import (
-    REASONS,
     Settlement,
     balances_of,
     entries_frame,
@@ -40,7 +39,7 @@ from chainmall.referral.settlement import (
     relations_frame,
     users_frame,
 )
-from chainmall.referral.tree import TeamTree, bosses_at, first_n_teams, inviter_depths
+from chainmall.referral.tree import bosses_at, inviter_depths, place_members
 
 __all__ = ["settle"]
 
@@ -56,7 +55,7 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
         config: rules; default :class:`ReferralConfig()`.
 
     Returns:
-        The :class:`Settlement`, identical to :func:`~chainmall.referral.fold`'s.
+        The :class:`Settlement`, identical to :func:`~chainmall.referral.rules`'s.
 
     Raises:
         DataValidationError: the frame breaks the schema (missing columns, float
@@ -88,7 +87,7 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
     member_seq = np.full(n_users, NEVER, dtype=np.int64)
     np.minimum.at(member_seq, dense(cols["user_id"][starts[joins]]), acc.ev_seq[joins])
 
-    team = _teams(acc.inviter, member_seq, config)
+    team = place_members(acc.inviter, member_seq, config)
     depth = inviter_depths(acc.inviter)
 
     # month code per accepted order (business calendar)
@@ -143,43 +142,6 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
         rejected=rejected,
         config=config,
     )
-
-
-def _teams(inviter: np.ndarray, member_seq: np.ndarray, config: ReferralConfig) -> dict[str, Any]:
-    """Team placement of every member; vectorised for FIRST_N, sequential otherwise."""
-    if config.slide_mode is SlideMode.FIRST_N:
-        team = first_n_teams(inviter, member_seq, config)
-        detached = config.breakaway_detach & (team["boss_seq"] != NEVER)
-        team["current"] = np.where(detached, -1, team["team_parent"])
-        return team
-    tree = TeamTree()
-    for user in np.flatnonzero(inviter >= 0).tolist():
-        tree.inviter[user] = int(inviter[user])
-    members = np.flatnonzero(member_seq != NEVER)
-    for user in members[np.argsort(member_seq[members], kind="stable")].tolist():
-        tree.join(user, int(member_seq[user]), config)
-    n = len(inviter)
-
-    def arr(mapping: dict[int, Any], fill: int) -> np.ndarray:
-        out = np.full(n, fill, dtype=np.int64)
-        for key, value in mapping.items():
-            out[key] = fill if value is None else value
-        return out
-
-    ch = tree.changes
-    reason = {r: i for i, r in enumerate(REASONS)}
-    return {
-        "rank": arr(tree.rank, 0),
-        "boss_seq": arr(tree.boss_seq, NEVER),
-        "current": arr(tree.team_parent, -1),
-        "log_seq": np.array([c.seq for c in ch], dtype=np.int64),
-        "log_user": np.array([c.user_id for c in ch], dtype=np.int64),
-        "log_from": np.array(
-            [-1 if c.from_parent is None else c.from_parent for c in ch], np.int64
-        ),
-        "log_to": np.array([-1 if c.to_parent is None else c.to_parent for c in ch], np.int64),
-        "log_reason": np.array([reason[c.reason] for c in ch], dtype=np.int64),
-    }
 
 
 @dataclass(frozen=True)

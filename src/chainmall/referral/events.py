@@ -287,10 +287,6 @@ def event_bounds(cols: dict[str, np.ndarray]) -> np.ndarray:
     return np.flatnonzero(~same)
 
 
-def _opt(value: Any) -> int | None:
-    return None if int(value) == MISSING else int(value)
-
-
 def events_from_frame(events: pd.DataFrame) -> list[Event | tuple[int, str, str]]:
     """Typed events of a frame, in row order, for the per-event fold.
 

@@ -29,9 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chainmall.ledger import merkle_root
-
-__all__ = ["ENTRY_FIELDS", "REWARD_KINDS", "entry_id", "iter_records", "ledger_root"]
+__all__ = ["ENTRY_FIELDS", "REWARD_KINDS", "entry_id", "iter_records", "leaf_hashes"]
 
 REWARD_KINDS = ("COMMISSION", "CAPPED", "BLOCKED_DEPTH", "FORFEITED")
 KINDS = (*REWARD_KINDS, "REVERSAL", "CLAWBACK", "SETTLE", "WITHDRAWAL")
@@ -171,11 +169,6 @@ def leaf_hashes(entries: pd.DataFrame, version: str) -> list[bytes]:
     """RFC 6962 leaf hashes of the entries (SHA-256 of 0x00 and the canonical record)."""
     sha = hashlib.sha256
     return [sha(b"\x00" + raw).digest() for _, raw in iter_records(entries, version)]
-
-
-def ledger_root(entries: pd.DataFrame, version: str) -> bytes:
-    """Merkle root of the entries' ledger, equal to ``Ledger.from_records(...).root()``."""
-    return merkle_root(leaf_hashes(entries, version))
 
 
 def record_dict(raw: bytes) -> Mapping[str, Any]:

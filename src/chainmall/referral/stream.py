@@ -10,8 +10,8 @@ import pandas as pd
 
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.events import MISSING, Event, events_from_frame
-from chainmall.referral.fold import ReferralState, run_fold
 from chainmall.referral.records import INT_FIELDS, KINDS, REWARD_TYPES
+from chainmall.referral.rules import ReferralState, run_fold
 from chainmall.referral.settlement import (
     REASONS,
     Settlement,
@@ -30,7 +30,7 @@ _NEVER = np.iinfo(np.int64).max
 def fold(
     events: pd.DataFrame | Iterable[Event | tuple[int, str, str]], config: ReferralConfig
 ) -> Settlement:
-    """Settle ``events`` one at a time with :func:`~chainmall.referral.fold.apply`.
+    """Settle ``events`` one at a time with :func:`~chainmall.referral.rules.apply`.
 
     The reference for :func:`~chainmall.referral.settle`, which must return the
     identical ledger. ``events`` is an events frame or typed events.

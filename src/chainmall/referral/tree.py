@@ -21,9 +21,17 @@ import numpy as np
 
 from chainmall.referral.config import ReferralConfig, SlideMode
 
-__all__ = ["RelationChange", "TeamTree", "first_n_teams", "inviter_depths", "to_networkx"]
+__all__ = [
+    "RelationChange",
+    "TeamTree",
+    "first_n_teams",
+    "inviter_depths",
+    "place_members",
+    "to_networkx",
+]
 
 NONE = -1
+_NEVER = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,3 +305,45 @@ def to_networkx(users: Any, *, id_column: str = "user_id") -> Any:
             else:
                 graph.add_edge(child, parent, kind=kind)
     return graph
+
+
+def place_members(
+    inviter: np.ndarray, member_seq: np.ndarray, config: ReferralConfig
+) -> dict[str, Any]:
+    """R3 for every member (dense arrays): vectorised for FIRST_N, :class:`TeamTree` otherwise.
+
+    Returns the arrays of :func:`first_n_teams` plus ``current`` (team parent now).
+    """
+    if config.slide_mode is SlideMode.FIRST_N:
+        team = first_n_teams(inviter, member_seq, config)
+        detached = config.breakaway_detach & (team["boss_seq"] != _NEVER)
+        team["current"] = np.where(detached, -1, team["team_parent"])
+        return team
+    tree = TeamTree()
+    for user in np.flatnonzero(inviter >= 0).tolist():
+        tree.inviter[user] = int(inviter[user])
+    members = np.flatnonzero(member_seq != _NEVER)
+    for user in members[np.argsort(member_seq[members], kind="stable")].tolist():
+        tree.join(user, int(member_seq[user]), config)
+    n = len(inviter)
+
+    def arr(mapping: dict[int, Any], fill: int) -> np.ndarray:
+        out = np.full(n, fill, dtype=np.int64)
+        for key, value in mapping.items():
+            out[key] = fill if value is None else value
+        return out
+
+    ch = tree.changes
+    reason = {r: i for i, r in enumerate(("JOIN", "SLIDE", "BREAKAWAY"))}
+    return {
+        "rank": arr(tree.rank, 0),
+        "boss_seq": arr(tree.boss_seq, _NEVER),
+        "current": arr(tree.team_parent, -1),
+        "log_seq": np.array([c.seq for c in ch], dtype=np.int64),
+        "log_user": np.array([c.user_id for c in ch], dtype=np.int64),
+        "log_from": np.array(
+            [-1 if c.from_parent is None else c.from_parent for c in ch], np.int64
+        ),
+        "log_to": np.array([-1 if c.to_parent is None else c.to_parent for c in ch], np.int64),
+        "log_reason": np.array([reason[c.reason] for c in ch], dtype=np.int64),
+    }
