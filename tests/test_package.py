@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
 
@@ -25,17 +26,19 @@ def test_import_chainmall_loads_no_heavy_dependency() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def test_import_time_is_small() -> None:
-    """Self-reported cumulative import time of ``chainmall`` (µs), measured by CPython."""
-    out = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import chainmall"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    line = next(row for row in out.stderr.splitlines() if row.rstrip().endswith("| chainmall"))
-    cumulative_us = int(line.split("|")[1])
-    assert cumulative_us < 500_000
+def _child_cpu_seconds(code: str) -> float:
+    """CPU seconds (user + system) a fresh interpreter spends running ``code``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.executable, "-c", code], check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def test_import_costs_under_half_a_second_of_cpu() -> None:
+    """CPU time, not wall time, so a busy machine does not fail the check; best of 3."""
+    bare = min(_child_cpu_seconds("pass") for _ in range(3))
+    full = min(_child_cpu_seconds("import chainmall") for _ in range(3))
+    assert full - bare < 0.5
 
 
 def test_every_error_is_a_chainmall_error() -> None:
