@@ -144,7 +144,7 @@ def _check_offers(
             require_numeric(offers, col, name="offers")
     bad = (offers["current_price_fen"] <= 0).to_numpy()
     if "baseline_units" in required:
-        bad |= (offers["baseline_units"] < 0).to_numpy()
+        bad = bad | (offers["baseline_units"] < 0).to_numpy()
     if bad.any():
         raise DataValidationError(
             "offers need current_price_fen > 0 and baseline_units >= 0; violated in "
