@@ -41,7 +41,7 @@ def test_golden_chinese_card() -> None:
         "fax": "021-61234568",
         "email": "zhang.wei@yunfan-tech.com",
         "website": "www.yunfan-tech.com",
-        "address": "上海市浦东新区张江路 88 号 5 楼",
+        "address": "上海市浦东新区张江路88号5楼",  # OCR spaces next to Han dropped
     }
     conf = c.confidences()
     assert conf["mobile"] == 0.97  # labelled 手机
@@ -135,6 +135,8 @@ def test_company_suffixes(line: str, company: float) -> None:
         ("Bob Smith, CEO", "Bob Smith", "CEO"),
         ("Marketing Director", None, "Marketing Director"),
         ("首席技术官", None, "首席技术官"),
+        ("高级工程师", None, "高级工程师"),  # 高 is a surname, but no space: not a name
+        ("W: www. acme.com", None, None),
     ],
 )
 def test_names_and_titles(line: str, name: str | None, title: str | None) -> None:
@@ -144,7 +146,7 @@ def test_names_and_titles(line: str, name: str | None, title: str | None) -> Non
 
 def test_address_cues_without_label() -> None:
     rec = extract_contact(["浙江省杭州市西湖区文三路 90 号"]).as_record()
-    assert rec["address"] == "浙江省杭州市西湖区文三路 90 号"
+    assert rec["address"] == "浙江省杭州市西湖区文三路90号"
     assert extract_contact(["市场部"]).address is None
 
 
@@ -183,3 +185,9 @@ def test_property_never_crashes_and_confidences_bounded(lines: list[str]) -> Non
     c = extract_contact(lines)
     for value in c.confidences().values():
         assert 0.0 <= value <= 1.0
+
+
+def test_ocr_split_web_address_is_mended() -> None:
+    c = extract_contact(["W: www. acme .com", "E: li @ acme. com"])
+    assert c.website is not None and c.website.value == "www.acme.com"
+    assert [e.value for e in c.email] == ["li@acme.com"]

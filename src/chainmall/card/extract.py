@@ -49,12 +49,24 @@ _ADDRESS_LABEL = re.compile(r"^\s*(?:地址|add(?:ress)?\b|A\s*:)", re.IGNORECAS
 _WEB_CUE = re.compile(r"网址|网站|官网|web|url|www\.|https?://", re.IGNORECASE)
 _LATIN_NAME = re.compile(r"^[A-Z][a-zA-Z'\-]*\.?(?:\s+[A-Z][a-zA-Z'\-]*\.?){1,2}$")
 _SPLITTERS = re.compile(r"\s*[|/,·]\s*")
+_DOT_GAP = re.compile(
+    r"(?<=[A-Za-z0-9])\s*\.\s+(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])\s+\.(?=[A-Za-z0-9])"
+)
+_HAN_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+|\s+(?=[\u4e00-\u9fff])")
 _TITLE_EN = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in TITLES_EN) + r")\b", re.IGNORECASE)
 
 
 def normalise_line(line: str) -> str:
-    """NFKC-normalise (full-width to ASCII) and collapse whitespace."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", line)).strip()
+    """NFKC-normalise (full-width to ASCII), collapse whitespace, mend OCR-split web addresses."""
+    line = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", line)).strip()
+    if "@" in line or _WEB_CUE.search(line):
+        line = _DOT_GAP.sub(".", line)
+    return line
+
+
+def _tidy(value: str) -> str:
+    """Drop the spaces OCR puts next to Han characters ("308 号 3 楼" -> "308号3楼")."""
+    return _HAN_SPACE.sub("", value)
 
 
 def _strip_label(line: str) -> str:
@@ -137,7 +149,8 @@ def _split_name_title(text: str, start: int) -> tuple[str, str]:
     if tail and _name_score(head) >= 0.75 and _title_span(tail) is not None:
         return head, tail
     name = text[:start].strip(" |,/")
-    if name and _HAN.search(name) and _name_score(name) >= 0.75:
+    spaced = start > 0 and text[start - 1] == " "  # "张 伟 总经理", never "高级工程师"
+    if spaced and _HAN.search(name) and _name_score(name) >= 0.75:
         return name.replace(" ", ""), text[start:].strip(" |,/")
     return "", text.strip()
 
@@ -194,24 +207,22 @@ def extract_contact(text: str | Sequence[str]) -> Contact:
         company = _company_score(value)
         address = _address_score(value, labelled_address)
         if address and (labelled_address or address > company):
-            addresses.append(FieldValue(value, address, index))
+            addresses.append(FieldValue(_tidy(value), address, index))
             continue
         if company:
-            companies.append(FieldValue(value, company, index))
+            companies.append(FieldValue(_tidy(value), company, index))
             continue
         start = _title_span(value)
         if start is not None:
             name, title = _split_name_title(value, start)
             long_title = len(title) > (20 if _HAN.search(title) else 40)
-            titles.append(FieldValue(title, 0.6 if long_title else 0.9, index))
+            titles.append(FieldValue(_tidy(title), 0.6 if long_title else 0.9, index))
             if name:
                 names.append(FieldValue(name, _name_score(name), index))
             continue
         score = _name_score(value)
         if score:
-            names.append(
-                FieldValue(value.replace(" ", "") if _HAN.search(value) else value, score, index)
-            )
+            names.append(FieldValue(_tidy(value), score, index))
     return Contact(
         name=_best(names),
         title=_best(titles),
