@@ -135,7 +135,8 @@ def test_company_suffixes(line: str, company: float) -> None:
         ("Bob Smith, CEO", "Bob Smith", "CEO"),
         ("Marketing Director", None, "Marketing Director"),
         ("首席技术官", None, "首席技术官"),
-        ("高级工程师", None, "高级工程师"),  # 高 is a surname, but no space: not a name
+        ("高级工程师", None, "高级工程师"),
+        ("张 伟  销售总监", "张伟", "销售总监"),  # 高 is a surname, but no space: not a name
         ("W: www. acme.com", None, None),
     ],
 )

@@ -148,9 +148,11 @@ def _split_name_title(text: str, start: int) -> tuple[str, str]:
     head, _, tail = text.partition(" ")
     if tail and _name_score(head) >= 0.75 and _title_span(tail) is not None:
         return head, tail
+    # the title phrase starts after the last space before its title word:
+    # "张 伟 销售总监" -> "张 伟" + "销售总监"; "高级工程师" has no name part
+    start = text.rfind(" ", 0, start) + 1
     name = text[:start].strip(" |,/")
-    spaced = start > 0 and text[start - 1] == " "  # "张 伟 总经理", never "高级工程师"
-    if spaced and _HAN.search(name) and _name_score(name) >= 0.75:
+    if name and _HAN.search(name) and _name_score(name) >= 0.75:
         return name.replace(" ", ""), text[start:].strip(" |,/")
     return "", text.strip()
 

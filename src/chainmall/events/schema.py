@@ -155,12 +155,14 @@ def validate_events(
             + "\nfix the rows, or call validate_events(strict=False) and inspect `rejected`"
         )
     bad_rows = np.flatnonzero(bad_any)
-    reasons = [
-        "; ".join(text for mask, text in problems if mask[row]) for row in bad_rows
-    ]  # loop over refused rows only, with one pass over the problem list each
+    joined = np.full(len(bad_rows), "", dtype=object)
+    for mask, text in problems:
+        hit = mask[bad_rows]
+        if hit.any():
+            joined[hit] = joined[hit] + ("; " + text)
     rejected = frame.iloc[bad_rows].copy()
     rejected.insert(0, "row", bad_rows)
-    rejected["reason"] = pd.Series(reasons, index=rejected.index, dtype="string")
+    rejected["reason"] = pd.Series(joined, index=rejected.index, dtype="string").str.slice(2)
     return EventBatch(events=_typed(frame.loc[~bad_any]), rejected=rejected.reset_index(drop=True))
 
 
