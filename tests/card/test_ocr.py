@@ -158,6 +158,7 @@ def test_tesseract_reads_a_rendered_card(card: int) -> None:
 @pytest.mark.skipif(
     not (HAS_RAPIDOCR and HAS_PIL), reason='rapidocr not installed (pip install "chainmall[ocr]")'
 )
+@pytest.mark.slow  # model load + inference: ~10-25 s on 2 busy cores
 def test_rapidocr_reads_a_rendered_card() -> None:
     image, truth = _rendered(0)
     record = read_card(image, RapidOcrBackend()).contact.as_record()

@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from chainmall.card.contact import Contact, FieldValue
+from chainmall.card.contact import CONTACT_FIELDS, Contact, FieldValue
 from chainmall.card.patterns import (
     ADDRESS_CUES_EN,
     ADDRESS_CUES_ZH,
@@ -162,6 +162,30 @@ def _best(candidates: list[FieldValue]) -> FieldValue | None:
     return max(candidates, key=lambda v: (v.confidence, -v.line), default=None)
 
 
+def _text_fields(line: str, index: int) -> list[tuple[str, FieldValue]]:
+    """(field, value) pairs from a line without contact numbers: address, company, title, name."""
+    value = _strip_label(line)
+    if not value:
+        return []
+    labelled_address = bool(_ADDRESS_LABEL.match(line))
+    company = _company_score(value)
+    address = _address_score(value, labelled_address)
+    if address and (labelled_address or address > company):
+        return [("address", FieldValue(_tidy(value), address, index))]
+    if company:
+        return [("company", FieldValue(_tidy(value), company, index))]
+    start = _title_span(value)
+    if start is not None:
+        name, title = _split_name_title(value, start)
+        long_title = len(title) > (20 if _HAN.search(title) else 40)
+        found = [("title", FieldValue(_tidy(title), 0.6 if long_title else 0.9, index))]
+        if name:
+            found.append(("name", FieldValue(name, _name_score(name), index)))
+        return found
+    score = _name_score(value)
+    return [("name", FieldValue(_tidy(value), score, index))] if score else []
+
+
 def extract_contact(text: str | Sequence[str]) -> Contact:
     """Extract a :class:`Contact` from OCR text (one string, or one string per line).
 
@@ -175,66 +199,34 @@ def extract_contact(text: str | Sequence[str]) -> Contact:
             "the card text is empty: OCR found no characters; check the image "
             "(focus, lighting, orientation) or pass the text directly"
         )
-    emails: list[FieldValue] = []
-    mobiles: list[FieldValue] = []
-    landlines: list[FieldValue] = []
-    faxes: list[FieldValue] = []
-    websites: list[FieldValue] = []
-    companies: list[FieldValue] = []
-    addresses: list[FieldValue] = []
-    titles: list[FieldValue] = []
-    names: list[FieldValue] = []
+    found: dict[str, list[FieldValue]] = {f: [] for f in CONTACT_FIELDS}
     for index, line in enumerate(lines):
         if not line:
             continue
+        emails = []
         for m in EMAIL.finditer(line):
-            found = m.group(0)
-            value = re.sub(r"\s", "", found)
-            emails.append(FieldValue(value.lower(), 0.95 if value == found else 0.8, index))
-        rest = EMAIL.sub(" ", line)
-        phone_mobiles, phone_fixed, rest = _phones(rest, index)
-        mobiles += phone_mobiles
-        (faxes if FAX_CUE.search(line) else landlines).extend(phone_fixed)
+            value = re.sub(r"\s", "", m.group(0))
+            emails.append(FieldValue(value.lower(), 0.95 if value == m.group(0) else 0.8, index))
+        mobiles, fixed, rest = _phones(EMAIL.sub(" ", line), index)
         web_conf = 0.9 if _WEB_CUE.search(line) else 0.7
-        for m in WEBSITE.finditer(rest):
-            websites.append(FieldValue(m.group(1).lower(), web_conf, index))
-        if phone_mobiles or phone_fixed or (emails and emails[-1].line == index):
-            continue
-        if websites and websites[-1].line == index:
-            continue
-        value = _strip_label(line)
-        if not value:
-            continue
-        labelled_address = bool(_ADDRESS_LABEL.match(line))
-        company = _company_score(value)
-        address = _address_score(value, labelled_address)
-        if address and (labelled_address or address > company):
-            addresses.append(FieldValue(_tidy(value), address, index))
-            continue
-        if company:
-            companies.append(FieldValue(_tidy(value), company, index))
-            continue
-        start = _title_span(value)
-        if start is not None:
-            name, title = _split_name_title(value, start)
-            long_title = len(title) > (20 if _HAN.search(title) else 40)
-            titles.append(FieldValue(_tidy(title), 0.6 if long_title else 0.9, index))
-            if name:
-                names.append(FieldValue(name, _name_score(name), index))
-            continue
-        score = _name_score(value)
-        if score:
-            names.append(FieldValue(_tidy(value), score, index))
+        websites = [FieldValue(m.group(1).lower(), web_conf, index) for m in WEBSITE.finditer(rest)]
+        found["email"] += emails
+        found["mobile"] += mobiles
+        found["fax" if FAX_CUE.search(line) else "landline"] += fixed
+        found["website"] += websites
+        if not (emails or mobiles or fixed or websites):
+            for field, item in _text_fields(line, index):
+                found[field].append(item)
     return Contact(
-        name=_best(names),
-        title=_best(titles),
-        company=_best(companies),
-        address=_best(addresses),
-        website=_best(websites),
-        mobile=tuple(_unique(mobiles)),
-        landline=tuple(_unique(landlines)),
-        fax=tuple(_unique(faxes)),
-        email=tuple(_unique(emails)),
+        name=_best(found["name"]),
+        title=_best(found["title"]),
+        company=_best(found["company"]),
+        address=_best(found["address"]),
+        website=_best(found["website"]),
+        mobile=tuple(_unique(found["mobile"])),
+        landline=tuple(_unique(found["landline"])),
+        fax=tuple(_unique(found["fax"])),
+        email=tuple(_unique(found["email"])),
     )
 
 
