@@ -87,12 +87,23 @@ def test_property_group_lines_keeps_every_segment(rows: list[int], seed: int) ->
         OcrLine(f"w{i}", 0.5, (int(rng.integers(0, 500)), 50 * r + int(rng.integers(0, 5)), 40, 30))
         for i, r in enumerate(rows)
     ]
-    lines = group_lines(segments)
+    lines = group_lines(segments, column_gap=float("inf"))
     assert len(lines) == len(set(rows))  # one line per row of text
     words = sorted(w for line in lines for w in line.text.split())
     assert words == sorted(s.text for s in segments)
     tops = [line.box[1] for line in lines]
     assert tops == sorted(tops)
+
+
+def test_group_lines_splits_columns_and_joins_neighbours() -> None:
+    segments = [
+        OcrLine("Senior Engineer", 0.9, (50, 200, 240, 30)),
+        OcrLine("M:", 0.9, (700, 202, 30, 30)),  # a column far right on the same row
+        OcrLine("+86 139 1111 2222", 0.8, (740, 201, 210, 30)),  # 10 px after "M:"
+    ]
+    lines = group_lines(segments)
+    assert [line.text for line in lines] == ["Senior Engineer", "M: +86 139 1111 2222"]
+    assert lines[1].box == (700, 201, 250, 31)
 
 
 def test_missing_file_and_bad_arrays_raise(tmp_path: Path) -> None:

@@ -92,11 +92,13 @@ def _encoded(image: ImageInput) -> bytes:
     return path.read_bytes()
 
 
-def group_lines(segments: Sequence[OcrLine]) -> list[OcrLine]:
+def group_lines(segments: Sequence[OcrLine], column_gap: float = 3.0) -> list[OcrLine]:
     """Merge text segments whose vertical centres overlap into lines, left to right.
 
     A segment joins a line when its centre lies within half the line's height of
-    the line's centre; lines are returned top to bottom.
+    the line's centre; a horizontal gap wider than ``column_gap`` line heights
+    splits a row into separate lines (two-column cards). Lines are returned top
+    to bottom, then left to right.
     """
     rows: list[list[OcrLine]] = []
     for seg in sorted(segments, key=lambda s: s.box[1] + s.box[3] / 2):
@@ -112,13 +114,26 @@ def group_lines(segments: Sequence[OcrLine]) -> list[OcrLine]:
     lines = []
     for row in rows:
         row.sort(key=lambda s: s.box[0])
-        left, top = min(s.box[0] for s in row), min(s.box[1] for s in row)
-        right = max(s.box[0] + s.box[2] for s in row)
-        bottom = max(s.box[1] + s.box[3] for s in row)
-        text = _HAN_GAP.sub("", " ".join(s.text for s in row))
-        conf = float(np.mean([s.confidence for s in row]))
-        lines.append(OcrLine(text, conf, (left, top, right - left, bottom - top)))
+        height = float(np.median([s.box[3] for s in row]))
+        start = 0
+        for i in range(1, len(row) + 1):
+            if (
+                i == len(row)
+                or row[i].box[0] - (row[i - 1].box[0] + row[i - 1].box[2]) > column_gap * height
+            ):
+                lines.append(_merge(row[start:i]))
+                start = i
     return lines
+
+
+def _merge(row: Sequence[OcrLine]) -> OcrLine:
+    """One line from segments on the same row, left to right."""
+    left, top = min(s.box[0] for s in row), min(s.box[1] for s in row)
+    right = max(s.box[0] + s.box[2] for s in row)
+    bottom = max(s.box[1] + s.box[3] for s in row)
+    text = _HAN_GAP.sub("", " ".join(s.text for s in row))
+    conf = float(np.mean([s.confidence for s in row]))
+    return OcrLine(text, conf, (left, top, right - left, bottom - top))
 
 
 class TesseractBackend:
