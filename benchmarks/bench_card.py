@@ -8,7 +8,7 @@ line with 公司/Ltd/Inc; no name, title or address) — what a shop gets from
 known truth: Noto Sans CJK, three layouts, label styles, noise, blur, rotation.
 
     python benchmarks/bench_card.py              # 100 cards (50 zh, 50 en)
-    python benchmarks/bench_card.py --quick      # 8 cards
+    python benchmarks/bench_card.py --quick      # 6 cards
     python benchmarks/bench_card.py --data-file cards.csv   # your own: card_id,image,<fields>
 
 CPU seconds include the OCR child process (tesseract runs as a subprocess).
@@ -81,7 +81,7 @@ def pick_backend(name: str) -> OcrBackend:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="8 cards (CI)")
+    parser.add_argument("--quick", action="store_true", help="6 cards (CI)")
     parser.add_argument("--cards", type=int, default=None, help="number of generated cards")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--backend", choices=["auto", "tesseract", "rapidocr"], default="auto")
@@ -95,7 +95,7 @@ def main() -> None:
         images = [Path(args.data_file).parent / p for p in truth.pop("image")]
         clean = None
     else:
-        n = args.cards or (8 if args.quick else 100)
+        n = args.cards or (6 if args.quick else 100)
         truth = make_card_truth(n, seed=args.seed)
         images = None
         clean = pd.DataFrame(
