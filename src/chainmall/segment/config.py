@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -147,13 +148,13 @@ class RFMLConfig(EngineConfig):
     def _check(self) -> RFMLConfig:
         if self.binning == "fixed":
             for measure in ("recency", "frequency", "monetary", "loyalty"):
-                edges = self.edges.get(measure)  # type: ignore[call-overload]
+                edges = self.edges.get(measure)
                 if edges is None or len(edges) != self.bins - 1:
                     raise ValueError(
                         f"binning='fixed' needs edges[{measure!r}] with bins-1 = "
                         f"{self.bins - 1} values, got {edges!r}"
                     )
-                if any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+                if any(b <= a for a, b in pairwise(edges)):
                     raise ValueError(f"edges[{measure!r}] must be strictly increasing: {edges}")
         from chainmall.segment.rules import check_classes, check_grid
 

@@ -17,15 +17,14 @@ Kernel: factorize ids, one sort of ``customer * span + day`` keys, then
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from chainmall._validation import (
-    describe_offenders,
     require_columns,
     require_frame,
     require_integer,
@@ -66,7 +65,8 @@ class RFMLSummary:
 def local_days(ts: pd.Series, timezone: str) -> np.ndarray:
     """Calendar day numbers (days since 1970-01-01) of tz-aware ``ts`` in ``timezone``."""
     local = ts.dt.tz_convert(timezone).dt.tz_localize(None)
-    return local.to_numpy().astype("datetime64[ns]").view("int64") // _NS_PER_DAY
+    nanoseconds: np.ndarray = local.to_numpy().astype("datetime64[ns]").view("int64")
+    return nanoseconds // _NS_PER_DAY
 
 
 def _validate(
@@ -182,7 +182,7 @@ def _encode_ids(ids: pd.Series, span: int) -> tuple[np.ndarray, Callable[[np.nda
             dtype = ids.dtype
 
             def decode_int(codes: np.ndarray) -> Any:
-                return (codes + low).astype(dtype)
+                return pd.Series(codes + low).astype(dtype).to_numpy()
 
             return values - low, decode_int
     codes, uniques = pd.factorize(ids, sort=False)

@@ -82,7 +82,7 @@ def score(customers: pd.DataFrame, config: RFMLConfig | None = None) -> pd.DataF
     cfg = config or RFMLConfig()
     require_frame(customers, "customers")
     require_columns(customers, list(_measure_columns(cfg).values()), name="customers")
-    return customers.assign(**score_columns(customers, cfg))
+    return customers.assign(**score_columns({str(k): v for k, v in customers.items()}, cfg))
 
 
 def score_columns(customers: Mapping[str, Any], cfg: RFMLConfig) -> dict[str, np.ndarray]:
@@ -164,19 +164,21 @@ def assign_segments(scored: pd.DataFrame, config: RFMLConfig | None = None) -> p
     return scored.assign(**segment_columns(scored["r_score"], scored["fm_score"], cfg))
 
 
-def segment_columns(r_score: Any, fm_score: Any, cfg: RFMLConfig) -> dict[str, pd.Categorical]:
+def segment_columns(r_score: Any, fm_score: Any, cfg: RFMLConfig) -> dict[str, Any]:
     """``segment`` and ``segment_class`` categoricals for score arrays."""
     lookup = np.zeros((cfg.bins + 1, cfg.bins + 1), dtype=np.int16)
-    for index, rule in enumerate(cfg.grid):
-        lookup[rule.r[0] : rule.r[1] + 1, rule.fm[0] : rule.fm[1] + 1] = index
+    for position, rule in enumerate(cfg.grid):
+        lookup[rule.r[0] : rule.r[1] + 1, rule.fm[0] : rule.fm[1] + 1] = position
     index = lookup[np.asarray(r_score, dtype=np.int64), np.asarray(fm_score, dtype=np.int64)]
     names = [rule.name for rule in cfg.grid]
     class_of = {member: cls for cls, members in cfg.classes.items() for member in members}
     class_names = list(cfg.classes)
     class_index = np.array([class_names.index(class_of[n]) for n in names], dtype=np.int16)
     return {
-        "segment": pd.Categorical.from_codes(index, categories=names),
-        "segment_class": pd.Categorical.from_codes(class_index[index], categories=class_names),
+        "segment": pd.Categorical.from_codes(index, categories=pd.Index(names)),
+        "segment_class": pd.Categorical.from_codes(
+            class_index[index], categories=pd.Index(class_names)
+        ),
     }
 
 
