@@ -113,7 +113,7 @@ class RFMLConfig(EngineConfig):
     bins: int = Field(default=5, ge=2, le=10, description="Number of score levels per measure.")
     binning: Literal["quantile", "fixed"] = Field(
         default="quantile",
-        description="'quantile': score from the share of customers strictly worse; "
+        description="'quantile': score 1 + floor(bins * (customers strictly worse) / (n - 1)); "
         "'fixed': score from explicit `edges`.",
     )
     edges: dict[Measure, tuple[float, ...]] = Field(

@@ -1,7 +1,9 @@
 """RFM-L scores, the segment grid (validated) and the three action classes.
 
 Tie rule: with ``binning="quantile"`` a customer's score on a measure is
-``1 + floor(bins * share of customers strictly worse)``, clipped to ``bins``.
+``1 + floor(bins * w / (n - 1))``, clipped to ``bins``, where ``w`` is the number
+of customers strictly worse and ``n`` the number of customers (the worst gets 1,
+the best ``bins``).
 It depends only on the customer's own value and the distribution, so equal
 customers always get equal scores, and the order of rows never matters.
 Better = more recent, more purchases, more spend, more loyal (lower ``gap_cv``);
@@ -52,7 +54,7 @@ def _quantile_score(values: np.ndarray, bins: int, lower_is_better: bool) -> np.
     worse = np.empty(len(ordered), dtype=np.int64)
     worse[order] = np.maximum.accumulate(np.where(run_start, position, 0))
     worse += int(missing.sum())
-    scores = np.minimum(1 + (bins * worse) // max(len(goodness), 1), bins)
+    scores = np.minimum(1 + (bins * worse) // max(len(goodness) - 1, 1), bins)
     scores[missing] = 1
     return scores.astype(np.int8)
 
