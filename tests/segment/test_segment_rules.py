@@ -113,7 +113,7 @@ def test_grid_with_hole_names_the_cells() -> None:
 
 
 def test_grid_must_match_bins() -> None:
-    with pytest.raises(ConfigError, match="outside scores 1..4"):
+    with pytest.raises(ConfigError, match=r"outside scores 1\.\.4"):
         RFMLConfig(bins=4)
 
 
@@ -121,7 +121,7 @@ def test_classes_must_partition_segments() -> None:
     with pytest.raises(ConfigError, match="without class"):
         RFMLConfig(classes={"high_value": ("Champions",)})
     with pytest.raises(ConfigError, match="unknown segments"):
-        RFMLConfig(classes={"x": tuple(r.name for r in DEFAULT_GRID) + ("Ghosts",)})
+        RFMLConfig(classes={"x": (*(r.name for r in DEFAULT_GRID), "Ghosts")})
 
 
 def test_unknown_config_key_hints() -> None:

@@ -173,7 +173,37 @@ def log_hyp2f1_c_a1(a: np.ndarray, b: np.ndarray, z: np.ndarray) -> np.ndarray:
     the right-hand series lies in (0, 1] and does not overflow.
     """
     w = z / (z - 1.0)
-    return np.asarray(-b * np.log1p(-z) + np.log(hyp2f1(1.0, b, a + 1.0, w)))
+    with np.errstate(all="ignore"):
+        out = np.asarray(-b * np.log1p(-z) + np.log(hyp2f1(1.0, b, a + 1.0, w)), dtype=np.float64)
+    bad = ~np.isfinite(out)
+    if bad.any():  # scipy's series fails for large b and w < -1
+        a_b, b_b, z_b = np.broadcast_arrays(a, b, z)
+        out = out.copy()
+        out[bad] = _log_hyp2f1_quadrature(a_b[bad], b_b[bad], z_b[bad])
+    return out
+
+
+_QUAD_NODES, _QUAD_WEIGHTS = np.polynomial.legendre.leggauss(200)
+
+
+def _log_hyp2f1_quadrature(a: np.ndarray, b: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """``ln 2F1(a, b; a+1; z)`` from Euler's integral ``a ∫ u^(a-1) (1-zu)^-b du``.
+
+    With ``u = 1 - e^s`` the integrand is smooth in ``s``; the range of ``s``
+    reaches well below the scales ``1/a`` and ``(1-z)/b`` of the peak at u = 1.
+    """
+    low = np.log(np.minimum(1.0 - z, 1.0 / a) / (b + 1.0)) - 15.0
+    half = 0.5 * -low
+    s_nodes = low[:, None] + half[:, None] * (_QUAD_NODES[None, :] + 1.0)
+    v = np.exp(s_nodes)
+    log_integrand = (
+        (a[:, None] - 1.0) * np.log1p(-np.minimum(v, 1.0 - 1e-16))
+        - b[:, None] * np.log((1.0 - z[:, None]) + z[:, None] * v)
+        + s_nodes
+    )
+    top = log_integrand.max(axis=1)
+    total = np.exp(log_integrand - top[:, None]) @ _QUAD_WEIGHTS
+    return np.asarray(np.log(a) + top + np.log(total * half))
 
 
 def _pareto_term(

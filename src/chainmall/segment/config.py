@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from chainmall.config import EngineConfig, Timezone
 
@@ -24,10 +24,8 @@ UNIT_DAYS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12.0}
 Measure = Literal["recency", "frequency", "monetary", "loyalty"]
 
 
-class SegmentRule(BaseModel):
+class SegmentRule(EngineConfig):
     """One segment of the R x FM grid: a rectangle of score cells (bounds inclusive)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(description="Segment name, e.g. 'Champions'.")
     r: tuple[int, int] = Field(description="Inclusive range of the recency score (1 = oldest).")
@@ -62,10 +60,8 @@ DEFAULT_CLASSES: dict[str, tuple[str, ...]] = {
 """The three classes a shop acts on, as unions of grid segments."""
 
 
-class ChurnConfig(BaseModel):
+class ChurnConfig(EngineConfig):
     """Thresholds of the churn warnings."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     inactivity_days: int = Field(
         default=3, ge=1, description="Warn after this many days without a purchase (days)."

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from chainmall._validation import (
     describe_offenders,
@@ -29,6 +29,7 @@ from chainmall._validation import (
     require_frame,
     require_not_null,
 )
+from chainmall.config import EngineConfig
 from chainmall.exceptions import ConfigError, DataValidationError
 
 __all__ = ["Condition", "TagRule", "attribute_shares", "tag_customers"]
@@ -44,20 +45,16 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-class Condition(BaseModel):
+class Condition(EngineConfig):
     """``column op value``; ``in`` takes a list of allowed values."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     column: str = Field(description="Column of the customer frame.")
     op: Operator = Field(description="Comparison operator.")
     value: float | str | list[float | str] = Field(description="Right-hand side.")
 
 
-class TagRule(BaseModel):
+class TagRule(EngineConfig):
     """A tag given to every customer meeting all ``conditions``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(description="Tag name, e.g. 'price-sensitive'.")
     conditions: tuple[Condition, ...] = Field(min_length=1, description="All must hold.")
