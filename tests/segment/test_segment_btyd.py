@@ -193,3 +193,29 @@ def test_gamma_gamma_and_clv() -> None:
     assert (clv5 <= clv0 + 1e-9).all()
     total = purchases.expected_purchases(12 * 4.348, data) * spend.expected_spend(data)
     np.testing.assert_allclose(clv0, total, rtol=1e-9)
+
+
+class _BrokenModel(BetaGeo):
+    """A likelihood that is never finite: the optimiser cannot move."""
+
+    def _log_likelihood(self, log_params: np.ndarray, data: Patterns) -> tuple[float, None]:
+        return float("nan"), None
+
+
+def test_convergence_error_has_a_hint() -> None:
+    from chainmall.exceptions import ConvergenceError
+
+    with pytest.raises(ConvergenceError, match="Hint: check that t_x and T"):
+        _BrokenModel().fit(simulate_pareto(200, seed=7))
+
+
+def test_gamma_gamma_persistence(tmp_path: Path) -> None:
+    data = simulate_pareto(1000, seed=8)
+    spend = np.random.default_rng(8).gamma(5.0, 300.0, len(data))
+    data["mean_repeat_spend_fen"] = np.where(data.x > 0, spend, 0.0)
+    model = GammaGamma().fit(data)
+    model.save(tmp_path / "gg.json")
+    again = GammaGamma.load(tmp_path / "gg.json")
+    np.testing.assert_allclose(again.expected_spend(data), model.expected_spend(data))
+    with pytest.raises(NotFittedError):
+        GammaGamma().expected_spend(data)

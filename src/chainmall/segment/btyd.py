@@ -117,7 +117,7 @@ class _PurchaseModel(ABC):
                     "gtol": self.config.tol,
                 },
             )
-        if result.fun >= _WALL or not (result.success or _flat(result)):
+        if result.fun >= _WALL or not (result.success or flat_optimum(result)):
             raise ConvergenceError(
                 f"{type(self).__name__} did not converge: {result.message} "
                 f"(mean LL {-result.fun:.6g} after {result.nit} iterations). Hint: check that "
@@ -216,7 +216,7 @@ class _PurchaseModel(ABC):
         Path(path).write_text(json.dumps(payload, indent=2), encoding="utf-8")
 
 
-def _flat(result: Any) -> bool:
+def flat_optimum(result: Any) -> bool:
     """L-BFGS-B may stop on a line-search failure at the optimum; accept a tiny gradient."""
     jac = getattr(result, "jac", None)
     return jac is not None and bool(np.all(np.abs(jac) < 1e-5))

@@ -20,7 +20,7 @@ from scipy.special import digamma, gammaln
 
 from chainmall._validation import require_columns, require_frame, require_not_null
 from chainmall.exceptions import ConvergenceError, DataValidationError, NotFittedError
-from chainmall.segment.btyd import BTYDConfig
+from chainmall.segment.btyd import BTYDConfig, flat_optimum
 
 __all__ = ["GammaGamma", "customer_lifetime_value"]
 
@@ -100,7 +100,7 @@ class GammaGamma:
                     "gtol": self.config.tol,
                 },
             )
-        if not np.isfinite(result.fun) or not result.success:
+        if not np.isfinite(result.fun) or not (result.success or flat_optimum(result)):
             raise ConvergenceError(
                 f"GammaGamma did not converge: {result.message}. Hint: spend must be "
                 "roughly independent of frequency; check for a few extreme spenders."
