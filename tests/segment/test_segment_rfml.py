@@ -193,3 +193,10 @@ def test_cdnow_sample_matches_btyd_convention(data_home: object) -> None:
     assert int(customers.x.sum()) == 2457  # published calibration repeat transactions
     assert customers["T"].between(27, 39.1).all()
     assert out.rejected.empty
+
+
+@pytest.mark.slow
+@settings(max_examples=1500, deadline=None)
+@given(rows=rows, seed=st.integers(0, 2**16))
+def test_matches_pandas_reference_many_cases(rows: list[tuple[str, int, int]], seed: int) -> None:
+    test_matches_pandas_reference_and_ignores_row_order.hypothesis.inner_test(rows, seed)  # type: ignore[attr-defined]

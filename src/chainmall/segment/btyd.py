@@ -72,6 +72,7 @@ class _PurchaseModel(ABC):
 
     param_names: ClassVar[tuple[str, ...]]
     _needs_pairs: ClassVar[bool] = False
+    _analytic_gradient: ClassVar[bool] = False
 
     def __init__(self, config: BTYDConfig | None = None) -> None:
         self.config = config or BTYDConfig()
@@ -92,7 +93,7 @@ class _PurchaseModel(ABC):
         data = Patterns.compress(xs, txs, Ts, pairs=self._needs_pairs)
         total = float(data.weight.sum())
         pen = self.config.penalizer
-        analytic = self._log_likelihood(self._initial(data), data)[1] is not None
+        analytic = self._analytic_gradient
 
         def objective(theta: np.ndarray) -> Any:
             ll, grad = self._log_likelihood(theta, data)
@@ -136,7 +137,7 @@ class _PurchaseModel(ABC):
         def ll(point: np.ndarray) -> float:
             return self._log_likelihood(point, data)[0]
 
-        if self._log_likelihood(theta, data)[1] is not None:
+        if self._analytic_gradient:
             hessian = _jacobian(lambda p: self._log_likelihood(p, data)[1], theta)
             hessian = 0.5 * (hessian + hessian.T)
         else:
@@ -223,13 +224,14 @@ def flat_optimum(result: Any) -> bool:
 
 
 def _jacobian(gradient: Callable[[np.ndarray], np.ndarray], theta: np.ndarray) -> np.ndarray:
-    """Central-difference Jacobian of an analytic gradient (= the Hessian)."""
-    step = 1e-5 * np.maximum(np.abs(theta), 1.0)
+    """Forward-difference Jacobian of an analytic gradient (= the Hessian)."""
+    step = 1e-6 * np.maximum(np.abs(theta), 1.0)
+    base = gradient(theta)
     columns = []
     for i in range(len(theta)):
         delta = np.zeros(len(theta))
         delta[i] = step[i]
-        columns.append((gradient(theta + delta) - gradient(theta - delta)) / (2 * step[i]))
+        columns.append((gradient(theta + delta) - base) / step[i])
     return np.column_stack(columns)
 
 
@@ -267,6 +269,7 @@ class BetaGeo(_PurchaseModel):
 
     param_names = ("r", "alpha", "a", "b")
     _modified: ClassVar[bool] = False
+    _analytic_gradient = True
 
     def _log_likelihood(self, log_params: np.ndarray, data: Patterns) -> tuple[float, Any]:
         return beta_geo_ll(log_params, data, self._modified)
