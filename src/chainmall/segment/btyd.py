@@ -28,7 +28,12 @@ from pydantic import Field
 from scipy.optimize import minimize
 from scipy.special import hyp2f1
 
-from chainmall._validation import require_columns, require_frame, require_not_null
+from chainmall._validation import (
+    describe_offenders,
+    require_columns,
+    require_frame,
+    require_not_null,
+)
 from chainmall.config import EngineConfig
 from chainmall.exceptions import ConvergenceError, DataValidationError, NotFittedError
 from chainmall.segment._likelihoods import Patterns, beta_geo_ll, pareto_ll, pareto_log_a0
@@ -58,9 +63,9 @@ def _frame_arrays(customers: pd.DataFrame, x: str, t_x: str, T: str) -> tuple[np
     Ts = customers[T].to_numpy(dtype=np.float64)
     bad = (xs < 0) | (xs != np.round(xs)) | (txs < 0) | (txs > Ts) | ((xs == 0) & (txs != 0))
     if bad.any():
-        first = customers.index[bad][:5].tolist()
+        where = describe_offenders(customers, bad, "customer_id")
         raise DataValidationError(
-            f"customers has {int(bad.sum())} rows with impossible (x, t_x, T) (index {first}): "
+            f"customers has impossible (x, t_x, T) in {where}: "
             "need integer x >= 0, 0 <= t_x <= T, and t_x = 0 when x = 0; "
             "build the frame with chainmall.segment.summarize"
         )
