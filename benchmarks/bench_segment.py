@@ -375,12 +375,11 @@ def main() -> None:
         )
     master = args.data_file or home / "cdnow" / "CDNOW_master.txt"
     if master.is_file():
-        accuracy(
-            read_transactions(master, sample_format=False),
-            args.calibration_end,
-            args.holdout_end,
-            anchors,
-        )
+        transactions = read_transactions(master, sample_format=False)
+        accuracy(transactions, args.calibration_end, args.holdout_end, anchors)
+        if not args.quick:  # experiment: time-split correction, trained inside calibration
+            for weeks in (13, 22):
+                time_split_gbm(transactions, args.calibration_end, args.holdout_end, weeks)
     else:
         emit("master", "accuracy", None, note=f"skipped: {master} not found")
     speed(100_000 if args.quick else 1_000_000, anchors)
