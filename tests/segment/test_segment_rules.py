@@ -82,6 +82,9 @@ def test_scores_are_deterministic_monotone_and_in_range(recency: list[int], bins
         assert (r[same] == r[i]).all() and (f[same] == f[i]).all()  # equal -> equal score
         assert (f[value > value[i]] >= f[i]).all()  # more purchases never score lower
         assert (r[value > value[i]] <= r[i]).all()  # older never scores higher
+    as_float = score(frame.astype({"recency_days": float, "n_purchases": float}), cfg)
+    assert (as_float.r_score.to_numpy() == r).all()  # sorting path == counting path
+    assert (as_float.f_score.to_numpy() == f).all()
     reversed_order = score(frame.iloc[::-1], cfg).sort_values("customer_id")
     assert (reversed_order.r_score.to_numpy() == r).all()
 

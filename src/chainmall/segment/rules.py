@@ -47,16 +47,26 @@ def _measure_columns(cfg: RFMLConfig) -> dict[str, str]:
 def _quantile_score(values: np.ndarray, bins: int, lower_is_better: bool) -> np.ndarray:
     goodness = -values if lower_is_better else values
     missing = np.isnan(goodness) if goodness.dtype.kind == "f" else np.zeros(len(goodness), bool)
-    order = np.argsort(goodness)  # NaN sort last; they are overwritten below
-    ordered = goodness[order]
-    position = np.arange(len(ordered))
-    run_start = np.concatenate(([True], ordered[1:] != ordered[:-1]))
-    worse = np.empty(len(ordered), dtype=np.int64)
-    worse[order] = np.maximum.accumulate(np.where(run_start, position, 0))
-    worse += int(missing.sum())
+    worse = _count_strictly_worse(goodness) + int(missing.sum())
     scores = np.minimum(1 + (bins * worse) // max(len(goodness) - 1, 1), bins)
     scores[missing] = 1
-    return scores.astype(np.int8)
+    return np.asarray(scores, dtype=np.int8)
+
+
+def _count_strictly_worse(goodness: np.ndarray) -> np.ndarray:
+    """For each value, how many non-NaN values are strictly smaller."""
+    if goodness.dtype.kind in "iu" and len(goodness):
+        low = int(goodness.min())
+        if int(goodness.max()) - low <= 4 * len(goodness):  # counting, no sort
+            shifted = goodness - low
+            counts = np.bincount(shifted)
+            return np.asarray((np.cumsum(counts) - counts)[shifted])
+    order = np.argsort(goodness)  # NaN sort last; they are overwritten by the caller
+    ordered = goodness[order]
+    run_start = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+    worse = np.empty(len(ordered), dtype=np.int64)
+    worse[order] = np.maximum.accumulate(np.where(run_start, np.arange(len(ordered)), 0))
+    return worse
 
 
 def _fixed_score(
