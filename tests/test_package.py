@@ -81,3 +81,20 @@ def test_python_dash_m_runs_the_cli() -> None:
         [sys.executable, "-m", "chainmall", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == f"chainmall {chainmall.__version__}"
+
+
+def test_cli_segment_writes_one_row_per_customer(tmp_path, capsys) -> None:
+    purchases = tmp_path / "purchases.csv"
+    purchases.write_text(
+        "buyer,paid_at,yuan\n"
+        "a,2025-01-02T10:00:00+08:00,30\n"
+        "a,2025-03-01T10:00:00+08:00,50\n"
+        "b,2025-02-10T10:00:00+08:00,20\n"
+    )
+    out = tmp_path / "segments.csv"
+    args = ["segment", str(purchases), str(out), "--customer-id", "buyer", "--ts", "paid_at"]
+    assert main([*args, "--amount", "yuan"]) == 0
+    rows = out.read_text().splitlines()
+    assert len(rows) == 3 and "segment" in rows[0]
+    assert main([*args, "--amount", "amount"]) == 2
+    assert "missing column(s) 'amount'" in capsys.readouterr().err
