@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
 
@@ -25,17 +26,19 @@ def test_import_chainmall_loads_no_heavy_dependency() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def test_import_time_is_small() -> None:
-    """Self-reported cumulative import time of ``chainmall`` (µs), measured by CPython."""
-    out = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import chainmall"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    line = next(row for row in out.stderr.splitlines() if row.rstrip().endswith("| chainmall"))
-    cumulative_us = int(line.split("|")[1])
-    assert cumulative_us < 500_000
+def _child_cpu_seconds(code: str) -> float:
+    """CPU seconds (user + system) a fresh interpreter spends running ``code``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.executable, "-c", code], check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def test_import_costs_under_half_a_second_of_cpu() -> None:
+    """CPU time, not wall time, so a busy machine does not fail the check; best of 3."""
+    bare = min(_child_cpu_seconds("pass") for _ in range(3))
+    full = min(_child_cpu_seconds("import chainmall") for _ in range(3))
+    assert full - bare < 0.5
 
 
 def test_every_error_is_a_chainmall_error() -> None:
@@ -78,3 +81,20 @@ def test_python_dash_m_runs_the_cli() -> None:
         [sys.executable, "-m", "chainmall", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == f"chainmall {chainmall.__version__}"
+
+
+def test_cli_segment_writes_one_row_per_customer(tmp_path, capsys) -> None:
+    purchases = tmp_path / "purchases.csv"
+    purchases.write_text(
+        "buyer,paid_at,yuan\n"
+        "a,2025-01-02T10:00:00+08:00,30\n"
+        "a,2025-03-01T10:00:00+08:00,50\n"
+        "b,2025-02-10T10:00:00+08:00,20\n"
+    )
+    out = tmp_path / "segments.csv"
+    args = ["segment", str(purchases), str(out), "--customer-id", "buyer", "--ts", "paid_at"]
+    assert main([*args, "--amount", "yuan"]) == 0
+    rows = out.read_text().splitlines()
+    assert len(rows) == 3 and "segment" in rows[0]
+    assert main([*args, "--amount", "amount"]) == 2
+    assert "missing column(s) 'amount'" in capsys.readouterr().err

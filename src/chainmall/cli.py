@@ -31,6 +31,26 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _segment(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from chainmall._validation import require_columns
+    from chainmall.segment import RFMLConfig, segment_customers
+
+    frame = pd.read_csv(args.input, dtype={args.customer_id: str})
+    require_columns(frame, [args.customer_id, args.ts, args.amount], name=str(args.input))
+    frame[args.ts] = pd.to_datetime(frame[args.ts], utc=True)
+    config = RFMLConfig.from_file(args.config, section="segment") if args.config else RFMLConfig()
+    result = segment_customers(
+        frame, config, customer_id=args.customer_id, ts=args.ts, amount=args.amount
+    )
+    result.customers.to_csv(args.output, index=False)
+    print(result.customers["segment"].value_counts().to_string())
+    if len(result.rejected):
+        print(f"{len(result.rejected)} customers rejected (see the reasons with the Python API)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -46,6 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--months", type=int, default=12, help="months of history (default 12)")
     demo.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     demo.set_defaults(run=_demo)
+
+    seg = commands.add_parser(
+        "segment", help="RFM-L summary, scores and segments of a purchase CSV"
+    )
+    seg.add_argument("input", help="CSV with one row per purchase line")
+    seg.add_argument("output", help="CSV to write, one row per customer")
+    seg.add_argument("--config", help="TOML/JSON file with a [segment] table (RFMLConfig)")
+    seg.add_argument("--customer-id", default="customer_id", help="customer id column")
+    seg.add_argument("--ts", default="ts", help="timestamp column (UTC unless an offset is given)")
+    seg.add_argument("--amount", default="amount", help="amount column")
+    seg.set_defaults(run=_segment)
     return parser
 
 

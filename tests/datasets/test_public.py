@@ -101,7 +101,7 @@ def test_walmart_sales_match_their_source(data_home: Path, walmart_complete: pd.
     assert len(sales) == 421_570
     assert sales["unique_id"].nunique() == 3_331 and sales["ds"].nunique() == 143
     assert sales["ds"].dt.tz is None  # calendar weeks, deliberately naive
-    assert (sales["ds"].dt.dayofweek == 4).all()  # week-ending Fridays
+    assert (sales["ds"].dt.day_of_week == 4).all()  # week-ending Fridays
     assert (sales["y"] < 0).sum() == 1_285
     assert sales["unique_id"].str.fullmatch(r"\d{2}_\d{2}").all()
     holidays = sales.loc[sales["is_holiday"], "ds"].unique()

@@ -297,7 +297,7 @@ def test_demand_responds_to_price_with_the_stored_elasticity(big_shop: Shop) -> 
     for unique_id, series in big_shop.demand.groupby("unique_id"):
         item = int(str(unique_id).removeprefix("sku-"))
         relative = np.log(series["price_fen"] / catalogue.loc[item, "list_price_fen"])
-        dow = pd.get_dummies(series["ds"].dt.dayofweek, prefix="dow", drop_first=True)
+        dow = pd.get_dummies(series["ds"].dt.day_of_week, prefix="dow", drop_first=True)
         t = np.arange(len(series)) / 365.25
         design = np.column_stack(
             [np.ones(len(series)), relative, series["promo"], t, dow.to_numpy(dtype=float)]

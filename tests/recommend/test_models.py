@@ -124,3 +124,28 @@ def test_bias_golden_example() -> None:
     pred = model.predict(frame).prediction.to_numpy()
     np.testing.assert_allclose(pred, [5.0, 3.0, 3.0], atol=1e-6)
     assert model.global_mean_ == pytest.approx(11 / 3)
+
+
+def test_blend_save_load_round_trip(ratings: pd.DataFrame, tmp_path: Path) -> None:
+    members = [BaselinePredictor(), MatrixFactorization(n_factors=3, n_iters=3)]
+    blend = RatingBlend(members).fit(Interactions.from_frame(ratings))
+    folder = blend.save(tmp_path / "blend")
+    meta = (folder / "model.json").read_text(encoding="utf-8")
+    assert '"BaselinePredictor"' in meta and '"MatrixFactorization"' in meta
+    loaded = RatingBlend.load(folder)
+    assert [type(m).__name__ for m in loaded.fitted_members_] == [
+        "BaselinePredictor",
+        "MatrixFactorization",
+    ]
+    assert loaded.fitted_members_[1].config.n_factors == 3
+    np.testing.assert_allclose(loaded.weights_, blend.weights_)
+    np.testing.assert_allclose(
+        loaded.predict(ratings).prediction, blend.predict(ratings).prediction
+    )
+    pd.testing.assert_frame_equal(
+        loaded.recommend([100, 101], k=4), blend.recommend([100, 101], k=4)
+    )
+    with pytest.raises(DataValidationError, match="without blend members"):
+        RatingBlend.load(
+            BaselinePredictor().fit(Interactions.from_frame(ratings)).save(tmp_path / "b")
+        )

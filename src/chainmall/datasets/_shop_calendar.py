@@ -87,7 +87,7 @@ class DayCurve:
 def order_intensity(horizon: Horizon) -> DayCurve:
     """Daily order intensity: weekend lift and the big shopping festivals."""
     days = horizon.days()
-    weights = _WEEKDAY[days.dayofweek.to_numpy()]
+    weights = _WEEKDAY[days.day_of_week.to_numpy()]
     for (month, day), lift in _FESTIVALS.items():
         weights = np.where((days.month == month) & (days.day == day), weights * lift, weights)
     return DayCurve.from_weights(horizon, weights.astype(np.float64))

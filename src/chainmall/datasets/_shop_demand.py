@@ -97,7 +97,7 @@ def draw_demand(
     log_mean = (
         np.log(base)[:, None]
         + trend[:, None] * years[None, :]
-        + amplitude[:, None] * WEEKLY_SHAPE[days.dayofweek.to_numpy()][None, :]
+        + amplitude[:, None] * WEEKLY_SHAPE[days.day_of_week.to_numpy()][None, :]
         + elasticity[:, None] * np.log(price / list_fen[:, None])
         + PROMO_LIFT * promo
     )

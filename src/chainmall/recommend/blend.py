@@ -9,8 +9,10 @@ weights. No rating outside the training data is ever seen.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -18,7 +20,8 @@ import scipy.sparse as sp
 
 from chainmall.exceptions import DataValidationError
 from chainmall.recommend._base import FloatArray, IntArray, Recommender
-from chainmall.recommend.baseline import RatingModel
+from chainmall.recommend._persist import read_bundle
+from chainmall.recommend.baseline import BaselinePredictor, RatingModel
 from chainmall.recommend.config import BlendConfig
 from chainmall.recommend.interactions import Interactions
 from chainmall.recommend.knn import KNNBaseline
@@ -31,7 +34,8 @@ class RatingBlend(RatingModel):
     """Blend of rating models (default: biased MF + item-kNN-baseline).
 
     Args:
-        members: unfitted rating models to blend; their configs are copied.
+        members: unfitted rating models to blend; their configs are copied (a
+            ``BlendConfig`` here is taken as ``config``, with the default members).
         config: blend settings.
     """
 
@@ -40,10 +44,12 @@ class RatingBlend(RatingModel):
 
     def __init__(
         self,
-        members: Sequence[RatingModel] | None = None,
+        members: Sequence[RatingModel] | BlendConfig | None = None,
         config: BlendConfig | None = None,
         **overrides: Any,
     ) -> None:
+        if isinstance(members, BlendConfig):  # config first, as every Recommender takes it
+            members, config = None, members if config is None else config
         super().__init__(config, **overrides)
         chosen = list(members) if members is not None else [MatrixFactorization(), KNNBaseline()]
         if not chosen or not all(isinstance(m, RatingModel) for m in chosen):
@@ -106,11 +112,71 @@ class RatingBlend(RatingModel):
         i = np.tile(np.arange(n_items, dtype=np.int64), len(users))
         return self._score_pairs(u, i).reshape(len(users), n_items)
 
+    def save(self, path: str | Path) -> Path:
+        """Save to folder ``path``; members are stored under ``member{m}_`` prefixes and
+        their class names and configs go to ``model.json``."""
+        folder = super().save(path)
+        meta_file = folder / "model.json"
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        meta["members"] = [
+            {"model": type(m).__name__, "config": m.config.to_dict()} for m in self.fitted_members_
+        ]
+        meta_file.write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        return folder
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        """Load a blend saved by :meth:`save`, members included."""
+        meta, arrays = read_bundle(path)
+        if meta.get("model") != cls.__name__ or "members" not in meta:
+            raise DataValidationError(
+                f"{str(path)!r} holds a {meta.get('model')!r} without blend members, not a "
+                f"{cls.__name__}; load it with {meta.get('model')}.load"
+            )
+        classes: dict[str, type[RatingModel]] = {
+            c.__name__: c for c in (BaselinePredictor, KNNBaseline, MatrixFactorization)
+        }
+        unknown = [e["model"] for e in meta["members"] if e["model"] not in classes]
+        if unknown:
+            raise DataValidationError(
+                f"unknown blend member(s) {unknown} in {str(path)!r}; known: {sorted(classes)}"
+            )
+        model = super().load(path)
+        model.members = []
+        model.fitted_members_ = []
+        for m, entry in enumerate(meta["members"]):
+            member_cls = classes[entry["model"]]
+            member = member_cls(member_cls.config_class.from_dict(entry["config"]))
+            model.members.append(member_cls(member.config))
+            prefix = f"state_member{m}_"
+            member.interactions_ = model.interactions_
+            member.popularity_ = model.popularity_
+            member._set_state(
+                {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            )
+            model.fitted_members_.append(member)
+        first = model.fitted_members_[0]
+        model.global_mean_, model.user_bias_, model.item_bias_ = (
+            first.global_mean_,
+            first.user_bias_,
+            first.item_bias_,
+        )
+        return model
+
     def _state(self) -> dict[str, npt.NDArray[Any]]:
-        raise NotImplementedError("save the member models one by one")
+        arrays: dict[str, npt.NDArray[Any]] = {
+            "weights": self.weights_,
+            "support_user": self.support_[0],
+            "support_item": self.support_[1],
+        }
+        for m, member in enumerate(self.fitted_members_):
+            arrays.update({f"member{m}_{k}": v for k, v in member._state().items()})
+        return arrays
 
     def _set_state(self, arrays: dict[str, npt.NDArray[Any]]) -> None:
-        raise NotImplementedError("load the member models one by one")
+        """Blend weights and support; :meth:`load` restores the members."""
+        self.weights_ = arrays["weights"]
+        self.support_ = (arrays["support_user"], arrays["support_item"])
 
 
 def _log_support(matrix: sp.csr_matrix) -> tuple[FloatArray, FloatArray]:

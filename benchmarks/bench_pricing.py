@@ -1,0 +1,321 @@
+"""Pricing benchmark: Dominick's OJ demand accuracy and elasticities; synthetic-market profit.
+
+Protocol (docs/pricing.md): train weeks <= 135, test weeks 136-160; anchors in the same
+run: naive store-brand mean, log-log OLS, plain XGBoost. Then a synthetic market with
+known demand: realised profit of our optimiser vs the log-log optimiser vs the oracle.
+
+    python benchmarks/bench_pricing.py [--data-file oj_large.csv] [--quick] [--no-anchors]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chainmall.pricing import (
+    DemandConfig,
+    DemandFeatureBuilder,
+    DemandModel,
+    ElasticityConfig,
+    GuardRailConfig,
+    LogLogModel,
+    blocked_reason,
+    estimate_elasticity,
+    oj_market_frame,
+    optimize_prices,
+    oracle_prices,
+    realised_profit,
+    simulate_market,
+)
+
+REFERENCE_ELASTICITY = {"dominicks": -2.7, "minute.maid": -2.2, "tropicana": -2.3}
+ROWS: list[dict[str, Any]] = []
+
+
+def emit(bench: str, metric: str, value: float, anchor: float | None = None, **extra: Any) -> None:
+    ratio = value / anchor if anchor not in (None, 0) else None
+    row = {
+        "bench": bench,
+        "metric": metric,
+        "value": value,
+        "anchor": anchor,
+        "ratio": ratio,
+        **extra,
+    }
+    ROWS.append(row)
+    print(json.dumps(row), flush=True)
+
+
+def scores(log_true: np.ndarray, log_pred: np.ndarray) -> dict[str, float]:
+    units, pred = np.expm1(log_true), np.maximum(np.expm1(log_pred), 0)
+    r2 = 1 - np.sum((log_true - log_pred) ** 2) / np.sum((log_true - log_true.mean()) ** 2)
+    return {
+        "r2_log": float(r2),
+        "wape": float(np.abs(units - pred).sum() / units.sum()),
+        "within10": float(np.mean(np.abs(pred / units - 1) <= 0.1)),
+    }
+
+
+def oj_bench(path: Path, quick: bool, anchors: bool) -> None:
+    oj = pd.read_csv(path)
+    oj["units"] = np.rint(np.exp(oj["logmove"])).astype("int64")
+    yx_path = path.with_name("orangeJuice_yx.csv")
+    if yx_path.is_file():
+        market = oj_market_frame(pd.read_csv(yx_path))
+        oj = oj.merge(
+            market[["store", "week", "brand", "deal"]], on=["store", "week", "brand"], how="left"
+        )
+        oj["deal"] = oj["deal"].fillna(0.0)
+    else:
+        market = oj[["store", "week", "brand", "price", "feat"]]
+        oj["deal"] = 0.0
+    region = tuple(
+        c for c in oj.columns[6:] if c not in ("units", "deal") and blocked_reason(c) is None
+    )
+    train = (oj["week"] <= 135).to_numpy()
+    builder = DemandFeatureBuilder(promo_columns=("feat", "deal"), region_columns=region).fit(
+        oj[train]
+    )
+    feats = builder.transform(oj, market=market)
+    cols = builder.feature_columns(feats)
+    y = builder.target(oj).to_numpy()
+    y_te = y[~train]
+
+    naive = scores(y_te, feats.loc[~train, "store_product_mean"].to_numpy())
+    loglog_fit = None
+    if anchors:
+        comp = [c for c in cols if c.startswith("comp_log_price__")]
+        ll_frame = feats.assign(sp=feats["store"].astype(str) + "|" + feats["brand"].astype(str))
+        loglog_fit = LogLogModel(
+            group="brand", fixed_effects=("sp", "week_of_year"), controls=(*comp, "feat", "deal")
+        ).fit(ll_frame[train], y[train])
+        loglog = scores(y_te, loglog_fit.predict(ll_frame[~train]))
+        import xgboost as xgb
+
+        plain_cols = ["log_price", "feat", "product_code", "week_of_year", *comp]
+        plain_X = feats[plain_cols].assign(store=feats["store"].astype(float))
+        t0 = time.process_time()
+        plain = xgb.XGBRegressor(
+            n_estimators=300 if quick else 800,
+            learning_rate=0.05,
+            max_depth=6,
+            n_jobs=2,
+            random_state=0,
+        )
+        plain.fit(plain_X[train], y[train])
+        plain_cpu = time.process_time() - t0
+        plain_s = scores(y_te, plain.predict(plain_X[~train]))
+        grid = np.linspace(feats["log_price"].min(), feats["log_price"].max(), 11)
+        test_X = plain_X[~train].to_numpy(dtype=float)
+        block = np.repeat(test_X, len(grid), axis=0)
+        block[:, 0] = np.tile(grid, len(test_X))
+        curves = plain.predict(block).reshape(-1, len(grid))
+        plain_nonmono = float(np.mean((np.diff(curves, axis=1) > 1e-9).any(axis=1)))
+    cfg = (
+        DemandConfig(n_estimators=300, learning_rate=0.1, n_jobs=2)
+        if quick
+        else DemandConfig(n_jobs=2)
+    )
+    t0, w0 = time.process_time(), time.perf_counter()
+    model = DemandModel(cfg).fit(
+        feats.loc[train, cols],
+        y[train],
+        catalog=builder.catalog_for(cols),
+        periods=oj.loc[train, "week"],
+    )
+    fit_cpu, fit_wall = time.process_time() - t0, time.perf_counter() - w0
+    ours = scores(y_te, model.predict(feats.loc[~train, cols]))
+    iv = model.predict_interval(feats.loc[~train, cols])
+    units_te = np.expm1(y_te)
+    coverage = float(np.mean((units_te >= iv["units_low"]) & (units_te <= iv["units_high"])))
+    report = model.check_monotone(feats.loc[~train, cols])  # raises on any violation
+
+    for metric in ("r2_log", "wape", "within10"):
+        emit(
+            "oj_demand",
+            f"{metric}_test",
+            ours[metric],
+            naive[metric],
+            model="chainmall",
+            baseline="naive_store_brand_mean",
+        )
+        if anchors:
+            emit(
+                "oj_demand",
+                f"{metric}_test_vs_loglog",
+                ours[metric],
+                loglog[metric],
+                baseline="loglog_ols",
+            )
+            emit(
+                "oj_demand",
+                f"{metric}_test_vs_xgboost",
+                ours[metric],
+                plain_s[metric],
+                baseline="plain_xgboost",
+            )
+    emit(
+        "oj_demand",
+        "non_monotone_share_test",
+        0.0,
+        plain_nonmono if anchors else None,
+        rows_checked=report.rows,
+    )
+    emit("oj_demand", "interval80_coverage_test", coverage, 0.8)
+    emit("oj_demand", "fit_cpu_s", fit_cpu, plain_cpu if anchors else None, wall_s=fit_wall)
+
+    dml_cfg = ElasticityConfig(
+        learner="random_forest", max_iter=30 if quick else 100, n_folds=3 if quick else 5
+    )
+    frame = feats[train].assign(log_units=y[train])
+    controls = [c for c in cols if c != "log_price"]
+    t0 = time.process_time()
+    el = estimate_elasticity(frame, controls=controls, by=["brand"], config=dml_cfg)
+    dml_cpu = time.process_time() - t0
+    for row in el.itertuples():
+        ref = REFERENCE_ELASTICITY.get(str(row.brand))
+        inside = ref is not None and row.ci_low <= ref <= row.ci_high
+        emit(
+            "oj_elasticity",
+            f"dml_{row.brand}",
+            row.elasticity,
+            ref,
+            ci=[row.ci_low, row.ci_high],
+            reference_in_ci=inside,
+        )
+        if loglog_fit is not None:
+            emit("oj_elasticity", f"loglog_{row.brand}", loglog_fit.elasticities_[row.brand], ref)
+    emit("oj_elasticity", "dml_cpu_s", dml_cpu)
+
+
+def market_bench(quick: bool) -> None:
+    mkt = simulate_market(n_stores=10 if quick else 30, n_weeks=104, seed=0)
+    hist = mkt.history.rename(columns={"price_fen": "price", "product": "brand"})
+    train = (hist["week"] < 84).to_numpy()
+    builder = DemandFeatureBuilder().fit(hist[train])
+    feats = builder.transform(hist, market=hist[["store", "week", "brand", "price", "feat"]])
+    cols = builder.feature_columns(feats)
+    y = builder.target(hist).to_numpy()
+    cfg = (
+        DemandConfig(n_estimators=300, learning_rate=0.1)
+        if quick
+        else DemandConfig(n_estimators=800)
+    )
+    model = DemandModel(cfg).fit(
+        feats.loc[train, cols],
+        y[train],
+        catalog=builder.catalog_for(cols),
+        periods=hist.loc[train, "week"],
+    )
+    model.check_monotone(feats.loc[~train, cols])
+    el = estimate_elasticity(
+        feats[train].assign(log_units=y[train]),
+        controls=[c for c in cols if c != "log_price"],
+        by=["brand"],
+        config=ElasticityConfig(learner="random_forest", max_iter=50, n_folds=3),
+    ).set_index("brand")
+    for j, true in enumerate(mkt.own_elasticity):
+        inside = el.loc[j, "ci_low"] <= true <= el.loc[j, "ci_high"]
+        emit(
+            "market",
+            f"dml_product{j}",
+            float(el.loc[j, "elasticity"]),
+            float(true),
+            true_in_ci=bool(inside),
+        )
+    ll_frame = feats.assign(sp=feats["store"].astype(str) + "|" + feats["brand"].astype(str))
+    comp = [c for c in cols if c.startswith("comp_log_price__")]
+    loglog = LogLogModel(group="brand", fixed_effects=("sp",), controls=(*comp, "feat")).fit(
+        ll_frame[train], y[train]
+    )
+
+    test = hist[~train].reset_index(drop=True)
+    rails = GuardRailConfig(emergency_cap=False)
+    base = test.rename(columns={"brand": "product"}).assign(current_price_fen=test["price"])
+    iv = model.predict_interval(feats.loc[~train, cols])
+    ours_offers = base.assign(
+        baseline_units=iv["units"].to_numpy(),
+        baseline_units_low=iv["units_low"].to_numpy(),
+        baseline_units_high=iv["units_high"].to_numpy(),
+        elasticity=el.loc[test["brand"], "elasticity"].to_numpy(),
+        loglog_elasticity=[loglog.elasticities_[b] for b in test["brand"]],
+    )[
+        [
+            "store",
+            "product",
+            "week",
+            "current_price_fen",
+            "unit_cost_fen",
+            "baseline_units",
+            "baseline_units_low",
+            "baseline_units_high",
+            "elasticity",
+            "loglog_elasticity",
+        ]
+    ]
+    ll_offers = ours_offers.assign(
+        baseline_units=np.maximum(np.expm1(loglog.predict(ll_frame[~train])), 0),
+        elasticity=ours_offers["loglog_elasticity"],
+    ).drop(columns=["baseline_units_low", "baseline_units_high"])
+    keys = base[["store", "product", "week", "feat"]]
+    ours = optimize_prices(ours_offers, rails, id_columns=("store", "product", "week"))
+    ll = optimize_prices(ll_offers, rails, id_columns=("store", "product", "week"))
+    oracle = oracle_prices(mkt, base, rails)
+    profit = {
+        "ours": realised_profit(mkt, keys.assign(price_fen=ours.prices["price_fen"].to_numpy())),
+        "loglog": realised_profit(mkt, keys.assign(price_fen=ll.prices["price_fen"].to_numpy())),
+        "current": realised_profit(
+            mkt, keys.assign(price_fen=base["current_price_fen"].to_numpy())
+        ),
+        "oracle": realised_profit(mkt, oracle),
+    }
+    emit(
+        "market",
+        "profit_share_of_oracle",
+        profit["ours"] / profit["oracle"],
+        profit["loglog"] / profit["oracle"],
+        anchor_is="loglog_optimiser",
+    )
+    emit(
+        "market",
+        "profit_vs_current_prices",
+        profit["ours"] / profit["current"],
+        profit["oracle"] / profit["current"],
+        anchor_is="oracle",
+    )
+    emit("market", "implausible_lift_share", float(ours.prices["implausible_lift"].mean()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    home = Path(os.environ.get("CHAINMALL_DATA", "../shared/data"))
+    parser.add_argument("--data-file", type=Path, default=home / "dominicks_oj" / "oj_large.csv")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-anchors", action="store_true")
+    args = parser.parse_args()
+    t0, w0 = time.process_time(), time.perf_counter()
+    if args.data_file.is_file():
+        oj_bench(args.data_file, args.quick, not args.no_anchors)
+    else:
+        emit("oj_demand", "skipped", float("nan"), reason=f"data file {args.data_file} not found")
+    market_bench(args.quick)
+    emit("total", "cpu_s", time.process_time() - t0, wall_s=time.perf_counter() - w0)
+    print()
+    print(f"{'bench':<14} {'metric':<34} {'value':>10} {'anchor':>10} {'ratio':>8}")
+    for row in ROWS:
+        fmt = lambda v: f"{v:10.4f}" if isinstance(v, float) and v == v else f"{'-':>10}"  # noqa: E731
+        ratio = f"{row['ratio']:8.3f}" if row["ratio"] is not None else f"{'-':>8}"
+        print(
+            f"{row['bench']:<14} {row['metric']:<34} {fmt(row['value'])} {fmt(row['anchor'])} {ratio}"
+        )
+
+
+if __name__ == "__main__":
+    main()

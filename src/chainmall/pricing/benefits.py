@@ -1,0 +1,151 @@
+"""Published benefits: openly stated, rule-based discounts below the list price.
+
+Rules (all in :class:`~chainmall.pricing.config.BenefitConfig`): membership-tier
+discount and quantity breaks per line (fractions of the line's list amount, rounded
+down to the fen), new-user coupon and RFM-L segment coupon per order (fen, split over
+the order's lines by largest remainder in proportion to what is left to pay). With
+``stacking="best_single"`` each order keeps only its largest benefit. Every discount is
+capped so that ``0 <= pay_fen <= list_amount_fen``: nobody pays above the list price.
+
+The list price itself comes in with the lines and is the same for every customer;
+customer attributes are used here only, and only the declared benefit columns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from chainmall._validation import (
+    require_columns,
+    require_frame,
+    require_integer,
+    require_non_negative,
+    require_not_null,
+    require_unique,
+)
+from chainmall.exceptions import ComplianceConfigError, DataValidationError
+from chainmall.pricing.config import BenefitConfig
+from chainmall.pricing.layers import DEFAULT_CATALOG, FeatureCatalog, blocked_reason
+
+__all__ = ["apply_benefits"]
+
+_CUSTOMER_COLUMNS = ("membership_tier", "is_new_user", "rfml_segment")
+_LINE_BENEFITS = ("tier_discount_fen", "quantity_discount_fen")
+_ORDER_BENEFITS = ("new_user_coupon_fen", "segment_coupon_fen")
+
+
+def _split(total: np.ndarray, weights: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Split each order's ``total`` over its lines by ``weights`` (largest remainder)."""
+    frame = pd.DataFrame({"order": order, "w": weights.astype(float)})
+    wsum = frame.groupby("order")["w"].transform("sum").to_numpy()
+    tot = pd.Series(total, index=frame["order"].unique()).reindex(order).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exact = np.where(wsum > 0, tot * frame["w"].to_numpy() / wsum, 0.0)
+    base = np.floor(exact).astype("int64")
+    left = (tot - pd.Series(base).groupby(order).transform("sum").to_numpy()).astype("int64")
+    rank = pd.Series(-(exact - base)).groupby(order).rank(method="first").to_numpy()
+    return np.asarray(base + (rank <= left).astype("int64"))
+
+
+def apply_benefits(
+    lines: pd.DataFrame,
+    customers: pd.DataFrame,
+    config: BenefitConfig | None = None,
+    *,
+    order_id: str = "order_id",
+    customer_id: str = "customer_id",
+    catalog: FeatureCatalog = DEFAULT_CATALOG,
+) -> pd.DataFrame:
+    """Apply the published benefits to order lines.
+
+    Args:
+        lines: ``order_id, customer_id, quantity`` (int units), ``list_price_fen`` (int,
+            the same for everyone); any product/store columns pass through.
+        customers: ``customer_id, membership_tier`` (str or None), ``is_new_user``
+            (bool), ``rfml_segment`` (str or None). Blocked attributes are refused.
+        config: the published rules.
+
+    Returns:
+        ``lines`` plus ``list_amount_fen``, one column per benefit (fen),
+        ``discount_fen`` and ``pay_fen`` (int64).
+    """
+    cfg = config if config is not None else BenefitConfig()
+    require_frame(lines, "lines")
+    require_frame(customers, "customers")
+    require_columns(lines, [order_id, customer_id, "quantity", "list_price_fen"], name="lines")
+    require_columns(customers, [customer_id, *_CUSTOMER_COLUMNS], name="customers")
+    blocked = [c for c in customers.columns if blocked_reason(str(c))]
+    if blocked:
+        raise ComplianceConfigError(
+            f"customers carries blocked attribute(s) {blocked}: remove them before pricing; "
+            "benefits may use only published rules (tier, new user, quantity, segment)"
+        )
+    catalog.require_benefit(_CUSTOMER_COLUMNS)
+    for col in ("quantity", "list_price_fen"):
+        require_integer(lines, col, name="lines")
+        require_non_negative(lines, col, name="lines")
+    require_not_null(lines, [order_id, customer_id], name="lines")
+    require_unique(customers, [customer_id], name="customers")
+    owners = lines.groupby(order_id)[customer_id].nunique()
+    if (owners > 1).any():
+        raise DataValidationError(
+            f"{int((owners > 1).sum())} order(s) belong to several customers "
+            f"(order_id: {owners[owners > 1].index[:5].tolist()}); one order, one customer"
+        )
+    merged = lines.merge(customers, on=customer_id, how="left", validate="many_to_one")
+    unknown = merged["is_new_user"].isna().to_numpy()
+    if unknown.any():
+        ids = merged.loc[unknown, customer_id].unique()[:5].tolist()
+        raise DataValidationError(
+            f"{int(unknown.sum())} line(s) have customers missing from customers "
+            f"(customer_id: {ids}); add them (tier None, is_new_user False, segment None)"
+        )
+    out = lines.copy()
+    qty = lines["quantity"].to_numpy(dtype="int64")
+    amount = qty * lines["list_price_fen"].to_numpy(dtype="int64")
+    out["list_amount_fen"] = amount
+    tier = merged["membership_tier"].map(cfg.tier_discount).fillna(0.0).to_numpy(dtype=float)
+    breaks = sorted(cfg.quantity_breaks.items())
+    qty_rate = np.zeros(len(lines))
+    for threshold, rate in breaks:
+        qty_rate = np.where(qty >= threshold, rate, qty_rate)
+    out["tier_discount_fen"] = np.floor(amount * tier).astype("int64")
+    out["quantity_discount_fen"] = np.floor(amount * qty_rate).astype("int64")
+
+    order = lines[order_id].to_numpy()
+    first = ~pd.Series(order).duplicated().to_numpy()
+    order_amount = pd.Series(amount).groupby(order).transform("sum").to_numpy()[first]
+    is_new = merged["is_new_user"].astype(bool).to_numpy()[first]
+    new_user = np.where(
+        is_new & (order_amount >= cfg.new_user_min_spend_fen), cfg.new_user_coupon_fen, 0
+    )
+    segment = (
+        merged["rfml_segment"].map(cfg.segment_coupon_fen).fillna(0).to_numpy(dtype="int64")[first]
+    )
+    order_totals = {"new_user_coupon_fen": new_user, "segment_coupon_fen": segment}
+    if cfg.stacking == "best_single":
+        line_sums = {
+            c: pd.Series(out[c].to_numpy()).groupby(order).transform("sum").to_numpy()[first]
+            for c in _LINE_BENEFITS
+        }
+        totals = np.vstack([*(line_sums[c] for c in _LINE_BENEFITS), new_user, segment])
+        best = np.argmax(totals, axis=0)
+        keep = pd.Series(best, index=pd.unique(order)).reindex(order).to_numpy()
+        for i, col in enumerate(_LINE_BENEFITS):
+            out[col] = np.where(keep == i, out[col].to_numpy(), 0)
+        order_totals = {
+            col: np.where(best == len(_LINE_BENEFITS) + i, order_totals[col], 0)
+            for i, col in enumerate(_ORDER_BENEFITS)
+        }
+    line_discount = out["tier_discount_fen"].to_numpy() + out["quantity_discount_fen"].to_numpy()
+    line_discount = np.minimum(line_discount, amount)
+    remaining = amount - line_discount
+    for col in _ORDER_BENEFITS:
+        room = pd.Series(remaining).groupby(order).transform("sum").to_numpy()[first]
+        share = _split(np.minimum(order_totals[col], room), remaining, order)
+        out[col] = share
+        remaining = remaining - share
+    out["discount_fen"] = amount - remaining
+    out["pay_fen"] = remaining.astype("int64")
+    return out

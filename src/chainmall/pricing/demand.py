@@ -1,0 +1,303 @@
+"""XGBoost demand model on log units, monotone non-increasing in own price.
+
+Own price enters through exactly one feature (``config.price_feature``, log price);
+any other column that tracks it (|correlation| >= ``own_price_max_corr``) is refused,
+so the monotone constraint cannot be side-stepped. After ``fit`` a grid check sweeps
+the price feature over its training range on every training row and raises
+:class:`MonotonicityError` on any rise; call :meth:`DemandModel.check_monotone` on test
+rows too. Intervals come from residual quantiles on the latest periods held out
+(split-conformal style), so they are honest out of time.
+
+Save/load writes XGBoost's own JSON (``booster.json``) and a JSON sidecar
+(``demand_model.json``); no pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chainmall._optional import import_optional
+from chainmall._validation import require_frame
+from chainmall.exceptions import ChainmallError, DataValidationError, NotFittedError
+from chainmall.pricing.config import DemandConfig
+from chainmall.pricing.layers import DEFAULT_CATALOG, FeatureCatalog
+
+__all__ = ["DemandModel", "MonotoneReport", "MonotonicityError"]
+
+_LEVELS = np.round(np.arange(0.01, 1.0, 0.01), 2)
+_BOOSTER_FILE = "booster.json"
+_SIDECAR_FILE = "demand_model.json"
+_CHUNK_CELLS = 2_000_000
+
+
+class MonotonicityError(ChainmallError, RuntimeError):
+    """Predicted demand rises with own price somewhere on the grid check."""
+
+
+@dataclass(frozen=True)
+class MonotoneReport:
+    """Outcome of a passed grid check: rows and grid points swept, worst step (log units)."""
+
+    rows: int
+    grid_points: int
+    max_rise: float
+
+
+class DemandModel:
+    """Gradient-boosted demand ``log1p(units) = f(features)`` with ``f`` non-increasing in price.
+
+    Args:
+        config: model and check settings; defaults are tuned on the Dominick's data.
+    """
+
+    def __init__(self, config: DemandConfig | None = None) -> None:
+        self.config = config if config is not None else DemandConfig()
+
+    # -- checks ------------------------------------------------------------------
+    def _check_inputs(self, features: pd.DataFrame) -> None:
+        require_frame(features, "features")
+        price = self.config.price_feature
+        if price not in features.columns:
+            raise DataValidationError(
+                f"features has no own-price column {price!r}; add it (log of price) or set "
+                "DemandConfig(price_feature=...)"
+            )
+        bad = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
+        if bad:
+            raise DataValidationError(
+                f"features must be numeric; non-numeric column(s) {bad[:5]}: encode them "
+                "as numbers (e.g. category codes) or drop them"
+            )
+        if features[price].isna().any():
+            raise DataValidationError(
+                f"features.{price} has {int(features[price].isna().sum())} missing values; "
+                "own price must be known on every row"
+            )
+
+    def _check_own_price_once(self, features: pd.DataFrame) -> None:
+        price = features[self.config.price_feature].to_numpy(dtype=float)
+        carriers = []
+        for col in features.columns:
+            if col == self.config.price_feature:
+                continue
+            other = features[col].to_numpy(dtype=float)
+            ok = np.isfinite(other)
+            if ok.sum() < 3 or np.ptp(other[ok]) == 0 or np.ptp(price[ok]) == 0:
+                continue
+            candidates = [other[ok]]
+            if (other[ok] > 0).all():
+                candidates.append(np.log(other[ok]))  # a raw price beside a log price
+            corr = max(abs(float(np.corrcoef(price[ok], c)[0, 1])) for c in candidates)
+            if corr >= self.config.own_price_max_corr:
+                carriers.append(f"{col!r} (|corr| {corr:.3f})")
+        if carriers:
+            raise DataValidationError(
+                f"own price must enter through exactly one feature "
+                f"({self.config.price_feature!r}), but {len(carriers)} other column(s) carry "
+                f"it: {', '.join(carriers[:5])}. Drop them or mask own price in competitor "
+                "columns (DemandFeatureBuilder does)"
+            )
+
+    # -- fitting -----------------------------------------------------------------
+    def _booster(self, n_features: int, columns: list[str]) -> Any:
+        xgb = import_optional("xgboost", extra="xgboost")
+        cfg = self.config
+        constraints = tuple(-1 if c == cfg.price_feature else 0 for c in columns)
+        return xgb.XGBRegressor(
+            n_estimators=cfg.n_estimators,
+            learning_rate=cfg.learning_rate,
+            max_depth=cfg.max_depth,
+            subsample=cfg.subsample,
+            colsample_bytree=cfg.colsample_bytree,
+            min_child_weight=cfg.min_child_weight,
+            monotone_constraints=constraints,
+            tree_method="hist",
+            n_jobs=cfg.n_jobs,
+            random_state=cfg.seed,
+        )
+
+    def _weights(self, log_units: np.ndarray) -> np.ndarray:
+        return np.asarray(np.maximum(np.expm1(log_units), 1e-3) ** self.config.weight_power)
+
+    def fit(
+        self,
+        features: pd.DataFrame,
+        log_units: pd.Series | np.ndarray,
+        *,
+        catalog: FeatureCatalog = DEFAULT_CATALOG,
+        periods: pd.Series | np.ndarray | None = None,
+    ) -> DemandModel:
+        """Fit on ``features`` (numeric, list-price eligible in ``catalog``) and ``log1p(units)``.
+
+        Args:
+            features: one row per product-market-period; NaN allowed except in own price.
+            log_units: target, ``log1p(units)``.
+            catalog: the feature declarations; user-level or blocked features are refused.
+            periods: the rows' periods; the latest ``calibration_share`` of them calibrate
+                the intervals (without it, in-sample residuals are used).
+        """
+        self._check_inputs(features)
+        catalog.require_list_price(features.columns)
+        y = np.asarray(log_units, dtype=float)
+        if y.shape != (len(features),) or not np.isfinite(y).all():
+            raise DataValidationError(
+                f"log_units must be {len(features)} finite values aligned with features; "
+                f"got shape {y.shape} with {int((~np.isfinite(y)).sum())} non-finite"
+            )
+        self._check_own_price_once(features)
+        columns = [str(c) for c in features.columns]
+        X = features.to_numpy(dtype=float)
+        residuals = None
+        share = self.config.calibration_share
+        if periods is not None and share > 0:
+            p = np.asarray(periods)
+            cut = np.quantile(np.unique(p), 1 - share)
+            early = p < cut
+            if early.sum() > 0 and (~early).sum() > 0:
+                calib = self._booster(X.shape[1], columns)
+                calib.fit(X[early], y[early], sample_weight=self._weights(y[early]))
+                residuals = y[~early] - calib.predict(X[~early])
+        model = self._booster(X.shape[1], columns)
+        model.fit(X, y, sample_weight=self._weights(y))
+        if residuals is None:
+            residuals = y - model.predict(X)
+        self.model_ = model
+        self.feature_names_ = columns
+        self.residual_quantiles_ = np.quantile(residuals, _LEVELS)
+        price = X[:, columns.index(self.config.price_feature)]
+        self.price_range_ = (float(price.min()), float(price.max()))
+        self.version_ = self._version()
+        self.train_report_ = self.check_monotone(features)
+        return self
+
+    def _version(self) -> str:
+        raw = bytes(self.model_.get_booster().save_raw(raw_format="json"))
+        return "xgb-" + hashlib.sha256(raw).hexdigest()[:12]
+
+    # -- prediction --------------------------------------------------------------
+    def _matrix(self, features: pd.DataFrame) -> np.ndarray:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("DemandModel used before fit(features, log_units)")
+        self._check_inputs(features)
+        missing = [c for c in self.feature_names_ if c not in features.columns]
+        if missing:
+            raise DataValidationError(
+                f"features lack {len(missing)} column(s) the model was fitted on: "
+                f"{missing[:5]}; build them with the same DemandFeatureBuilder"
+            )
+        return features[self.feature_names_].to_numpy(dtype=float)
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        """Expected ``log1p(units)`` per row."""
+        X = self._matrix(features)
+        return np.asarray(self.model_.predict(X), dtype=float)
+
+    def predict_units(self, features: pd.DataFrame) -> np.ndarray:
+        """Point forecast of units per row (``expm1`` of the log prediction, >= 0)."""
+        return np.asarray(np.maximum(np.expm1(self.predict(features)), 0.0))
+
+    def predict_interval(
+        self, features: pd.DataFrame, coverage: float | None = None
+    ) -> pd.DataFrame:
+        """``units``, ``units_low``, ``units_high`` per row at ``coverage`` (default config)."""
+        cov = self.config.interval_coverage if coverage is None else coverage
+        if not 0 < cov < 1:
+            raise DataValidationError(f"coverage must lie in (0, 1), got {cov}")
+        mid = self.predict(features)
+        lo = float(np.interp((1 - cov) / 2, _LEVELS, self.residual_quantiles_))
+        hi = float(np.interp((1 + cov) / 2, _LEVELS, self.residual_quantiles_))
+        return pd.DataFrame(
+            {
+                "units": np.maximum(np.expm1(mid), 0.0),
+                "units_low": np.maximum(np.expm1(mid + lo), 0.0),
+                "units_high": np.maximum(np.expm1(mid + hi), 0.0),
+            },
+            index=features.index,
+        )
+
+    def price_curve(self, features: pd.DataFrame, log_prices: np.ndarray) -> np.ndarray:
+        """Predicted ``log1p(units)`` of each row (rows) at each log price (columns)."""
+        X = self._matrix(features)
+        grid = np.asarray(log_prices, dtype=float)
+        col = self.feature_names_.index(self.config.price_feature)
+        out = np.empty((len(X), len(grid)))
+        step = max(1, _CHUNK_CELLS // max(len(grid), 1))
+        for start in range(0, len(X), step):
+            block = np.repeat(X[start : start + step], len(grid), axis=0)
+            block[:, col] = np.tile(grid, len(block) // len(grid))
+            out[start : start + step] = self.model_.predict(block).reshape(-1, len(grid))
+        return out
+
+    def check_monotone(self, features: pd.DataFrame, tolerance: float = 1e-9) -> MonotoneReport:
+        """Sweep own price over its training range on every row; raise on any rise."""
+        if not hasattr(self, "model_"):
+            raise NotFittedError("DemandModel.check_monotone called before fit")
+        grid = np.linspace(*self.price_range_, self.config.monotone_grid)
+        curves = self.price_curve(features, grid)
+        steps = np.diff(curves, axis=1)
+        rise = steps.max(initial=-np.inf)
+        bad = np.asarray((steps > tolerance).any(axis=1), dtype=bool)
+        if bad.any():
+            where = features.index[np.flatnonzero(bad)][:5].tolist()
+            raise MonotonicityError(
+                f"predicted demand rises with own price on {int(bad.sum())} of {len(bad)} rows "
+                f"(index: {where}); max rise {rise:.3g} log units. Check that only "
+                f"{self.config.price_feature!r} carries own price and that the monotone "
+                "constraint is set"
+            )
+        return MonotoneReport(
+            rows=len(curves), grid_points=len(grid), max_rise=float(max(rise, 0.0))
+        )
+
+    # -- persistence -------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """Write ``booster.json`` (XGBoost JSON) and ``demand_model.json`` into ``directory``."""
+        if not hasattr(self, "model_"):
+            raise NotFittedError("DemandModel.save called before fit")
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.model_.get_booster().save_model(str(folder / _BOOSTER_FILE))
+        sidecar = {
+            "format": "chainmall.pricing.DemandModel/1",
+            "config": self.config.to_dict(),
+            "feature_names": self.feature_names_,
+            "residual_quantiles": self.residual_quantiles_.tolist(),
+            "price_range": list(self.price_range_),
+            "version": self.version_,
+        }
+        (folder / _SIDECAR_FILE).write_text(json.dumps(sidecar, indent=2), encoding="utf-8")
+        return folder
+
+    @classmethod
+    def load(cls, directory: str | Path) -> DemandModel:
+        """Read a model written by :meth:`save`."""
+        folder = Path(directory)
+        side_path = folder / _SIDECAR_FILE
+        if not side_path.is_file() or not (folder / _BOOSTER_FILE).is_file():
+            raise DataValidationError(
+                f"{str(folder)!r} does not hold {_BOOSTER_FILE} and {_SIDECAR_FILE}; "
+                "pass the folder given to DemandModel.save"
+            )
+        sidecar = json.loads(side_path.read_text(encoding="utf-8"))
+        model = cls(DemandConfig.from_dict(sidecar["config"]))
+        booster = model._booster(len(sidecar["feature_names"]), sidecar["feature_names"])
+        booster.load_model(str(folder / _BOOSTER_FILE))
+        model.model_ = booster
+        model.feature_names_ = list(sidecar["feature_names"])
+        model.residual_quantiles_ = np.asarray(sidecar["residual_quantiles"], dtype=float)
+        low, high = sidecar["price_range"]
+        model.price_range_ = (float(low), float(high))
+        model.version_ = model._version()
+        if model.version_ != sidecar["version"]:
+            raise DataValidationError(
+                f"booster in {str(folder)!r} has version {model.version_}, sidecar says "
+                f"{sidecar['version']}: the files do not belong together"
+            )
+        return model

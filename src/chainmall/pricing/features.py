@@ -1,0 +1,263 @@
+"""Demand features for the list-price layer: product, region (store), time, market.
+
+:class:`DemandFeatureBuilder` learns store x product histories on the training rows
+only (``fit``) and builds, for any rows (``transform``):
+
+* ``log_price`` — the **only** feature carrying own price (monotone in the model);
+* ``lag_log_price``, ``lead_log_price``, ``lag_gap`` — own price last period and the
+  planned price next period (promotion calendar), periods since the last row;
+* ``store_product_mean/std``, ``store_product_regular_mean`` (weeks without
+  promotion), ``store_mean``, ``ref_log_price`` — training history
+  encodings (no target of a transformed row is used);
+* ``week_of_year``, ``product_code`` and the promotion columns (e.g. ``feat``);
+* from an optional long ``market`` frame of all products' prices in each store and
+  period: ``comp_log_price__<p>``, ``comp_feat__<p>``, ``comp_deal__<p>`` with the
+  row's own product masked (NaN), so competitor columns never carry own price, plus
+  ``comp_min_log_price`` and ``comp_feat_count``.
+
+Every output feature is declared list-price eligible by :meth:`catalog_for`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from chainmall._validation import (
+    describe_offenders,
+    require_columns,
+    require_frame,
+    require_non_negative,
+    require_not_null,
+    require_numeric,
+    require_unique,
+)
+from chainmall.exceptions import DataValidationError, NotFittedError
+from chainmall.pricing.layers import DEFAULT_CATALOG, FeatureCatalog, FeatureSpec
+
+__all__ = ["DemandFeatureBuilder", "oj_market_frame"]
+
+_OJ_BRANDS = {1: "tropicana", 5: "minute.maid", 10: "dominicks"}
+_OUNCES_PER_CARTON = 64
+
+
+def oj_market_frame(yx: pd.DataFrame) -> pd.DataFrame:
+    """Long market frame from bayesm's ``orangeJuice_yx`` layout (all 11 brands).
+
+    Returns ``store, week, brand, price`` (US$ per 64 oz, like ``oj_large.csv``),
+    ``feat`` (share of feature ads, 0..1) and ``deal`` (0/1). Brands 1, 5 and 10 get the ``oj_large`` names
+    (``tropicana``, ``minute.maid``, ``dominicks``), the others ``brand<k>``.
+    """
+    require_frame(yx, "yx")
+    price_cols = [f"price{k}" for k in range(1, 12)]
+    require_columns(yx, ["store", "brand", "week", "feat", "deal", *price_cols], name="yx")
+    store_week = yx.drop_duplicates(["store", "week"])[["store", "week", *price_cols]]
+    prices = store_week.melt(["store", "week"], price_cols, var_name="k", value_name="price")
+    prices["brand_no"] = prices["k"].str.removeprefix("price").astype("int64")
+    prices["price"] = (prices["price"] * _OUNCES_PER_CARTON).round(2)
+    promo = yx[["store", "week", "brand", "feat", "deal"]].rename(columns={"brand": "brand_no"})
+    out = prices.drop(columns="k").merge(promo, on=["store", "week", "brand_no"], how="left")
+    out["brand"] = [_OJ_BRANDS.get(int(k), f"brand{int(k)}") for k in out["brand_no"]]
+    return out[["store", "week", "brand", "price", "feat", "deal"]].reset_index(drop=True)
+
+
+def _slug(value: object) -> str:
+    return re.sub(r"[^0-9A-Za-z]+", "_", str(value)).strip("_")
+
+
+class DemandFeatureBuilder:
+    """Builds list-price-eligible demand features (see the module docstring).
+
+    Args:
+        store: column naming the store / region.
+        product: column naming the product.
+        period: integer period column (weeks).
+        price: own price column (any currency unit, > 0).
+        units: units sold column (>= 0); the target is ``log1p(units)``.
+        promo_columns: own promotion columns (0/1 or shares) passed through.
+        region_columns: numeric store/region aggregates passed through (e.g. a trade
+            area's distance to the nearest rival); names revealing protected
+            attributes (age, income, ethnicity, ...) are refused by the catalogue.
+        season_length: periods per year for ``week_of_year``.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: str = "store",
+        product: str = "brand",
+        period: str = "week",
+        price: str = "price",
+        units: str = "units",
+        promo_columns: tuple[str, ...] = ("feat",),
+        region_columns: tuple[str, ...] = (),
+        season_length: int = 52,
+    ) -> None:
+        self.store = store
+        self.product = product
+        self.period = period
+        self.price = price
+        self.units = units
+        self.promo_columns = promo_columns
+        self.region_columns = region_columns
+        self.season_length = season_length
+
+    # -- validation -------------------------------------------------------------
+    def _check(self, frame: pd.DataFrame, *, with_units: bool) -> None:
+        require_frame(frame, "frame")
+        cols = [
+            self.store,
+            self.product,
+            self.period,
+            self.price,
+            *self.promo_columns,
+            *self.region_columns,
+        ]
+        cols += [self.units] if with_units else []
+        require_columns(frame, cols, name="frame")
+        require_not_null(frame, cols, name="frame")
+        require_unique(frame, [self.store, self.product, self.period], name="frame")
+        for col in [self.period, self.price, *self.promo_columns, *self.region_columns]:
+            require_numeric(frame, col, name="frame")
+        bad = (frame[self.price] <= 0).to_numpy()
+        if bad.any():
+            raise DataValidationError(
+                f"frame.{self.price} must be > 0 (log price) but is not in "
+                f"{describe_offenders(frame, bad)}; fix or remove those rows"
+            )
+        if with_units:
+            require_numeric(frame, self.units, name="frame")
+            require_non_negative(frame, self.units, name="frame")
+
+    # -- learning ----------------------------------------------------------------
+    def fit(self, history: pd.DataFrame) -> DemandFeatureBuilder:
+        """Learn store x product encodings from training rows (their units are used)."""
+        self._check(history, with_units=True)
+        keyed = history.assign(
+            _y=np.log1p(history[self.units].to_numpy(dtype=float)),
+            _lp=np.log(history[self.price].to_numpy(dtype=float)),
+        )
+        by_sp = keyed.groupby([self.store, self.product], sort=True)
+        self.store_product_ = pd.DataFrame(
+            {
+                "store_product_mean": by_sp["_y"].mean(),
+                "store_product_std": by_sp["_y"].std(ddof=1),
+                "ref_log_price": by_sp["_lp"].median(),
+            }
+        )
+        promo = np.asarray(
+            keyed[list(self.promo_columns)].to_numpy(dtype=float).any(axis=1), dtype=bool
+        )
+        regular = keyed[~promo].groupby([self.store, self.product], sort=True)["_y"].mean()
+        self.store_product_["store_product_regular_mean"] = regular.reindex(
+            self.store_product_.index
+        )
+        self.store_mean_ = keyed.groupby(self.store)["_y"].mean().rename("store_mean")
+        self.products_ = tuple(sorted(history[self.product].unique().tolist(), key=str))
+        return self
+
+    def target(self, frame: pd.DataFrame) -> pd.Series:
+        """``log1p(units)``, the demand model's target."""
+        self._check(frame, with_units=True)
+        return pd.Series(
+            np.log1p(frame[self.units].to_numpy(dtype=float)), index=frame.index, name="log_units"
+        )
+
+    # -- features ----------------------------------------------------------------
+    def transform(self, frame: pd.DataFrame, market: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Feature frame aligned with ``frame``'s rows (same order and index).
+
+        Args:
+            frame: rows to describe (store, product, period, price, promotions).
+            market: optional long frame ``store, period, product, price`` and optional
+                ``feat``/``deal`` for every product on sale (own product included: it
+                is masked per row).
+        """
+        if not hasattr(self, "store_product_"):
+            raise NotFittedError("DemandFeatureBuilder.transform called before fit(history)")
+        self._check(frame, with_units=False)
+        keys = [self.store, self.product, self.period]
+        base = frame[[*keys, self.price]].copy()
+        base["_row"] = np.arange(len(base))
+        base["log_price"] = np.log(base[self.price].to_numpy(dtype=float))
+        base = base.sort_values(keys, kind="stable")
+        grouped = base.groupby([self.store, self.product], sort=False)
+        base["lag_log_price"] = grouped["log_price"].shift(1)
+        base["lead_log_price"] = grouped["log_price"].shift(-1)
+        base["lag_gap"] = base[self.period] - grouped[self.period].shift(1)
+        base = base.sort_values("_row")
+        out = pd.DataFrame(index=frame.index)
+        for key in keys:
+            out[key] = frame[key].to_numpy()
+        out["log_price"] = base["log_price"].to_numpy()
+        for col in (*self.promo_columns, *self.region_columns):
+            out[col] = frame[col].to_numpy(dtype=float)
+        for col in ("lag_log_price", "lead_log_price", "lag_gap"):
+            out[col] = base[col].to_numpy(dtype=float)
+        out["week_of_year"] = (frame[self.period].to_numpy() % self.season_length).astype(float)
+        codes = {p: i for i, p in enumerate(self.products_)}
+        out["product_code"] = [float(codes.get(p, -1)) for p in frame[self.product]]
+        sp = self.store_product_.reindex(
+            pd.MultiIndex.from_frame(frame[[self.store, self.product]])
+        )
+        for col in sp.columns:
+            out[col] = sp[col].to_numpy(dtype=float)
+        out["store_mean"] = frame[self.store].map(self.store_mean_).to_numpy(dtype=float)
+        if market is not None:
+            comp = self._competitors(frame, market)
+            for col in comp.columns:
+                out[col] = comp[col].to_numpy()
+        return out
+
+    def _competitors(self, frame: pd.DataFrame, market: pd.DataFrame) -> pd.DataFrame:
+        require_frame(market, "market")
+        require_columns(market, [self.store, self.period, self.product, self.price], name="market")
+        require_unique(market, [self.store, self.period, self.product], name="market")
+        values = ["price", *[c for c in ("feat", "deal") if c in market.columns]]
+        wide = market.assign(price=np.log(market[self.price].to_numpy(dtype=float))).pivot_table(
+            index=[self.store, self.period],
+            columns=self.product,
+            values=values,
+            aggfunc="first",
+            dropna=False,
+        )
+        products = list(wide["price"].columns)
+        idx = pd.MultiIndex.from_frame(frame[[self.store, self.period]])
+        wide = wide.reindex(idx)
+        own = frame[self.product].to_numpy()
+        comp = {}
+        names = {"price": "comp_log_price__", "feat": "comp_feat__", "deal": "comp_deal__"}
+        for value in values:
+            for p in products:
+                col = wide[(value, p)].to_numpy(dtype=float).copy()
+                col[own == p] = np.nan
+                comp[names[value] + _slug(p)] = col
+        result = pd.DataFrame(comp, index=frame.index)
+        price_cols = [c for c in result.columns if c.startswith("comp_log_price__")]
+        result["comp_min_log_price"] = result[price_cols].min(axis=1, skipna=True)
+        if "feat" in values:
+            feat_cols = [c for c in result.columns if c.startswith("comp_feat__")]
+            result["comp_feat_count"] = result[feat_cols].sum(axis=1, skipna=True)
+        return result
+
+    def catalog_for(self, columns: list[str]) -> FeatureCatalog:
+        """The default catalogue plus this builder's competitor and promotion columns."""
+        declared = {s.name for s in DEFAULT_CATALOG.specs}
+        extra = [
+            FeatureSpec(name, "market", "list_price", "competitor price/promotion or own promotion")
+            for name in columns
+            if name not in declared and (name.startswith("comp_") or name in self.promo_columns)
+        ]
+        extra += [
+            FeatureSpec(name, "market", "list_price", "store / region aggregate")
+            for name in columns
+            if name not in declared and name in self.region_columns
+        ]
+        return DEFAULT_CATALOG.with_features(extra)
+
+    def feature_columns(self, features: pd.DataFrame) -> list[str]:
+        """The model inputs of a ``transform`` output (everything but the id columns)."""
+        ids = {self.store, self.product, self.period}
+        return [c for c in features.columns if c not in ids]

@@ -1,0 +1,377 @@
+"""List-price optimiser with guard rails, intervals, a log-log cross-check and an audit trail.
+
+Price response (spec: trees are step functions, so the optimiser never reads them at
+other prices): expected units at price :math:`p` are the demand model's baseline at the
+current price :math:`p_0` times a constant-elasticity curve from DML,
+
+.. math:: q(p) = q_0 (p/p_0)^{\\varepsilon}.
+
+The objective per product-market is profit :math:`(p-c)q(p)`, revenue :math:`p\\,q(p)`
+or the mix :math:`w(p-c)q + (1-w)p\\,q = (p-wc)q`, maximised over the integer-fen grid
+(step, allowed endings) inside the rails:
+
+* lower: cost floor :math:`c(1+\\text{min\\_margin})` (not for declared clearance),
+  current price :math:`\\times(1-\\text{max\\_change})`, reference :math:`\\times(1-\\text{band})`;
+* upper: ceiling, current :math:`\\times(1+\\text{max\\_change})`, reference
+  :math:`\\times(1+\\text{band})`, emergency cap (highest price of the look-back window).
+
+If the lower rails exceed the upper ones the upper rails win (they are legal caps) and
+the binding constraint reads ``conflict:<lower>><upper>``. The binding constraint is the
+rail that stops the unconstrained optimum :math:`p^*=k\\,\\varepsilon/(1+\\varepsilon)`
+(:math:`k=c, 0, wc`; :math:`p^*=\\infty` when :math:`\\varepsilon\\ge -1`), or ``none``.
+
+Money: prices, costs, revenue and profit are integer fen (for US-dollar data such as
+Dominick's, one fen = one cent: multiply dollars by 100 at the boundary).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from chainmall._validation import (
+    describe_offenders,
+    require_columns,
+    require_frame,
+    require_integer,
+    require_not_null,
+    require_numeric,
+)
+from chainmall.exceptions import ComplianceConfigError, DataValidationError
+from chainmall.pricing.config import GuardRailConfig
+from chainmall.pricing.layers import DEFAULT_CATALOG, FeatureCatalog, blocked_reason
+
+__all__ = [
+    "AuditSink",
+    "PriceDecision",
+    "candidate_grid",
+    "optimize_prices",
+    "trailing_max_price",
+]
+
+_REQUIRED = ("current_price_fen", "unit_cost_fen", "baseline_units", "elasticity")
+_OPTIONAL = (
+    "baseline_units_low",
+    "baseline_units_high",
+    "elasticity_low",
+    "elasticity_high",
+    "loglog_elasticity",
+    "reference_price_fen",
+    "ceiling_fen",
+    "max_price_lookback_fen",
+    "clearance",
+)
+_PERSONAL_ID_TOKENS = {"user", "customer", "member", "buyer", "openid", "uid", "unionid"}
+_MAX_GRID = 5000
+
+
+class AuditSink(Protocol):
+    """Where audit records go: :class:`chainmall.ledger.Ledger` satisfies it."""
+
+    def extend(self, records: Iterable[Mapping[str, Any]]) -> Any:
+        """Append records."""
+
+
+@dataclass(frozen=True)
+class PriceDecision:
+    """Optimiser output: one row per product-market, and one audit record per row."""
+
+    prices: pd.DataFrame
+    audit_records: tuple[dict[str, Any], ...]
+
+
+def trailing_max_price(
+    history: pd.DataFrame,
+    *,
+    keys: Sequence[str],
+    period: str,
+    price: str,
+    at: int,
+    window: int,
+) -> pd.DataFrame:
+    """Highest ``price`` per ``keys`` over periods ``[at - window, at)`` (the emergency cap).
+
+    For weekly data and a 60-day cap use ``window=60 // 7``.
+    """
+    require_frame(history, "history")
+    require_columns(history, [*keys, period, price], name="history")
+    inside = history[(history[period] >= at - window) & (history[period] < at)]
+    out = inside.groupby(list(keys), sort=True)[price].max().reset_index()
+    return out.rename(columns={price: "max_price_lookback_fen"})
+
+
+def _check_offers(
+    offers: pd.DataFrame,
+    id_columns: Sequence[str],
+    config: GuardRailConfig,
+    catalog: FeatureCatalog,
+    required: Sequence[str] = _REQUIRED,
+) -> None:
+    require_frame(offers, "offers")
+    require_columns(offers, [*id_columns, *required], name="offers")
+    for col in id_columns:
+        tokens = set(col.lower().replace("-", "_").split("_"))
+        if tokens & _PERSONAL_ID_TOKENS or blocked_reason(col):
+            raise ComplianceConfigError(
+                f"id column {col!r} identifies a person: a list price is the same for everyone "
+                "at a given time and place. Price per product and market (store, region); "
+                "personal offers belong to the published benefits layer (apply_benefits)"
+            )
+    extra = [c for c in offers.columns if c not in {*id_columns, *_REQUIRED, *_OPTIONAL}]
+    refused = []
+    for col in extra:
+        if blocked_reason(col):
+            refused.append(col)
+            continue
+        declared = {s.name: s for s in catalog.specs}.get(col)
+        if declared is not None and (declared.layer != "list_price" or declared.group == "user"):
+            refused.append(col)
+    if refused:
+        catalog.require_list_price(refused)
+    present = [c for c in (*required, *_OPTIONAL) if c in offers.columns]
+    require_not_null(offers, [c for c in present if c != "max_price_lookback_fen"], name="offers")
+    for col in ("current_price_fen", "unit_cost_fen", "reference_price_fen", "ceiling_fen"):
+        if col in offers.columns:
+            require_integer(offers, col, name="offers")
+    for col in ("baseline_units", "elasticity"):
+        if col in required:
+            require_numeric(offers, col, name="offers")
+    bad = (offers["current_price_fen"] <= 0).to_numpy()
+    if "baseline_units" in required:
+        bad = bad | (offers["baseline_units"] < 0).to_numpy()
+    if bad.any():
+        raise DataValidationError(
+            "offers need current_price_fen > 0 and baseline_units >= 0; violated in "
+            f"{describe_offenders(offers, bad, id_columns[0] if id_columns else None)}"
+        )
+    if config.emergency_cap and "max_price_lookback_fen" not in offers.columns:
+        raise DataValidationError(
+            "emergency_cap is on but offers has no 'max_price_lookback_fen' column: add the "
+            f"highest price of the last {config.cap_lookback_days} days (trailing_max_price) "
+            "or set GuardRailConfig(emergency_cap=False)"
+        )
+
+
+def _column(offers: pd.DataFrame, name: str, default: np.ndarray) -> np.ndarray:
+    if name not in offers.columns:
+        return default
+    return offers[name].to_numpy(dtype=float)
+
+
+def _rails(
+    offers: pd.DataFrame, cfg: GuardRailConfig
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    p0 = offers["current_price_fen"].to_numpy(dtype=float)
+    cost = offers["unit_cost_fen"].to_numpy(dtype=float)
+    ref = _column(offers, "reference_price_fen", p0)
+    clearance = _column(offers, "clearance", np.zeros(len(offers))).astype(bool)
+    inf = np.full(len(offers), np.inf)
+    lower = {
+        "cost_floor": np.where(clearance, -inf, np.ceil(cost * (1 + cfg.min_margin) - 1e-9)),
+        "max_change": np.ceil(p0 * (1 - cfg.max_change) - 1e-9),
+        "band": np.ceil(ref * (1 - cfg.band) - 1e-9),
+    }
+    upper = {
+        "max_change": np.floor(p0 * (1 + cfg.max_change) + 1e-9),
+        "band": np.floor(ref * (1 + cfg.band) + 1e-9),
+        "ceiling": _column(offers, "ceiling_fen", inf),
+    }
+    if cfg.emergency_cap:
+        cap = _column(offers, "max_price_lookback_fen", inf)
+        upper["emergency_cap"] = np.where(np.isnan(cap), inf, cap)
+    return lower, upper
+
+
+def _allowed(values: np.ndarray, cfg: GuardRailConfig) -> np.ndarray:
+    ok = values % cfg.price_step_fen == 0
+    if cfg.price_endings_fen:
+        ok &= np.isin(values % 100, cfg.price_endings_fen)
+    return np.asarray(ok & (values > 0))
+
+
+def _bounds(
+    offers: pd.DataFrame, cfg: GuardRailConfig
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    lower, upper = _rails(offers, cfg)
+    lo = np.max(np.vstack(list(lower.values())), axis=0)
+    hi = np.min(np.vstack(list(upper.values())), axis=0)
+    conflict = lo > hi
+    return lower, upper, np.where(conflict, hi, lo), hi, conflict
+
+
+def _grid(
+    lo: np.ndarray, hi: np.ndarray, cfg: GuardRailConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    width = int(min(np.max(hi - lo, initial=0) + 1, _MAX_GRID))
+    grid = np.floor(lo)[:, None] + np.arange(width)[None, :]
+    valid = _allowed(grid, cfg) & (grid <= hi[:, None]) & (grid >= lo[:, None])
+    # No allowed price inside the rails: take the highest allowed price below the upper rail.
+    empty = ~valid.any(axis=1)
+    if empty.any():
+        below = np.floor(hi[empty])[:, None] - np.arange(200 * cfg.price_step_fen)[None, :]
+        first = np.argmax(_allowed(below, cfg), axis=1)
+        grid[empty, 0] = below[np.arange(len(first)), first]
+        valid[empty, 0] = True
+    return grid, valid, empty
+
+
+def candidate_grid(offers: pd.DataFrame, config: GuardRailConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate prices (fen, rows x width) and their validity mask inside the rails."""
+    _check_offers(offers, (), config, DEFAULT_CATALOG, ("current_price_fen", "unit_cost_fen"))
+    _, _, lo, hi, _ = _bounds(offers, config)
+    grid, valid, _ = _grid(lo, hi, config)
+    return grid, valid
+
+
+def _objective(
+    price: np.ndarray, units: np.ndarray, cost: np.ndarray, cfg: GuardRailConfig
+) -> np.ndarray:
+    weight = {"profit": 1.0, "revenue": 0.0, "mix": cfg.mix_weight}[cfg.objective]
+    return np.asarray((price - weight * cost) * units)
+
+
+def optimize_prices(
+    offers: pd.DataFrame,
+    config: GuardRailConfig | None = None,
+    *,
+    id_columns: Sequence[str] = ("store", "product"),
+    model_versions: Mapping[str, str] | None = None,
+    ledger: AuditSink | None = None,
+    catalog: FeatureCatalog = DEFAULT_CATALOG,
+) -> PriceDecision:
+    """Recommend one list price per row of ``offers`` inside the guard rails.
+
+    Args:
+        offers: per product-market: ``current_price_fen``, ``unit_cost_fen`` (int fen),
+            ``baseline_units`` (expected units at the current price), ``elasticity``
+            (DML, < 0); optional ``baseline_units_low/high``, ``elasticity_low/high``
+            (intervals), ``loglog_elasticity`` (cross-check), ``reference_price_fen``
+            (band centre, default current), ``ceiling_fen``, ``max_price_lookback_fen``
+            (emergency cap), ``clearance`` (bool: no cost floor).
+        config: objective and rails.
+        id_columns: product-market key columns; personal ids are refused.
+        model_versions: e.g. ``{"demand": model.version_, "elasticity": "dml-..."}``.
+        ledger: optional sink (a :class:`chainmall.ledger.Ledger`) receiving the audit records.
+        catalog: feature declarations; extra columns declared user-level are refused.
+
+    Returns:
+        :class:`PriceDecision` whose ``prices`` has the ids, ``price_fen``,
+        ``expected_units`` (+ ``_low``/``_high``), ``expected_revenue_fen`` and
+        ``expected_profit_fen`` (+ intervals), ``binding_constraint``, ``lift`` and
+        ``loglog_lift`` (objective change vs the current price), ``implausible_lift``.
+    """
+    cfg = config if config is not None else GuardRailConfig()
+    _check_offers(offers, id_columns, cfg, catalog)
+    n = len(offers)
+    p0 = offers["current_price_fen"].to_numpy(dtype=float)
+    cost = offers["unit_cost_fen"].to_numpy(dtype=float)
+    base = offers["baseline_units"].to_numpy(dtype=float)
+    eps = offers["elasticity"].to_numpy(dtype=float)
+    bounds = _bounds(offers, cfg)
+    lower, upper, lo, hi, conflict = bounds
+    grid, valid, empty = _grid(lo, hi, cfg)
+    units_grid = base[:, None] * (grid / p0[:, None]) ** eps[:, None]
+    value = np.where(valid, _objective(grid, units_grid, cost[:, None], cfg), -np.inf)
+    pick = np.argmax(value, axis=1)
+    price = grid[np.arange(n), pick]
+
+    weight = {"profit": 1.0, "revenue": 0.0, "mix": cfg.mix_weight}[cfg.objective]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_star = np.where(eps < -1, weight * cost * eps / (1 + eps), np.inf)
+    lower_name = np.array(list(lower))[np.argmax(np.vstack(list(lower.values())), axis=0)]
+    upper_name = np.array(list(upper))[np.argmin(np.vstack(list(upper.values())), axis=0)]
+    binding = np.where(p_star > hi, upper_name, np.where(p_star < lo, lower_name, "none"))
+    binding = np.where(
+        conflict,
+        np.char.add(np.char.add("conflict:", lower_name), np.char.add(">", upper_name)),
+        binding,
+    )
+    binding = np.where(empty & ~conflict, "price_ending", binding)
+
+    ratio = price / p0
+    units = base * ratio**eps
+    e_lo = _column(offers, "elasticity_low", eps)
+    e_hi = _column(offers, "elasticity_high", eps)
+    b_lo = _column(offers, "baseline_units_low", base)
+    b_hi = _column(offers, "baseline_units_high", base)
+    curve = np.vstack([ratio**e_lo, ratio**e_hi])
+    units_low = b_lo * curve.min(axis=0)
+    units_high = b_hi * curve.max(axis=0)
+    margin = price - cost
+    profit_ends = np.vstack([margin * units_low, margin * units_high])
+
+    current_value = _objective(p0, base, cost, cfg)
+    new_value = _objective(price, units, cost, cfg)
+    ll_eps = _column(offers, "loglog_elasticity", np.full(n, np.nan))
+    ll_value = _objective(price, base * ratio**ll_eps, cost, cfg)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        denom = np.abs(current_value)
+        lift = np.where(denom > 0, (new_value - current_value) / denom, 0.0)
+        ll_lift = np.where(denom > 0, (ll_value - current_value) / denom, np.nan)
+    implausible = ~np.isnan(ll_lift) & (
+        lift > cfg.cross_check_factor * np.maximum(ll_lift, 0.0) + cfg.cross_check_slack
+    )
+
+    prices = offers[list(id_columns)].reset_index(drop=True).copy()
+    prices["current_price_fen"] = p0.astype("int64")
+    prices["price_fen"] = price.astype("int64")
+    prices["lower_bound_fen"] = lo.astype("int64")
+    prices["upper_bound_fen"] = np.where(np.isfinite(hi), hi, -1).astype("int64")
+    prices["expected_units"] = units
+    prices["expected_units_low"] = units_low
+    prices["expected_units_high"] = units_high
+    prices["expected_revenue_fen"] = np.rint(price * units).astype("int64")
+    prices["expected_revenue_low_fen"] = np.rint(price * units_low).astype("int64")
+    prices["expected_revenue_high_fen"] = np.rint(price * units_high).astype("int64")
+    prices["expected_profit_fen"] = np.rint(margin * units).astype("int64")
+    prices["expected_profit_low_fen"] = np.rint(profit_ends.min(axis=0)).astype("int64")
+    prices["expected_profit_high_fen"] = np.rint(profit_ends.max(axis=0)).astype("int64")
+    prices["binding_constraint"] = binding.astype(str)
+    prices["lift"] = lift
+    prices["loglog_lift"] = ll_lift
+    prices["implausible_lift"] = implausible
+
+    versions = dict(model_versions or {})
+    config_hash = hashlib.sha256(
+        json.dumps(cfg.to_dict(), sort_keys=True).encode("utf-8")
+    ).hexdigest()[:16]
+    records = tuple(
+        _audit_record(row, id_columns, eps_i, versions, config_hash, cfg.objective)
+        for row, eps_i in zip(prices.itertuples(index=False), eps, strict=True)
+    )
+    if ledger is not None:
+        ledger.extend(records)
+    return PriceDecision(prices=prices, audit_records=records)
+
+
+def _audit_record(
+    row: Any,
+    id_columns: Sequence[str],
+    elasticity: float,
+    versions: Mapping[str, str],
+    config_hash: str,
+    objective: str,
+) -> dict[str, Any]:
+    fields = row._asdict()
+    return {
+        "type": "PRICE_DECISION",
+        "key": {col: str(fields[col]) for col in id_columns},
+        "current_price_fen": int(fields["current_price_fen"]),
+        "price_fen": int(fields["price_fen"]),
+        "lower_bound_fen": int(fields["lower_bound_fen"]),
+        "upper_bound_fen": int(fields["upper_bound_fen"]),
+        "binding_constraint": str(fields["binding_constraint"]),
+        "expected_units_milli": round(float(fields["expected_units"]) * 1000),
+        "expected_profit_fen": int(fields["expected_profit_fen"]),
+        "elasticity_micro": round(float(elasticity) * 1_000_000),
+        "implausible_lift": bool(fields["implausible_lift"]),
+        "objective": objective,
+        "model_versions": {k: str(v) for k, v in versions.items()},
+        "config_sha256": config_hash,
+    }

@@ -1,0 +1,520 @@
+"""DDPG slate recommender trained in the user simulator (torch, extra ``torch``).
+
+Training uses only what agents may see: the logged ratings of the TRAIN users
+(:meth:`SimulationData.logged`) and simulator episodes of TRAIN users.
+Validation users are used only to choose between the pre-trained and the
+fine-tuned weights (by simulated CTR); test users are never touched.
+
+1. **Warm start**: item embeddings from collaborative filtering (implicit ALS
+   on the logged positives unless given), standardised; the scoring table
+   ``E_out = [E, b]`` adds a popularity bias column ``b`` (z-scored
+   ``log(1 + positives)``).
+2. **Behaviour cloning** on logged data: for a train user, the state holds
+   the visible positives and a random subset of the later positives as
+   "clicks"; the actor is trained so that ``softmax(a·E_out)`` over the items
+   not yet in the state puts mass on the remaining later positives
+   (multinomial log-likelihood).
+3. **Critic pre-training**: episodes of train users under the cloned actor
+   with Gaussian exploration noise fill the replay buffer; the critic is fitted
+   by TD(0) before the actor moves.
+4. **DDPG**: ``y = r + γ (1 − done) Q'(s', μ'(s'))``; critic loss ``(Q(s, a) − y)²``;
+   actor loss ``−Q(s, μ(s)) / mean|Q| + bc_weight · BC loss`` (the BC term keeps
+   the policy near the logged behaviour); target networks follow with soft
+   updates ``θ' ← τ θ + (1 − τ) θ'``.
+
+A slate is the ``slate_size`` best unseen candidates under ``a·E_out``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any, Literal, Self
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from pydantic import Field
+
+from chainmall._optional import import_optional
+from chainmall.config import EngineConfig
+from chainmall.exceptions import DataValidationError, NotFittedError
+from chainmall.recommend._base import FloatArray, IntArray
+from chainmall.recommend.bandits import ItemKNNPolicy
+from chainmall.recommend.click_models import SimulationData
+from chainmall.recommend.config import ALSConfig
+from chainmall.recommend.implicit_models import ImplicitALS
+from chainmall.recommend.interactions import Interactions
+from chainmall.recommend.simulator import EpisodeState, SlatePolicy, SlateSimulator, top_available
+
+__all__ = ["DDPGConfig", "DDPGRecommender"]
+
+
+class DDPGConfig(EngineConfig):
+    """Networks, pre-training and DDPG settings (all counts are per ``fit``)."""
+
+    embedding_dim: int = Field(32, ge=2, description="CF item factors when none are given (count)")
+    hidden: int = Field(256, ge=8, description="hidden units of actor and critic (count)")
+    history_len: int = Field(50, ge=1, description="latest positives in the state (items)")
+    recent_len: int = Field(5, ge=1, description="latest positives in the 'recent' part (items)")
+    bc_steps: int = Field(1500, ge=0, description="behaviour-cloning gradient steps")
+    critic_pretrain_steps: int = Field(300, ge=0, description="critic-only TD steps")
+    rl_steps: int = Field(600, ge=0, description="DDPG gradient steps (actor and critic)")
+    batch_size: int = Field(128, ge=1, description="minibatch size (transitions or users)")
+    round_users: int = Field(64, ge=1, description="train users per exploration episode batch")
+    updates_per_step: int = Field(2, ge=1, description="gradient steps per simulator step")
+    buffer_size: int = Field(50_000, ge=1, description="replay buffer capacity (transitions)")
+    gamma: float = Field(0.9, ge=0, lt=1, description="discount per slate")
+    tau: float = Field(0.01, gt=0, le=1, description="soft target update rate")
+    actor_lr: float = Field(3e-4, gt=0, description="actor learning rate (RL phase)")
+    bc_lr: float = Field(1e-3, gt=0, description="learning rate of behaviour cloning")
+    critic_lr: float = Field(1e-3, gt=0, description="critic learning rate")
+    weight_decay: float = Field(1e-5, ge=0, description="L2 penalty (AdamW) on all weights")
+    noise_std: float = Field(
+        0.2, ge=0, description="exploration noise std, relative to the action's own std"
+    )
+    bc_weight: float = Field(1.0, ge=0, description="weight of the BC term in the actor loss")
+    select_on_validation: bool = Field(
+        True, description="keep pre-trained weights if fine-tuning lowers validation CTR"
+    )
+    seed: int = Field(0, description="seed of torch and numpy draws")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="'auto' uses CUDA when available, else the CPU"
+    )
+    knn_k: int = Field(50, ge=1, description="neighbours per item in the kNN votes (count)")
+    show_progress: bool = Field(False, description="show tqdm progress bars")
+
+
+class DDPGRecommender(SlatePolicy):
+    """DDPG actor-critic that recommends slates; a :class:`SlatePolicy` once fitted."""
+
+    name = "ddpg"
+
+    def __init__(self, config: DDPGConfig | None = None, **overrides: Any) -> None:
+        cfg = config or DDPGConfig()
+        self.config = cfg.replace(**overrides) if overrides else cfg
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data: SimulationData, item_embeddings: FloatArray | None = None) -> Self:
+        """Pre-train on the train users' logs, fine-tune with DDPG in their simulator."""
+        torch = import_optional("torch", extra="torch")
+        cfg = self.config
+        torch.manual_seed(cfg.seed)
+        rng = np.random.default_rng(cfg.seed)
+        self.device_ = _device(torch, cfg.device)
+        logged = data.logged()
+        train = data.users("train")
+        positives = _positives(logged, data.config.click_threshold)
+        emb = self._warm_start(logged, positives, item_embeddings)
+        bias = np.log1p(np.asarray(positives.sum(axis=0)).ravel())
+        bias = (bias - bias.mean()) / max(float(bias.std()), 1e-12)
+        self.n_items_ = data.n_items
+        self.n_steps_ = data.config.n_steps
+        self._build(torch, emb, bias)
+        self.neighbours_ = ItemKNNPolicy.from_matrix(positives, k=cfg.knn_k).neighbours
+        cloner = _Cloner(data, positives, train, cfg, self.n_steps_)
+        self._behaviour_clone(torch, cloner, rng)
+        scores: dict[str, float] = {}
+        if cfg.select_on_validation and len(data.users("validation")):
+            scores["validation_ctr_pretrained"] = self._validation_ctr(data)
+        pretrained = copy.deepcopy(self.actor_.state_dict())
+        if cfg.rl_steps or cfg.critic_pretrain_steps:
+            self._ddpg(torch, data, train, cloner, rng)
+        if "validation_ctr_pretrained" in scores:
+            scores["validation_ctr_finetuned"] = self._validation_ctr(data)
+            if scores["validation_ctr_finetuned"] < scores["validation_ctr_pretrained"]:
+                self.actor_.load_state_dict(pretrained)
+        self.fit_report_ = scores
+        return self
+
+    def _warm_start(
+        self, logged: Interactions, positives: Any, item_embeddings: FloatArray | None
+    ) -> FloatArray:
+        if item_embeddings is None:
+            als_cfg = ALSConfig(n_factors=self.config.embedding_dim, seed=self.config.seed)
+            data = Interactions(positives, logged.user_ids, logged.item_ids, None, logged.config)
+            item_embeddings = ImplicitALS(als_cfg).fit(data).item_embeddings()
+        emb = np.asarray(item_embeddings, dtype=np.float64)
+        if emb.shape[0] != logged.n_items:
+            raise DataValidationError(
+                f"item_embeddings has {emb.shape[0]} rows for {logged.n_items} items; pass "
+                "one row per item of the simulation (e.g. ImplicitALS on data.logged())"
+            )
+        scaled: FloatArray = emb / max(float(emb.std()), 1e-12)
+        return scaled
+
+    def _build(self, torch: Any, emb: FloatArray, bias: FloatArray) -> None:
+        from chainmall.recommend.ddpg_networks import Actor, Critic
+
+        cfg = self.config
+        item_init = torch.tensor(emb, dtype=torch.float32)
+        actor = Actor(
+            item_init, torch.tensor(bias, dtype=torch.float32), cfg.recent_len, cfg.hidden
+        )
+        critic = Critic(actor.encoder.out_dim, emb.shape[1] + 2, cfg.hidden)
+        self.actor_ = actor.to(self.device_)
+        self.critic_ = critic.to(self.device_)
+
+    # --------------------------------------------------------- behaviour cloning
+    def _bc_loss(self, torch: Any, batch: tuple[IntArray, FloatArray, Any, Any]) -> Any:
+        pos, step, exclude, target = batch
+        dev = self.device_
+        state = self.actor_.encoder(
+            torch.as_tensor(pos, device=dev), torch.as_tensor(step, device=dev)
+        )
+        logits = self.actor_.logits(self.actor_(state), self._votes(torch, pos))
+        logits = logits.masked_fill(torch.as_tensor(exclude, device=dev), -1e9)
+        target_t = torch.as_tensor(target, device=dev)
+        logp = torch.log_softmax(logits, dim=1)
+        return -((target_t * logp).sum(1) / target_t.sum(1).clamp(min=1.0)).mean()
+
+    def _behaviour_clone(self, torch: Any, cloner: _Cloner, rng: np.random.Generator) -> None:
+        cfg = self.config
+        opt = torch.optim.AdamW(
+            self.actor_.parameters(), lr=cfg.bc_lr, weight_decay=cfg.weight_decay
+        )
+        bar = _progress_bar(cfg.bc_steps, cfg.show_progress, "behaviour cloning")
+        for _ in range(cfg.bc_steps):
+            loss = self._bc_loss(torch, cloner.sample(rng, cfg.batch_size))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            bar.update(1)
+        bar.close()
+
+    # ------------------------------------------------------------------- DDPG
+    def _ddpg(
+        self,
+        torch: Any,
+        data: SimulationData,
+        train: IntArray,
+        cloner: _Cloner,
+        rng: np.random.Generator,
+    ) -> None:
+        cfg = self.config
+        buffer = _ReplayBuffer(cfg.buffer_size, cfg.history_len, self.actor_.item_out.shape[1] + 1)
+        target_actor = copy.deepcopy(self.actor_)
+        target_critic = copy.deepcopy(self.critic_)
+        actor_opt = torch.optim.AdamW(
+            self.actor_.parameters(), lr=cfg.actor_lr, weight_decay=cfg.weight_decay
+        )
+        critic_opt = torch.optim.AdamW(
+            self.critic_.parameters(), lr=cfg.critic_lr, weight_decay=cfg.weight_decay
+        )
+        sim = SlateSimulator(data, seed=cfg.seed)
+        total = cfg.critic_pretrain_steps + cfg.rl_steps
+        done_updates = 0
+        bar = _progress_bar(total, cfg.show_progress, "DDPG")
+        while done_updates < total:
+            users = rng.choice(train, size=min(cfg.round_users, len(train)), replace=False)
+            state = sim.reset(users)
+            while not state.done.all() and done_updates < total:
+                pos = self._encode(state)
+                step = np.full(len(users), state.step / self.n_steps_, dtype=np.float32)
+                action = self._actions(torch, pos, step, noise=cfg.noise_std, rng=rng)
+                slates = top_available(
+                    self._logits(torch, action, pos), state.available(), data.config.slate_size
+                )
+                slates[state.done] = -1
+                next_state, clicks = sim.step(state, slates)
+                live = ~state.done
+                next_pos = self._encode(next_state)
+                next_step = np.full(len(users), next_state.step / self.n_steps_, dtype=np.float32)
+                buffer.add(
+                    pos[live],
+                    step[live],
+                    action[live],
+                    clicks.sum(1)[live].astype(np.float32),
+                    next_pos[live],
+                    next_step[live],
+                    next_state.done[live].astype(np.float32),
+                )
+                state = next_state
+                if buffer.size < cfg.batch_size:
+                    continue
+                for _ in range(cfg.updates_per_step):
+                    if done_updates >= total:
+                        break
+                    move_actor = done_updates >= cfg.critic_pretrain_steps
+                    self._update(
+                        torch,
+                        buffer.sample(rng, cfg.batch_size),
+                        target_actor,
+                        target_critic,
+                        actor_opt,
+                        critic_opt,
+                        cloner.sample(rng, cfg.batch_size) if move_actor else None,
+                    )
+                    done_updates += 1
+                    bar.update(1)
+        bar.close()
+
+    def _update(
+        self,
+        torch: Any,
+        batch: dict[str, npt.NDArray[Any]],
+        target_actor: Any,
+        target_critic: Any,
+        actor_opt: Any,
+        critic_opt: Any,
+        bc_batch: tuple[IntArray, FloatArray, Any, Any] | None,
+    ) -> None:
+        cfg = self.config
+        t = {k: torch.as_tensor(v, device=self.device_) for k, v in batch.items()}
+        with torch.no_grad():
+            next_state = target_actor.encoder(t["next_pos"], t["next_step"])
+            next_q = target_critic(next_state, target_actor(next_state))
+            y = t["reward"] + cfg.gamma * (1.0 - t["done"]) * next_q
+            state = self.actor_.encoder(t["pos"], t["step"])
+        critic_loss = ((self.critic_(state, t["action"]) - y) ** 2).mean()
+        critic_opt.zero_grad()
+        critic_loss.backward()
+        critic_opt.step()
+        if bc_batch is not None:
+            state = self.actor_.encoder(t["pos"], t["step"])
+            q = self.critic_(state.detach(), self.actor_(state))
+            actor_loss = -q.mean() / q.abs().mean().detach().clamp(min=1e-6)
+            actor_loss = actor_loss + cfg.bc_weight * self._bc_loss(torch, bc_batch)
+            actor_opt.zero_grad()
+            actor_loss.backward()
+            actor_opt.step()
+            _soft_update(torch, target_actor, self.actor_, cfg.tau)
+        _soft_update(torch, target_critic, self.critic_, cfg.tau)
+
+    # ------------------------------------------------------------- acting
+    def _encode(self, state: EpisodeState) -> IntArray:
+        """Padded (users, history_len) positives, most recent last; padding = n_items."""
+        length = self.config.history_len
+        out = np.full((len(state.positives), length), self.n_items_, dtype=np.int64)
+        for row, items in enumerate(state.positives):
+            last = items[-length:]
+            if last:
+                out[row, length - len(last) :] = last
+        return out
+
+    def _actions(
+        self,
+        torch: Any,
+        pos: IntArray,
+        step: npt.NDArray[np.float32],
+        *,
+        noise: float = 0.0,
+        rng: np.random.Generator | None = None,
+    ) -> npt.NDArray[np.float32]:
+        with torch.no_grad():
+            dev = self.device_
+            state = self.actor_.encoder(
+                torch.as_tensor(pos, device=dev), torch.as_tensor(step, device=dev)
+            )
+            action: npt.NDArray[np.float32] = self.actor_(state).cpu().numpy()
+        if noise > 0 and rng is not None:
+            scale = action.std(axis=1, keepdims=True)
+            action = action + noise * scale * rng.standard_normal(action.shape).astype(np.float32)
+        return action.astype(np.float32)
+
+    def _votes(self, torch: Any, pos: IntArray) -> Any:
+        """Mean kNN votes of each row's positives (padded indices), as a tensor."""
+        rows, cols = np.nonzero(pos < self.n_items_)
+        hot = sp.csr_matrix(
+            (np.ones(len(rows)), (rows, pos[rows, cols])), shape=(len(pos), self.n_items_)
+        )
+        hot.data[:] = 1.0
+        counts = np.maximum(np.asarray(hot.sum(axis=1)), 1.0)
+        votes = np.asarray((hot @ self.neighbours_).todense()) / counts
+        return torch.as_tensor(votes.astype(np.float32), device=self.device_)
+
+    def _logits(self, torch: Any, action: npt.NDArray[np.float32], pos: IntArray) -> FloatArray:
+        with torch.no_grad():
+            act = torch.as_tensor(action, device=self.device_)
+            out = self.actor_.logits(act, self._votes(torch, pos))
+            return np.asarray(out.cpu().numpy(), dtype=np.float64)
+
+    def scores(self, state: EpisodeState) -> FloatArray:
+        """Item scores ``μ(s)·E_out`` for every user of the batch (no exploration)."""
+        if not hasattr(self, "actor_"):
+            raise NotFittedError("DDPGRecommender is not fitted yet; call fit(data) first")
+        torch = import_optional("torch", extra="torch")
+        pos = self._encode(state)
+        step = np.full(len(state.users), state.step / self.n_steps_, dtype=np.float32)
+        return self._logits(torch, self._actions(torch, pos, step), pos)
+
+    def _validation_ctr(self, data: SimulationData) -> float:
+        from chainmall.recommend.rl_eval import per_user_metrics
+        from chainmall.recommend.simulator import run_episodes
+
+        log = run_episodes(data, self, "validation", seed=self.config.seed)
+        return float(np.nanmean(per_user_metrics(log)["ctr"].to_numpy()))
+
+    # --------------------------------------------------------- persistence
+    def save(self, path: str | Path) -> Path:
+        """Save to folder ``path``: ``model.json`` + ``weights.pt`` (state_dicts, no pickle)."""
+        if not hasattr(self, "actor_"):
+            raise NotFittedError("DDPGRecommender is not fitted yet; call fit(data) first")
+        torch = import_optional("torch", extra="torch")
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "model": type(self).__name__,
+            "config": self.config.to_dict(),
+            "n_items": self.n_items_,
+            "n_steps": self.n_steps_,
+            "action_dim": int(self.actor_.item_out.shape[1]),
+            "fit_report": self.fit_report_,
+        }
+        (folder / "model.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        weights = {f"actor.{k}": v.cpu() for k, v in self.actor_.state_dict().items()}
+        weights.update({f"critic.{k}": v.cpu() for k, v in self.critic_.state_dict().items()})
+        knn = self.neighbours_
+        weights.update(
+            {
+                "knn.indptr": torch.as_tensor(knn.indptr.astype(np.int64)),
+                "knn.indices": torch.as_tensor(knn.indices.astype(np.int64)),
+                "knn.data": torch.as_tensor(knn.data),
+            }
+        )
+        torch.save(weights, folder / "weights.pt")
+        return folder
+
+    @classmethod
+    def load(cls, path: str | Path) -> DDPGRecommender:
+        """Load a model saved by :meth:`save` (``weights_only=True``, onto the CPU first)."""
+        torch = import_optional("torch", extra="torch")
+        folder = Path(path)
+        meta_file, weight_file = folder / "model.json", folder / "weights.pt"
+        if not meta_file.is_file() or not weight_file.is_file():
+            raise DataValidationError(
+                f"{str(folder)!r} is not a saved DDPGRecommender: model.json and weights.pt "
+                "are needed; save one with model.save(path)"
+            )
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        model = cls(DDPGConfig.from_dict(meta["config"]))
+        weights = torch.load(weight_file, weights_only=True, map_location="cpu")
+        model.device_ = _device(torch, model.config.device)
+        model.n_items_, model.n_steps_ = int(meta["n_items"]), int(meta["n_steps"])
+        dim = int(meta["action_dim"]) - 1
+        model._build(torch, np.zeros((model.n_items_, dim)), np.zeros(model.n_items_))
+        model.actor_.load_state_dict(
+            {k[6:]: v for k, v in weights.items() if k.startswith("actor.")}
+        )
+        model.critic_.load_state_dict(
+            {k[7:]: v for k, v in weights.items() if k.startswith("critic.")}
+        )
+        model.neighbours_ = sp.csr_matrix(
+            (
+                weights["knn.data"].numpy(),
+                weights["knn.indices"].numpy(),
+                weights["knn.indptr"].numpy(),
+            ),
+            shape=(model.n_items_, model.n_items_),
+        )
+        model.fit_report_ = dict(meta.get("fit_report", {}))
+        return model
+
+
+class _Cloner:
+    """Samples behaviour-cloning batches from the train users' logged ratings."""
+
+    def __init__(
+        self, data: SimulationData, positives: Any, train: IntArray, cfg: DDPGConfig, n_steps: int
+    ) -> None:
+        visible = data.visible
+        self.n_items = data.n_items
+        self.cfg = cfg
+        self.n_steps = n_steps
+        self.slate_size = data.config.slate_size
+        self.visible_items: list[IntArray] = []
+        self.visible_pos: list[IntArray] = []
+        self.later_pos: list[IntArray] = []
+        for u in train:
+            seen = visible.indices[visible.indptr[u] : visible.indptr[u + 1]]
+            ratings = visible.data[visible.indptr[u] : visible.indptr[u + 1]]
+            liked = positives.indices[positives.indptr[u] : positives.indptr[u + 1]]
+            later = np.setdiff1d(liked, seen)
+            if len(later) == 0:
+                continue
+            self.visible_items.append(seen)
+            self.visible_pos.append(seen[ratings >= data.config.click_threshold])
+            self.later_pos.append(later)
+        if not self.later_pos:
+            raise DataValidationError(
+                "no train user has a positive rating after the visible history; "
+                "behaviour cloning needs some (lower n_visible or pass more data)"
+            )
+
+    def sample(
+        self, rng: np.random.Generator, size: int
+    ) -> tuple[IntArray, FloatArray, npt.NDArray[np.bool_], npt.NDArray[np.float32]]:
+        length = self.cfg.history_len
+        rows = rng.integers(0, len(self.later_pos), size)
+        pos = np.full((size, length), self.n_items, dtype=np.int64)
+        step = rng.integers(0, self.n_steps, size)
+        exclude = np.zeros((size, self.n_items), dtype=bool)
+        target = np.zeros((size, self.n_items), dtype=np.float32)
+        for b, r in enumerate(rows):
+            later = rng.permutation(self.later_pos[r])
+            n_clicked = int(rng.integers(0, min(len(later) - 1, step[b] * self.slate_size) + 1))
+            clicked, rest = later[:n_clicked], later[n_clicked:]
+            state = np.concatenate([self.visible_pos[r], clicked])[-length:]
+            if len(state):
+                pos[b, length - len(state) :] = state
+            exclude[b, self.visible_items[r]] = True
+            exclude[b, clicked] = True
+            target[b, rest] = 1.0
+        return pos, (step / self.n_steps).astype(np.float32), exclude, target
+
+
+class _ReplayBuffer:
+    """Ring buffer of transitions (positives as padded indices)."""
+
+    def __init__(self, capacity: int, history_len: int, action_dim: int) -> None:
+        self.capacity = capacity
+        self.size = 0
+        self.cursor = 0
+        self.arrays: dict[str, npt.NDArray[Any]] = {
+            "pos": np.zeros((capacity, history_len), dtype=np.int64),
+            "step": np.zeros(capacity, dtype=np.float32),
+            "action": np.zeros((capacity, action_dim), dtype=np.float32),
+            "reward": np.zeros(capacity, dtype=np.float32),
+            "next_pos": np.zeros((capacity, history_len), dtype=np.int64),
+            "next_step": np.zeros(capacity, dtype=np.float32),
+            "done": np.zeros(capacity, dtype=np.float32),
+        }
+
+    def add(self, *values: npt.NDArray[Any]) -> None:
+        n = len(values[0])
+        idx = (self.cursor + np.arange(n)) % self.capacity
+        for name, value in zip(self.arrays, values, strict=True):
+            self.arrays[name][idx] = value
+        self.cursor = int((self.cursor + n) % self.capacity)
+        self.size = min(self.size + n, self.capacity)
+
+    def sample(self, rng: np.random.Generator, size: int) -> dict[str, npt.NDArray[Any]]:
+        idx = rng.integers(0, self.size, size)
+        return {name: array[idx] for name, array in self.arrays.items()}
+
+
+def _positives(logged: Interactions, threshold: float) -> Any:
+    positives = logged.matrix.copy()
+    positives.data = (positives.data >= threshold).astype(np.float64)
+    positives.eliminate_zeros()
+    return positives
+
+
+def _soft_update(torch: Any, target: Any, source: Any, tau: float) -> None:
+    with torch.no_grad():
+        for t, s in zip(target.parameters(), source.parameters(), strict=True):
+            t.mul_(1.0 - tau).add_(s, alpha=tau)
+
+
+def _device(torch: Any, choice: str) -> Any:
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise DataValidationError("device='cuda' was asked for but CUDA is not available")
+    use_cuda = choice == "cuda" or (choice == "auto" and torch.cuda.is_available())
+    return torch.device("cuda" if use_cuda else "cpu")
+
+
+def _progress_bar(total: int, show: bool, desc: str) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not show)

@@ -1,0 +1,82 @@
+"""Torch modules of the DDPG recommender (imported only when torch is available).
+
+State (DRR-ave): with ``E_in`` the state embedding of items, ``u`` the mean of
+``E_in`` over the user's last ``history_len`` positives and ``r`` the mean over
+the last ``recent_len``, ``s = [u, r, u ⊙ r, step / n_steps]``.
+Actor: ``a = MLP(s) ∈ R^{d+2}``; item scores ``a[:d+1] · E_out[i] + a[d+1] · v_i``
+where ``E_out`` holds the item embeddings plus a bias column and ``v`` the
+user's item-kNN votes (mean over the positives of their neighbour
+similarities). Critic: ``Q(s, a) = MLP([s, a])``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["Actor", "Critic", "StateEncoder"]
+
+
+class StateEncoder(nn.Module):
+    """DRR-ave state from padded item indices (padding index = ``n_items``)."""
+
+    def __init__(self, item_init: Tensor, recent_len: int) -> None:
+        super().__init__()
+        n_items, dim = item_init.shape
+        weight = torch.cat([item_init, torch.zeros(1, dim)], dim=0)
+        self.items = nn.Embedding(n_items + 1, dim, padding_idx=n_items)
+        with torch.no_grad():
+            self.items.weight.copy_(weight)
+        self.n_items = n_items
+        self.recent_len = recent_len
+        self.out_dim = 3 * dim + 1
+
+    def forward(self, positives: Tensor, step: Tensor) -> Tensor:
+        """``positives``: (batch, history_len) indices, most recent last; ``step``: (batch,)."""
+        mask = (positives < self.n_items).float()
+        vectors = self.items(positives)
+        user = (vectors * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
+        rv, rm = vectors[:, -self.recent_len :], mask[:, -self.recent_len :]
+        recent = (rv * rm[..., None]).sum(1) / rm.sum(1, keepdim=True).clamp(min=1.0)
+        return torch.cat([user, recent, user * recent, step[:, None]], dim=1)
+
+
+class Actor(nn.Module):
+    """State → scoring vector in item-embedding space (+ bias weight)."""
+
+    def __init__(self, item_init: Tensor, item_bias: Tensor, recent_len: int, hidden: int):
+        super().__init__()
+        dim = item_init.shape[1]
+        self.encoder = StateEncoder(item_init, recent_len)
+        self.head = nn.Sequential(
+            nn.Linear(self.encoder.out_dim, hidden), nn.ReLU(), nn.Linear(hidden, dim + 2)
+        )
+        self.item_out = nn.Parameter(torch.cat([item_init, item_bias[:, None]], dim=1).clone())
+
+    def forward(self, state: Tensor) -> Tensor:
+        """Action (scoring vector) of encoded states."""
+        action: Tensor = self.head(state)
+        return action
+
+    def logits(self, action: Tensor, votes: Tensor) -> Tensor:
+        """Item scores of actions given the users' kNN votes: (batch, n_items)."""
+        return action[:, :-1] @ self.item_out.T + action[:, -1:] * votes
+
+
+class Critic(nn.Module):
+    """Q(s, a) for encoded states and actions."""
+
+    def __init__(self, state_dim: int, action_dim: int, hidden: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(state_dim + action_dim, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 1),
+        )
+
+    def forward(self, state: Tensor, action: Tensor) -> Tensor:
+        """Q-values, shape (batch,)."""
+        q: Tensor = self.net(torch.cat([state, action], dim=1))
+        return q.squeeze(1)

@@ -1,0 +1,212 @@
+"""RFM-L scores, the segment grid (validated) and the three action classes.
+
+Tie rule: with ``binning="quantile"`` a customer's score on a measure is
+``1 + floor(bins * w / (n - 1))``, clipped to ``bins``, where ``w`` is the number
+of customers strictly worse and ``n`` the number of customers (the worst gets 1,
+the best ``bins``).
+It depends only on the customer's own value and the distribution, so equal
+customers always get equal scores, and the order of rows never matters.
+Better = more recent, more purchases, more spend, more loyal (lower ``gap_cv``);
+a missing value (``gap_cv`` below three purchases) scores 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chainmall._validation import require_columns, require_frame
+from chainmall.segment.config import RFMLConfig, SegmentRule
+from chainmall.segment.rfml import RFMLSummary, summary_columns
+
+__all__ = [
+    "assign_segments",
+    "check_classes",
+    "check_grid",
+    "score",
+    "segment_customers",
+]
+
+_LOWER_IS_BETTER = {"recency_days", "gap_cv"}
+
+
+def _measure_columns(cfg: RFMLConfig) -> dict[str, str]:
+    monetary = "monetary_fen" if cfg.monetary == "total" else "mean_spend_fen"
+    return {
+        "recency": "recency_days",
+        "frequency": "n_purchases",
+        "monetary": monetary,
+        "loyalty": cfg.loyalty,
+    }
+
+
+def _quantile_score(values: np.ndarray, bins: int, lower_is_better: bool) -> np.ndarray:
+    goodness = -values if lower_is_better else values
+    missing = np.isnan(goodness) if goodness.dtype.kind == "f" else np.zeros(len(goodness), bool)
+    worse = _count_strictly_worse(goodness) + int(missing.sum())
+    scores = np.minimum(1 + (bins * worse) // max(len(goodness) - 1, 1), bins)
+    scores[missing] = 1
+    return np.asarray(scores, dtype=np.int8)
+
+
+def _count_strictly_worse(goodness: np.ndarray) -> np.ndarray:
+    """For each value, how many non-NaN values are strictly smaller."""
+    if goodness.dtype.kind in "iu" and len(goodness):
+        low = int(goodness.min())
+        if int(goodness.max()) - low <= 4 * len(goodness):  # counting, no sort
+            shifted = goodness - low
+            counts = np.bincount(shifted)
+            return np.asarray((np.cumsum(counts) - counts)[shifted])
+    order = np.argsort(goodness)  # NaN sort last; they are overwritten by the caller
+    ordered = goodness[order]
+    run_start = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+    worse = np.empty(len(ordered), dtype=np.int64)
+    worse[order] = np.maximum.accumulate(np.where(run_start, np.arange(len(ordered)), 0))
+    return worse
+
+
+def _fixed_score(
+    values: np.ndarray, edges: Sequence[float], bins: int, lower_is_better: bool
+) -> np.ndarray:
+    values = values.astype(np.float64)
+    level = np.searchsorted(np.asarray(edges, dtype=np.float64), values, side="right") + 1
+    if lower_is_better:
+        level = bins + 1 - level
+    level = np.where(np.isnan(values), 1, level)
+    return level.astype(np.int8)
+
+
+def score(customers: pd.DataFrame, config: RFMLConfig | None = None) -> pd.DataFrame:
+    """Scores 1..bins for R, F, M, L plus ``fm_score`` = round-half-up mean of F and M.
+
+    Args:
+        customers: the ``customers`` frame of :func:`~chainmall.segment.summarize`.
+        config: binning settings.
+
+    Returns:
+        A new frame: the input columns plus ``r_score, f_score, m_score, l_score,
+        fm_score`` (int8).
+    """
+    cfg = config or RFMLConfig()
+    require_frame(customers, "customers")
+    require_columns(customers, list(_measure_columns(cfg).values()), name="customers")
+    return customers.assign(**score_columns({str(k): v for k, v in customers.items()}, cfg))
+
+
+def score_columns(customers: Mapping[str, Any], cfg: RFMLConfig) -> dict[str, np.ndarray]:
+    """Score arrays from summary columns (a frame or a dict of arrays)."""
+    out: dict[str, np.ndarray] = {}
+    for measure, column in _measure_columns(cfg).items():
+        values = np.asarray(customers[column])
+        lower = column in _LOWER_IS_BETTER
+        if cfg.binning == "quantile":
+            scores = _quantile_score(values, cfg.bins, lower)
+        else:
+            scores = _fixed_score(values, cfg.edges[measure], cfg.bins, lower)  # type: ignore[index]
+        out[f"{measure[0]}_score"] = scores
+    f = out["f_score"].astype(np.int16)
+    m = out["m_score"].astype(np.int16)
+    out["fm_score"] = ((f + m + 1) // 2).astype(np.int8)
+    return out
+
+
+def check_grid(grid: Sequence[SegmentRule], bins: int) -> None:
+    """Raise ValueError naming every score cell covered by no rule or by several rules."""
+    cover: dict[tuple[int, int], list[str]] = {
+        (r, fm): [] for r in range(1, bins + 1) for fm in range(1, bins + 1)
+    }
+    outside = []
+    for rule in grid:
+        (r0, r1), (f0, f1) = rule.r, rule.fm
+        if r0 > r1 or f0 > f1 or min(r0, f0) < 1 or max(r1, f1) > bins:
+            outside.append(f"{rule.name!r} (r={rule.r}, fm={rule.fm})")
+        for r in range(max(r0, 1), min(r1, bins) + 1):
+            for fm in range(max(f0, 1), min(f1, bins) + 1):
+                cover[(r, fm)].append(rule.name)
+    names = [rule.name for rule in grid]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    holes = [f"(r={r}, fm={f})" for (r, f), who in cover.items() if not who]
+    overlaps = [f"(r={r}, fm={f}): {who}" for (r, f), who in cover.items() if len(who) > 1]
+    problems = []
+    if outside:
+        problems.append(f"rules outside scores 1..{bins} or empty: {', '.join(outside)}")
+    if holes:
+        problems.append(f"cells with no segment: {', '.join(holes)}")
+    if overlaps:
+        problems.append(f"cells in several segments: {'; '.join(overlaps)}")
+    if dupes:
+        problems.append(f"duplicate segment names: {dupes}")
+    if problems:
+        raise ValueError(
+            "segment grid must cover every (r_score, fm_score) cell exactly once; "
+            + " | ".join(problems)
+        )
+
+
+def check_classes(classes: Mapping[str, Sequence[str]], grid: Sequence[SegmentRule]) -> None:
+    """Raise ValueError unless every grid segment belongs to exactly one class."""
+    names = [rule.name for rule in grid]
+    owner: dict[str, list[str]] = {name: [] for name in names}
+    unknown = []
+    for cls, members in classes.items():
+        for member in members:
+            if member in owner:
+                owner[member].append(cls)
+            else:
+                unknown.append(f"{cls}:{member!r}")
+    missing = [n for n, who in owner.items() if not who]
+    double = [f"{n} in {who}" for n, who in owner.items() if len(who) > 1]
+    if unknown or missing or double:
+        raise ValueError(
+            "classes must put every grid segment in exactly one class; "
+            f"unknown segments {unknown}, segments without class {missing}, "
+            f"segments in several classes {double}"
+        )
+
+
+def assign_segments(scored: pd.DataFrame, config: RFMLConfig | None = None) -> pd.DataFrame:
+    """Add ``segment`` and ``segment_class`` (categoricals) from ``r_score`` and ``fm_score``."""
+    cfg = config or RFMLConfig()
+    require_frame(scored, "scored")
+    require_columns(scored, ["r_score", "fm_score"], name="scored")
+    return scored.assign(**segment_columns(scored["r_score"], scored["fm_score"], cfg))
+
+
+def segment_columns(r_score: Any, fm_score: Any, cfg: RFMLConfig) -> dict[str, Any]:
+    """``segment`` and ``segment_class`` categoricals for score arrays."""
+    lookup = np.zeros((cfg.bins + 1, cfg.bins + 1), dtype=np.int16)
+    for position, rule in enumerate(cfg.grid):
+        lookup[rule.r[0] : rule.r[1] + 1, rule.fm[0] : rule.fm[1] + 1] = position
+    index = lookup[np.asarray(r_score, dtype=np.int64), np.asarray(fm_score, dtype=np.int64)]
+    names = [rule.name for rule in cfg.grid]
+    class_of = {member: cls for cls, members in cfg.classes.items() for member in members}
+    class_names = list(cfg.classes)
+    class_index = np.array([class_names.index(class_of[n]) for n in names], dtype=np.int16)
+    return {
+        "segment": pd.Categorical.from_codes(index, categories=pd.Index(names)),
+        "segment_class": pd.Categorical.from_codes(
+            class_index[index], categories=pd.Index(class_names)
+        ),
+    }
+
+
+def segment_customers(
+    transactions: pd.DataFrame,
+    config: RFMLConfig | None = None,
+    *,
+    customer_id: str = "customer_id",
+    ts: str = "ts",
+    amount: str = "amount",
+) -> RFMLSummary:
+    """Summary, scores and segments in one call; ``customers`` carries all columns."""
+    cfg = config or RFMLConfig()
+    columns, result = summary_columns(
+        transactions, cfg, customer_id=customer_id, ts=ts, amount=amount
+    )
+    columns.update(score_columns(columns, cfg))
+    columns.update(segment_columns(columns["r_score"], columns["fm_score"], cfg))
+    return replace(result, customers=pd.DataFrame(columns))

@@ -1,0 +1,250 @@
+"""Optimiser: golden examples, guard-rail invariants, compliance, audit trail."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chainmall.exceptions import ComplianceConfigError, DataValidationError
+from chainmall.pricing import GuardRailConfig, apply_benefits, optimize_prices
+
+NO_CAP = GuardRailConfig(emergency_cap=False)
+
+
+def _offer(**kw: Any) -> pd.DataFrame:
+    row = {
+        "store": 1,
+        "product": "oj",
+        "current_price_fen": 200,
+        "unit_cost_fen": 100,
+        "baseline_units": 50.0,
+        "elasticity": -2.0,
+    }
+    row.update(kw)
+    return pd.DataFrame([row])
+
+
+def test_golden_interior_optimum() -> None:
+    # (p - 100) * p**-2 peaks at p* = c*e/(1+e) = 100*-2/-1 = 200: keep the price.
+    out = optimize_prices(_offer(), NO_CAP).prices.iloc[0]
+    assert out["price_fen"] == 200
+    assert out["binding_constraint"] == "none"
+    assert out["expected_units"] == pytest.approx(50.0)
+    assert out["expected_profit_fen"] == 5000
+    assert out["expected_revenue_fen"] == 10000
+
+
+def test_golden_band_binds() -> None:
+    # e = -3: p* = 100*-3/-2 = 150 < band floor 180, so the price stops at 180.
+    cfg = GuardRailConfig(emergency_cap=False, max_change=0.3)
+    out = optimize_prices(_offer(elasticity=-3.0), cfg).prices.iloc[0]
+    assert out["price_fen"] == 180
+    assert out["binding_constraint"] == "band"
+    assert out["expected_units"] == pytest.approx(50 * 0.9**-3)
+
+
+def test_cost_floor_and_clearance() -> None:
+    # e = -1.2: p* = 100*-1.2/-0.2 = 600; revenue objective with e=-3 wants the lowest price.
+    cfg = GuardRailConfig(emergency_cap=False, objective="revenue", band=0.5, max_change=0.5)
+    offer = _offer(current_price_fen=120, elasticity=-3.0)
+    assert optimize_prices(offer, cfg).prices.iloc[0]["price_fen"] == 100
+    assert optimize_prices(offer, cfg).prices.iloc[0]["binding_constraint"] == "cost_floor"
+    cleared = optimize_prices(offer.assign(clearance=True), cfg).prices.iloc[0]
+    assert cleared["price_fen"] == 60
+    assert cleared["binding_constraint"] == "max_change"
+
+
+def test_emergency_cap_binds_and_is_required() -> None:
+    offer = _offer(elasticity=-1.2, max_price_lookback_fen=205)
+    out = optimize_prices(offer, GuardRailConfig()).prices.iloc[0]
+    assert out["price_fen"] == 205
+    assert out["binding_constraint"] == "emergency_cap"
+    with pytest.raises(DataValidationError, match="max_price_lookback_fen"):
+        optimize_prices(_offer(), GuardRailConfig())
+
+
+def test_conflict_keeps_legal_cap() -> None:
+    offer = _offer(unit_cost_fen=250, max_price_lookback_fen=210)
+    out = optimize_prices(offer, GuardRailConfig()).prices.iloc[0]
+    assert out["price_fen"] <= 210
+    assert out["binding_constraint"].startswith("conflict:cost_floor>")
+
+
+def test_price_endings() -> None:
+    cfg = GuardRailConfig(emergency_cap=False, price_endings_fen=[9, 99])
+    out = optimize_prices(_offer(current_price_fen=1000, unit_cost_fen=500), cfg).prices.iloc[0]
+    assert out["price_fen"] % 100 in (9, 99)
+
+
+offers_strategy = st.builds(
+    lambda p, c, e, u, cap, clear: _offer(
+        current_price_fen=p,
+        unit_cost_fen=c,
+        elasticity=e,
+        baseline_units=u,
+        max_price_lookback_fen=max(cap, 1),
+        clearance=clear,
+    ),
+    st.integers(50, 5000),
+    st.integers(1, 4000),
+    st.floats(-5.0, -0.2),
+    st.floats(0.0, 1e4),
+    st.integers(50, 6000),
+    st.booleans(),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    offers_strategy,
+    st.sampled_from(["profit", "revenue", "mix"]),
+    st.sampled_from([[], [9, 99], [0, 50]]),
+)
+def test_guard_rails_always_hold(offer: pd.DataFrame, objective: str, endings: list[int]) -> None:
+    cfg = GuardRailConfig(objective=objective, price_endings_fen=endings)  # type: ignore[arg-type]
+    out = optimize_prices(offer, cfg).prices.iloc[0]
+    row = offer.iloc[0]
+    price = out["price_fen"]
+    assert price <= row["max_price_lookback_fen"] or out["binding_constraint"] == "price_ending"
+    if endings:
+        assert price % 100 in endings
+    if out["binding_constraint"] in ("none",) or out["binding_constraint"] in (
+        "band",
+        "max_change",
+        "cost_floor",
+        "emergency_cap",
+    ):
+        assert out["lower_bound_fen"] <= price <= out["upper_bound_fen"]
+        assert abs(price - row["current_price_fen"]) <= 0.1 * row["current_price_fen"] + 1
+        if not row["clearance"]:
+            assert price >= row["unit_cost_fen"]
+    assert (
+        out["expected_units_low"]
+        <= out["expected_units"] + 1e-9
+        <= out["expected_units_high"] + 2e-9
+    )
+    assert (
+        out["expected_profit_low_fen"]
+        <= out["expected_profit_fen"]
+        <= out["expected_profit_high_fen"]
+    )
+
+
+def test_cross_check_flags_implausible_lift() -> None:
+    # DML says very elastic (cut price, big lift); log-log says nearly inelastic.
+    cfg = GuardRailConfig(emergency_cap=False, objective="revenue")
+    out = optimize_prices(_offer(elasticity=-4.0, loglog_elasticity=-1.05), cfg).prices.iloc[0]
+    assert out["lift"] > 0.2
+    assert bool(out["implausible_lift"])
+    agree = optimize_prices(_offer(elasticity=-4.0, loglog_elasticity=-4.0), cfg).prices.iloc[0]
+    assert not bool(agree["implausible_lift"])
+
+
+def test_personal_ids_and_user_features_refused() -> None:
+    with pytest.raises(ComplianceConfigError, match="identifies a person"):
+        optimize_prices(_offer().assign(user_id=1), NO_CAP, id_columns=("user_id", "product"))
+    with pytest.raises(ComplianceConfigError, match="may not feed the list price"):
+        optimize_prices(_offer(user_price_sensitivity=0.9), NO_CAP)
+    with pytest.raises(ComplianceConfigError, match="blocked"):
+        optimize_prices(_offer(device_type="ios"), NO_CAP)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 1e6), st.floats(0, 1), st.sampled_from([None, "silver", "gold"])),
+        min_size=2,
+        max_size=6,
+    )
+)
+def test_list_price_invariant_to_user_features(
+    users: list[tuple[float, float, str | None]],
+) -> None:
+    """Users that differ only in user features see the identical list price; they pay <= it."""
+    offer = _offer(elasticity=-2.6)
+    decision = optimize_prices(offer, NO_CAP)
+    list_price = int(decision.prices.iloc[0]["price_fen"])
+    customers = pd.DataFrame(
+        {
+            "customer_id": range(len(users)),
+            "membership_tier": [u[2] for u in users],
+            "is_new_user": [u[1] > 0.5 for u in users],
+            "rfml_segment": [None] * len(users),
+            "user_spend_history": [u[0] for u in users],
+            "user_price_sensitivity": [u[1] for u in users],
+        }
+    )
+    lines = pd.DataFrame(
+        {
+            "order_id": range(len(users)),
+            "customer_id": range(len(users)),
+            "quantity": 1,
+            "list_price_fen": list_price,
+        }
+    )
+    paid = apply_benefits(lines, customers)
+    assert (paid["list_price_fen"] == list_price).all()
+    assert (paid["pay_fen"] <= paid["list_amount_fen"]).all()
+    # the user features cannot be handed to the list-price layer at all
+    with pytest.raises(ComplianceConfigError):
+        optimize_prices(offer.assign(user_spend_history=users[0][0]), NO_CAP)
+    assert optimize_prices(offer, NO_CAP).prices.iloc[0]["price_fen"] == list_price
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+
+    def extend(self, records: Any) -> None:
+        self.records.extend(records)
+
+
+def test_audit_records_are_float_free_and_appended() -> None:
+    sink = _Sink()
+    offers = pd.concat([_offer(), _offer(store=2, elasticity=-3.0)], ignore_index=True)
+    decision = optimize_prices(offers, NO_CAP, model_versions={"demand": "xgb-abc"}, ledger=sink)
+    assert sink.records == list(decision.audit_records)
+    assert len(sink.records) == 2
+
+    def floats(value: Any) -> bool:
+        if isinstance(value, dict):
+            return any(floats(v) for v in value.values())
+        return isinstance(value, float)
+
+    assert not any(floats(r) for r in sink.records)
+    json.dumps(sink.records)
+    assert sink.records[0]["model_versions"] == {"demand": "xgb-abc"}
+    assert sink.records[1]["key"] == {"store": "2", "product": "oj"}
+
+
+def test_audit_goes_into_the_ledger() -> None:
+    ledger_mod = pytest.importorskip("chainmall.ledger")
+    led = ledger_mod.Ledger()
+    optimize_prices(_offer(), NO_CAP, ledger=led, model_versions={"demand": "v1"})
+    assert len(led) == 1
+    led.verify()
+    assert led.entries[0].record["type"] == "PRICE_DECISION"
+
+
+def test_many_rows_vectorised() -> None:
+    rng = np.random.default_rng(0)
+    n = 2000
+    offers = pd.DataFrame(
+        {
+            "store": np.arange(n),
+            "product": "p",
+            "current_price_fen": rng.integers(100, 1000, n),
+            "unit_cost_fen": rng.integers(50, 500, n),
+            "baseline_units": rng.uniform(0, 100, n),
+            "elasticity": rng.uniform(-4, -1.1, n),
+        }
+    )
+    out = optimize_prices(offers, NO_CAP).prices
+    assert len(out) == n
+    assert out["expected_profit_fen"].dtype == np.int64
