@@ -84,8 +84,30 @@ def is_open(reason: np.ndarray) -> np.ndarray:
     return np.asarray(reason == 0)
 
 
+def _increasing(values: np.ndarray) -> bool:
+    """True if ``values`` strictly increase (so no value repeats): an O(n) shortcut."""
+    return bool(len(values) < 2 or np.all(values[1:] > values[:-1]))
+
+
+def sorting_order(values: np.ndarray) -> np.ndarray:
+    """Stable argsort, skipped when ``values`` already increase."""
+    if _increasing(values):
+        return np.arange(len(values))
+    return np.argsort(values, kind="stable")
+
+
+def repeated(values: np.ndarray) -> np.ndarray:
+    """Mask of the values that occur more than once."""
+    if _increasing(values):
+        return np.zeros(len(values), dtype=bool)
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    return np.asarray(counts[inverse] > 1)
+
+
 def _first_per_key(keys: np.ndarray, order_seq: np.ndarray) -> np.ndarray:
     """Mask of the first occurrence (by ``order_seq``) of each key."""
+    if _increasing(keys):
+        return np.ones(len(keys), dtype=bool)
     order = np.lexsort((order_seq, keys))
     first = np.ones(len(keys), dtype=bool)
     sk = keys[order]
@@ -262,11 +284,8 @@ def _accept_orders(
     oid = cols["order_id"][starts[cand_ev]]
     # conflicts: an order id or a line id shared between candidate orders
     shared = np.zeros(n, dtype=bool)
-    u_oid, inv_oid, cnt_oid = np.unique(oid, return_inverse=True, return_counts=True)
-    shared[cand_ev[cnt_oid[inv_oid] > 1]] = True
-    u_line, inv_line, cnt_line = np.unique(line, return_inverse=True, return_counts=True)
-    shared[ev[cnt_line[inv_line] > 1]] = True
-    del u_oid, u_line
+    shared[cand_ev[repeated(oid)]] = True
+    shared[ev[repeated(line)]] = True
     ok = cand & ~shared
     seen_orders: set[int] = set()
     seen_lines: set[int] = set()
@@ -317,8 +336,7 @@ def _accept_binds(
     cu, cv, cs = u[c], v[c], s[c]
     # a bind can close a loop only if its user already has a candidate invitee before it
     multi = np.zeros(len(c), dtype=bool)
-    _, inv_u, cnt_u = np.unique(cu, return_inverse=True, return_counts=True)
-    multi |= cnt_u[inv_u] > 1
+    multi |= repeated(cu)
     earliest_as_inviter = np.full(n_users, NEVER, dtype=np.int64)
     np.minimum.at(earliest_as_inviter, cv, cs)
     complex_ = multi | (earliest_as_inviter[cu] < cs)
@@ -360,7 +378,7 @@ def _accept_refunds(
     r = r[amount > 0]
     paid_rows = np.flatnonzero(order_ok[row_event])
     line_ids = cols["line_id"][paid_rows]
-    srt = np.argsort(line_ids, kind="stable")
+    srt = sorting_order(line_ids)
     lines_sorted = line_ids[srt]
     pos = np.minimum(np.searchsorted(lines_sorted, first["line_id"][r]), max(len(srt) - 1, 0))
     if len(srt):

@@ -27,6 +27,7 @@ from chainmall.referral.accept import (
     accept_events,
     dense_index,
     is_open,
+    sorting_order,
 )
 from chainmall.referral.config import ReferralConfig, SlideMode
 from chainmall.referral.events import MISSING, TYPE_CODE, normalize_events
@@ -239,7 +240,7 @@ def _refund_pairs(
     ref_ev = np.flatnonzero((acc.ev_type == TYPE_CODE["REFUND"]) & is_open(acc.reason))
     r_line = cols["line_id"][acc.ev_start[ref_ev]]
     r_amount = cols["amount_fen"][acc.ev_start[ref_ev]]
-    order = np.argsort(lines.line_id, kind="stable")
+    order = sorting_order(lines.line_id)
     li = order[np.searchsorted(lines.line_id[order], r_line)] if len(order) else r_line[:0]
     srt = np.lexsort((acc.ev_seq[ref_ev], li))
     cum = np.cumsum(r_amount[srt])
@@ -326,7 +327,8 @@ def _block(n: int, **fields: Any) -> dict[str, np.ndarray]:
             fill = MISSING if name in INT_FIELDS else (0 if name.startswith("k") else -1)
             out[name] = np.full(n, fill, dtype=np.int64)
         else:
-            out[name] = np.broadcast_to(np.asarray(value, dtype=np.int64), (n,)).copy()
+            array = np.asarray(value, dtype=np.int64)
+            out[name] = array if array.ndim else np.full(n, array, dtype=np.int64)
     return out
 
 
