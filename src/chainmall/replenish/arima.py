@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy import optimize, signal
@@ -28,12 +29,12 @@ from chainmall.replenish._base import Forecaster, map_series
 from chainmall.replenish._panel import Panel
 from chainmall.replenish.config import ReplenishConfig
 
-__all__ = ["AutoARIMA"]
+__all__ = ["AutoARIMA", "insample_fitted"]
 
 DEFAULT_ORDERS: tuple[tuple[int, int], ...] = ((0, 0), (1, 0), (0, 1), (1, 1), (2, 0), (0, 2))
 
 
-def _model(w: np.ndarray, p: int, d: int, q: int, constant: bool) -> object:
+def _model(w: np.ndarray, p: int, d: int, q: int, constant: bool) -> Any:
     arima = import_optional("statsmodels.tsa.arima.model", extra="all")
     return arima.ARIMA(w, order=(p, d, q), trend="c" if constant and d == 0 else "n")
 
@@ -100,7 +101,7 @@ def _select(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            params = np.asarray(_model(w, p, d, q, constant).fit(start_params=start).params)  # type: ignore[attr-defined]
+            params = np.asarray(_model(w, p, d, q, constant).fit(start_params=start).params)
         except (np.linalg.LinAlgError, ValueError):
             params = start
     return p, d, q, constant, params.astype("float64")
@@ -113,7 +114,7 @@ def _forecast_one(
     w = y[m:] - y[:-m] if m else y
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = _model(w, p, d, q, constant).filter(params)  # type: ignore[attr-defined]
+        res = _model(w, p, d, q, constant).filter(params)
         fc = res.get_forecast(h)
         w_hat = np.asarray(fc.predicted_mean, dtype="float64")
         se = np.asarray(fc.se_mean, dtype="float64")
@@ -205,3 +206,33 @@ class AutoARIMA(Forecaster):
         ]
         out = map_series(_forecast_one, tasks, n_jobs=self.n_jobs)
         return np.stack([a for a, _ in out]), np.stack([b for _, b in out])
+
+
+def _insample_one(task: tuple[np.ndarray, int, int, int, int, bool, np.ndarray]) -> np.ndarray:
+    y, m, p, d, q, constant, params = task
+    w = y[m:] - y[:-m] if m else y
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = np.asarray(
+            _model(w, p, d, q, constant).filter(params).fittedvalues, dtype="float64"
+        )
+    return np.concatenate([np.full(m, np.nan), y[:-m] + fitted]) if m else fitted
+
+
+def insample_fitted(model: AutoARIMA, panel: Panel) -> list[np.ndarray]:
+    """One-step fitted values of a fitted :class:`AutoARIMA` over ``panel`` (its series, in order).
+
+    NaN for the first season of seasonal series.
+    """
+    tasks = [
+        (v, int(m), int(o[0]), int(o[1]), int(o[2]), bool(c), prm)
+        for v, m, o, c, prm in zip(
+            panel.values,
+            model.seasons_,
+            model.orders_,
+            model.constants_,
+            model.params_,
+            strict=True,
+        )
+    ]
+    return map_series(_insample_one, tasks, n_jobs=model.n_jobs)
