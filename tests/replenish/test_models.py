@@ -79,6 +79,7 @@ def test_xgboost_deterministic_and_uses_exog(make_panel: Any) -> None:
 
 
 def test_lstm_deterministic_with_seed(make_panel: Any) -> None:
+    pytest.importorskip("torch")
     df = make_panel(3, 50)
     kw = {"horizon": 3, "input_size": 8, "hidden_size": 8, "epochs": 2, "config": CFG}
     a = LSTMForecaster(**kw).fit(df).predict(3)
@@ -117,6 +118,7 @@ def test_combination_weights_and_forecast(make_panel: Any) -> None:
 
 
 def test_zhang_hybrid_adds_residual_forecast(make_panel: Any) -> None:
+    pytest.importorskip("torch")
     df = make_panel(2, 70)
     lstm = LSTMForecaster(
         seasonal=False, horizon=4, input_size=6, hidden_size=4, epochs=1, config=CFG

@@ -99,7 +99,7 @@ def build_rows(
         ratio = np.where(np.abs(last_year4) > 1e-6, recent4 / last_year4, np.nan)
         ratio = np.clip(ratio, 0.0, 5.0)
         seasonal = _at(y, tk - m)
-        start_doy = float(panel.starts[i].dayofyear)
+        start_doy = float(panel.starts[i].day_of_year)
         step_days = float((panel.starts[i] + panel.freq - panel.starts[i]).days)
         cols = [
             _at(y, t), _at(y, t - 1), _at(y, t - 2), _at(y, t - 3), recent4,
