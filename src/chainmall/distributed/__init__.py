@@ -8,6 +8,10 @@ equal the single-machine ones; see ``docs/distributed.md``.
 Importing this package does not import dask; the functions do when called.
 """
 
+from chainmall.distributed.referral import (
+    earner_month_totals,
+    earner_month_totals_partitioned,
+)
 from chainmall.distributed.rfml import (
     DaskRFMLSummary,
     ScoreEdges,
@@ -22,6 +26,8 @@ __all__ = [
     "DaskRFMLSummary",
     "ScoreEdges",
     "apply_scores",
+    "earner_month_totals",
+    "earner_month_totals_partitioned",
     "predict_partitioned",
     "score_edges",
     "segment_customers",
