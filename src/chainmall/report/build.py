@@ -71,11 +71,13 @@ def build_report(
         for spec in specs
         if not _installed(spec.package)
     ]
-    omitted += [
-        (name, f"{package} is not installed")
-        for name, package in PENDING
-        if specs is SECTIONS and not _installed(package)
-    ]
+    if specs is SECTIONS:
+        omitted += [
+            (name, f"{package} is not installed")
+            if not _installed(package)
+            else (name, f"{package} is installed but this section is not written yet")
+            for name, package in PENDING
+        ]
     if show_progress:
         from tqdm.auto import tqdm
 

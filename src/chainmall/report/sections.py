@@ -405,4 +405,4 @@ PENDING: tuple[tuple[str, str], ...] = (
     ("Forecasts with intervals", "chainmall.replenish"),
     ("Purchase suggestions", "chainmall.replenish"),
 )
-"""Sections of engines whose package this installation does not have yet."""
+"""Planned sections without a builder yet: listed as omitted, with the reason."""
