@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from chainmall import __version__
 from chainmall.exceptions import ChainmallError
@@ -18,17 +19,38 @@ from chainmall.exceptions import ChainmallError
 def _demo(args: argparse.Namespace) -> int:
     from chainmall.datasets import make_shop
 
-    shop = make_shop(seed=args.seed, n_members=args.members, months=args.months)
-    summary = shop.summary()
+    shop = make_shop(
+        seed=args.seed, n_members=args.members, months=args.months, show_progress=args.progress
+    )
+    summary: dict[str, object] = dict(shop.summary())
+    if not args.no_report:
+        from chainmall.report import build_report
+
+        report = build_report(shop, show_progress=args.progress)
+        path = report.write(args.report)
+        summary["report"] = {"path": str(path), **report.summary()}
     if args.json:
         print(json.dumps(summary, sort_keys=True))
         return 0
     print(f"chainmall {__version__} demo: synthetic shop (seed {args.seed})")
-    width = max(len(key) for key in summary)
-    for key, value in summary.items():
+    shop_keys = [key for key in summary if key != "report"]
+    width = max(len(key) for key in shop_keys)
+    for key in shop_keys:
+        value = summary[key]
         shown = f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
         print(f"  {key:<{width}}  {shown}")
+    if "report" in summary:
+        _print_report(summary["report"])
     return 0
+
+
+def _print_report(report: Any) -> None:
+    for key, numbers in report["sections"].items():
+        shown = ", ".join(f"{name} {value:,}" for name, value in numbers.items())
+        print(f"  [{key}] {shown}")
+    for title in report["omitted"]:
+        print(f"  [omitted] {title}: engine not installed")
+    print(f"report written to {report['path']}")
 
 
 def _segment(args: argparse.Namespace) -> int:
@@ -65,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--members", type=int, default=2_000, help="members (default 2,000)")
     demo.add_argument("--months", type=int, default=12, help="months of history (default 12)")
     demo.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    demo.add_argument(
+        "--report",
+        default="chainmall-demo.html",
+        help="HTML report to write (default chainmall-demo.html)",
+    )
+    demo.add_argument("--no-report", action="store_true", help="print the summary only")
+    demo.add_argument("--progress", action="store_true", help="show progress bars")
     demo.set_defaults(run=_demo)
 
     seg = commands.add_parser(

@@ -1,0 +1,182 @@
+"""Dask RFM-L results equal the single-machine engine, on a LocalCluster."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+from typing import Any
+
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chainmall import segment
+from chainmall.datasets import make_shop
+from chainmall.distributed import score_edges, segment_customers, summarize_partitioned
+from chainmall.distributed.rfml import _merge_counts, _thresholds, _value_counts
+from chainmall.exceptions import ColumnNotFoundError, DataValidationError
+from chainmall.segment import RFMLConfig, SegmentRule
+
+NAMES = {"customer_id": "user_id", "ts": "paid_at", "amount": "paid_fen"}
+
+
+@pytest.fixture(scope="module")
+def log() -> pd.DataFrame:
+    shop = make_shop(seed=3, n_members=600, months=6)
+    return shop.order_lines[["user_id", "paid_at", "paid_fen"]].copy()
+
+
+def _single(frame: pd.DataFrame, cfg: RFMLConfig, **names: str) -> segment.RFMLSummary:
+    result = segment.segment_customers(frame, cfg, **(names or NAMES))
+    key = next(iter((names or NAMES).values()))
+    return segment.RFMLSummary(
+        customers=result.customers.sort_values(key, ignore_index=True),
+        rejected=result.rejected.sort_values(key, ignore_index=True),
+        as_of=result.as_of,
+        n_rows_after_as_of=result.n_rows_after_as_of,
+    )
+
+
+def _assert_equal(got: segment.RFMLSummary, want: segment.RFMLSummary) -> None:
+    pd.testing.assert_frame_equal(got.customers, want.customers)
+    pd.testing.assert_frame_equal(got.rejected, want.rejected, check_dtype=False)
+    assert got.as_of == want.as_of
+    assert got.n_rows_after_as_of == want.n_rows_after_as_of
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        RFMLConfig(),
+        RFMLConfig(as_of="2025-04-15", loyalty="gap_cv", monetary="mean"),
+        RFMLConfig(
+            loyalty="repeat_per_month",
+            bins=7,
+            time_unit="day",
+            grid=(SegmentRule(name="All", r=(1, 7), fm=(1, 7)),),
+            classes={"all": ("All",)},
+        ),
+    ],
+    ids=["default", "as_of-gap_cv-mean", "bins7"],
+)
+def test_segment_customers_equals_single_machine(
+    cluster_client: Any, log: pd.DataFrame, cfg: RFMLConfig
+) -> None:
+    got = segment_customers(dd.from_pandas(log, npartitions=5), cfg, npartitions=3, **NAMES)
+    want = _single(log, cfg)
+    _assert_equal(got.compute(sort_by="user_id"), want)
+    if cfg.as_of is not None:
+        assert want.n_rows_after_as_of > 0  # the cut-off really dropped rows
+
+
+def test_refunds_string_ids_and_rejected_customers(cluster_client: Any) -> None:
+    rng = np.random.default_rng(0)
+    n = 3_000
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in rng.integers(0, 400, n)],
+            "ts": pd.Timestamp("2025-01-01", tz="UTC")
+            + pd.to_timedelta(rng.integers(0, 200 * 86_400, n), unit="s"),
+            "amount": rng.integers(-3_000, 20_000, n),
+        }
+    )
+    only_refunds = pd.DataFrame(
+        {
+            "customer_id": ["refund-only"],
+            "ts": [pd.Timestamp("2025-03-01", tz="UTC")],
+            "amount": [-500],
+        }
+    )
+    frame = pd.concat([frame, only_refunds], ignore_index=True)
+    cfg = RFMLConfig(allow_refunds=True)
+    want = _single(frame, cfg, customer_id="customer_id")
+    assert "refund-only" in set(want.rejected["customer_id"])
+    got = segment_customers(dd.from_pandas(frame, npartitions=4), cfg).compute(
+        sort_by="customer_id"
+    )
+    # dask stores object strings as pyarrow strings (dataframe.convert-string): same values
+    assert isinstance(got.customers["customer_id"].dtype, pd.StringDtype)
+    got = replace(
+        got,
+        customers=got.customers.astype({"customer_id": object}),
+        rejected=got.rejected.astype({"customer_id": object}),
+    )
+    _assert_equal(got, want)
+
+
+def test_partitioning_does_not_change_scores(cluster_client: Any, log: pd.DataFrame) -> None:
+    one = segment_customers(log, npartitions=1, **NAMES).compute(sort_by="user_id")
+    many = segment_customers(dd.from_pandas(log, npartitions=7), npartitions=6, **NAMES)
+    pd.testing.assert_frame_equal(one.customers, many.compute(sort_by="user_id").customers)
+
+
+def test_fixed_binning_needs_no_edges(cluster_client: Any, log: pd.DataFrame) -> None:
+    edges = {
+        "recency": (7.0, 30.0, 60.0, 120.0),
+        "frequency": (2.0, 3.0, 5.0, 8.0),
+        "monetary": (1e4, 3e4, 1e5, 3e5),
+        "loyalty": (30.0, 60.0, 120.0, 150.0),
+    }
+    cfg = RFMLConfig(binning="fixed", edges=edges)
+    got = segment_customers(dd.from_pandas(log, npartitions=3), cfg, **NAMES)
+    _assert_equal(got.compute(sort_by="user_id"), _single(log, cfg))
+    with pytest.raises(DataValidationError, match="quantile"):
+        score_edges(got.customers, cfg)
+
+
+def test_summary_only_is_lazy_and_equal(cluster_client: Any, log: pd.DataFrame) -> None:
+    lazy = summarize_partitioned(dd.from_pandas(log, npartitions=4), **NAMES)
+    assert hasattr(lazy.customers, "dask")
+    want = segment.summarize(log, **NAMES).customers.sort_values("user_id", ignore_index=True)
+    pd.testing.assert_frame_equal(lazy.compute(sort_by="user_id").customers, want)
+
+
+def test_errors_match_the_engine(cluster_client: Any, log: pd.DataFrame) -> None:
+    with pytest.raises(ColumnNotFoundError, match="paid_at"):
+        summarize_partitioned(log, customer_id="user_id", ts="paid_on", amount="paid_fen")
+    naive = log.assign(paid_at=log["paid_at"].dt.tz_localize(None))
+    with pytest.raises(DataValidationError, match=r"timezone|tz"):
+        segment_customers(dd.from_pandas(naive, npartitions=2), **NAMES).compute()
+    with pytest.raises(DataValidationError, match="before the first transaction"):
+        summarize_partitioned(log, RFMLConfig(as_of="2000-01-01"), **NAMES)
+    floats = log.assign(paid_fen=log["paid_fen"].astype(float) + 0.5)
+    with pytest.raises(DataValidationError, match="paid_fen"):
+        segment_customers(dd.from_pandas(floats, npartitions=2), **NAMES).compute()
+
+
+def test_import_does_not_load_dask() -> None:
+    code = "import sys, chainmall.distributed; print('dask' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+values_strategy = st.lists(
+    st.one_of(st.integers(0, 6).map(float), st.just(float("nan"))), min_size=1, max_size=60
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=values_strategy, cut=st.integers(0, 60), bins=st.integers(2, 7))
+def test_merged_edges_reproduce_engine_quantile_scores(
+    values: list[float], cut: int, bins: int
+) -> None:
+    """Split a column in two partitions, merge counts, score: equals the one-machine score."""
+    frame = pd.DataFrame({"gap_cv": values, "n_purchases": np.arange(len(values))})
+    counts = _merge_counts(
+        _value_counts(frame.iloc[:cut], ("gap_cv", "n_purchases")),
+        _value_counts(frame.iloc[cut:], ("gap_cv", "n_purchases")),
+    )
+    from chainmall.segment.rules import _quantile_score
+
+    for column, lower in (("gap_cv", True), ("n_purchases", False)):
+        thresholds = _thresholds(counts[column], len(values), bins)
+        raw = frame[column].to_numpy()
+        goodness = -raw if lower else raw
+        got = 1 + np.searchsorted(thresholds, goodness, side="right")
+        got[np.isnan(goodness.astype(float))] = 1
+        want = _quantile_score(raw, bins, lower)
+        np.testing.assert_array_equal(got, want)
