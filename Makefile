@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 demo: $(VENV)/.installed
-	$(VENV)/bin/chainmall demo
+	$(VENV)/bin/chainmall demo --progress
 
 test: lint typecheck unit unit-pandas3 docs bench-quick examples
 

@@ -66,7 +66,7 @@ def test_cli_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_demo_prints_the_shop_summary(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--members", "300", "--months", "3", "--json"]) == 0
+    assert main(["demo", "--members", "300", "--months", "3", "--json", "--no-report"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["members"] == 300
 

@@ -7,9 +7,6 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("dask.dataframe", reason='dask is an extra: pip install "chainmall[dask]"')
-pytest.importorskip("distributed", reason='dask is an extra: pip install "chainmall[dask]"')
-
 
 @pytest.fixture(scope="package")
 def cluster_client() -> Iterator[Any]:

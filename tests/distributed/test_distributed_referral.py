@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import dask.dataframe as dd
 import pandas as pd
 import pytest
 
 from chainmall.datasets import make_shop
 from chainmall.distributed import earner_month_totals, earner_month_totals_partitioned
 from chainmall.exceptions import ColumnNotFoundError
+
+dd = pytest.importorskip("dask.dataframe", reason='dask is an extra: pip install "chainmall[dask]"')
 
 referral = pytest.importorskip("chainmall.referral", reason="chainmall.referral not installed")
 

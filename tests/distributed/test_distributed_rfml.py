@@ -7,7 +7,6 @@ import sys
 from dataclasses import replace
 from typing import Any
 
-import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +19,8 @@ from chainmall.distributed import score_edges, segment_customers, summarize_part
 from chainmall.distributed.rfml import _merge_counts, _thresholds, _value_counts
 from chainmall.exceptions import ColumnNotFoundError, DataValidationError
 from chainmall.segment import RFMLConfig, SegmentRule
+
+dd = pytest.importorskip("dask.dataframe", reason='dask is an extra: pip install "chainmall[dask]"')
 
 NAMES = {"customer_id": "user_id", "ts": "paid_at", "amount": "paid_fen"}
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +12,8 @@ from chainmall.datasets import make_shop
 from chainmall.distributed import predict_partitioned
 from chainmall.exceptions import ColumnNotFoundError
 from chainmall.pricing import LogLogModel
+
+dd = pytest.importorskip("dask.dataframe", reason='dask is an extra: pip install "chainmall[dask]"')
 
 
 def test_loglog_demand_scores_equal(cluster_client: Any) -> None:

@@ -32,7 +32,7 @@ from chainmall.distributed._dask import dask_dataframe, delayed, tree_reduce
 from chainmall.exceptions import DataValidationError
 from chainmall.segment import RFMLConfig, RFMLSummary, assign_segments, summarize
 from chainmall.segment.rfml import local_days, summary_columns
-from chainmall.segment.rules import _LOWER_IS_BETTER, _measure_columns
+from chainmall.segment.rules import LOWER_IS_BETTER, measure_columns
 
 __all__ = [
     "DaskRFMLSummary",
@@ -261,7 +261,7 @@ def _merge_counts(
 
 
 def _goodness(values: np.ndarray, column: str) -> np.ndarray:
-    return -values if column in _LOWER_IS_BETTER else values
+    return -values if column in LOWER_IS_BETTER else values
 
 
 def _thresholds(counts: _ValueCounts, n: int, bins: int) -> np.ndarray:
@@ -287,7 +287,7 @@ def score_edges(customers: Any, config: RFMLConfig | None = None) -> ScoreEdges:
         raise DataValidationError(
             'score_edges needs binning="quantile"; fixed edges are in the config already'
         )
-    columns = tuple(_measure_columns(cfg).values())
+    columns = tuple(measure_columns(cfg).values())
     frame = _as_dask(customers, dd)
     parts = [delayed(_value_counts)(p, columns) for p in frame.to_delayed()]
     merged: dict[str, _ValueCounts] = _dask().compute(tree_reduce(parts, _merge_counts))[0]
@@ -321,7 +321,7 @@ def apply_scores(
     if edges is None:
         raise DataValidationError("quantile scores need the global edges: pass score_edges(...)")
     scores: dict[str, np.ndarray] = {}
-    for measure, column in _measure_columns(cfg).items():
+    for measure, column in measure_columns(cfg).items():
         goodness = _goodness(customers[column].to_numpy(), column)
         level = 1 + np.searchsorted(edges.thresholds[column], goodness, side="right")
         if goodness.dtype.kind == "f":

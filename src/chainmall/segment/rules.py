@@ -31,10 +31,12 @@ __all__ = [
     "segment_customers",
 ]
 
-_LOWER_IS_BETTER = {"recency_days", "gap_cv"}
+LOWER_IS_BETTER = {"recency_days", "gap_cv"}
+"""Summary columns where a smaller value earns a higher score."""
 
 
-def _measure_columns(cfg: RFMLConfig) -> dict[str, str]:
+def measure_columns(cfg: RFMLConfig) -> dict[str, str]:
+    """Summary column scored for each measure (recency, frequency, monetary, loyalty)."""
     monetary = "monetary_fen" if cfg.monetary == "total" else "mean_spend_fen"
     return {
         "recency": "recency_days",
@@ -93,16 +95,16 @@ def score(customers: pd.DataFrame, config: RFMLConfig | None = None) -> pd.DataF
     """
     cfg = config or RFMLConfig()
     require_frame(customers, "customers")
-    require_columns(customers, list(_measure_columns(cfg).values()), name="customers")
+    require_columns(customers, list(measure_columns(cfg).values()), name="customers")
     return customers.assign(**score_columns({str(k): v for k, v in customers.items()}, cfg))
 
 
 def score_columns(customers: Mapping[str, Any], cfg: RFMLConfig) -> dict[str, np.ndarray]:
     """Score arrays from summary columns (a frame or a dict of arrays)."""
     out: dict[str, np.ndarray] = {}
-    for measure, column in _measure_columns(cfg).items():
+    for measure, column in measure_columns(cfg).items():
         values = np.asarray(customers[column])
-        lower = column in _LOWER_IS_BETTER
+        lower = column in LOWER_IS_BETTER
         if cfg.binning == "quantile":
             scores = _quantile_score(values, cfg.bins, lower)
         else:
