@@ -1,0 +1,433 @@
+"""Batch acceptance: which events of a frame the fold would accept, and why not.
+
+Each rule of :mod:`chainmall.referral.rules` is computed for all events at once.
+Rules that depend on earlier accepted events of the same key (a second bind of a
+user, a reused order id, refunds summing over the paid amount, a bind that could
+close a loop) are decided vectorised for the keys that cannot conflict, and by a
+short loop in ``seq`` order over the few keys that can.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from chainmall.referral.config import ReferralConfig
+from chainmall.referral.events import (
+    EVENT_TYPES,
+    MISSING,
+    REQUIRED_FIELDS,
+    TYPE_CODE,
+    event_bounds,
+)
+from chainmall.referral.rules import MAX_LINE_FEN, month_end_ns
+
+__all__ = ["Accepted", "accept_events"]
+
+NEVER = np.iinfo(np.int64).max
+
+
+@dataclass
+class Accepted:
+    """Event-level decisions and the dense user arrays the settlement needs."""
+
+    ev_start: np.ndarray
+    ev_seq: np.ndarray
+    ev_type: np.ndarray  # codes into type_names
+    type_names: list[str]
+    reason: np.ndarray  # int8 codes into REJECT_REASONS; 0 = accepted
+    user_ids: np.ndarray  # sorted registered ids; dense index = position
+    reg_seq: np.ndarray
+    ban_seq: np.ndarray
+    inviter: np.ndarray  # dense, -1 none
+    bind_seq: np.ndarray
+    order_ok: np.ndarray  # per event
+    withdrawal_rows: np.ndarray  # events that may be rejected later for lack of balance
+
+
+REJECT_REASONS = (
+    "",
+    "ALREADY_BOUND",
+    "BAD_AMOUNT",
+    "BAD_MONTH",
+    "BIND_AFTER_ORDER",
+    "BIND_LOOP",
+    "BIND_SELF",
+    "DUPLICATE_BAN",
+    "DUPLICATE_CLOSE",
+    "DUPLICATE_LINE",
+    "DUPLICATE_ORDER",
+    "DUPLICATE_RECEIPT",
+    "DUPLICATE_REFUND",
+    "DUPLICATE_USER",
+    "INSUFFICIENT_AVAILABLE",
+    "INVITER_BANNED",
+    "MISSING_FIELD",
+    "NON_POSITIVE_AMOUNT",
+    "PREMATURE_CLOSE",
+    "REFUND_EXCEEDS_PAID",
+    "STALE_SEQ",
+    "STALE_TICK",
+    "UNKNOWN_ORDER",
+    "UNKNOWN_TYPE",
+    "UNKNOWN_USER",
+)
+"""Reason codes of rejected events; code 0 means accepted."""
+R = {name: np.int8(i) for i, name in enumerate(REJECT_REASONS) if name}
+
+
+def is_open(reason: np.ndarray) -> np.ndarray:
+    """Mask of events not (yet) rejected (reason code 0)."""
+    return np.asarray(reason == 0)
+
+
+def _increasing(values: np.ndarray) -> bool:
+    """True if ``values`` strictly increase (so no value repeats): an O(n) shortcut."""
+    return bool(len(values) < 2 or np.all(values[1:] > values[:-1]))
+
+
+def sorting_order(values: np.ndarray) -> np.ndarray:
+    """Stable argsort, skipped when ``values`` already increase."""
+    if _increasing(values):
+        return np.arange(len(values))
+    return np.argsort(values, kind="stable")
+
+
+def repeated(values: np.ndarray) -> np.ndarray:
+    """Mask of the values that occur more than once."""
+    if _increasing(values):
+        return np.zeros(len(values), dtype=bool)
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    return np.asarray(counts[inverse] > 1)
+
+
+def _first_per_key(keys: np.ndarray, order_seq: np.ndarray) -> np.ndarray:
+    """Mask of the first occurrence (by ``order_seq``) of each key."""
+    if _increasing(keys):
+        return np.ones(len(keys), dtype=bool)
+    order = np.lexsort((order_seq, keys))
+    first = np.ones(len(keys), dtype=bool)
+    sk = keys[order]
+    first[order[1:]] = sk[1:] != sk[:-1]
+    return first
+
+
+def dense_index(user_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Dense index of ``ids`` in sorted unique ``user_ids`` (-1 if absent)."""
+    if len(user_ids) and user_ids[-1] - user_ids[0] == len(user_ids) - 1:
+        pos = ids - user_ids[0]  # ids 1..n (the common case): no search needed
+        return np.where((pos >= 0) & (pos < len(user_ids)), pos, -1)
+    pos = np.searchsorted(user_ids, ids)
+    pos = np.minimum(pos, max(len(user_ids) - 1, 0))
+    found = (user_ids[pos] == ids) if len(user_ids) else np.zeros(len(ids), dtype=bool)
+    return np.where(found, pos, -1)
+
+
+def accept_events(
+    cols: dict[str, np.ndarray], type_names: list[str], config: ReferralConfig
+) -> Accepted:
+    """Decide every event of normalised columns (see :func:`normalize_events`)."""
+    starts = event_bounds(cols)
+    n_rows = len(cols["seq"])
+    seq = cols["seq"][starts]
+    kind = cols["type"][starts]
+    n = len(starts)
+    reason = np.zeros(n, dtype=np.int8)
+
+    def reject(mask: np.ndarray, why: str) -> None:
+        reason[mask & _open()] = R[why]
+
+    def _open() -> np.ndarray:
+        return is_open(reason)
+
+    prev_max = np.maximum.accumulate(np.r_[np.iinfo(np.int64).min, seq[:-1]]) if n else seq
+    reject(seq <= prev_max if n else np.zeros(0, bool), "STALE_SEQ")
+    known = kind < len(EVENT_TYPES)
+    reject(~known, "UNKNOWN_TYPE")
+    row_event = np.repeat(np.arange(n), np.diff(np.r_[starts, n_rows]))
+    row_kind = cols["type"]
+    missing_row = np.zeros(n_rows, dtype=bool)
+    for name, fields in REQUIRED_FIELDS.items():
+        rows = row_kind == TYPE_CODE[name]
+        for f in fields:
+            absent = is_open(cols[f]) if f == "month" else cols[f] == MISSING
+            missing_row |= rows & absent
+    missing = np.zeros(n, dtype=bool)
+    np.logical_or.at(missing, row_event, missing_row)
+    reject(missing, "MISSING_FIELD")
+
+    first = {c: cols[c][starts] for c in ("user_id", "inviter_id", "order_id", "ts")}
+    first.update({c: cols[c][starts] for c in ("line_id", "amount_fen", "refund_id")})
+    is_ = {name: (kind == TYPE_CODE[name]) & _open() for name in EVENT_TYPES}
+
+    # users
+    reg = np.flatnonzero(is_["REGISTERED"])
+    reg_first = _first_per_key(first["user_id"][reg], seq[reg])
+    reason[reg[~reg_first]] = R["DUPLICATE_USER"]
+    reg = reg[reg_first]
+    order = np.argsort(first["user_id"][reg], kind="stable")
+    user_ids = first["user_id"][reg][order]
+    reg_seq = seq[reg][order]
+    n_users = len(user_ids)
+
+    def known_before(ids: np.ndarray, at: np.ndarray) -> np.ndarray:
+        if n_users == 0:
+            return np.zeros(len(ids), dtype=bool)
+        idx = dense_index(user_ids, ids)
+        return np.asarray((idx >= 0) & (reg_seq[np.maximum(idx, 0)] < at), dtype=bool)
+
+    ban = np.flatnonzero(is_["USER_BANNED"])
+    reason[ban[~known_before(first["user_id"][ban], seq[ban])]] = R["UNKNOWN_USER"]
+    ban = ban[is_open(reason[ban])]
+    ban_first = _first_per_key(first["user_id"][ban], seq[ban])
+    reason[ban[~ban_first]] = R["DUPLICATE_BAN"]
+    ban = ban[ban_first]
+    ban_seq = np.full(n_users, NEVER, dtype=np.int64)
+    ban_seq[dense_index(user_ids, first["user_id"][ban])] = seq[ban]
+
+    order_ok = _accept_orders(cols, starts, row_event, seq, reason, is_, known_before)
+    first_order_seq = np.full(n_users, NEVER, dtype=np.int64)
+    ok = np.flatnonzero(order_ok)
+    np.minimum.at(first_order_seq, dense_index(user_ids, first["user_id"][ok]), seq[ok])
+
+    inviter, bind_seq = _accept_binds(
+        first, seq, reason, is_, known_before, user_ids, ban_seq, first_order_seq
+    )
+
+    # receipts: the order must be accepted earlier; first valid receipt per order wins
+    rec = np.flatnonzero(is_["ORDER_RECEIVED"])
+    acc_orders = first["order_id"][ok]
+    acc_seq = seq[ok]
+    srt = np.argsort(acc_orders, kind="stable")
+    pos = np.searchsorted(acc_orders[srt], first["order_id"][rec])
+    pos = np.minimum(pos, max(len(srt) - 1, 0))
+    found = (
+        (acc_orders[srt][pos] == first["order_id"][rec]) & (acc_seq[srt][pos] < seq[rec])
+        if len(srt)
+        else np.zeros(len(rec), bool)
+    )
+    reason[rec[~found]] = R["UNKNOWN_ORDER"]
+    rec = rec[found]
+    rec_first = _first_per_key(first["order_id"][rec], seq[rec])
+    reason[rec[~rec_first]] = R["DUPLICATE_RECEIPT"]
+
+    _accept_refunds(cols, first, seq, reason, is_, row_event, order_ok)
+
+    ticks = np.flatnonzero(is_["SETTLEMENT_TICK"])
+    t_ts = first["ts"][ticks]
+    prior = np.maximum.accumulate(np.r_[np.iinfo(np.int64).min, t_ts[:-1]]) if len(ticks) else t_ts
+    reason[ticks[t_ts < prior]] = R["STALE_TICK"]
+
+    _accept_closes(cols, starts, reason, is_, config)
+
+    wd = np.flatnonzero(is_["WITHDRAWAL"])
+    reason[wd[~known_before(first["user_id"][wd], seq[wd])]] = R["UNKNOWN_USER"]
+    wd = wd[is_open(reason[wd])]
+    reason[wd[first["amount_fen"][wd] <= 0]] = R["NON_POSITIVE_AMOUNT"]
+    wd = wd[is_open(reason[wd])]
+
+    return Accepted(
+        ev_start=starts,
+        ev_seq=seq,
+        ev_type=kind,
+        type_names=type_names,
+        reason=reason,
+        user_ids=user_ids,
+        reg_seq=reg_seq,
+        ban_seq=ban_seq,
+        inviter=inviter,
+        bind_seq=bind_seq,
+        order_ok=order_ok,
+        withdrawal_rows=wd,
+    )
+
+
+def _accept_orders(
+    cols: dict[str, np.ndarray],
+    starts: np.ndarray,
+    row_event: np.ndarray,
+    seq: np.ndarray,
+    reason: np.ndarray,
+    is_: dict[str, np.ndarray],
+    known_before: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """ORDER_PAID: UNKNOWN_USER, BAD_AMOUNT, DUPLICATE_LINE, DUPLICATE_ORDER."""
+    n = len(starts)
+    orders = np.flatnonzero(is_["ORDER_PAID"])
+    reason[orders[~known_before(cols["user_id"][starts[orders]], seq[orders])]] = R["UNKNOWN_USER"]
+    paid, bal = cols["amount_fen"], cols["balance_paid_fen"]
+    bad_row = (bal < 0) | (bal > paid) | (paid > MAX_LINE_FEN)
+    bad = np.zeros(n, dtype=bool)
+    np.logical_or.at(bad, row_event, bad_row)
+    cand = np.zeros(n, dtype=bool)
+    cand[orders] = True
+    cand &= is_open(reason)
+    reason[cand & bad] = R["BAD_AMOUNT"]
+    cand &= ~bad
+    row_cand = cand[row_event]
+    rows = np.flatnonzero(row_cand)
+    line = cols["line_id"][rows]
+    ev = row_event[rows]
+    # a line id twice inside one order
+    srt = np.lexsort((line, ev))
+    dup_in = np.zeros(n, dtype=bool)
+    same = (ev[srt][1:] == ev[srt][:-1]) & (line[srt][1:] == line[srt][:-1])
+    dup_in[ev[srt][1:][same]] = True
+    reason[cand & dup_in] = R["DUPLICATE_LINE"]
+    cand &= ~dup_in
+    rows = np.flatnonzero(cand[row_event])
+    line, ev = cols["line_id"][rows], row_event[rows]
+    cand_ev = np.flatnonzero(cand)
+    oid = cols["order_id"][starts[cand_ev]]
+    # conflicts: an order id or a line id shared between candidate orders
+    shared = np.zeros(n, dtype=bool)
+    shared[cand_ev[repeated(oid)]] = True
+    shared[ev[repeated(line)]] = True
+    ok = cand & ~shared
+    seen_orders: set[int] = set()
+    seen_lines: set[int] = set()
+    ends = np.r_[starts[1:], len(cols["seq"])]
+    for e in np.flatnonzero(cand & shared).tolist():  # few: conflicting ids only
+        lines = cols["line_id"][starts[e] : ends[e]].tolist()
+        order_id = int(cols["order_id"][starts[e]])
+        if order_id in seen_orders:
+            reason[e] = R["DUPLICATE_ORDER"]
+        elif any(x in seen_lines for x in lines):
+            reason[e] = R["DUPLICATE_LINE"]
+        else:
+            ok[e] = True
+            seen_orders.add(order_id)
+            seen_lines.update(lines)
+    return ok
+
+
+def _accept_binds(
+    first: dict[str, np.ndarray],
+    seq: np.ndarray,
+    reason: np.ndarray,
+    is_: dict[str, np.ndarray],
+    known_before: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    user_ids: np.ndarray,
+    ban_seq: np.ndarray,
+    first_order_seq: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """BOUND: UNKNOWN_USER, BIND_SELF, INVITER_BANNED, ALREADY_BOUND, BIND_AFTER_ORDER, BIND_LOOP."""
+    n_users = len(user_ids)
+    inviter = np.full(n_users, -1, dtype=np.int64)
+    bind_seq = np.full(n_users, NEVER, dtype=np.int64)
+    b = np.flatnonzero(is_["BOUND"])
+    u_id, v_id, s = first["user_id"][b], first["inviter_id"][b], seq[b]
+    unknown = ~known_before(u_id, s) | ~known_before(v_id, s)
+    reason[b[unknown]] = R["UNKNOWN_USER"]
+    keep = ~unknown
+    reason[b[keep & (u_id == v_id)]] = R["BIND_SELF"]
+    keep &= u_id != v_id
+    u = np.where(keep, dense_index(user_ids, u_id), 0)
+    v = np.where(keep, dense_index(user_ids, v_id), 0)
+    banned = keep & (ban_seq[v] < s)
+    reason[b[banned]] = R["INVITER_BANNED"]
+    keep &= ~banned
+    after = keep & (first_order_seq[u] < s)
+    cand = keep & ~after
+    c = np.flatnonzero(cand)
+    cu, cv, cs = u[c], v[c], s[c]
+    # a bind can close a loop only if its user already has a candidate invitee before it
+    multi = np.zeros(len(c), dtype=bool)
+    multi |= repeated(cu)
+    earliest_as_inviter = np.full(n_users, NEVER, dtype=np.int64)
+    np.minimum.at(earliest_as_inviter, cv, cs)
+    complex_ = multi | (earliest_as_inviter[cu] < cs)
+    simple = ~complex_
+    inviter[cu[simple]] = cv[simple]
+    bind_seq[cu[simple]] = cs[simple]
+    for i in np.flatnonzero(complex_).tolist():  # few: repeated binds or possible loops
+        uu, vv, ss = int(cu[i]), int(cv[i]), int(cs[i])
+        if bind_seq[uu] < ss:
+            reason[b[c[i]]] = R["ALREADY_BOUND"]
+            continue
+        node = vv
+        while node >= 0 and node != uu:
+            node = int(inviter[node]) if bind_seq[node] < ss else -1
+        if node == uu:
+            reason[b[c[i]]] = R["BIND_LOOP"]
+            continue
+        inviter[uu], bind_seq[uu] = vv, ss
+    late = np.flatnonzero(after)
+    reason[b[late]] = np.where(
+        bind_seq[u[late]] < s[late], R["ALREADY_BOUND"], R["BIND_AFTER_ORDER"]
+    )
+    return inviter, bind_seq
+
+
+def _accept_refunds(
+    cols: dict[str, np.ndarray],
+    first: dict[str, np.ndarray],
+    seq: np.ndarray,
+    reason: np.ndarray,
+    is_: dict[str, np.ndarray],
+    row_event: np.ndarray,
+    order_ok: np.ndarray,
+) -> None:
+    """REFUND: NON_POSITIVE_AMOUNT, UNKNOWN_ORDER, DUPLICATE_REFUND, REFUND_EXCEEDS_PAID."""
+    r = np.flatnonzero(is_["REFUND"])
+    amount = first["amount_fen"][r]
+    reason[r[amount <= 0]] = R["NON_POSITIVE_AMOUNT"]
+    r = r[amount > 0]
+    paid_rows = np.flatnonzero(order_ok[row_event])
+    line_ids = cols["line_id"][paid_rows]
+    srt = sorting_order(line_ids)
+    lines_sorted = line_ids[srt]
+    pos = np.minimum(np.searchsorted(lines_sorted, first["line_id"][r]), max(len(srt) - 1, 0))
+    if len(srt):
+        row = paid_rows[srt][pos]
+        found = (lines_sorted[pos] == first["line_id"][r]) & (seq[row_event[row]] < seq[r])
+    else:
+        row, found = np.zeros(len(r), np.int64), np.zeros(len(r), bool)
+    reason[r[~found]] = R["UNKNOWN_ORDER"]
+    r, row = r[found], row[found]
+    paid = cols["amount_fen"][row]
+    amount = first["amount_fen"][r]
+    rid = first["refund_id"][r]
+    _, inv_id, cnt_id = np.unique(rid, return_inverse=True, return_counts=True)
+    _, inv_line, _ = np.unique(row, return_inverse=True, return_counts=True)
+    total = np.zeros(inv_line.max() + 1 if len(r) else 0, dtype=np.int64)
+    np.add.at(total, inv_line, amount)
+    complex_ = (cnt_id[inv_id] > 1) | (total[inv_line] > paid)
+    refunded: dict[int, int] = {}
+    seen: set[int] = set()
+    for i in np.flatnonzero(complex_).tolist():  # few: repeated ids or over-refunded lines
+        key, line = int(rid[i]), int(row[i])
+        if key in seen:
+            reason[r[i]] = R["DUPLICATE_REFUND"]
+        elif refunded.get(line, 0) + int(amount[i]) > int(paid[i]):
+            reason[r[i]] = R["REFUND_EXCEEDS_PAID"]
+        else:
+            seen.add(key)
+            refunded[line] = refunded.get(line, 0) + int(amount[i])
+
+
+def _accept_closes(
+    cols: dict[str, np.ndarray],
+    starts: np.ndarray,
+    reason: np.ndarray,
+    is_: dict[str, np.ndarray],
+    config: ReferralConfig,
+) -> None:
+    """MONTH_CLOSE: BAD_MONTH, PREMATURE_CLOSE, DUPLICATE_CLOSE (few events: a loop)."""
+    tz = ZoneInfo(config.timezone)
+    delay = config.settle_delay_s * 1_000_000_000
+    closed: set[str] = set()
+    for e in np.flatnonzero(is_["MONTH_CLOSE"]).tolist():
+        month = cols["month"][starts[e]]
+        end = month_end_ns(month, tz) if isinstance(month, str) else None
+        if end is None:
+            reason[e] = R["BAD_MONTH"]
+        elif int(cols["ts"][starts[e]]) < end + delay:
+            reason[e] = R["PREMATURE_CLOSE"]
+        elif month in closed:
+            reason[e] = R["DUPLICATE_CLOSE"]
+        else:
+            closed.add(month)

@@ -1,0 +1,575 @@
+"""Batch settlement: ``settle(events, config) -> Settlement``, vectorised.
+
+Computes what :func:`chainmall.referral.rules` computes, for a whole event log at
+once: acceptance (:mod:`~chainmall.referral.accept`), the team tree
+(:func:`~chainmall.referral.tree.first_n_teams`, or the sequential
+:class:`~chainmall.referral.tree.TeamTree` for other slide modes), per-line
+rewards and ratio caps as array arithmetic, and the ledger order by one
+``lexsort``. Two rules are sequential by nature and run as short loops over the
+few keys where they bind: the monthly cap of a (beneficiary, month) whose
+uncapped total exceeds the cap (refunds free headroom in ``seq`` order), and
+balances of users who withdraw (claw-backs may exceed the available balance).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chainmall.referral.accept import (
+    NEVER,
+    REJECT_REASONS,
+    Accepted,
+    R,
+    accept_events,
+    dense_index,
+    is_open,
+    sorting_order,
+)
+from chainmall.referral.config import ReferralConfig, SlideMode
+from chainmall.referral.events import MISSING, TYPE_CODE, normalize_events
+from chainmall.referral.records import INT_FIELDS, KINDS
+from chainmall.referral.settlement import (
+    Settlement,
+    balances_of,
+    entries_frame,
+    rejected_frame,
+    relations_frame,
+    users_frame,
+)
+from chainmall.referral.tree import bosses_at, inviter_depths, place_members
+
+__all__ = ["settle"]
+
+K = {name: i for i, name in enumerate(KINDS)}
+_NS = 1_000_000_000
+
+
+def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settlement:
+    """Settle an events frame (see :mod:`chainmall.referral.events`) in one pass.
+
+    Args:
+        events: long events frame; one row per event (per line for ``ORDER_PAID``).
+        config: rules; default :class:`ReferralConfig()`.
+
+    Returns:
+        The :class:`Settlement`, identical to :func:`~chainmall.referral.rules`'s.
+
+    Raises:
+        DataValidationError: the frame breaks the schema (missing columns, float
+            money, naive timestamps). Event-level problems go to ``rejected``.
+    """
+    config = config or ReferralConfig()
+    cols, type_names = normalize_events(events)
+    acc = accept_events(cols, type_names, config)
+    starts = acc.ev_start
+    n_rows = len(cols["seq"])
+    row_event = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, n_rows]))
+    user_ids = acc.user_ids
+    n_users = len(user_ids)
+
+    def dense(ids: np.ndarray) -> np.ndarray:
+        return dense_index(user_ids, ids) if n_users else np.zeros(len(ids), np.int64)
+
+    # accepted order lines
+    rows = np.flatnonzero(acc.order_ok[row_event])
+    ev = row_event[rows]
+    seq = acc.ev_seq[ev]
+    buyer = dense(cols["user_id"][rows])
+    paid = cols["amount_fen"][rows]
+    base = paid - cols["balance_paid_fen"][rows]
+    order_ev = np.flatnonzero(acc.order_ok)
+    order_base = np.zeros(len(starts), dtype=np.int64)
+    np.add.at(order_base, ev, base)
+    joins = order_ev[order_base[order_ev] > 0]
+    member_seq = np.full(n_users, NEVER, dtype=np.int64)
+    np.minimum.at(member_seq, dense(cols["user_id"][starts[joins]]), acc.ev_seq[joins])
+
+    team = place_members(acc.inviter, member_seq, config)
+    depth = inviter_depths(acc.inviter)
+
+    # month code per accepted order (business calendar)
+    instants = cols["ts"][starts[order_ev]].view("M8[ns]")
+    local = pd.DatetimeIndex(instants).tz_localize("UTC").tz_convert(config.timezone)
+    month_index = np.asarray(local.year * 12 + local.month - 1, dtype=np.int64)
+    months_u, month_code_ev = np.unique(month_index, return_inverse=True)
+    months = [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in months_u.tolist()]
+    ev_month = np.full(len(starts), -1, dtype=np.int64)
+    ev_month[order_ev] = month_code_ev.reshape(-1)
+    month = ev_month[ev]
+
+    lines = _Lines(
+        rows, seq, buyer, cols["order_id"][rows], cols["line_id"][rows], paid, base, month
+    )
+    slots = _reward_slots(lines, acc, member_seq, team, depth, config)
+    refunds = _refund_pairs(cols, acc, lines, slots)
+    _monthly_cap(slots, refunds, config)
+    blocks = _entry_blocks(cols, acc, lines, slots, refunds, config, user_ids)
+    entries = _assemble(blocks, acc, months)
+
+    reason = acc.reason
+    bad = np.flatnonzero(~is_open(reason))
+    rejected = rejected_frame(
+        acc.ev_seq[bad].tolist(),
+        [type_names[k] for k in acc.ev_type[bad].tolist()],
+        [REJECT_REASONS[k] for k in reason[bad].tolist()],
+    )
+    fields = {
+        "inviter": acc.inviter,
+        "team_parent": team["current"],
+        "rank": team["rank"],
+        "reg_seq": acc.reg_seq,
+        "bind_seq": acc.bind_seq,
+        "member_seq": member_seq,
+        "boss_seq": team["boss_seq"],
+        "ban_seq": acc.ban_seq,
+    }
+    relations = relations_frame(
+        user_ids,
+        team["log_seq"],
+        team["log_user"],
+        team["log_from"],
+        team["log_to"],
+        team["log_reason"],
+    )
+    return Settlement(
+        entries=entries,
+        relation_changes=relations,
+        users=users_frame(user_ids, fields),
+        balances=balances_of(entries),
+        rejected=rejected,
+        config=config,
+    )
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """Accepted order lines (arrays aligned by line)."""
+
+    rows: np.ndarray
+    seq: np.ndarray
+    buyer: np.ndarray
+    order_id: np.ndarray
+    line_id: np.ndarray
+    paid: np.ndarray
+    base: np.ndarray
+    month: np.ndarray
+
+
+def _reward_slots(
+    lines: _Lines,
+    acc: Accepted,
+    member_seq: np.ndarray,
+    team: dict[str, Any],
+    depth: np.ndarray,
+    config: ReferralConfig,
+) -> dict[str, Any]:
+    """Direct and team slots per line: beneficiary, kind, gross, ratio cut (R4.2-R4.5)."""
+    seq, buyer, base = lines.seq, lines.buyer, lines.base
+    x = acc.inviter[buyer] if len(buyer) else np.zeros(0, np.int64)
+    xs = np.maximum(x, 0)
+    tiers = config.direct_rate_tiers
+    min_rank = np.array([t.min_rank for t in tiers], dtype=np.int64)
+    rates = np.array([t.rate_bp for t in tiers], dtype=np.int64)
+    rank = team["rank"][buyer]
+    d_rate = rates[np.maximum(np.searchsorted(min_rank, rank, side="right") - 1, 0)]
+    d_gross = base * d_rate // 10_000
+    d_on = (base > 0) & (x >= 0) & (member_seq[xs] < seq) & (d_gross > 0)
+    d_forfeit = d_on & (acc.ban_seq[xs] < seq)
+    if config.max_beneficiaries_per_line < 2 or not len(buyer):
+        boss = np.full(len(buyer), -1, dtype=np.int64)
+    elif config.slide_mode is SlideMode.FIRST_N:
+        # every team parent is a BOSS: boss_of(u) is u's parent until u itself detaches
+        detached = config.breakaway_detach & (team["boss_seq"][buyer] <= seq)
+        boss = np.where(detached, -1, team["team_parent"][buyer])
+    else:
+        boss = bosses_at(
+            team["log_user"], team["log_seq"], team["log_to"], team["boss_seq"], buyer, seq
+        )
+    bs = np.maximum(boss, 0)
+    dist = depth[buyer] - depth[bs]
+    t_rate = config.team_rate_bp
+    t_gross = base * t_rate // 10_000
+    t_cand = (base > 0) & (boss >= 0) & (boss != x)
+    t_blocked = t_cand & (dist > config.max_depth_genealogical)
+    t_on = t_cand & ~t_blocked & (member_seq[bs] < seq) & (t_gross > 0)
+    t_forfeit = t_on & (acc.ban_seq[bs] < seq)
+    d_pay = np.where(d_on & ~d_forfeit, d_gross, 0)
+    t_pay = np.where(t_on & ~t_forfeit, t_gross, 0)
+    excess = np.maximum(0, d_pay + t_pay - base * config.max_payout_ratio_bp // 10_000)
+    t_cut = np.minimum(excess, t_pay)
+    d_cut = np.minimum(excess - t_cut, d_pay)
+    return {
+        "seq": seq,
+        "rows": lines.rows,
+        "paid": lines.paid,
+        "month": lines.month,
+        "pay": {0: d_pay > 0, 1: t_pay > 0},
+        "x": x,
+        "rank": rank,
+        "d_rate": d_rate,
+        "d_gross": d_gross,
+        "d_on": d_on,
+        "d_forfeit": d_forfeit,
+        "d_want": d_pay - d_cut,
+        "d_cut": d_cut,
+        "boss": boss,
+        "dist": dist,
+        "t_gross": t_gross,
+        "t_blocked": t_blocked,
+        "t_on": t_on,
+        "t_forfeit": t_forfeit,
+        "t_want": t_pay - t_cut,
+        "t_cut": t_cut,
+    }
+
+
+def _f(credited: np.ndarray, refunded: np.ndarray, paid: np.ndarray) -> np.ndarray:
+    """Cumulative reversal target of a commission after ``refunded`` of ``paid`` (R6)."""
+    safe = np.maximum(paid, 1)
+    return np.where(refunded >= paid, credited, credited * refunded // safe)
+
+
+def _refund_pairs(
+    cols: dict[str, np.ndarray], acc: Accepted, lines: _Lines, slots: dict[str, Any]
+) -> dict[str, np.ndarray]:
+    """(commission slot, accepted refund) pairs with cumulative refunded before/after."""
+    ref_ev = np.flatnonzero((acc.ev_type == TYPE_CODE["REFUND"]) & is_open(acc.reason))
+    r_line = cols["line_id"][acc.ev_start[ref_ev]]
+    r_amount = cols["amount_fen"][acc.ev_start[ref_ev]]
+    order = sorting_order(lines.line_id)
+    li = order[np.searchsorted(lines.line_id[order], r_line)] if len(order) else r_line[:0]
+    srt = np.lexsort((acc.ev_seq[ref_ev], li))
+    cum = np.cumsum(r_amount[srt])
+    grp_start = np.r_[True, li[srt][1:] != li[srt][:-1]] if len(srt) else np.zeros(0, bool)
+    offset = np.maximum.accumulate(np.where(grp_start, cum - r_amount[srt], 0)) if len(srt) else cum
+    after = np.empty_like(cum)
+    after[srt] = cum - offset
+    before = after - r_amount
+    out: dict[str, list[np.ndarray]] = {k: [] for k in ("line", "ev", "sub", "after", "before")}
+    for sub, on in (
+        (0, slots["d_on"] & ~slots["d_forfeit"]),
+        (1, slots["t_on"] & ~slots["t_forfeit"]),
+    ):
+        has = on[li] if len(li) else np.zeros(0, bool)
+        out["line"].append(li[has])
+        out["ev"].append(ref_ev[has])
+        out["sub"].append(np.full(int(has.sum()), sub, dtype=np.int64))
+        out["after"].append(after[has])
+        out["before"].append(before[has])
+    pairs = {k: np.concatenate(v) for k, v in out.items()}
+    pairs["seq"] = acc.ev_seq[pairs["ev"]]
+    pairs["refund_id"] = cols["refund_id"][acc.ev_start[pairs["ev"]]]
+    return pairs
+
+
+def _monthly_cap(
+    slots: dict[str, Any], pairs: dict[str, np.ndarray], config: ReferralConfig
+) -> None:
+    """Credited amount per commission slot under the monthly cap (R4.6, R6 headroom)."""
+    cap = config.monthly_cap_fen
+    n = len(slots["x"])
+    credit = {0: slots["d_want"].copy(), 1: slots["t_want"].copy()}
+    slots["d_credit"], slots["t_credit"] = credit[0], credit[1]
+    keys, want, which = [], [], []
+    for sub, bene in ((0, slots["x"]), (1, slots["boss"])):
+        idx = np.flatnonzero(slots["pay"][sub])
+        keys.append(bene[idx] * 100_000 + slots["month"][idx])
+        want.append(credit[sub][idx])
+        which.append(sub * n + idx)
+    all_which = np.concatenate(which)
+    _, inv = np.unique(np.concatenate(keys), return_inverse=True)
+    total = np.zeros(int(inv.max()) + 1 if len(inv) else 0, dtype=np.int64)
+    np.add.at(total, inv, np.concatenate(want))
+    binding = total[inv] > cap
+    if not binding.any():
+        return
+    # sequential only where the cap binds: credits and reversals of those groups in seq order
+    bind_which, group = all_which[binding], inv[binding]
+    sub_of, line_of = bind_which // n, bind_which % n
+    p_slot = pairs["sub"] * n + pairs["line"]
+    p_idx = np.flatnonzero(np.isin(p_slot, bind_which))
+    slot_group = dict(zip(bind_which.tolist(), group.tolist(), strict=True))
+    p_group = np.array([slot_group[x] for x in p_slot[p_idx].tolist()], dtype=np.int64)
+    item_group = np.concatenate([group, p_group])
+    item_seq = np.concatenate([slots["seq"][line_of], pairs["seq"][p_idx]])
+    item_key = np.concatenate([slots["rows"][line_of] * 4 + sub_of * 2, pairs["sub"][p_idx]])
+    item_ref = np.concatenate([bind_which, -1 - p_idx])
+    order = np.lexsort((item_key, item_seq, item_group))
+    paid = slots["paid"]
+    current_group, running = -1, 0
+    for g, ref in zip(item_group[order].tolist(), item_ref[order].tolist(), strict=True):
+        if g != current_group:
+            current_group, running = g, 0
+        if ref >= 0:
+            sub, line = divmod(ref, n)
+            granted = min(int(credit[sub][line]), max(0, cap - running))
+            credit[sub][line] = granted
+            running += granted
+        else:
+            p = -1 - ref
+            sub, line = int(pairs["sub"][p]), int(pairs["line"][p])
+            c, whole = int(credit[sub][line]), int(paid[line])
+            after, before = int(pairs["after"][p]), int(pairs["before"][p])
+            f_after = c if after >= whole else c * after // whole
+            running -= f_after - c * before // whole
+
+
+def _block(n: int, **fields: Any) -> dict[str, np.ndarray]:
+    """One block of entries; absent int fields are null, absent codes -1."""
+    out: dict[str, np.ndarray] = {}
+    for name in (*INT_FIELDS, "kind", "reward_type", "month", "ref", "k1", "k2", "k3", "ev"):
+        value = fields.get(name)
+        if value is None:
+            fill = MISSING if name in INT_FIELDS else (0 if name.startswith("k") else -1)
+            out[name] = np.full(n, fill, dtype=np.int64)
+        else:
+            array = np.asarray(value, dtype=np.int64)
+            out[name] = array if array.ndim else np.full(n, array, dtype=np.int64)
+    return out
+
+
+def _entry_blocks(
+    cols: dict[str, np.ndarray],
+    acc: Accepted,
+    lines: _Lines,
+    slots: dict[str, Any],
+    pairs: dict[str, np.ndarray],
+    config: ReferralConfig,
+    user_ids: np.ndarray,
+) -> list[dict[str, np.ndarray]]:
+    """Every entry as column blocks with a 4-part ledger sort key (seq, k1, k2, k3)."""
+    blocks: list[dict[str, np.ndarray]] = []
+    offset = 0
+    comm_index = {
+        0: np.full(len(lines.seq), -1, np.int64),
+        1: np.full(len(lines.seq), -1, np.int64),
+    }
+
+    def add(block: dict[str, np.ndarray]) -> np.ndarray:
+        nonlocal offset
+        blocks.append(block)
+        index = offset + np.arange(len(block["seq"]))
+        offset += len(block["seq"])
+        return index
+
+    def reward(sub: int, mask: np.ndarray, kind: np.ndarray, capped: bool) -> None:
+        i = np.flatnonzero(mask)
+        pay = slots["pay"][sub][i]
+        credit = slots[("d", "t")[sub] + "_credit"][i]
+        want = slots[("d", "t")[sub] + "_want"][i]
+        cut = slots[("d", "t")[sub] + "_cut"][i]
+        bene = (slots["x"], slots["boss"])[sub][i]
+        common = {
+            "seq": lines.seq[i],
+            "user_id": user_ids[bene],
+            "buyer_id": user_ids[lines.buyer[i]],
+            "order_id": lines.order_id[i],
+            "line_id": lines.line_id[i],
+            "base_fen": lines.base[i],
+            "month": lines.month[i],
+            "reward_type": sub,
+            "uplift_bp": 0,
+            "k1": lines.rows[i] * 4 + sub * 2 + int(capped),
+            "ratio_cut_fen": np.where(pay, cut, MISSING),
+            "cap_cut_fen": np.where(pay, want - credit, MISSING),
+            "amount_fen": np.where(pay & (not capped), credit, 0),
+            "kind": kind[i] if not capped else K["CAPPED"],
+        }
+        if sub == 0:
+            common |= {"rate_bp": slots["d_rate"][i], "rank": slots["rank"][i]}
+            common["gross_fen"] = slots["d_gross"][i]
+        else:
+            blocked = slots["t_blocked"][i]
+            common |= {"rate_bp": config.team_rate_bp, "gen_dist": slots["dist"][i]}
+            common["gross_fen"] = np.where(blocked, 0, slots["t_gross"][i])
+        index = add(_block(len(i), **common))
+        if not capped:
+            comm_index[sub][i[pay & (credit > 0)]] = index[pay & (credit > 0)]
+
+    for sub, prefix in ((0, "d"), (1, "t")):
+        pay = slots["pay"][sub]
+        forfeit = slots[prefix + "_forfeit"]
+        kind = np.where(forfeit, K["FORFEITED"], K["COMMISSION"])
+        main = slots[prefix + "_on"]
+        if sub == 1:
+            kind = np.where(slots["t_blocked"], K["BLOCKED_DEPTH"], kind)
+            main = main | slots["t_blocked"]
+        reward(sub, main, kind, capped=False)
+        credit = slots[prefix + "_credit"]
+        reward(sub, pay & (slots[prefix + "_want"] > credit), kind, capped=True)
+
+    settle_info = _settlements(cols, acc, lines, slots, pairs, config, comm_index)
+    for sub in (0, 1):
+        info = settle_info[sub]
+        i = info["line"]
+        blocks.append(
+            _block(
+                len(i),
+                seq=info["tick_seq"],
+                kind=K["SETTLE"],
+                user_id=user_ids[(slots["x"], slots["boss"])[sub][i]],
+                order_id=lines.order_id[i],
+                line_id=lines.line_id[i],
+                reward_type=sub,
+                month=lines.month[i],
+                amount_fen=info["remaining"],
+                receivable_fen=0,
+                ref=comm_index[sub][i],
+                k1=info["settle_at"],
+                k2=lines.seq[i],
+                k3=lines.rows[i] * 4 + sub * 2,
+            )
+        )
+    p = pairs
+    credit = np.where(p["sub"] == 0, slots["d_credit"][p["line"]], slots["t_credit"][p["line"]])
+    paid = slots["paid"][p["line"]]
+    delta = _f(credit, p["after"], paid) - _f(credit, p["before"], paid)
+    tick_seq = np.where(
+        p["sub"] == 0, settle_info["tick_of"][0][p["line"]], settle_info["tick_of"][1][p["line"]]
+    )
+    claw = tick_seq < p["seq"]
+    j = np.flatnonzero(delta > 0)
+    bene = np.where(p["sub"] == 0, slots["x"][p["line"]], slots["boss"][p["line"]])
+    ref = np.where(p["sub"] == 0, comm_index[0][p["line"]], comm_index[1][p["line"]])
+    blocks.append(
+        _block(
+            len(j),
+            seq=p["seq"][j],
+            kind=np.where(claw[j], K["CLAWBACK"], K["REVERSAL"]),
+            user_id=user_ids[bene[j]],
+            order_id=lines.order_id[p["line"][j]],
+            line_id=lines.line_id[p["line"][j]],
+            reward_type=p["sub"][j],
+            month=lines.month[p["line"][j]],
+            amount_fen=-delta[j],
+            receivable_fen=np.where(claw[j], 0, MISSING),
+            ref=ref[j],
+            refund_id=p["refund_id"][j],
+            k1=p["sub"][j],
+        )
+    )
+    wd = acc.withdrawal_rows
+    w_start = acc.ev_start[wd]
+    blocks.append(
+        _block(
+            len(wd),
+            seq=acc.ev_seq[wd],
+            kind=K["WITHDRAWAL"],
+            user_id=cols["user_id"][w_start],
+            amount_fen=-cols["amount_fen"][w_start],
+            ev=wd,
+        )
+    )
+    return blocks
+
+
+def _settlements(
+    cols: dict[str, np.ndarray],
+    acc: Accepted,
+    lines: _Lines,
+    slots: dict[str, Any],
+    pairs: dict[str, np.ndarray],
+    config: ReferralConfig,
+    comm_index: dict[int, np.ndarray],
+) -> dict[Any, Any]:
+    """For each commission: the tick that settles it (R5) and the amount settled."""
+    tick_ev = np.flatnonzero((acc.ev_type == TYPE_CODE["SETTLEMENT_TICK"]) & is_open(acc.reason))
+    t_seq, t_asof = acc.ev_seq[tick_ev], cols["ts"][acc.ev_start[tick_ev]]
+    rec_ev = np.flatnonzero((acc.ev_type == TYPE_CODE["ORDER_RECEIVED"]) & is_open(acc.reason))
+    r_order = cols["order_id"][acc.ev_start[rec_ev]]
+    srt = np.argsort(r_order, kind="stable")
+    out: dict[Any, Any] = {"tick_of": {}}
+    for sub in (0, 1):
+        credit = slots[("d", "t")[sub] + "_credit"]
+        tick_of = np.full(len(lines.seq), NEVER, dtype=np.int64)
+        i = np.flatnonzero(comm_index[sub] >= 0)
+        pos = np.minimum(np.searchsorted(r_order[srt], lines.order_id[i]), max(len(srt) - 1, 0))
+        if len(srt):
+            got = r_order[srt][pos] == lines.order_id[i]
+            rec = rec_ev[srt][pos]
+        else:
+            got, rec = np.zeros(len(i), bool), np.zeros(len(i), np.int64)
+        i, rec = i[got], rec[got]
+        settle_at = cols["ts"][acc.ev_start[rec]] + config.settle_delay_s * _NS
+        first_tick = np.maximum(
+            np.searchsorted(t_seq, acc.ev_seq[rec], side="right"),
+            np.searchsorted(t_asof, settle_at, side="left"),
+        )
+        has = first_tick < len(t_seq)
+        i, settle_at, first_tick = i[has], settle_at[has], first_tick[has]
+        tick_seq = t_seq[first_tick]
+        # refunds before the tick reduce what is left to settle
+        when = np.full(len(lines.seq), NEVER, dtype=np.int64)
+        when[i] = tick_seq
+        mine = np.flatnonzero((pairs["sub"] == sub) & (pairs["seq"] < when[pairs["line"]]))
+        refunded = np.zeros(len(lines.seq), dtype=np.int64)
+        np.maximum.at(refunded, pairs["line"][mine], pairs["after"][mine])
+        remaining = credit[i] - _f(credit[i], refunded[i], slots["paid"][i])
+        ok = remaining > 0
+        tick_of[i[ok]] = tick_seq[ok]
+        out[sub] = {
+            "line": i[ok],
+            "tick_seq": tick_seq[ok],
+            "settle_at": settle_at[ok],
+            "remaining": remaining[ok],
+        }
+        out["tick_of"][sub] = tick_of
+    return out
+
+
+def _assemble(
+    blocks: list[dict[str, np.ndarray]], acc: Accepted, months: list[str]
+) -> pd.DataFrame:
+    """Concatenate blocks, sort into ledger order, resolve refs, run withdrawal balances."""
+    cols = {k: np.concatenate([b.pop(k) for b in blocks]) for k in list(blocks[0])}
+    order = np.lexsort((cols.pop("k3"), cols.pop("k2"), cols.pop("k1"), cols["seq"]))
+    for k in list(cols):  # one column at a time keeps the peak low
+        cols[k] = cols[k][order]
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    ref = cols.pop("ref")
+    cols["ref_pos"] = np.where(ref >= 0, position[np.maximum(ref, 0)], -1)
+    keep = _withdrawals(cols, acc)
+    if not keep.all():
+        new_pos = np.cumsum(keep) - 1
+        cols = {k: v[keep] for k, v in cols.items()}
+        cols["ref_pos"] = np.where(cols["ref_pos"] >= 0, new_pos[cols["ref_pos"]], -1)
+    return entries_frame(cols, months)
+
+
+def _withdrawals(cols: dict[str, np.ndarray], acc: Accepted) -> np.ndarray:
+    """Balances of users who withdraw, in ledger order: netting, shortfalls, refusals."""
+    keep = np.ones(len(cols["seq"]), dtype=bool)
+    wd = cols["kind"] == K["WITHDRAWAL"]
+    if not wd.any():
+        return keep
+    users = np.unique(cols["user_id"][wd])
+    touched = np.isin(cols["kind"], [K["SETTLE"], K["CLAWBACK"], K["WITHDRAWAL"]])
+    rows = np.flatnonzero(touched & np.isin(cols["user_id"], users))
+    available: dict[int, int] = {}
+    owed: dict[int, int] = {}
+    kind, user, amount = cols["kind"], cols["user_id"], cols["amount_fen"]
+    for r in rows.tolist():  # users who withdraw only
+        u, a = int(user[r]), int(amount[r])
+        avail, debt = available.get(u, 0), owed.get(u, 0)
+        if kind[r] == K["SETTLE"]:
+            netted = min(debt, a)
+            debt -= netted
+            avail += a - netted
+            cols["receivable_fen"][r] = -netted
+        elif kind[r] == K["CLAWBACK"]:
+            take = min(-a, avail)
+            avail -= take
+            debt += -a - take
+            cols["receivable_fen"][r] = -a - take
+        elif -a > avail:
+            keep[r] = False
+            acc.reason[cols["ev"][r]] = R["INSUFFICIENT_AVAILABLE"]
+        else:
+            avail += a
+        available[u], owed[u] = avail, debt
+    return keep

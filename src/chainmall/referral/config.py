@@ -1,0 +1,189 @@
+"""Typed configuration of the 2+1 referral engine (spec §4.1).
+
+Every default is the lawful one. Three settings cross a legal line (spec §2.9,
+§4.7): a per-head reward (见点奖), an entry-fee / gift-package rule and gratitude
+(感恩) rewards from a former team. Turning one on raises
+:class:`~chainmall.exceptions.ComplianceConfigError` unless ``unsafe_allow=True``;
+then the choice is recorded in :attr:`ReferralConfig.compliance_overrides`
+(copied into every settlement) and a :class:`~chainmall.exceptions.ComplianceWarning`
+is emitted. Part 1 of the engine computes none of these rewards: the switches
+exist so a shop's intent is validated, recorded and refused by default.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from chainmall.config import EngineConfig, Timezone
+from chainmall.exceptions import ComplianceConfigError, ComplianceWarning
+
+__all__ = ["DirectBeneficiary", "RateTier", "ReferralConfig", "SlideMode"]
+
+
+class SlideMode(StrEnum):
+    """How a non-boss inviter's qualifying invitees are placed on the team tree (R3).
+
+    ``FIRST_N``: invitees 1..N slide to the inviter's boss; the N-th makes the
+    inviter a BOSS. ``ONLY_NTH``: invitees before the N-th stay in the inviter's
+    team, only the N-th slides. ``ALL_ON_BREAKAWAY``: invitees before the N-th
+    stay provisionally; at the N-th all of them slide together with it.
+    """
+
+    FIRST_N = "FIRST_N"
+    ONLY_NTH = "ONLY_NTH"
+    ALL_ON_BREAKAWAY = "ALL_ON_BREAKAWAY"
+
+
+class DirectBeneficiary(StrEnum):
+    """Who earns the direct commission: the original referrer or the team parent."""
+
+    INVITER = "INVITER"
+    TEAM_PARENT = "TEAM_PARENT"
+
+
+class RateTier(EngineConfig):
+    """Direct rate for invitees whose rank within their inviter is >= ``min_rank``."""
+
+    min_rank: int = Field(ge=1, description="first invitee rank (1-based) of the tier")
+    rate_bp: int = Field(ge=0, le=10_000, description="commission rate in basis points")
+
+
+_DEFAULT_TIERS = (
+    RateTier(min_rank=1, rate_bp=2000),
+    RateTier(min_rank=4, rate_bp=1500),
+    RateTier(min_rank=11, rate_bp=1000),
+)
+
+
+class ReferralConfig(EngineConfig):
+    """Parameters of the 2+1 referral engine; money in fen, rates in basis points."""
+
+    config_version: str = Field(
+        default="1",
+        min_length=1,
+        description="version label snapshotted into every entry and entry id",
+    )
+    slide_count: int = Field(
+        default=2, ge=1, le=10, description="the '2' of 2+1: qualifying invitees that slide"
+    )
+    slide_mode: SlideMode = Field(
+        default=SlideMode.FIRST_N, description="team placement rule (see SlideMode)"
+    )
+    breakaway_detach: bool = Field(
+        default=True, description="a new BOSS leaves its team (team parent set to none)"
+    )
+    direct_beneficiary: DirectBeneficiary = Field(
+        default=DirectBeneficiary.INVITER,
+        description="INVITER (original referrer) or TEAM_PARENT; only INVITER is implemented",
+    )
+    direct_rate_tiers: tuple[RateTier, ...] = Field(
+        default=_DEFAULT_TIERS,
+        description="direct rate by invitee rank: tiers sorted by min_rank, first min_rank 1",
+    )
+    team_rate_bp: int = Field(
+        default=500, ge=0, le=10_000, description="level-2 (boss) rate in basis points"
+    )
+    max_depth_genealogical: int = Field(
+        default=2, ge=1, le=2, description="a team reward needs inviter-tree distance <= this"
+    )
+    max_beneficiaries_per_line: int = Field(
+        default=2, ge=1, le=2, description="at most this many paid beneficiaries per line"
+    )
+    max_payout_ratio_bp: int = Field(
+        default=3000, ge=0, le=10_000, description="per-line cap on all rewards, bp of the base"
+    )
+    monthly_cap_fen: int = Field(
+        default=5_000_000, ge=0, description="per-beneficiary cap per accrual month, in fen"
+    )
+    cap_refill_on_refund: bool = Field(
+        default=False, description="must be false: capped excess is forfeited, never refilled"
+    )
+    refund_window_days: int = Field(
+        default=7, ge=0, le=365, description="days after receipt a buyer may ask for a refund"
+    )
+    refund_processing_days: int = Field(
+        default=7, ge=0, le=365, description="days allowed to process a late refund request"
+    )
+    timezone: Timezone = Field(
+        default="Asia/Shanghai", description="business calendar for accrual months"
+    )
+    badge_uplift_enabled: bool = Field(
+        default=False,
+        description="reserved for part 2 (energy badges); entries snapshot uplift_bp = 0",
+    )
+    per_head_reward_fen: int = Field(
+        default=0, ge=0, description="见点奖 per recruited member in fen; unlawful (C3)"
+    )
+    entry_fee_fen: int = Field(
+        default=0, ge=0, description="fee / gift package required to join in fen; unlawful (C4)"
+    )
+    gratitude_enabled: bool = Field(
+        default=False, description="感恩/平级 rewards from a former team; unlawful (C5)"
+    )
+    unsafe_allow: bool = Field(
+        default=False, description="accept the unlawful settings above (recorded, warns)"
+    )
+
+    @model_validator(mode="after")
+    def _check_rules(self) -> ReferralConfig:
+        tiers = self.direct_rate_tiers
+        if not tiers or tiers[0].min_rank != 1:
+            raise ValueError("direct_rate_tiers must start with a tier of min_rank 1")
+        if any(b.min_rank <= a.min_rank for a, b in itertools.pairwise(tiers)):
+            raise ValueError("direct_rate_tiers must have strictly increasing min_rank")
+        if self.cap_refill_on_refund:
+            raise ValueError(
+                "cap_refill_on_refund=True is not supported: forfeited excess is never refilled"
+            )
+        if self.direct_beneficiary is not DirectBeneficiary.INVITER:
+            raise ValueError("direct_beneficiary=TEAM_PARENT is not implemented yet; use INVITER")
+        if self.badge_uplift_enabled:
+            raise ValueError("badge_uplift_enabled needs the energy engine (not implemented yet)")
+        return self
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+        risky = self.compliance_overrides
+        if risky and not self.unsafe_allow:
+            raise ComplianceConfigError(
+                f"ReferralConfig: {', '.join(risky)} breach the anti-pyramid rules "
+                "(spec §2.9 C3-C5: rewards for headcount, entry fees, rewards from a former "
+                "team). Remove them, or pass unsafe_allow=True to record an explicit override."
+            )
+        if risky:
+            warnings.warn(
+                f"ReferralConfig: unlawful settings enabled with unsafe_allow=True: "
+                f"{', '.join(risky)}; they are recorded in every settlement",
+                ComplianceWarning,
+                stacklevel=2,
+            )
+
+    @property
+    def compliance_overrides(self) -> tuple[str, ...]:
+        """Names of the unlawful settings this config enables (empty by default)."""
+        found = []
+        if self.per_head_reward_fen:
+            found.append("per_head_reward_fen")
+        if self.entry_fee_fen:
+            found.append("entry_fee_fen")
+        if self.gratitude_enabled:
+            found.append("gratitude_enabled")
+        return tuple(found)
+
+    @property
+    def settle_delay_s(self) -> int:
+        """Seconds from receipt to settlement (refund window + processing)."""
+        return (self.refund_window_days + self.refund_processing_days) * 86_400
+
+    def direct_rate_bp(self, rank: int) -> int:
+        """Direct commission rate (bp) for an invitee of ``rank`` (1-based)."""
+        rate = self.direct_rate_tiers[0].rate_bp
+        for tier in self.direct_rate_tiers:
+            if rank >= tier.min_rank:
+                rate = tier.rate_bp
+        return rate

@@ -1,0 +1,177 @@
+"""Ledger records of the referral engine: fixed schema, content-hash ids, canonical bytes.
+
+Every entry has the same keys (``None`` where a key does not apply), so its
+canonical JSON (sorted keys, no whitespace) can be written by one template; the
+per-event fold builds dicts and :func:`chainmall.ledger.canonical_json`, the
+batch path formats rows directly, and both give the same bytes (tested).
+
+Entry kinds: ``COMMISSION`` (credit to pending), ``CAPPED`` (0 fen; the part cut
+by the monthly cap), ``BLOCKED_DEPTH`` (0 fen; level-2 beyond the genealogical
+depth limit), ``FORFEITED`` (0 fen; beneficiary banned), ``REVERSAL`` (refund
+before settlement, debits pending), ``CLAWBACK`` (refund after settlement, debits
+available, shortfall to receivable), ``SETTLE`` (pending to available, netting
+receivable first) and ``WITHDRAWAL``.
+
+Entry id = SHA-256 of the canonical JSON list of its business key (spec R4.7):
+
+- reward kinds: ``[version, "OrderPaid", kind, order_id, line_id, user_id, reward_type]``
+- ``REVERSAL``/``CLAWBACK``: ``[version, kind, ref, refund_id]``
+- ``SETTLE``: ``[version, "SETTLE", ref]``; ``WITHDRAWAL``: ``[version, "WITHDRAWAL", seq, user_id]``
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ENTRY_FIELDS", "REWARD_KINDS", "entry_id", "iter_records", "leaf_hashes"]
+
+REWARD_KINDS = ("COMMISSION", "CAPPED", "BLOCKED_DEPTH", "FORFEITED")
+KINDS = (*REWARD_KINDS, "REVERSAL", "CLAWBACK", "SETTLE", "WITHDRAWAL")
+REWARD_TYPES = ("DIRECT", "TEAM")
+
+INT_FIELDS = (
+    "seq",
+    "user_id",
+    "buyer_id",
+    "order_id",
+    "line_id",
+    "base_fen",
+    "rate_bp",
+    "uplift_bp",
+    "rank",
+    "gen_dist",
+    "gross_fen",
+    "ratio_cut_fen",
+    "cap_cut_fen",
+    "amount_fen",
+    "receivable_fen",
+    "refund_id",
+)
+STR_FIELDS = ("kind", "reward_type", "month", "ref", "config_version")
+ENTRY_FIELDS = tuple(sorted((*INT_FIELDS, *STR_FIELDS, "entry_id")))
+"""Keys of every ledger record, in canonical (sorted) order."""
+
+
+def entry_id(
+    version: str,
+    kind: str,
+    *,
+    seq: int | None,
+    user_id: int,
+    order_id: int | None,
+    line_id: int | None,
+    reward_type: str | None,
+    ref: str | None,
+    refund_id: int | None,
+) -> str:
+    """Content-hash id (hex) of an entry from its business key."""
+    key: list[Any]
+    if kind in REWARD_KINDS:
+        key = [version, "OrderPaid", kind, order_id, line_id, user_id, reward_type]
+    elif kind in ("REVERSAL", "CLAWBACK"):
+        key = [version, kind, ref, refund_id]
+    elif kind == "SETTLE":
+        key = [version, "SETTLE", ref]
+    else:
+        key = [version, "WITHDRAWAL", seq, user_id]
+    text = json.dumps(key, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _json(value: Any) -> str:
+    """JSON text of one scalar field (None, str or int)."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return str(int(value))
+
+
+def _ints(frame: pd.DataFrame, name: str) -> list[int | None]:
+    values: list[int] = frame[name].to_numpy(dtype=np.int64, na_value=_NULL).tolist()
+    if not frame[name].hasnans:
+        return list(values)
+    return [None if v == _NULL else v for v in values]
+
+
+def _texts(frame: pd.DataFrame, name: str) -> list[str]:
+    """JSON text per row of a categorical str column (``null`` for missing)."""
+    series = frame[name]
+    categories = [_json(str(c)) for c in series.cat.categories]
+    lookup = np.array([*categories, "null"], dtype=object)
+    texts: list[str] = lookup[series.cat.codes.to_numpy()].tolist()  # code -1 -> "null"
+    return texts
+
+
+_NULL = np.iinfo(np.int64).min
+_VERSION = "\x00version\x00"
+
+
+def iter_records(entries: pd.DataFrame, version: str) -> Iterator[tuple[str, bytes]]:
+    """``(entry_id, canonical_json_bytes)`` for each entry row, in ledger order.
+
+    ``entries`` is a settlement's entries frame (``ref_pos`` points at the row of
+    the referenced entry, -1 if none). Records are written by one template in
+    canonical key order: the bytes equal :func:`chainmall.ledger.canonical_json`
+    of the record (tested), and ids equal :func:`entry_id`.
+    """
+    vj = _json(version)
+    text_fields = ("kind", "reward_type", "month")
+    columns = {
+        name: _texts(entries, name) if name in text_fields else _ints(entries, name)
+        for name in ENTRY_FIELDS
+        if name not in ("entry_id", "ref", "config_version")
+    }
+    first = ENTRY_FIELDS.index("entry_id")
+    second = ENTRY_FIELDS.index("ref")
+    names = list(ENTRY_FIELDS)
+    head = [columns[n] for n in names[:first] if n != "config_version"]
+    mid = [columns[n] for n in names[first + 1 : second]]
+    tail = [columns[n] for n in names[second + 1 :]]
+    template = "{" + ",".join(f'"{n}":%s' for n in names) + "}"
+    template = template.replace('"config_version":%s', f'"config_version":{_VERSION}')
+    kinds = entries["kind"].astype(str).tolist()
+    rtype = columns["reward_type"]
+    order, line, user = columns["order_id"], columns["line_id"], columns["user_id"]
+    refund, seq = columns["refund_id"], columns["seq"]
+    ref_pos = entries["ref_pos"].to_numpy(dtype=np.int64).tolist()
+    ids: list[str] = []
+    sha = hashlib.sha256
+    rows = zip(
+        zip(*head, strict=True), zip(*mid, strict=True), zip(*tail, strict=True), strict=True
+    )
+    for row, (a, b, c) in enumerate(rows):
+        kind = kinds[row]
+        ref = ids[ref_pos[row]] if ref_pos[row] >= 0 else None
+        if kind in REWARD_KINDS:
+            key = f'[{vj},"OrderPaid","{kind}",{order[row]},{line[row]},{user[row]},{rtype[row]}]'
+        elif kind in ("REVERSAL", "CLAWBACK"):
+            key = f'[{vj},"{kind}","{ref}",{refund[row]}]'
+        elif kind == "SETTLE":
+            key = f'[{vj},"SETTLE","{ref}"]'
+        else:
+            key = f'[{vj},"WITHDRAWAL",{seq[row]},{user[row]}]'
+        eid = sha(key.encode("utf-8")).hexdigest()
+        ids.append(eid)
+        ref_text = "null" if ref is None else f'"{ref}"'
+        body = template % (*a, f'"{eid}"', *b, ref_text, *c)
+        body = body.replace("None", "null").replace(_VERSION, vj)
+        yield eid, body.encode("utf-8")
+
+
+def leaf_hashes(entries: pd.DataFrame, version: str) -> list[bytes]:
+    """RFC 6962 leaf hashes of the entries (SHA-256 of 0x00 and the canonical record)."""
+    sha = hashlib.sha256
+    return [sha(b"\x00" + raw).digest() for _, raw in iter_records(entries, version)]
+
+
+def record_dict(raw: bytes) -> Mapping[str, Any]:
+    """The record (dict) of canonical bytes."""
+    loaded: dict[str, Any] = json.loads(raw)
+    return loaded

@@ -1,0 +1,202 @@
+"""Hybrid forecasters: Zhang's ARIMA + residual model, and learned combinations.
+
+* :class:`ZhangHybrid` (Zhang 2003): fit the linear model (ARIMA), take its
+  one-step in-sample residuals ``r_t = y_t - ŷ_t``, fit a second model (by
+  default a non-seasonal global LSTM) on the residual series, and forecast
+  ``ŷ = ŷ_ARIMA + r̂``.
+* :class:`CombinationForecaster`: a convex combination ``Σ_j w_j ŷ_j``
+  (``w_j ≥ 0``, ``Σ w_j = 1``) whose weights minimise the scaled absolute error
+  ``Σ |y - Σ_j w_j ŷ_j| / d_i`` (``d_i`` the in-sample seasonal-naive MAE, so
+  the objective is MASE) on ``n_windows`` rolling validation windows at the end
+  of the training data; the members are then refitted on all the data.
+  Interval half-widths combine with the same weights (conservative).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from chainmall.exceptions import ConfigError
+from chainmall.replenish._base import Forecaster
+from chainmall.replenish._panel import Panel
+from chainmall.replenish.arima import AutoARIMA, insample_fitted
+from chainmall.replenish.backtest import cross_validation
+from chainmall.replenish.config import ReplenishConfig
+from chainmall.replenish.metrics import series_scales_table
+
+__all__ = ["CombinationForecaster", "ZhangHybrid", "simplex_weights"]
+
+
+def simplex_weights(preds: np.ndarray, y: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Weights on the simplex minimising ``Σ |y - preds @ w| / scale`` (a linear program)."""
+    n, k = preds.shape
+    a = preds / scale[:, None]
+    b = y / scale
+    # variables: w (k), u (n) with u >= |a w - b|; minimise sum u
+    c = np.r_[np.zeros(k), np.ones(n)]
+    a_ub = np.block([[a, -np.eye(n)], [-a, -np.eye(n)]])
+    b_ub = np.r_[b, -b]
+    a_eq = np.r_[np.ones(k), np.zeros(n)][None, :]
+    res = optimize.linprog(
+        c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[1.0], bounds=[(0, None)] * (k + n), method="highs"
+    )
+    if not res.success:
+        return np.full(k, 1.0 / k)
+    w = np.clip(res.x[:k], 0.0, None)
+    return np.asarray(w / w.sum())
+
+
+class ZhangHybrid(Forecaster):
+    """ARIMA forecast plus a model of ARIMA's residuals (Zhang 2003).
+
+    Args:
+        base: the linear model (an :class:`AutoARIMA`).
+        residual_model: fitted on the residual series; default a non-seasonal LSTM.
+    """
+
+    default_alias = "ZhangHybrid"
+
+    def __init__(
+        self,
+        base: AutoARIMA | None = None,
+        residual_model: Forecaster | None = None,
+        *,
+        config: ReplenishConfig | None = None,
+        alias: str | None = None,
+        n_jobs: int = 1,
+        show_progress: bool = False,
+    ) -> None:
+        super().__init__(config=config, alias=alias, n_jobs=n_jobs, show_progress=show_progress)
+        self.base = base
+        self.residual_model = residual_model
+
+    def _members(self) -> tuple[AutoARIMA, Forecaster]:
+        from chainmall.replenish.lstm import LSTMForecaster
+
+        base = self.base.clone() if self.base else AutoARIMA(config=self.config, n_jobs=self.n_jobs)
+        resid = (
+            self.residual_model.clone()
+            if self.residual_model
+            else LSTMForecaster(seasonal=False, config=self.config)
+        )
+        return base, resid
+
+    def _min_length(self) -> int:
+        base, resid = self._members()
+        return max(base._min_length(), self.cfg.season_length + resid._min_length())
+
+    def _fit_panel(self, panel: Panel) -> None:
+        self.base_, self.residual_ = self._members()
+        self.base_.fit(panel.to_frame(self.cfg))
+        resid_panel = self._residual_panel(panel, insample_fitted(self.base_, self.base_.panel_))
+        self.residual_.fit(resid_panel.to_frame(self.cfg))
+
+    @staticmethod
+    def _residual_panel(panel: Panel, fitted: list[np.ndarray]) -> Panel:
+        values, starts = [], []
+        for v, f, s in zip(panel.values, fitted, panel.starts, strict=True):
+            first = int(np.argmax(~np.isnan(f)))
+            values.append(v[first:] - f[first:])
+            starts.append(s + first * panel.freq)
+        return Panel(panel.ids, values, starts, panel.freq)
+
+    def _forecast(
+        self, panel: Panel, h: int, future_exog: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        mean, sigma = self.base_._forecast(panel, h, {})
+        resid_panel = self._residual_panel(panel, insample_fitted(self.base_, panel))
+        pos = {uid: i for i, uid in enumerate(resid_panel.ids)}
+        rows = [pos[uid] for uid in self.residual_.panel_.ids]  # series the residual model kept
+        r_mean, _ = self.residual_._forecast(resid_panel.subset(rows), h, {})
+        mean = mean.copy()
+        mean[rows] += r_mean
+        return mean, sigma
+
+
+class CombinationForecaster(Forecaster):
+    """Convex combination of forecasters with weights learned on validation windows.
+
+    Args:
+        models: the members (e.g. XGBoost, AutoARIMA, LSTM); their aliases must differ.
+        horizon: validation horizon (periods), normally the forecast horizon.
+        n_windows: rolling validation windows at the end of the training data.
+        refit_windows: refit members at every validation window (else fit once at
+            the first and forecast later windows from newer history).
+    """
+
+    default_alias = "Combination"
+
+    def __init__(
+        self,
+        models: Sequence[Forecaster],
+        horizon: int = 8,
+        n_windows: int = 2,
+        refit_windows: bool = False,
+        *,
+        config: ReplenishConfig | None = None,
+        alias: str | None = None,
+        n_jobs: int = 1,
+        show_progress: bool = False,
+    ) -> None:
+        super().__init__(config=config, alias=alias, n_jobs=n_jobs, show_progress=show_progress)
+        names = [m.name for m in models]
+        if len(set(names)) != len(names) or not names:
+            raise ConfigError(f"combination members need distinct aliases, got {names}")
+        self.models = list(models)
+        self.horizon = horizon
+        self.n_windows = n_windows
+        self.refit_windows = refit_windows
+
+    def _min_length(self) -> int:
+        return max(m._min_length() for m in self.models) + self.horizon * self.n_windows
+
+    def _fit_panel(self, panel: Panel) -> None:
+        cfg = self.cfg
+        frame = panel.to_frame(cfg)
+        exog = list(panel.exog)
+        cv = cross_validation(
+            self.models,
+            frame,
+            h=self.horizon,
+            n_windows=self.n_windows,
+            exog_cols=exog,
+            refit=self.refit_windows,
+            config=cfg,
+        )
+        names = [m.name for m in self.models]
+        cv = cv.dropna(subset=names)
+        scale_rows = []
+        for cutoff, part in cv.groupby("cutoff"):
+            table = series_scales_table(
+                frame[frame[cfg.time_col] <= cutoff],
+                cfg.season_length,
+                self.horizon,
+                id_col=cfg.id_col,
+            )
+            scale_rows.append(part[[cfg.id_col]].merge(table, on=cfg.id_col, how="left"))
+        scale = pd.concat(scale_rows)["mase_scale"].to_numpy()
+        scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        self.weights_ = dict(
+            zip(
+                names,
+                simplex_weights(cv[names].to_numpy(), cv[cfg.target_col].to_numpy(), scale),
+                strict=True,
+            )
+        )
+        self.validation_ = cv
+        self.members_ = [m.clone().fit(frame, exog_cols=exog) for m in self.models]
+
+    def _forecast(
+        self, panel: Panel, h: int, future_exog: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        mean = np.zeros((len(panel), h))
+        sigma = np.zeros((len(panel), h))
+        for member in self.members_:
+            m_mean, m_sigma = member._forecast(panel, h, future_exog)
+            mean += self.weights_[member.name] * m_mean
+            sigma += self.weights_[member.name] * m_sigma
+        return mean, sigma

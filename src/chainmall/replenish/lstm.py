@@ -1,0 +1,186 @@
+"""Global LSTM forecaster in torch, trained across series with per-series scaling.
+
+Each series is divided by its scale ``s_i`` (mean |y| of its last season). A
+sample is an origin ``t``: the LSTM reads the last ``input_size`` scaled values
+and a linear head maps its final state — together with last season's values
+at the ``h`` target periods, ``y_{t+k-m}/s_i`` — to ``h`` outputs that are
+added to those seasonal values (``seasonal=True``) or taken as is. The loss is
+absolute error weighted by ``s_i / d_i`` (``d_i`` the in-sample seasonal-naive
+MAE), i.e. MASE. Training is deterministic on CPU: ``torch.manual_seed(seed)``
+and a seeded shuffling generator. Intervals use the RMS in-sample error per
+horizon (optimistic; use backtest errors for safety stock).
+torch is imported lazily (``pip install "chainmall[torch]"``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chainmall._optional import import_optional
+from chainmall.exceptions import ConfigError, NotFittedError
+from chainmall.replenish._base import Forecaster
+from chainmall.replenish._features import series_scales
+from chainmall.replenish._panel import Panel
+from chainmall.replenish.config import ReplenishConfig
+from chainmall.replenish.gbm import mase_scales
+
+__all__ = ["LSTMForecaster"]
+
+
+def _windows(
+    y: np.ndarray, origins: np.ndarray, input_size: int, h: int, season: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Input windows ``(n, input_size)`` and last-season values ``(n, h)`` (0 when absent)."""
+    back = origins[:, None] - np.arange(input_size - 1, -1, -1)[None, :]
+    seas_idx = origins[:, None] + np.arange(1, h + 1)[None, :] - season
+    seas = (
+        np.where(seas_idx >= 0, y[np.clip(seas_idx, 0, None)], 0.0)
+        if season
+        else np.zeros(seas_idx.shape)
+    )
+    return y[back], seas
+
+
+class LSTMForecaster(Forecaster):
+    """Small global LSTM with a direct multi-horizon head.
+
+    Args:
+        horizon: largest horizon trained for (periods).
+        input_size: periods the LSTM reads before each origin.
+        hidden_size: LSTM state size.
+        seasonal: feed last season's values to the head and learn the change on them.
+        epochs, batch_size, learning_rate: Adam training settings.
+        seed: torch and shuffling seed.
+    """
+
+    default_alias = "LSTM"
+
+    def __init__(
+        self,
+        horizon: int = 8,
+        input_size: int = 26,
+        hidden_size: int = 32,
+        seasonal: bool = True,
+        epochs: int = 30,
+        batch_size: int = 256,
+        learning_rate: float = 3e-3,
+        seed: int = 0,
+        *,
+        config: ReplenishConfig | None = None,
+        alias: str | None = None,
+        n_jobs: int = 1,
+        show_progress: bool = False,
+    ) -> None:
+        super().__init__(config=config, alias=alias, n_jobs=n_jobs, show_progress=show_progress)
+        if horizon < 1 or input_size < 1 or hidden_size < 1 or epochs < 1:
+            raise ConfigError("horizon, input_size, hidden_size and epochs must be >= 1")
+        self.horizon = horizon
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.seasonal = seasonal
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.seed = seed
+
+    @property
+    def _season(self) -> int:
+        return self.cfg.season_length if self.seasonal else 0
+
+    def _min_length(self) -> int:
+        return max(self.input_size, self._season) + self.horizon
+
+    def _network(self) -> Any:
+        torch = import_optional("torch", extra="torch")
+        h, hidden = self.horizon, self.hidden_size
+
+        class Net(torch.nn.Module):  # type: ignore[misc,name-defined]
+            def __init__(self) -> None:
+                super().__init__()
+                self.lstm = torch.nn.LSTM(1, hidden, batch_first=True)
+                self.head = torch.nn.Linear(hidden + h, h)
+
+            def forward(self, x: Any, seas: Any) -> Any:
+                _, (state, _) = self.lstm(x.unsqueeze(-1))
+                return self.head(torch.cat([state[-1], seas], dim=1))
+
+        return Net()
+
+    def _fit_panel(self, panel: Panel) -> None:
+        torch = import_optional("torch", extra="torch")
+        h, m = self.horizon, self._season
+        self.scales_ = series_scales(panel, self.cfg.season_length)
+        weights = self.scales_ / mase_scales(panel, self.cfg.season_length)
+        xs, ss, ys, ws = [], [], [], []
+        for i, raw in enumerate(panel.values):
+            y = raw / self.scales_[i]
+            origins = np.arange(max(self.input_size, m) - 1, len(y) - h)
+            x, seas = _windows(y, origins, self.input_size, h, m)
+            xs.append(x)
+            ss.append(seas)
+            ys.append(y[origins[:, None] + np.arange(1, h + 1)[None, :]])
+            ws.append(np.full(len(origins), weights[i]))
+        torch.manual_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        net = self._network()
+        data = [torch.as_tensor(np.concatenate(a), dtype=torch.float32) for a in (xs, ss, ys, ws)]
+        x_all, s_all, y_all, w_all = data
+        opt = torch.optim.Adam(net.parameters(), lr=self.learning_rate)
+        epochs = range(self.epochs)
+        if self.show_progress:
+            from tqdm.auto import tqdm
+
+            epochs = tqdm(epochs)
+        for _ in epochs:
+            order = torch.as_tensor(rng.permutation(len(x_all)))
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                pred = net(x_all[idx], s_all[idx]) + (s_all[idx] if m else 0.0)
+                loss = ((pred - y_all[idx]).abs().mean(dim=1) * w_all[idx]).mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        net.eval()
+        with torch.no_grad():
+            resid = (net(x_all, s_all) + (s_all if m else 0.0) - y_all).numpy()
+        self.net_ = net
+        self.resid_rms_ = np.sqrt(np.mean(resid**2, axis=0))
+
+    def _forecast(
+        self, panel: Panel, h: int, future_exog: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if h > self.horizon:
+            raise ConfigError(
+                f"{self.name} was trained for horizons up to {self.horizon}; refit with horizon={h}"
+            )
+        torch = import_optional("torch", extra="torch")
+        scales = (
+            self.scales_ if panel is self.panel_ else series_scales(panel, self.cfg.season_length)
+        )
+        xs, ss = [], []
+        for i, raw in enumerate(panel.values):
+            x, seas = _windows(
+                raw / scales[i],
+                np.array([len(raw) - 1]),
+                self.input_size,
+                self.horizon,
+                self._season,
+            )
+            xs.append(x)
+            ss.append(seas)
+        x_t = torch.as_tensor(np.concatenate(xs), dtype=torch.float32)
+        s_t = torch.as_tensor(np.concatenate(ss), dtype=torch.float32)
+        with torch.no_grad():
+            out = (self.net_(x_t, s_t) + (s_t if self._season else 0.0)).numpy()
+        mean = out[:, :h].astype("float64") * scales[:, None]
+        return mean, scales[:, None] * self.resid_rms_[None, :h]
+
+    def save_weights(self, path: str | Path) -> None:
+        """Save the network's ``state_dict`` (load with ``torch.load(weights_only=True)``)."""
+        if not hasattr(self, "net_"):
+            raise NotFittedError("LSTMForecaster is not fitted; call fit(df) first")
+        torch = import_optional("torch", extra="torch")
+        torch.save(self.net_.state_dict(), str(path))

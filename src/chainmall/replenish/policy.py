@@ -1,0 +1,200 @@
+"""Inventory policies, safety stock from out-of-sample errors, purchase suggestions.
+
+Safety stock is the ``α``-quantile of the *out-of-sample* cumulative forecast
+error over the protection interval ``P`` (``L + R`` for periodic review, ``L``
+for continuous review): for series ``i`` and backtest origin ``c``,
+``E_{i,c} = Σ_{k=1..P} (y_{c+k} - ŷ_{c+k})`` and ``SS_i = Q_α(E_i)``. With few
+origins per series the errors are pooled: ``SS_i = ŝ_i · Q_α(E / ŝ)`` with
+``ŝ_i`` the series' mean forecast per period. (In-sample ``σ√(L+R)`` ignores
+parameter and model error and under-protects.)
+
+Policies (``D̂(P)`` = forecast demand over ``P`` periods):
+
+* periodic review (R, S): every ``R`` periods order ``S - IP`` with
+  ``S = D̂(L+R) + SS(L+R)``;
+* continuous review (s, Q): when ``IP ≤ s = D̂(L) + SS(L)`` order ``Q``;
+* (s, S): when ``IP ≤ s`` order up to ``S = s + Q``;
+* newsvendor (one period, perishables): ``q* = D̂ + Q_{cr}(E)`` with the
+  critical ratio ``cr = c_u / (c_u + c_o)``.
+
+:func:`suggest_orders` turns order-up-to levels into order lines under lead
+time / review (through ``S``), MOQ, pack size, shelf capacity and a budget in
+integer fen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from chainmall._validation import (
+    require_columns,
+    require_frame,
+    require_integer,
+    require_non_negative,
+)
+from chainmall.exceptions import DataValidationError
+
+__all__ = [
+    "cumulative_errors",
+    "newsvendor_quantity",
+    "reorder_points",
+    "safety_stock",
+    "suggest_orders",
+]
+
+
+def cumulative_errors(
+    cv: pd.DataFrame, model: str, cover: int, *, id_col: str = "unique_id", time_col: str = "ds"
+) -> pd.DataFrame:
+    """Per (series, cutoff): demand and forecast summed over the first ``cover`` steps.
+
+    ``cv`` is :func:`~chainmall.replenish.backtest.cross_validation` output;
+    demand is clipped at 0 (returns are not demand for stock). Returns
+    ``[id, cutoff, demand, forecast, error]`` with ``error = demand - forecast``.
+    """
+    frame = require_frame(cv, "cv")
+    require_columns(frame, [id_col, time_col, "cutoff", "y", model], name="cv")
+    ordered = frame.sort_values([id_col, "cutoff", time_col])
+    step = ordered.groupby([id_col, "cutoff"]).cumcount()
+    window = ordered[step < cover]
+    sums = (
+        window.assign(demand=window["y"].clip(lower=0.0))
+        .groupby([id_col, "cutoff"], as_index=False)[["demand", model]]
+        .sum()
+    )
+    counts = window.groupby([id_col, "cutoff"]).size().to_numpy()
+    sums = pd.DataFrame(sums[counts == cover]).rename(columns={model: "forecast"})
+    return pd.DataFrame(sums.assign(error=sums["demand"] - sums["forecast"]).reset_index(drop=True))
+
+
+def safety_stock(
+    errors: pd.DataFrame, service_level: float, *, pooled: bool = True, id_col: str = "unique_id"
+) -> pd.DataFrame:
+    """``[id, safety_stock]``: the ``service_level`` quantile of cumulative errors (≥ 0).
+
+    ``errors`` comes from :func:`cumulative_errors`. ``pooled`` scales errors by
+    each series' mean forecast before taking one quantile across series.
+    """
+    if not 0 < service_level < 1:
+        raise DataValidationError(f"service_level must be in (0, 1), got {service_level}")
+    frame = require_frame(errors, "errors")
+    require_columns(frame, [id_col, "forecast", "error"], name="errors")
+    if pooled:
+        level = frame.groupby(id_col)["forecast"].transform("mean").abs().clip(lower=1e-9)
+        q = float(np.quantile(frame["error"] / level, service_level))
+        per = frame.assign(level=level).groupby(id_col)["level"].first()
+        return pd.DataFrame(
+            {id_col: per.index, "safety_stock": np.maximum(q * per.to_numpy(), 0.0)}
+        )
+    quant = frame.groupby(id_col)["error"].quantile(service_level)
+    return pd.DataFrame({id_col: quant.index, "safety_stock": np.maximum(quant.to_numpy(), 0.0)})
+
+
+def reorder_points(
+    forecast: pd.DataFrame,
+    model: str,
+    safety: pd.DataFrame,
+    *,
+    cover: int,
+    order_quantity: pd.Series | float | None = None,
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+) -> pd.DataFrame:
+    """Policy levels per series from a forecast over ``cover`` periods and a safety stock.
+
+    Returns ``[id, expected_demand, safety_stock, level]`` where ``level`` is the
+    order-up-to ``S`` (cover = L + R) or the reorder point ``s`` (cover = L); with
+    ``order_quantity`` also ``order_up_to = s + Q`` for an (s, S) policy.
+    """
+    fc = require_frame(forecast, "forecast")
+    require_columns(fc, [id_col, time_col, model], name="forecast")
+    head = fc.sort_values([id_col, time_col]).groupby(id_col).head(cover)
+    total = head.groupby(id_col)[model].sum()
+    demand = pd.DataFrame(
+        {id_col: total.index, "expected_demand": total.clip(lower=0.0).to_numpy()}
+    )
+    out = demand.merge(safety, on=id_col, how="left")
+    if out["safety_stock"].isna().any():
+        missing = out.loc[out["safety_stock"].isna(), id_col].head(5).tolist()
+        raise DataValidationError(f"safety stock missing for series {missing}; backtest them first")
+    out["level"] = out["expected_demand"] + out["safety_stock"]
+    if order_quantity is not None:
+        out["order_up_to"] = out["level"] + np.asarray(order_quantity, dtype="float64")
+    return out
+
+
+def newsvendor_quantity(
+    expected_demand: np.ndarray, errors: np.ndarray, underage_cost: float, overage_cost: float
+) -> np.ndarray:
+    """Single-period optimum ``D̂ + Q_cr(errors)``, ``cr = c_u / (c_u + c_o)``, floored at 0."""
+    if underage_cost <= 0 or overage_cost <= 0:
+        raise DataValidationError("underage_cost and overage_cost must be > 0 (money per unit)")
+    ratio = underage_cost / (underage_cost + overage_cost)
+    return np.asarray(np.maximum(np.asarray(expected_demand) + np.quantile(errors, ratio), 0.0))
+
+
+_LINE_COLUMNS = ["level", "inventory_position", "unit_cost_fen"]
+
+
+def suggest_orders(
+    lines: pd.DataFrame, *, budget_fen: int | None = None, id_col: str = "unique_id"
+) -> pd.DataFrame:
+    """Purchase suggestion per SKU under MOQ, pack size, shelf capacity and budget.
+
+    ``lines`` has ``[id, level, inventory_position, unit_cost_fen]`` and optionally
+    ``moq``, ``pack_size``, ``shelf_capacity`` (units; capacity bounds
+    ``inventory_position + order``). The raw need ``max(level - IP, 0)`` is rounded
+    up to a whole number of packs and at least the MOQ, then cut to the shelf
+    capacity (down to whole packs; below the MOQ it becomes 0). When the total
+    exceeds ``budget_fen``, lines are funded in order of coverage
+    ``IP / level`` (emptiest first) and the last funded line is cut to whole packs.
+    Returns ``[id, need, order_qty, cost_fen, limited_by]``.
+    """
+    frame = require_frame(lines, "lines")
+    require_columns(frame, [id_col, *_LINE_COLUMNS], name="lines")
+    require_integer(frame, "unit_cost_fen", name="lines")
+    for col in ("moq", "pack_size", "shelf_capacity", "unit_cost_fen"):
+        if col in frame.columns:
+            require_non_negative(frame, col, name="lines", id_column=id_col)
+    n = len(frame)
+    pack = (
+        frame["pack_size"].to_numpy(dtype="int64") if "pack_size" in frame else np.ones(n, np.int64)
+    )
+    if (pack < 1).any():
+        raise DataValidationError("lines.pack_size must be >= 1 unit")
+    moq = frame["moq"].to_numpy(dtype="int64") if "moq" in frame else np.zeros(n, np.int64)
+    level = frame["level"].to_numpy(dtype="float64")
+    ip = frame["inventory_position"].to_numpy(dtype="float64")
+    need = np.maximum(level - ip, 0.0)
+    qty = np.ceil(need / pack).astype("int64") * pack
+    qty = np.where(qty > 0, np.maximum(qty, -(-moq // pack) * pack), 0)
+    limited = np.where(qty > 0, "", "none needed").astype(object)
+    if "shelf_capacity" in frame:
+        room = np.floor(np.maximum(frame["shelf_capacity"].to_numpy(dtype="float64") - ip, 0.0))
+        cap = (room // pack).astype("int64") * pack
+        over = qty > cap
+        qty = np.where(over, np.where(cap >= moq, cap, 0), qty)
+        limited[over] = "shelf capacity"
+    cost = frame["unit_cost_fen"].to_numpy(dtype="int64")
+    if budget_fen is not None and int((qty * cost).sum()) > budget_fen:
+        order = np.argsort(ip / np.maximum(level, 1e-9), kind="stable")
+        left = int(budget_fen)
+        for i in order:  # sequential by nature: each line spends what the previous left
+            line_cost = int(qty[i] * cost[i])
+            if line_cost <= left:
+                left -= line_cost
+                continue
+            affordable = (left // max(int(cost[i]) * int(pack[i]), 1)) * int(pack[i])
+            qty[i] = affordable if affordable >= moq[i] and affordable > 0 else 0
+            left -= int(qty[i] * cost[i])
+            limited[i] = "budget"
+    return pd.DataFrame(
+        {
+            id_col: frame[id_col].to_numpy(),
+            "need": need,
+            "order_qty": qty,
+            "cost_fen": qty * cost,
+            "limited_by": limited,
+        }
+    )

@@ -1,0 +1,126 @@
+"""Hypothesis strategies: random referral event streams, good and bad events mixed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+
+from chainmall.referral import (
+    Bound,
+    MonthClose,
+    OrderLine,
+    OrderPaid,
+    OrderReceived,
+    ReferralConfig,
+    RefundSucceeded,
+    Registered,
+    SettlementTick,
+    SlideMode,
+    UserBanned,
+    Withdrawal,
+)
+
+START = datetime(2025, 3, 27, tzinfo=UTC)
+AMOUNTS = (0, 1, 99, 3_333, 10_000, 25_000, 400_000, 2_000_000)
+
+
+@st.composite
+def configs(draw: Any) -> ReferralConfig:
+    """Default-ish configs with small caps so every branch is reached."""
+    return ReferralConfig(
+        slide_mode=draw(st.sampled_from(list(SlideMode))),
+        breakaway_detach=draw(st.booleans()),
+        max_depth_genealogical=draw(st.sampled_from([1, 2])),
+        monthly_cap_fen=draw(st.sampled_from([3_000, 50_000, 5_000_000])),
+        max_payout_ratio_bp=draw(st.sampled_from([1_000, 2_200, 3_000])),
+        team_rate_bp=draw(st.sampled_from([500, 1_500])),
+    )
+
+
+@st.composite
+def streams(draw: Any, max_events: int = 60) -> list[Any]:
+    """A list of typed events: registrations, binds, orders, receipts, refunds, ticks, ..."""
+    n_users = draw(st.integers(3, 14))
+    users = list(range(1, n_users + 1))
+    events: list[Any] = []
+    seq, now = 0, START
+    order_ids: list[int] = []
+    line_paid: dict[int, int] = {}
+    next_order, next_line, next_refund = 100, 1_000, 5_000
+
+    def step() -> int:
+        nonlocal seq
+        jump = draw(st.sampled_from([1] * 30 + [2, 0, -1]))
+        seq += jump
+        return seq
+
+    for u in users[: n_users - int(draw(st.integers(0, 9)) == 0)]:
+        events.append(Registered(step(), now, u))
+    for u in users[1:]:
+        if draw(st.integers(0, 9)):
+            events.append(Bound(step(), now, u, max(1, u - draw(st.integers(1, 3)))))
+    actions = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(
+                    ["reg", "bind"]
+                    + ["pay"] * 8
+                    + ["recv"] * 4
+                    + ["refund"] * 5
+                    + ["tick", "tick", "wd", "wd", "ban", "close", "dup"]
+                ),
+                st.sampled_from(users),
+                st.sampled_from(users),
+                st.sampled_from(AMOUNTS),
+                st.integers(0, 1_000),
+            ),
+            min_size=min(20, max_events),
+            max_size=max_events,
+        )
+    )
+    for kind, a, b, amount, r in actions:
+        now += timedelta(hours=r % 97, seconds=r)
+        if kind == "reg":
+            events.append(Registered(step(), now, a))
+        elif kind == "bind":
+            events.append(Bound(step(), now, a, b))
+        elif kind == "pay":
+            oid = order_ids[r % len(order_ids)] if order_ids and r % 13 == 0 else next_order
+            next_order += 1
+            lines = []
+            for k in range(1 + r % 3):
+                lid = next_line if r % 17 else 1_000 + r % max(1, next_line - 1_000)
+                next_line += 1
+                paid = AMOUNTS[(r + k * 3) % len(AMOUNTS)] if k else amount
+                balance = paid // 4 if r % 7 == 0 else 0
+                if r % 29 == 0:
+                    paid = -paid - 1
+                lines.append(OrderLine(lid, paid, balance))
+                line_paid.setdefault(lid, paid)
+            order_ids.append(oid)
+            events.append(OrderPaid(step(), now, oid, a, tuple(lines)))
+        elif kind == "recv":
+            oid = order_ids[r % len(order_ids)] if order_ids else 99
+            events.append(OrderReceived(step(), now, oid))
+        elif kind == "refund" and line_paid:
+            recent = sorted(line_paid)[-6:]
+            lid = recent[r % len(recent)]
+            paid = max(line_paid[lid], 1)
+            portion = (paid, paid // 2, paid // 4 + 1, paid // 3, paid + 1, 0)[r % 6]
+            rid = next_refund if r % 11 else next_refund - 1
+            next_refund += 1
+            events.append(RefundSucceeded(step(), now, rid, lid, portion))
+        elif kind == "tick":
+            now += timedelta(days=(r % 3) * 9)
+            events.append(SettlementTick(step(), now - timedelta(days=r % 2)))
+        elif kind == "wd":
+            events.append(Withdrawal(step(), now, a, amount or -5))
+        elif kind == "ban":
+            events.append(UserBanned(step(), now, a))
+        elif kind == "close":
+            events.append(MonthClose(step(), now, ("2025-03", "2025-04", "2025-13")[r % 3]))
+        elif kind == "dup" and events:
+            events.append(events[r % len(events)])
+    return events

@@ -1,0 +1,162 @@
+"""INV-1..INV-10 and fold == batch, as property tests over random event streams."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from referral_streams import configs, streams
+
+from chainmall.ledger import Ledger
+from chainmall.referral import (
+    ReferralConfig,
+    Settlement,
+    events_from_frame,
+    events_to_frame,
+    fold,
+    settle,
+)
+from chainmall.referral.rules import run_fold
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(max_examples=2_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _both(events: list[Any], config: ReferralConfig) -> tuple[Settlement, Settlement]:
+    frame = events_to_frame(events)
+    return fold(frame, config), settle(frame, config)
+
+
+def check_fold_equals_batch(events: list[Any], config: ReferralConfig) -> None:
+    slow, fast = _both(events, config)
+    pd.testing.assert_frame_equal(slow.entries, fast.entries, check_categorical=False)
+    pd.testing.assert_frame_equal(slow.relation_changes, fast.relation_changes)
+    pd.testing.assert_frame_equal(slow.users, fast.users)
+    pd.testing.assert_frame_equal(slow.rejected, fast.rejected)
+    pd.testing.assert_frame_equal(slow.balances, fast.balances)
+    root = fast.merkle_root()
+    assert slow.merkle_root() == root
+    _, streamed = run_fold(events_from_frame(events_to_frame(events)), config)
+    assert [r["entry_id"] for r in streamed] == fast.entry_ids()
+    assert Ledger.from_records(streamed).root() == root
+
+
+@FAST
+@given(streams(), configs())
+def test_fold_equals_batch(events: list[Any], config: ReferralConfig) -> None:
+    check_fold_equals_batch(events, config)
+
+
+@pytest.mark.slow
+@SLOW
+@given(streams(max_events=150), configs())
+def test_fold_equals_batch_many(events: list[Any], config: ReferralConfig) -> None:
+    check_fold_equals_batch(events, config)
+
+
+def check_invariants(events: list[Any], config: ReferralConfig) -> None:
+    result = settle(events_to_frame(events), config)
+    e = result.entries
+    users = result.users.set_index("user_id")
+    inviter = users["inviter_id"].dropna().astype(int).to_dict()
+    kinds = set(e["kind"].astype(str))
+    # INV-9: only whitelisted kinds; every reward entry comes from an order line with a base
+    assert kinds <= {
+        "COMMISSION",
+        "CAPPED",
+        "BLOCKED_DEPTH",
+        "FORFEITED",
+        "REVERSAL",
+        "CLAWBACK",
+        "SETTLE",
+        "WITHDRAWAL",
+    }
+    rewards = e[e["kind"].isin(["COMMISSION", "CAPPED", "BLOCKED_DEPTH", "FORFEITED"])]
+    assert rewards["line_id"].notna().all() and (rewards["base_fen"] > 0).all()
+    # INV-1: per line <= 2 distinct paid beneficiaries, not the buyer, 1..2 inviter steps up
+    paid = e[(e["kind"] == "COMMISSION") & (e["amount_fen"] > 0)]
+    for _, group in paid.groupby("line_id"):
+        assert len(group) <= 2 and group["user_id"].is_unique
+        for row in group.itertuples():
+            assert row.user_id != row.buyer_id
+            node, steps = row.buyer_id, 0
+            while node != row.user_id:
+                node, steps = inviter[node], steps + 1
+            assert 1 <= steps <= config.max_depth_genealogical
+            assert steps == (1 if row.reward_type == "DIRECT" else row.gen_dist)
+    # INV-2: per-line ratio cap
+    comm = e[e["kind"] == "COMMISSION"]
+    per_line = comm.groupby("line_id").agg(amount=("amount_fen", "sum"), base=("base_fen", "first"))
+    assert (per_line["amount"] <= per_line["base"] * config.max_payout_ratio_bp // 10_000).all()
+    # INV-3 and INV-10: running totals in ledger order
+    credited: dict[tuple[int, str], int] = defaultdict(int)
+    available: dict[int, int] = defaultdict(int)
+    for row in e.itertuples():
+        if row.kind in ("COMMISSION", "REVERSAL", "CLAWBACK"):
+            credited[(row.user_id, row.month)] += row.amount_fen
+            assert credited[(row.user_id, row.month)] <= config.monthly_cap_fen
+        if row.kind in ("SETTLE", "CLAWBACK"):
+            available[row.user_id] += row.amount_fen + row.receivable_fen
+        if row.kind == "WITHDRAWAL":
+            available[row.user_id] += row.amount_fen
+        assert available[row.user_id] >= 0
+    # INV-4: every account movement balances against the platform's commission expense
+    b = result.balances
+    net = b["pending_fen"] + b["available_fen"] - b["receivable_fen"] + b["withdrawn_fen"]
+    assert (net == b["credited_fen"]).all()
+    assert (b["receivable_fen"] >= 0).all() and (b["pending_fen"] >= 0).all()
+    # INV-7: a fully refunded line nets to zero
+    refunds = [x for x in events if type(x).__name__ == "RefundSucceeded"]
+    accepted = set(e.loc[e["refund_id"].notna(), "refund_id"].astype(int))
+    refunded: dict[int, int] = defaultdict(int)
+    for r in refunds:
+        if r.refund_id in accepted:
+            refunded[r.line_id] += r.amount_fen
+    paid_of = {
+        (x.order_id, line.line_id): line.paid_fen
+        for x in events
+        if type(x).__name__ == "OrderPaid"
+        for line in x.lines
+    }
+    for line_id, group in comm.groupby("line_id"):
+        paid_fen = paid_of[(int(group["order_id"].iloc[0]), int(line_id))]
+        if refunded.get(int(line_id)) == paid_fen:
+            rows = e[
+                (e["line_id"] == line_id) & e["kind"].isin(["COMMISSION", "REVERSAL", "CLAWBACK"])
+            ]
+            assert rows["amount_fen"].sum() == 0
+    # INV-8: both relations are forests (acyclic; team chains terminate)
+    graph = result.to_networkx()
+    for kind in ("inviter", "team"):
+        edges = [(a, b) for a, b, k in graph.edges(data="kind") if kind in k]
+        assert nx.is_directed_acyclic_graph(nx.DiGraph(edges))
+
+
+@FAST
+@given(streams(), configs())
+def test_invariants(events: list[Any], config: ReferralConfig) -> None:
+    check_invariants(events, config)
+
+
+@pytest.mark.slow
+@SLOW
+@given(streams(max_events=150), configs())
+def test_invariants_many(events: list[Any], config: ReferralConfig) -> None:
+    check_invariants(events, config)
+
+
+@FAST
+@given(streams(), configs(), st.data())
+def test_replay_and_prefix(events: list[Any], config: ReferralConfig, data: Any) -> None:
+    """INV-5/INV-6: a prefix's ledger is a prefix of the full ledger; replays change nothing."""
+    full = settle(events_to_frame(events), config).records()
+    cut = data.draw(st.integers(0, len(events)))
+    prefix = settle(events_to_frame(events[:cut]), config).records()
+    assert full[: len(prefix)] == prefix
+    replayed = events + events[: data.draw(st.integers(0, len(events)))]
+    assert settle(events_to_frame(replayed), config).records() == full

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chainmall.replenish import Naive, ReplenishConfig, SeasonalNaive, cross_validation, evaluate_cv
+from chainmall.replenish.metrics import evaluate_forecasts
+
+
+def test_metrics_golden() -> None:
+    train = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2022-01-07", periods=4, freq="W-FRI"),
+            "y": [1.0, 3, 2, 4],
+        }
+    )
+    test = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2022-02-04", periods=2, freq="W-FRI"),
+            "y": [2.0, 6],
+            "m": [4.0, 6],
+        }
+    )
+    out = evaluate_forecasts(test, train, ["m"], season=2).iloc[0]
+    # seasonal-naive scale: |2-1|,|4-3| -> 1; MAE = 1 -> MASE 1
+    assert out["mase"] == pytest.approx(1.0)
+    assert out["smape"] == pytest.approx(100 * (2 * 2 / 6 + 0) / 2)
+    assert out["rmse"] == pytest.approx(np.sqrt(2.0))
+    # RMSSE scale = mean of (2, -1, 2)^2 = 3
+    assert out["wrmsse"] == pytest.approx(np.sqrt(2.0 / 3.0))
+    assert out["bias"] == pytest.approx(2.0 / 8.0)
+
+
+def test_cross_validation_is_out_of_sample(make_panel: Any) -> None:
+    df = make_panel(2, 60)
+    cfg = ReplenishConfig(season_length=13)
+    cv = cross_validation(
+        [Naive(), SeasonalNaive(config=cfg)], df, h=4, n_windows=3, step=2, level=[80]
+    )
+    assert cv["cutoff"].nunique() == 3
+    assert (cv["ds"] > cv["cutoff"]).all()
+    assert {"Naive", "Naive-lo-80", "SeasonalNaive"} <= set(cv.columns)
+    # the Naive forecast equals the last value at the cutoff
+    first = cv[cv["cutoff"] == cv["cutoff"].min()]
+    last = df[df["ds"] == first["cutoff"].iloc[0]].set_index("unique_id")["y"]
+    assert first.groupby("unique_id")["Naive"].first().to_dict() == pytest.approx(last.to_dict())
+    scores = evaluate_cv(cv, df, ["Naive", "SeasonalNaive"], season=13)
+    assert len(scores) == 6
+    no_refit = cross_validation([Naive()], df, h=4, n_windows=3, step=2, refit=False)
+    pd.testing.assert_series_equal(no_refit["Naive"], cv["Naive"])
