@@ -156,3 +156,28 @@ def test_team_commissions_by_hand() -> None:
     )
     assert direct.tolist() == [2000, 1500, 2000, 0, 0]
     assert team.tolist() == [200, 0, 0, 0, 0]  # 500 cut to the 2,200 bp cap
+
+
+def test_commission_defaults_follow_the_referral_engine() -> None:
+    from chainmall.referral import ReferralConfig
+
+    ref = ReferralConfig()
+    world = WorldConfig()
+    assert world.direct_rate_bp == tuple(ref.direct_rate_bp(r) for r in (1, 4, 11))
+    assert world.team_rate_bp == ref.team_rate_bp
+    assert world.max_payout_bp == ref.max_payout_ratio_bp
+
+
+def test_replenishment_orders_up_to_the_level() -> None:
+    from chainmall.campaign.engines import order_up_to
+
+    got = order_up_to(
+        np.array([0, 5, 30]),
+        np.array([0, 2, 0]),
+        np.array([4.0, 4.0, 4.0]),
+        np.array([100, 100, 100]),
+        lead_weeks=1,
+        review_weeks=1,
+        safety_weeks=1.0,
+    )
+    assert got.tolist() == [12, 5, 0]  # level 12 minus the inventory position

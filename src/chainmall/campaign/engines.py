@@ -11,8 +11,8 @@ adapter turns the simulator's arrays into the engine's frames and back:
 * :func:`churn_flagged`: :func:`chainmall.segment.alerts.churn_alerts`;
 * :func:`team_commissions`: the 2+1 commission rules of the referral spec (R4) in
   vectorised form (see the function for the simplifications);
-* :func:`order_up_to`: a periodic-review order-up-to policy on an exponentially
-  smoothed forecast.
+* :func:`order_up_to`: :func:`chainmall.replenish.suggest_orders` with a
+  periodic-review order-up-to level on an exponentially smoothed forecast.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pandas as pd
 
 from chainmall.pricing import GuardRailConfig, optimize_prices
 from chainmall.recommend import EASE, Interactions, InteractionsConfig
+from chainmall.replenish import suggest_orders
 from chainmall.segment import RFMLConfig
 from chainmall.segment.alerts import churn_alerts
 
@@ -164,10 +165,23 @@ def order_up_to(
     stock: IntArray,
     on_order: IntArray,
     forecast: FloatArray,
+    unit_cost_fen: IntArray,
     lead_weeks: int,
     review_weeks: int,
     safety_weeks: float,
 ) -> IntArray:
-    """Units to order per item: ``max(0, ceil(f · (L + R + s)) - stock - on order)``."""
-    level = np.ceil(forecast * (lead_weeks + review_weeks + safety_weeks)).astype(np.int64)
-    return np.asarray(np.maximum(level - stock - on_order, 0), dtype=np.int64)
+    """Units to order per item from :func:`chainmall.replenish.suggest_orders`.
+
+    Periodic review (R, S) with ``S = ceil(f · (L + R + s))`` for the smoothed weekly
+    forecast ``f`` and ``s`` weeks of safety stock; inventory position = stock + on order.
+    """
+    level = np.ceil(forecast * (lead_weeks + review_weeks + safety_weeks))
+    lines = pd.DataFrame(
+        {
+            "unique_id": np.arange(len(stock)),
+            "level": level,
+            "inventory_position": (stock + on_order).astype(np.float64),
+            "unit_cost_fen": unit_cost_fen,
+        }
+    )
+    return np.asarray(suggest_orders(lines)["order_qty"].to_numpy(), dtype=np.int64)
