@@ -20,7 +20,7 @@ class WorldConfig(EngineConfig):
     n_items: int = Field(100, ge=10, description="catalogue size (items)")
     n_factors: int = Field(4, ge=1, description="latent taste dimensions")
     taste_strength: float = Field(
-        2.0, ge=0, description="weight of member-item taste match in add-to-cart (logits)"
+        1.0, ge=0, description="weight of member-item taste match in add-to-cart (logits)"
     )
     weeks: int = Field(26, ge=1, description="weeks the campaign runs")
     pre_weeks: int = Field(8, ge=1, description="weeks before the campaign (covariates, history)")
@@ -60,7 +60,7 @@ class WorldConfig(EngineConfig):
         0.4, ge=0, le=1, description="probability an initiated group buy completes"
     )
     group_new_member_share: float = Field(
-        0.3, ge=0, le=1, description="share of group companions who are new, invited members"
+        0.2, ge=0, le=1, description="share of group companions who are new, invited members"
     )
     direct_rate_bp: tuple[int, int, int] = Field(
         (2000, 1500, 1000),
