@@ -1,0 +1,183 @@
+"""Simulator: determinism, conservation, and equality of arms without a campaign."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chainmall.campaign import (
+    METRICS,
+    Campaign,
+    ChurnCoupon,
+    EnergyPoints,
+    GroupBuy,
+    InviteCoupon,
+    SpendLottery,
+    WorldConfig,
+    compare_arms,
+    replicate,
+    run_experiment,
+    simulate_arm,
+)
+
+SMALL = WorldConfig(n_members=300, n_items=30, weeks=8, pre_weeks=4, refit_weeks=2)
+ALL_MECHANICS = (
+    InviteCoupon(),
+    GroupBuy(),
+    SpendLottery(weekly_budget_fen=20_000),
+    EnergyPoints(),
+    ChurnCoupon(every_weeks=2),
+)
+PAPER = Campaign(
+    name="paper",
+    mechanics=ALL_MECHANICS,
+    referral=True,
+    recommendations="personalised",
+    dynamic_pricing=True,
+)
+
+
+@pytest.fixture(scope="module")
+def paper_run() -> pd.DataFrame:
+    return run_experiment(SMALL, PAPER, seed=3)
+
+
+def test_same_seed_same_output(paper_run) -> None:
+    again = simulate_arm(SMALL, PAPER, seed=3)
+    pd.testing.assert_frame_equal(again.orders, paper_run.treatment.orders)
+    pd.testing.assert_frame_equal(again.members, paper_run.treatment.members)
+    other = simulate_arm(SMALL, PAPER, seed=4)
+    assert not other.orders.equals(paper_run.treatment.orders)
+
+
+def test_money_is_conserved(paper_run) -> None:
+    run = paper_run.treatment
+    o, li = run.orders, run.lines
+    for frame in (o, li):
+        assert all(str(frame[c].dtype) == "int64" for c in frame.columns if c.endswith("_fen"))
+    # each order: list amount - group discount - coupon - points = paid >= 0
+    assert (o["pay_fen"] >= 0).all()
+    parts = o["group_discount_fen"] + o["coupon_fen"] + o["points_fen"] + o["pay_fen"]
+    assert (parts == o["list_amount_fen"]).all()
+    per_order = li.groupby("order_id")["list_price_fen"].sum()
+    assert (per_order.reindex(o["order_id"]).to_numpy() == o["list_amount_fen"]).all()
+    # GMV = sum of order amounts; distribution cost = sum of commissions
+    camp = o[o["week"] >= SMALL.pre_weeks]
+    m = run.metrics
+    assert m["gmv_fen"] == camp["pay_fen"].sum()
+    commissions = camp["direct_commission_fen"].sum() + camp["team_commission_fen"].sum()
+    assert m["distribution_cost_share"] == pytest.approx(commissions / camp["pay_fen"].sum())
+    assert commissions > 0
+    # payout cap: commissions <= 30% of the paid amount, rounded down
+    assert (o["direct_commission_fen"] + o["team_commission_fen"] <= o["pay_fen"] * 3 // 10).all()
+    weekly_gmv = run.weekly.loc[run.weekly["in_campaign"], "gmv_fen"].sum()
+    assert weekly_gmv == m["gmv_fen"]
+
+
+def test_outputs_every_metric_for_both_arms(paper_run) -> None:
+    summary = paper_run.summary()
+    assert summary["metric"].tolist() == list(METRICS)
+    assert np.isfinite(summary[["control", "treatment"]].to_numpy()).all()
+    assert paper_run.control.metrics["distribution_cost_share"] == 0
+    assert paper_run.treatment.metrics["fission_depth"] >= 1
+
+
+def test_pre_period_is_identical_with_common_random_numbers(paper_run) -> None:
+    t, c = paper_run.treatment.orders, paper_run.control.orders
+    pre_t = t[t["week"] < SMALL.pre_weeks].reset_index(drop=True)
+    pre_c = c[c["week"] < SMALL.pre_weeks].reset_index(drop=True)
+    pd.testing.assert_frame_equal(pre_t, pre_c)
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    seed=st.integers(0, 1000),
+    kinds=st.lists(st.sampled_from(range(len(ALL_MECHANICS))), max_size=5, unique=True),
+)
+def test_disabled_mechanics_leave_treatment_equal_to_control(seed: int, kinds: list[int]) -> None:
+    world = SMALL.replace(weeks=4, n_members=150)
+    off = tuple(ALL_MECHANICS[i].replace(enabled=False) for i in kinds)
+    exp = run_experiment(world, Campaign(name="off", mechanics=off), seed=seed)
+    pd.testing.assert_frame_equal(exp.treatment.orders, exp.control.orders)
+    assert exp.treatment.metrics == exp.control.metrics
+
+
+def test_zero_valued_coupon_equals_control() -> None:
+    zero = Campaign(mechanics=(InviteCoupon(inviter_fen=0, invitee_fen=0),))
+    exp = run_experiment(SMALL.replace(coupon_share_uplift_per_yuan=0.0), zero, seed=1)
+    assert exp.treatment.metrics == exp.control.metrics
+
+
+def test_member_outcomes_feed_cuped() -> None:
+    exp = run_experiment(SMALL, PAPER, seed=2, common_random_numbers=False)
+    members = exp.member_outcomes()
+    assert set(members["arm"]) == {"treatment", "control"}
+    assert (members["joined_week"] < SMALL.pre_weeks).all()
+    plain = compare_arms(members, "spend_fen")
+    adjusted = compare_arms(members, "spend_fen", covariate="pre_spend_fen")
+    assert adjusted.se <= plain.se
+    assert adjusted.variance_reduction > 0
+
+
+def test_replicate_gives_intervals() -> None:
+    rep = replicate(SMALL.replace(weeks=4), PAPER, seeds=[0, 1, 2])
+    assert len(rep.runs) == 3 * len(METRICS)
+    row = rep.effects.set_index("metric").loc["gmv_fen"]
+    assert row["relative_ci_low"] <= row["relative"] <= row["relative_ci_high"]
+
+
+def test_show_progress_runs() -> None:
+    run = simulate_arm(SMALL.replace(weeks=1), Campaign(), seed=0, show_progress=True)
+    assert len(run.weekly) == SMALL.pre_weeks + 1
+
+
+def test_team_commissions_by_hand() -> None:
+    from chainmall.campaign.engines import team_commissions
+
+    # buyer 0: 1st invitee of x, who was g's 3rd invitee -> slid to boss g: 20% + 5%
+    # buyer 1: 4th invitee of x -> 15%, no team (x is its own boss)
+    # buyer 2: 1st invitee of x, x was g's 1st invitee -> boss beyond depth 2: 20% only
+    # buyer 3: no inviter; buyer 4: inviter not yet a member
+    pay = np.array([10_000, 10_000, 10_000, 10_000, 10_001])
+    direct, team = team_commissions(
+        pay,
+        inviter=np.array([7, 7, 8, -1, 9]),
+        grand_inviter=np.array([5, 5, 5, -1, -1]),
+        rank=np.array([1, 4, 1, 0, 1]),
+        inviter_rank=np.array([3, 3, 1, 0, 0]),
+        inviter_is_member=np.array([True, True, True, False, False]),
+        grand_is_member=np.array([True, True, True, False, False]),
+        direct_rate_bp=(2000, 1500, 1000),
+        team_rate_bp=500,
+        max_payout_bp=2200,
+    )
+    assert direct.tolist() == [2000, 1500, 2000, 0, 0]
+    assert team.tolist() == [200, 0, 0, 0, 0]  # 500 cut to the 2,200 bp cap
+
+
+def test_commission_defaults_follow_the_referral_engine() -> None:
+    from chainmall.referral import ReferralConfig
+
+    ref = ReferralConfig()
+    world = WorldConfig()
+    assert world.direct_rate_bp == tuple(ref.direct_rate_bp(r) for r in (1, 4, 11))
+    assert world.team_rate_bp == ref.team_rate_bp
+    assert world.max_payout_bp == ref.max_payout_ratio_bp
+
+
+def test_replenishment_orders_up_to_the_level() -> None:
+    from chainmall.campaign.engines import order_up_to
+
+    got = order_up_to(
+        np.array([0, 5, 30]),
+        np.array([0, 2, 0]),
+        np.array([4.0, 4.0, 4.0]),
+        np.array([100, 100, 100]),
+        lead_weeks=1,
+        review_weeks=1,
+        safety_weeks=1.0,
+    )
+    assert got.tolist() == [12, 5, 0]  # level 12 minus the inventory position
