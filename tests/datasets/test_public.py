@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import require_file
 
 from chainmall.datasets import (
     data_home,
@@ -20,6 +19,7 @@ from chainmall.datasets import (
 )
 from chainmall.datasets._files import Remote
 from chainmall.exceptions import DataFileNotFoundError, DataValidationError
+from tests.conftest import require_file
 
 pytestmark = pytest.mark.realdata
 

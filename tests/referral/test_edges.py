@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 import pytest
-from test_golden import CONFIG, Shop, setup  # noqa: F401  (fixture)
 
 from chainmall.exceptions import (
     ColumnNotFoundError,
@@ -36,6 +35,7 @@ from chainmall.referral import (
     fold,
     settle,
 )
+from tests.referral.test_golden import CONFIG, Shop, setup  # noqa: F401  (fixture)
 
 
 def reasons(shop: Shop) -> list[str]:

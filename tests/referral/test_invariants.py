@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from referral_streams import configs, streams
 
 from chainmall.ledger import Ledger
 from chainmall.referral import (
@@ -22,6 +21,7 @@ from chainmall.referral import (
     settle,
 )
 from chainmall.referral.rules import run_fold
+from tests.referral.referral_streams import configs, streams
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=2_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
