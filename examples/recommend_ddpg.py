@@ -2,7 +2,8 @@
 # # DDPG slate recommendation in a user simulator
 #
 # Build simulated users from a ratings frame, compare a greedy item-kNN with a
-# small DDPG agent on the test users, and test the per-user difference.
+# small DDPG agent (a learned residual over greedy EASE scores, kept only if it
+# wins on validation users) on the test users, and test the per-user difference.
 # Simulated CTR is a hit-rate proxy (shown items the user rated >= 4), not real CTR.
 
 # %%

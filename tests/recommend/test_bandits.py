@@ -9,6 +9,7 @@ import scipy.sparse as sp
 
 from chainmall.exceptions import DataValidationError
 from chainmall.recommend import (
+    EASEPolicy,
     EmbeddingGreedyPolicy,
     EpsilonGreedyPolicy,
     ItemKNNPolicy,
@@ -42,6 +43,7 @@ POLICIES = [
     lambda: PopularityPolicy(POPULARITY),
     lambda: ItemKNNPolicy.from_matrix(DATA.logged().matrix, k=5, tie_break=POPULARITY),
     lambda: EmbeddingGreedyPolicy(FACTORS),
+    lambda: EASEPolicy.from_matrix(DATA.logged().matrix, reg=5.0, tie_break=POPULARITY),
     lambda: EpsilonGreedyPolicy(POPULARITY, epsilon=0.3, seed=1),
     lambda: LinUCBPolicy(FACTORS),
     lambda: OraclePolicy(DATA),
@@ -105,3 +107,34 @@ def test_linucb_rewards_move_the_estimate() -> None:
     policy.begin(state)
     policy.observe(state, np.array([[2, 0]]), np.array([[True, False]]))
     assert int(np.argmax(policy.scores(state)[0])) == 2
+
+
+def test_ease_golden_scores_and_skipped_items_push_down() -> None:
+    """x_u = positives (1) + skipped (skip_weight): item 0 liked, item 1 shown and skipped;
+    scores = x_u B = [0, 0.3, 0.9] + (-0.5) * [0.2, 0, 0.4] = [-0.1, 0.3, 0.7]: the skip
+    cuts item 2's score from 0.9 to 0.7."""
+    weights = np.array([[0.0, 0.3, 0.9], [0.2, 0.0, 0.4], [0.1, 0.1, 0.0]])
+    policy = EASEPolicy(weights, skip_weight=-0.5)
+    shown = np.array([[True, True, False]])
+    state = EpisodeState(
+        users=np.array([0]),
+        step=1,
+        history=sp.csr_matrix((1, 3)),
+        positives=[[0]],
+        shown=shown,
+        candidates=np.ones((1, 3), dtype=bool),
+    )
+    np.testing.assert_allclose(policy.inputs(state), [[1.0, -0.5, 0.0]])
+    np.testing.assert_allclose(policy.scores(state), [[-0.1, 0.3, 0.7]])
+    with pytest.raises(DataValidationError, match="square"):
+        EASEPolicy(np.ones((2, 3)))
+
+
+def test_ease_from_matrix_matches_closed_form() -> None:
+    """B = I - P diag(1/diag P), P = (XᵀX + λI)⁻¹, on the binary matrix."""
+    x = sp.csr_matrix(np.array([[5.0, 4.0, 0.0], [0.0, 3.0, 1.0], [2.0, 0.0, 0.0]]))
+    binary = (x.toarray() > 0).astype(float)
+    p = np.linalg.inv(binary.T @ binary + 2.0 * np.eye(3))
+    expected = np.eye(3) - p / np.diag(p)[None, :]
+    np.fill_diagonal(expected, 0.0)
+    np.testing.assert_allclose(EASEPolicy.from_matrix(x, reg=2.0).weights, expected, atol=1e-12)

@@ -18,6 +18,7 @@ from typing import Any
 
 from chainmall.recommend._base import Recommender
 from chainmall.recommend.bandits import (
+    EASEPolicy,
     EmbeddingGreedyPolicy,
     EpsilonGreedyPolicy,
     ItemKNNPolicy,
@@ -69,6 +70,7 @@ __all__ = [
     "DDPGConfig",
     "DDPGRecommender",
     "EASEConfig",
+    "EASEPolicy",
     "EmbeddingGreedyPolicy",
     "EpisodeLog",
     "EpisodeState",

@@ -12,6 +12,10 @@ holds plus what they are built from (models fitted on
 * **Greedy ALS**: each step the user's factor is folded in from the positives
   by the implicit-ALS ridge solve ``(QᵀQ + α Qᵀ X_u Q + λI) p_u = (1 + α) Qᵀ x_u``;
   ``score = Q p_u``.
+* **Greedy EASE**: ``score = x_u B`` with ``B`` the EASE item-item weights
+  (Steck 2019) fitted on the logged positives and ``x_u`` the user's positives
+  (weight 1) plus the items shown and not clicked this episode (weight
+  ``skip_weight``, ≤ 0: a skipped slate pushes its neighbours down).
 * **ε-greedy**: per item, a click-rate estimate shared across users,
   ``(m·π_i + clicks_i) / (m + shows_i)`` with prior ``π_i`` (item popularity)
   of strength ``m``; with probability ε a slate is drawn at random.
@@ -28,10 +32,14 @@ import scipy.sparse as sp
 from chainmall.exceptions import DataValidationError
 from chainmall.recommend._base import FloatArray, IntArray, cosine_scale
 from chainmall.recommend.click_models import BoolArray, SimulationData
+from chainmall.recommend.config import EASEConfig
+from chainmall.recommend.implicit_models import EASE
+from chainmall.recommend.interactions import Interactions
 from chainmall.recommend.mf import ridge_rows
 from chainmall.recommend.simulator import EpisodeState, SlatePolicy, top_available
 
 __all__ = [
+    "EASEPolicy",
     "EmbeddingGreedyPolicy",
     "EpsilonGreedyPolicy",
     "ItemKNNPolicy",
@@ -112,6 +120,55 @@ class ItemKNNPolicy(SlatePolicy):
     def scores(self, state: EpisodeState) -> FloatArray:
         positives = positive_matrix(state, self.neighbours.shape[0])
         out: FloatArray = np.asarray((positives @ self.neighbours).todense()) + self.tie_break
+        return out
+
+
+class EASEPolicy(SlatePolicy):
+    """Greedy EASE: the positives (and, negatively, skipped items) score ``x_u B``."""
+
+    name = "ease_greedy"
+
+    def __init__(
+        self,
+        item_weights: FloatArray,
+        *,
+        skip_weight: float = -0.1,
+        tie_break: FloatArray | None = None,
+    ) -> None:
+        self.weights = np.asarray(item_weights, dtype=np.float64)
+        if self.weights.ndim != 2 or self.weights.shape[0] != self.weights.shape[1]:
+            raise DataValidationError(
+                f"item_weights must be a square items x items matrix, got {self.weights.shape}"
+            )
+        self.skip_weight = skip_weight
+        n = self.weights.shape[0]
+        tie = np.zeros(n) if tie_break is None else np.asarray(tie_break, dtype=np.float64)
+        self.tie_break = 1e-6 * tie / max(float(np.abs(tie).max()), 1e-12)
+
+    @classmethod
+    def from_matrix(
+        cls,
+        matrix: sp.csr_matrix,
+        *,
+        reg: float = 700.0,
+        skip_weight: float = -0.1,
+        tie_break: FloatArray | None = None,
+    ) -> EASEPolicy:
+        """Fit EASE (ridge ``reg``) on a users × items matrix read as binary positives."""
+        binary = sp.csr_matrix(matrix).astype(bool).astype(np.float64)
+        users, items = np.arange(binary.shape[0]), np.arange(binary.shape[1])
+        model = EASE(EASEConfig(reg=reg)).fit(Interactions(binary, users, items, None))
+        return cls(model.item_weights_, skip_weight=skip_weight, tie_break=tie_break)
+
+    def inputs(self, state: EpisodeState) -> FloatArray:
+        """The users' EASE inputs ``x_u``: positives 1, shown-and-skipped ``skip_weight``."""
+        positives = positive_matrix(state, self.weights.shape[0]).toarray()
+        x: FloatArray = positives + self.skip_weight * (state.shown & (positives == 0))
+        return x
+
+    def scores(self, state: EpisodeState) -> FloatArray:
+        inputs = sp.csr_matrix(self.inputs(state))
+        out: FloatArray = np.asarray(inputs @ self.weights) + self.tie_break
         return out
 
 

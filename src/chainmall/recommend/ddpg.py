@@ -5,6 +5,10 @@ Training uses only what agents may see: the logged ratings of the TRAIN users
 Validation users are used only to choose between the pre-trained and the
 fine-tuned weights (by simulated CTR); test users are never touched.
 
+0. **Base scorer**: greedy EASE (:class:`~chainmall.recommend.EASEPolicy`)
+   fitted on the logged positives only; its per-user scores, z-scored over
+   items, are the backbone of the actor's scoring, so an untrained actor
+   (zero residual) *is* greedy EASE.
 1. **Warm start**: item embeddings from collaborative filtering (implicit ALS
    on the logged positives unless given), standardised; the scoring table
    ``E_out = [E, b]`` adds a popularity bias column ``b`` (z-scored
@@ -21,8 +25,11 @@ fine-tuned weights (by simulated CTR); test users are never touched.
    actor loss ``−Q(s, μ(s)) / mean|Q| + bc_weight · BC loss`` (the BC term keeps
    the policy near the logged behaviour); target networks follow with soft
    updates ``θ' ← τ θ + (1 − τ) θ'``.
+5. **Conservative selection**: of the base (zero residual), the cloned and the
+   fine-tuned weights, the one with the highest validation CTR is kept.
 
-A slate is the ``slate_size`` best unseen candidates under ``a·E_out``.
+Item scores are ``(1 + a_{d+2}) z_i + a_{1..d+1}·E_out[i]`` with ``z`` the
+base scores; a slate is the ``slate_size`` best unseen candidates.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ from chainmall._optional import import_optional
 from chainmall.config import EngineConfig
 from chainmall.exceptions import DataValidationError, NotFittedError
 from chainmall.recommend._base import FloatArray, IntArray
-from chainmall.recommend.bandits import ItemKNNPolicy
+from chainmall.recommend.bandits import EASEPolicy
 from chainmall.recommend.click_models import SimulationData
 from chainmall.recommend.config import ALSConfig
 from chainmall.recommend.implicit_models import ImplicitALS
@@ -49,6 +56,10 @@ from chainmall.recommend.interactions import Interactions
 from chainmall.recommend.simulator import EpisodeState, SlatePolicy, SlateSimulator, top_available
 
 __all__ = ["DDPGConfig", "DDPGRecommender"]
+
+_BCBatch = tuple[
+    IntArray, npt.NDArray[np.float32], npt.NDArray[np.bool_], npt.NDArray[np.float32], Any
+]
 
 
 class DDPGConfig(EngineConfig):
@@ -72,17 +83,25 @@ class DDPGConfig(EngineConfig):
     critic_lr: float = Field(1e-3, gt=0, description="critic learning rate")
     weight_decay: float = Field(1e-5, ge=0, description="L2 penalty (AdamW) on all weights")
     noise_std: float = Field(
-        0.2, ge=0, description="exploration noise std, relative to the action's own std"
+        0.05, ge=0, description="exploration noise std added to each action coordinate"
     )
     bc_weight: float = Field(1.0, ge=0, description="weight of the BC term in the actor loss")
     select_on_validation: bool = Field(
-        True, description="keep pre-trained weights if fine-tuning lowers validation CTR"
+        True,
+        description="keep whichever of base / cloned / fine-tuned weights has the best "
+        "validation CTR (else the fine-tuned ones)",
     )
     seed: int = Field(0, description="seed of torch and numpy draws")
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="'auto' uses CUDA when available, else the CPU"
     )
-    knn_k: int = Field(50, ge=1, description="neighbours per item in the kNN votes (count)")
+    base_reg: float = Field(700.0, gt=0, description="ridge penalty of the EASE base scorer")
+    bc_folds: int = Field(
+        2, ge=2, description="folds of train users for the cross-fitted base used in cloning"
+    )
+    skip_weight: float = Field(
+        -0.1, le=0, description="EASE input weight of an item shown and not clicked"
+    )
     show_progress: bool = Field(False, description="show tqdm progress bars")
 
 
@@ -111,21 +130,36 @@ class DDPGRecommender(SlatePolicy):
         bias = (bias - bias.mean()) / max(float(bias.std()), 1e-12)
         self.n_items_ = data.n_items
         self.n_steps_ = data.config.n_steps
+        self.base_ = EASEPolicy.from_matrix(
+            positives,
+            reg=cfg.base_reg,
+            skip_weight=cfg.skip_weight,
+            tie_break=np.asarray(positives.sum(axis=0)).ravel(),
+        )
         self._build(torch, emb, bias)
-        self.neighbours_ = ItemKNNPolicy.from_matrix(positives, k=cfg.knn_k).neighbours
-        cloner = _Cloner(data, positives, train, cfg, self.n_steps_)
+        fold_weights = _cross_fitted_bases(data, positives, train, cfg)
+        cloner = _Cloner(data, positives, train, cfg, self.n_steps_, fold_weights)
+        select = cfg.select_on_validation and len(data.users("validation")) > 0
+        stages: dict[str, tuple[float, Any]] = {}
+
+        def checkpoint(stage: str) -> None:
+            if select:
+                weights = copy.deepcopy(self.actor_.state_dict())
+                stages[stage] = (self._validation_ctr(data), weights)
+
+        checkpoint("base")
         self._behaviour_clone(torch, cloner, rng)
-        scores: dict[str, float] = {}
-        if cfg.select_on_validation and len(data.users("validation")):
-            scores["validation_ctr_pretrained"] = self._validation_ctr(data)
-        pretrained = copy.deepcopy(self.actor_.state_dict())
+        checkpoint("pretrained")
         if cfg.rl_steps or cfg.critic_pretrain_steps:
             self._ddpg(torch, data, train, cloner, rng)
-        if "validation_ctr_pretrained" in scores:
-            scores["validation_ctr_finetuned"] = self._validation_ctr(data)
-            if scores["validation_ctr_finetuned"] < scores["validation_ctr_pretrained"]:
-                self.actor_.load_state_dict(pretrained)
-        self.fit_report_ = scores
+        checkpoint("finetuned")
+        report: dict[str, float | str] = {"selected": "finetuned"}
+        if stages:
+            best = max(stages, key=lambda k: stages[k][0])  # ties keep the earlier stage
+            self.actor_.load_state_dict(stages[best][1])
+            report = {f"validation_ctr_{k}": round(v[0], 5) for k, v in stages.items()}
+            report["selected"] = best
+        self.fit_report_ = report
         return self
 
     def _warm_start(
@@ -157,13 +191,13 @@ class DDPGRecommender(SlatePolicy):
         self.critic_ = critic.to(self.device_)
 
     # --------------------------------------------------------- behaviour cloning
-    def _bc_loss(self, torch: Any, batch: tuple[IntArray, FloatArray, Any, Any]) -> Any:
-        pos, step, exclude, target = batch
+    def _bc_loss(self, torch: Any, batch: _BCBatch) -> Any:
+        pos, step, exclude, target, base = batch
         dev = self.device_
         state = self.actor_.encoder(
             torch.as_tensor(pos, device=dev), torch.as_tensor(step, device=dev)
         )
-        logits = self.actor_.logits(self.actor_(state), self._votes(torch, pos))
+        logits = self.actor_.logits(self.actor_(state), torch.as_tensor(base, device=dev))
         logits = logits.masked_fill(torch.as_tensor(exclude, device=dev), -1e9)
         target_t = torch.as_tensor(target, device=dev)
         logp = torch.log_softmax(logits, dim=1)
@@ -213,9 +247,8 @@ class DDPGRecommender(SlatePolicy):
                 pos = self._encode(state)
                 step = np.full(len(users), state.step / self.n_steps_, dtype=np.float32)
                 action = self._actions(torch, pos, step, noise=cfg.noise_std, rng=rng)
-                slates = top_available(
-                    self._logits(torch, action, pos), state.available(), data.config.slate_size
-                )
+                logits = self._logits(torch, action, self.base_.inputs(state))
+                slates = top_available(logits, state.available(), data.config.slate_size)
                 slates[state.done] = -1
                 next_state, clicks = sim.step(state, slates)
                 live = ~state.done
@@ -258,7 +291,7 @@ class DDPGRecommender(SlatePolicy):
         target_critic: Any,
         actor_opt: Any,
         critic_opt: Any,
-        bc_batch: tuple[IntArray, FloatArray, Any, Any] | None,
+        bc_batch: _BCBatch | None,
     ) -> None:
         cfg = self.config
         t = {k: torch.as_tensor(v, device=self.device_) for k, v in batch.items()}
@@ -309,35 +342,31 @@ class DDPGRecommender(SlatePolicy):
             )
             action: npt.NDArray[np.float32] = self.actor_(state).cpu().numpy()
         if noise > 0 and rng is not None:
-            scale = action.std(axis=1, keepdims=True)
-            action = action + noise * scale * rng.standard_normal(action.shape).astype(np.float32)
+            action = action + noise * rng.standard_normal(action.shape).astype(np.float32)
         return action.astype(np.float32)
 
-    def _votes(self, torch: Any, pos: IntArray) -> Any:
-        """Mean kNN votes of each row's positives (padded indices), as a tensor."""
-        rows, cols = np.nonzero(pos < self.n_items_)
-        hot = sp.csr_matrix(
-            (np.ones(len(rows)), (rows, pos[rows, cols])), shape=(len(pos), self.n_items_)
-        )
-        hot.data[:] = 1.0
-        counts = np.maximum(np.asarray(hot.sum(axis=1)), 1.0)
-        votes = np.asarray((hot @ self.neighbours_).todense()) / counts
-        return torch.as_tensor(votes.astype(np.float32), device=self.device_)
+    def _base_scores(self, torch: Any, inputs: FloatArray) -> Any:
+        """Base (EASE) scores of EASE inputs, z-scored over items per row, as a tensor."""
+        z = _zscored_scores(inputs, self.base_.weights)
+        return torch.as_tensor(z, device=self.device_)
 
-    def _logits(self, torch: Any, action: npt.NDArray[np.float32], pos: IntArray) -> FloatArray:
+    def _logits(
+        self, torch: Any, action: npt.NDArray[np.float32], inputs: FloatArray
+    ) -> FloatArray:
         with torch.no_grad():
             act = torch.as_tensor(action, device=self.device_)
-            out = self.actor_.logits(act, self._votes(torch, pos))
+            out = self.actor_.logits(act, self._base_scores(torch, inputs))
             return np.asarray(out.cpu().numpy(), dtype=np.float64)
 
     def scores(self, state: EpisodeState) -> FloatArray:
-        """Item scores ``μ(s)·E_out`` for every user of the batch (no exploration)."""
+        """Item scores ``(1 + a_{d+2}) z + a_{1..d+1}·E_out`` per user (no exploration)."""
         if not hasattr(self, "actor_"):
             raise NotFittedError("DDPGRecommender is not fitted yet; call fit(data) first")
         torch = import_optional("torch", extra="torch")
         pos = self._encode(state)
         step = np.full(len(state.users), state.step / self.n_steps_, dtype=np.float32)
-        return self._logits(torch, self._actions(torch, pos, step), pos)
+        action = self._actions(torch, pos, step)
+        return self._logits(torch, action, self.base_.inputs(state)) + self.base_.tie_break
 
     def _validation_ctr(self, data: SimulationData) -> float:
         from chainmall.recommend.rl_eval import per_user_metrics
@@ -365,14 +394,8 @@ class DDPGRecommender(SlatePolicy):
         (folder / "model.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
         weights = {f"actor.{k}": v.cpu() for k, v in self.actor_.state_dict().items()}
         weights.update({f"critic.{k}": v.cpu() for k, v in self.critic_.state_dict().items()})
-        knn = self.neighbours_
-        weights.update(
-            {
-                "knn.indptr": torch.as_tensor(knn.indptr.astype(np.int64)),
-                "knn.indices": torch.as_tensor(knn.indices.astype(np.int64)),
-                "knn.data": torch.as_tensor(knn.data),
-            }
-        )
+        weights["base.weights"] = torch.as_tensor(self.base_.weights)
+        weights["base.tie_break"] = torch.as_tensor(self.base_.tie_break)
         torch.save(weights, folder / "weights.pt")
         return folder
 
@@ -400,14 +423,10 @@ class DDPGRecommender(SlatePolicy):
         model.critic_.load_state_dict(
             {k[7:]: v for k, v in weights.items() if k.startswith("critic.")}
         )
-        model.neighbours_ = sp.csr_matrix(
-            (
-                weights["knn.data"].numpy(),
-                weights["knn.indices"].numpy(),
-                weights["knn.indptr"].numpy(),
-            ),
-            shape=(model.n_items_, model.n_items_),
+        model.base_ = EASEPolicy(
+            weights["base.weights"].numpy(), skip_weight=model.config.skip_weight
         )
+        model.base_.tie_break = weights["base.tie_break"].numpy()
         model.fit_report_ = dict(meta.get("fit_report", {}))
         return model
 
@@ -416,9 +435,17 @@ class _Cloner:
     """Samples behaviour-cloning batches from the train users' logged ratings."""
 
     def __init__(
-        self, data: SimulationData, positives: Any, train: IntArray, cfg: DDPGConfig, n_steps: int
+        self,
+        data: SimulationData,
+        positives: Any,
+        train: IntArray,
+        cfg: DDPGConfig,
+        n_steps: int,
+        fold_weights: list[FloatArray],
     ) -> None:
         visible = data.visible
+        self.fold_weights = fold_weights
+        self.folds: list[int] = []
         self.n_items = data.n_items
         self.cfg = cfg
         self.n_steps = n_steps
@@ -426,7 +453,7 @@ class _Cloner:
         self.visible_items: list[IntArray] = []
         self.visible_pos: list[IntArray] = []
         self.later_pos: list[IntArray] = []
-        for u in train:
+        for rank, u in enumerate(train):
             seen = visible.indices[visible.indptr[u] : visible.indptr[u + 1]]
             ratings = visible.data[visible.indptr[u] : visible.indptr[u + 1]]
             liked = positives.indices[positives.indptr[u] : positives.indptr[u + 1]]
@@ -436,15 +463,15 @@ class _Cloner:
             self.visible_items.append(seen)
             self.visible_pos.append(seen[ratings >= data.config.click_threshold])
             self.later_pos.append(later)
+            self.folds.append(rank % len(fold_weights))
         if not self.later_pos:
             raise DataValidationError(
                 "no train user has a positive rating after the visible history; "
                 "behaviour cloning needs some (lower n_visible or pass more data)"
             )
 
-    def sample(
-        self, rng: np.random.Generator, size: int
-    ) -> tuple[IntArray, FloatArray, npt.NDArray[np.bool_], npt.NDArray[np.float32]]:
+    def sample(self, rng: np.random.Generator, size: int) -> _BCBatch:
+        """States, steps, items to exclude, targets, and z-scored cross-fitted base scores."""
         length = self.cfg.history_len
         rows = rng.integers(0, len(self.later_pos), size)
         pos = np.full((size, length), self.n_items, dtype=np.int64)
@@ -461,7 +488,18 @@ class _Cloner:
             exclude[b, self.visible_items[r]] = True
             exclude[b, clicked] = True
             target[b, rest] = 1.0
-        return pos, (step / self.n_steps).astype(np.float32), exclude, target
+        rows_hot, cols_hot = np.nonzero(pos < self.n_items)
+        hot = sp.csr_matrix(
+            (np.ones(len(rows_hot)), (rows_hot, pos[rows_hot, cols_hot])),
+            shape=(size, self.n_items),
+        )
+        base = np.zeros((size, self.n_items), dtype=np.float32)
+        folds = np.asarray(self.folds)[rows]
+        for fold, weights in enumerate(self.fold_weights):
+            mine = folds == fold
+            if mine.any():
+                base[mine] = _zscored_scores(hot[mine], weights)
+        return pos, (step / self.n_steps).astype(np.float32), exclude, target, base
 
 
 class _ReplayBuffer:
@@ -492,6 +530,34 @@ class _ReplayBuffer:
     def sample(self, rng: np.random.Generator, size: int) -> dict[str, npt.NDArray[Any]]:
         idx = rng.integers(0, self.size, size)
         return {name: array[idx] for name, array in self.arrays.items()}
+
+
+def _zscored_scores(inputs: Any, weights: FloatArray) -> npt.NDArray[np.float32]:
+    """``inputs @ weights`` z-scored over items per row (sparse inputs stay cheap)."""
+    raw = np.asarray(sp.csr_matrix(inputs) @ weights)
+    std = np.maximum(raw.std(axis=1, keepdims=True), 1e-9)
+    z: npt.NDArray[np.float32] = ((raw - raw.mean(axis=1, keepdims=True)) / std).astype(np.float32)
+    return z
+
+
+def _cross_fitted_bases(
+    data: SimulationData, positives: Any, train: IntArray, cfg: DDPGConfig
+) -> list[FloatArray]:
+    """EASE weights for behaviour cloning, one per fold of the train users: fold ``f``'s
+    model sees only the visible positives of fold ``f``'s users, so the residual is
+    learnt against base scores that, as for validation/test users, never saw the
+    items to predict."""
+    visible_pos = _positives(
+        Interactions(data.visible, data.user_ids, data.item_ids, None), data.config.click_threshold
+    )
+    out = []
+    for fold in range(cfg.bc_folds):
+        held = np.zeros(positives.shape[0], dtype=bool)
+        held[train[fold :: cfg.bc_folds]] = True
+        keep = sp.diags((~held).astype(np.float64))
+        matrix = sp.csr_matrix(keep @ positives + sp.diags(held.astype(np.float64)) @ visible_pos)
+        out.append(EASEPolicy.from_matrix(matrix, reg=cfg.base_reg).weights)
+    return out
 
 
 def _positives(logged: Interactions, threshold: float) -> Any:

@@ -3,10 +3,11 @@
 State (DRR-ave): with ``E_in`` the state embedding of items, ``u`` the mean of
 ``E_in`` over the user's last ``history_len`` positives and ``r`` the mean over
 the last ``recent_len``, ``s = [u, r, u ⊙ r, step / n_steps]``.
-Actor: ``a = MLP(s) ∈ R^{d+2}``; item scores ``a[:d+1] · E_out[i] + a[d+1] · v_i``
-where ``E_out`` holds the item embeddings plus a bias column and ``v`` the
-user's item-kNN votes (mean over the positives of their neighbour
-similarities). Critic: ``Q(s, a) = MLP([s, a])``.
+Actor: ``a = MLP(s) ∈ R^{d+2}``; item scores ``(1 + a[d+1]) z_i + a[:d+1] · E_out[i]``
+where ``z`` are the user's base-model (EASE) scores z-scored over items and
+``E_out`` holds the item embeddings plus a bias column: a learned residual on
+top of the base. The head's last layer starts at zero, so the untrained actor
+scores exactly like the base. Critic: ``Q(s, a) = MLP([s, a])``.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ class Actor(nn.Module):
         self.head = nn.Sequential(
             nn.Linear(self.encoder.out_dim, hidden), nn.ReLU(), nn.Linear(hidden, dim + 2)
         )
+        last = self.head[-1]
+        assert isinstance(last, nn.Linear)
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
         self.item_out = nn.Parameter(torch.cat([item_init, item_bias[:, None]], dim=1).clone())
 
     def forward(self, state: Tensor) -> Tensor:
@@ -58,9 +63,9 @@ class Actor(nn.Module):
         action: Tensor = self.head(state)
         return action
 
-    def logits(self, action: Tensor, votes: Tensor) -> Tensor:
-        """Item scores of actions given the users' kNN votes: (batch, n_items)."""
-        return action[:, :-1] @ self.item_out.T + action[:, -1:] * votes
+    def logits(self, action: Tensor, base: Tensor) -> Tensor:
+        """Item scores of actions given the users' z-scored base scores: (batch, n_items)."""
+        return (1.0 + action[:, -1:]) * base + action[:, :-1] @ self.item_out.T
 
 
 class Critic(nn.Module):
