@@ -64,8 +64,10 @@ class SyntheticMarket:
             frame["price_fen"].to_numpy(dtype=float)
             / self.reference_price_fen[frame["product"].to_numpy()]
         )
-        wide = frame[[*_KEYS, "product"]].assign(rel=rel).pivot_table(
-            index=_KEYS, columns="product", values="rel", aggfunc="first"
+        wide = (
+            frame[[*_KEYS, "product"]]
+            .assign(rel=rel)
+            .pivot_table(index=_KEYS, columns="product", values="rel", aggfunc="first")
         )
         rows = wide.reindex(pd.MultiIndex.from_frame(frame[_KEYS])).to_numpy(dtype=float)
         product = frame["product"].to_numpy()
