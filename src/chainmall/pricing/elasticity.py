@@ -13,6 +13,10 @@ for each group :math:`g` (product, segment). Both nuisances :math:`\\ell(X)=E[Y|
    \\widehat{\\operatorname{Var}} = \\frac{\\sum \\tilde v^2 (\\tilde u-\\hat\\theta_g\\tilde v)^2}{(\\sum \\tilde v^2)^2}
 
 with :math:`\\tilde u = Y-\\hat\\ell(X)`, :math:`\\tilde v = T-\\hat m(X)` and a normal CI.
+With several treatments (own price, then rivals' prices) each gets its own nuisance and
+:math:`\\hat\\theta_g = (\\tilde V'\\tilde V)^{-1}\\tilde V'\\tilde u` gives own and cross
+elasticities jointly, with HC0 (sandwich) standard errors; one treatment is the special
+case above.
 The group column must be among the controls so the nuisances can differ by group.
 
 **Log-log OLS** (:class:`LogLogModel`): ``log1p(units)`` on a per-group log-price slope,

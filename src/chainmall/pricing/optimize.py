@@ -20,6 +20,10 @@ the binding constraint reads ``conflict:<lower>><upper>``. The binding constrain
 rail that stops the unconstrained optimum :math:`p^*=k\\,\\varepsilon/(1+\\varepsilon)`
 (:math:`k=c, 0, wc`; :math:`p^*=\\infty` when :math:`\\varepsilon\\ge -1`), or ``none``.
 
+With ``cross_elasticity`` the products sharing a market (all id columns but the product)
+form a basket priced jointly (:mod:`chainmall.pricing.basket`); the binding constraint is
+then the rail the price sits on, since :math:`p^*` above ignores the rivals.
+
 Money: prices, costs, revenue and profit are integer fen (for US-dollar data such as
 Dominick's, one fen = one cent: multiply dollars by 100 at the boundary).
 """
