@@ -12,6 +12,7 @@ One tree, so a caller can catch as broadly or as narrowly as it needs::
     │   └── LedgerIntegrityError     a ledger whose hashes do not match (edited, removed, reordered)
     ├── NotFittedError               a model used before ``fit``
     ├── ConvergenceError             an optimiser did not converge
+    ├── MonotonicityError            a demand model whose predicted demand rises with own price
     └── OptionalDependencyError      an extra (torch, xgboost, ...) is not installed
 
     ChainmallWarning (UserWarning)
@@ -34,6 +35,7 @@ __all__ = [
     "DataFileNotFoundError",
     "DataValidationError",
     "LedgerIntegrityError",
+    "MonotonicityError",
     "NotFittedError",
     "OptionalDependencyError",
     "ReferralIntegrityError",
@@ -87,6 +89,10 @@ class NotFittedError(ChainmallError, AttributeError):
 
 class ConvergenceError(ChainmallError, RuntimeError):
     """An optimiser stopped without converging; the message suggests what to try."""
+
+
+class MonotonicityError(ChainmallError, RuntimeError):
+    """A demand model's predicted demand rises with own price on its grid check."""
 
 
 class OptionalDependencyError(ChainmallError, ImportError):

@@ -10,8 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chainmall.exceptions import ComplianceConfigError, DataValidationError, NotFittedError
-from chainmall.pricing import DemandFeatureBuilder, DemandModel, MonotonicityError
+import chainmall
+from chainmall.exceptions import (
+    ComplianceConfigError,
+    DataValidationError,
+    MonotonicityError,
+    NotFittedError,
+)
+from chainmall.pricing import DemandFeatureBuilder, DemandModel
 from chainmall.pricing.layers import DEFAULT_CATALOG
 
 Fitted = tuple[DemandFeatureBuilder, pd.DataFrame, DemandModel]
@@ -92,8 +98,11 @@ def test_grid_check_raises_on_rising_curve(fitted: Fitted) -> None:
     broken.model_ = _RisingBooster()
     broken.feature_names_ = model.feature_names_
     broken.price_range_ = model.price_range_
-    with pytest.raises(MonotonicityError, match="rises with own price"):
+    with pytest.raises(MonotonicityError, match="rises with own price") as raised:
         broken.check_monotone(feats[model.feature_names_].head(20))
+    assert isinstance(raised.value, chainmall.ChainmallError)
+    assert isinstance(raised.value, RuntimeError)
+    assert chainmall.pricing.MonotonicityError is chainmall.MonotonicityError
 
 
 def test_save_load_round_trip(fitted: Fitted, tmp_path: Path) -> None:

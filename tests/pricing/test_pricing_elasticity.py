@@ -68,3 +68,52 @@ def test_loglog_recovers_slopes() -> None:
     assert np.corrcoef(model.predict(data), data["log_units"])[0, 1] > 0.95
     with pytest.raises(NotFittedError):
         LogLogModel(group="group").predict(data)
+
+
+def _two_prices(n: int = 1500, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    season = rng.normal(size=n)
+    own = 1.0 + 0.2 * season + rng.normal(0, 0.1, n)
+    rival = 1.2 + 0.1 * season + rng.normal(0, 0.1, n)
+    log_units = 5 - 2.4 * own + 0.6 * rival + 0.8 * season + rng.normal(0, 0.1, n)
+    return pd.DataFrame(
+        {"season": season, "log_price": own, "rival_price": rival, "log_units": log_units}
+    )
+
+
+def test_dml_joint_own_and_cross_elasticity_inside_ci() -> None:
+    out = estimate_elasticity(
+        _two_prices(),
+        controls=["season"],
+        treatment=["log_price", "rival_price"],
+        config=ElasticityConfig(learner="ridge"),
+    ).set_index("treatment")
+    assert list(out.index) == ["log_price", "rival_price"]
+    for name, true in (("log_price", -2.4), ("rival_price", 0.6)):
+        assert out.loc[name, "ci_low"] <= true <= out.loc[name, "ci_high"]
+        assert out.loc[name, "std_error"] < 0.1
+
+
+def test_dml_treatment_missing_in_a_whole_group_is_left_out_partly_missing_raises() -> None:
+    data = _two_prices().assign(group=lambda d: np.arange(len(d)) % 2)
+    data.loc[data.group == 1, "rival_price"] = np.nan  # masked for group 1 only
+    out = estimate_elasticity(
+        data,
+        controls=["season", "group"],
+        treatment=["log_price", "rival_price"],
+        by=["group"],
+        config=ElasticityConfig(learner="ridge"),
+    )
+    assert out.groupby("group")["treatment"].apply(list).to_dict() == {
+        0: ["log_price", "rival_price"],
+        1: ["log_price"],
+    }
+    data.loc[0, "rival_price"] = np.nan
+    with pytest.raises(DataValidationError, match="missing on some rows of group 0"):
+        estimate_elasticity(
+            data,
+            controls=["season", "group"],
+            treatment=["log_price", "rival_price"],
+            by=["group"],
+            config=ElasticityConfig(learner="ridge"),
+        )

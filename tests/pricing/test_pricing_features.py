@@ -86,3 +86,22 @@ def test_oj_competitor_prices_never_carry_own_price(data_home) -> None:  # type:
         brand = col.split("__")[1].replace("_", ".")
         assert feats.loc[oj.brand == brand, col].isna().all()
     assert not np.all(np.nan_to_num(gaps, nan=1.0) < 0.005, axis=0).any()
+
+
+def test_seasonal_lag_reads_only_training_targets_a_season_earlier(
+    market: SyntheticMarket,
+) -> None:
+    history = _history(market)
+    builder = DemandFeatureBuilder(season_length=20).fit(history[history.week < 40])
+    feats = builder.transform(history)
+    y = np.log1p(history.set_index(["store", "brand", "week"])["units"])
+    row = history[(history.store == 2) & (history.brand == 1) & (history.week == 45)].iloc[0]
+    expected = np.mean([y[(2, 1, w)] for w in (24, 25, 26)])
+    assert feats.loc[row.name, "seasonal_lag_log_units"] == pytest.approx(expected)
+    # rows a season past the training history have no lag; early rows have none either
+    assert feats.loc[history.week >= 61, "seasonal_lag_log_units"].isna().all()
+    assert feats.loc[history.week < 19, "seasonal_lag_log_units"].isna().all()
+    # changing test-period units (weeks >= 40) cannot move any feature
+    shuffled = history.assign(units=np.where(history.week >= 40, 0, history["units"]))
+    pd.testing.assert_frame_equal(builder.transform(shuffled), feats)
+    np.testing.assert_allclose(np.hypot(feats["season_sin"], feats["season_cos"]), 1.0)

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chainmall.exceptions import ComplianceConfigError, DataValidationError
+from chainmall.ledger import Ledger, verify_consistency, verify_inclusion
 from chainmall.pricing import GuardRailConfig, apply_benefits, optimize_prices
 
 NO_CAP = GuardRailConfig(emergency_cap=False)
@@ -223,13 +224,32 @@ def test_audit_records_are_float_free_and_appended() -> None:
     assert sink.records[1]["key"] == {"store": "2", "product": "oj"}
 
 
-def test_audit_goes_into_the_ledger() -> None:
-    ledger_mod = pytest.importorskip("chainmall.ledger")
-    led = ledger_mod.Ledger()
-    optimize_prices(_offer(), NO_CAP, ledger=led, model_versions={"demand": "v1"})
-    assert len(led) == 1
+def test_audit_goes_into_the_ledger_with_inclusion_proofs() -> None:
+    led = Ledger()
+    offers = pd.concat(
+        [_offer(store=s, elasticity=-2.0 - 0.3 * s) for s in range(5)], ignore_index=True
+    )
+    decision = optimize_prices(offers, NO_CAP, ledger=led, model_versions={"demand": "v1"})
+    assert len(led) == 5
     led.verify()
-    assert led.entries[0].record["type"] == "PRICE_DECISION"
+    head = led.head()
+    for index in (0, 3):
+        record = decision.audit_records[index]
+        assert led.entries[index].record == record
+        assert record["type"] == "PRICE_DECISION"
+        assert record["price_fen"] == int(decision.prices.loc[index, "price_fen"])
+        proof = led.inclusion_proof(index)
+        assert verify_inclusion(record, proof, head.root)
+        # another decision, or the same one with its price changed, is not included
+        assert not verify_inclusion(decision.audit_records[index + 1], proof, head.root)
+        assert not verify_inclusion(
+            {**record, "price_fen": record["price_fen"] + 1}, proof, head.root
+        )
+    # a later batch extends the same chain, and the old head stays provable
+    optimize_prices(_offer(store=9), NO_CAP, ledger=led)
+    assert len(led) == 6
+    assert verify_inclusion(decision.audit_records[0], led.inclusion_proof(0), led.head().root)
+    assert verify_consistency(led.consistency_proof(5), head.root, led.head().root)
 
 
 def test_many_rows_vectorised() -> None:

@@ -7,9 +7,10 @@ benefits (tier, coupons, quantity) apply below it and nobody pays above it.
 Importing this package does not import xgboost; :class:`DemandModel` does when fitted.
 """
 
+from chainmall.exceptions import MonotonicityError
 from chainmall.pricing.benefits import apply_benefits
 from chainmall.pricing.config import BenefitConfig, DemandConfig, ElasticityConfig, GuardRailConfig
-from chainmall.pricing.demand import DemandModel, MonotoneReport, MonotonicityError
+from chainmall.pricing.demand import DemandModel, MonotoneReport
 from chainmall.pricing.elasticity import LogLogModel, estimate_elasticity
 from chainmall.pricing.features import DemandFeatureBuilder, oj_market_frame
 from chainmall.pricing.layers import (

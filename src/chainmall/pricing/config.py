@@ -68,6 +68,7 @@ class ElasticityConfig(EngineConfig):
     confidence: float = Field(0.95, gt=0, lt=1, description="confidence level of the CI")
     max_iter: int = Field(200, ge=10, description="boosting iterations / trees of the learner")
     min_rows: int = Field(50, ge=10, description="minimum rows per group to estimate")
+    n_jobs: int = Field(1, ge=1, description="threads of the nuisance learners")
     seed: int = Field(0, description="seed of the fold split and learners")
 
 

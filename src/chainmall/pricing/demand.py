@@ -4,7 +4,7 @@ Own price enters through exactly one feature (``config.price_feature``, log pric
 any other column that tracks it (|correlation| >= ``own_price_max_corr``) is refused,
 so the monotone constraint cannot be side-stepped. After ``fit`` a grid check sweeps
 the price feature over its training range on every training row and raises
-:class:`MonotonicityError` on any rise; call :meth:`DemandModel.check_monotone` on test
+:class:`~chainmall.exceptions.MonotonicityError` on any rise; call :meth:`DemandModel.check_monotone` on test
 rows too. Intervals come from residual quantiles on the latest periods held out
 (split-conformal style), so they are honest out of time.
 
@@ -25,20 +25,16 @@ import pandas as pd
 
 from chainmall._optional import import_optional
 from chainmall._validation import require_frame
-from chainmall.exceptions import ChainmallError, DataValidationError, NotFittedError
+from chainmall.exceptions import DataValidationError, MonotonicityError, NotFittedError
 from chainmall.pricing.config import DemandConfig
 from chainmall.pricing.layers import DEFAULT_CATALOG, FeatureCatalog
 
-__all__ = ["DemandModel", "MonotoneReport", "MonotonicityError"]
+__all__ = ["DemandModel", "MonotoneReport"]
 
 _LEVELS = np.round(np.arange(0.01, 1.0, 0.01), 2)
 _BOOSTER_FILE = "booster.json"
 _SIDECAR_FILE = "demand_model.json"
 _CHUNK_CELLS = 2_000_000
-
-
-class MonotonicityError(ChainmallError, RuntimeError):
-    """Predicted demand rises with own price somewhere on the grid check."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,10 @@ for each group :math:`g` (product, segment). Both nuisances :math:`\\ell(X)=E[Y|
    \\widehat{\\operatorname{Var}} = \\frac{\\sum \\tilde v^2 (\\tilde u-\\hat\\theta_g\\tilde v)^2}{(\\sum \\tilde v^2)^2}
 
 with :math:`\\tilde u = Y-\\hat\\ell(X)`, :math:`\\tilde v = T-\\hat m(X)` and a normal CI.
+With several treatments (own price, then rivals' prices) each gets its own nuisance and
+:math:`\\hat\\theta_g = (\\tilde V'\\tilde V)^{-1}\\tilde V'\\tilde u` gives own and cross
+elasticities jointly, with HC0 (sandwich) standard errors; one treatment is the special
+case above.
 The group column must be among the controls so the nuisances can differ by group.
 
 **Log-log OLS** (:class:`LogLogModel`): ``log1p(units)`` on a per-group log-price slope,
@@ -53,13 +57,18 @@ def _learner(config: ElasticityConfig) -> Any:
 
 
 def _cross_fit(X: np.ndarray, target: np.ndarray, config: ElasticityConfig) -> np.ndarray:
+    """Out-of-fold residuals of ``target``; rows where it is NaN stay NaN."""
     from sklearn.model_selection import KFold
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-    residual = np.empty_like(target)
+    residual = np.full_like(target, np.nan)
+    known = np.flatnonzero(np.isfinite(target))
     folds = KFold(config.n_folds, shuffle=True, random_state=config.seed)
-    for train, held in folds.split(X):
-        model = _learner(config).fit(X[train], target[train])
-        residual[held] = target[held] - model.predict(X[held])
+    # OpenMP learners spin on busy machines: n_jobs threads keep CPU time honest
+    with threadpool_limits(limits=config.n_jobs):
+        for train, held in folds.split(known):
+            model = _learner(config).fit(X[known[train]], target[known[train]])
+            residual[known[held]] = target[known[held]] - model.predict(X[known[held]])
     return residual
 
 
@@ -68,7 +77,7 @@ def estimate_elasticity(
     *,
     controls: Sequence[str],
     outcome: str = "log_units",
-    treatment: str = "log_price",
+    treatment: str | Sequence[str] = "log_price",
     by: Sequence[str] = (),
     config: ElasticityConfig | None = None,
 ) -> pd.DataFrame:
@@ -79,43 +88,69 @@ def estimate_elasticity(
         controls: numeric confounder columns (NaN allowed for the tree learners); include
             the group's code so the nuisance models can differ by group.
         outcome: ``log1p(units)`` column.
-        treatment: log own price column.
+        treatment: log own price column, or several log price columns (own price first,
+            then rivals' prices) estimated jointly: ``theta = (V'V)^-1 V'u`` per group.
+            A treatment missing on every row of a group (a rival column masked for the
+            product itself) is left out for that group; one missing on some rows raises.
         by: group columns (e.g. ``("brand",)``); empty = one pooled elasticity.
         config: learner, folds, confidence level, seed.
 
     Returns:
         ``by`` columns, ``elasticity``, ``std_error``, ``ci_low``, ``ci_high``, ``n_rows``;
-        groups with fewer than ``config.min_rows`` rows raise.
+        with several treatments one row per group and treatment, named in ``treatment``.
+        Groups with fewer than ``config.min_rows`` rows raise.
     """
     cfg = config if config is not None else ElasticityConfig()
+    treatments = [treatment] if isinstance(treatment, str) else list(treatment)
     require_frame(frame, "frame")
-    require_columns(frame, [outcome, treatment, *controls, *by], name="frame")
-    require_not_null(frame, [outcome, treatment, *by], name="frame")
-    if treatment in controls or outcome in controls:
+    require_columns(frame, [outcome, *treatments, *controls, *by], name="frame")
+    require_not_null(frame, [outcome, treatments[0], *by], name="frame")
+    clash = sorted({outcome, *treatments} & set(controls))
+    if clash:
         raise DataValidationError(
-            f"controls must not contain the treatment {treatment!r} or outcome {outcome!r}"
+            f"controls must not contain the outcome or a treatment: {clash}; remove them"
         )
     X = frame[list(controls)].to_numpy(dtype=float)
     u = _cross_fit(X, frame[outcome].to_numpy(dtype=float), cfg)
-    v = _cross_fit(X, frame[treatment].to_numpy(dtype=float), cfg)
+    V = np.column_stack([_cross_fit(X, frame[t].to_numpy(dtype=float), cfg) for t in treatments])
     keys = frame[list(by)].reset_index(drop=True) if by else pd.DataFrame(index=range(len(frame)))
     groups = keys.groupby(list(by), sort=True).indices if by else {(): np.arange(len(frame))}
     z = float(stats.norm.ppf(0.5 + cfg.confidence / 2))
     rows = []
-    for key, idx in groups.items():
+    for key, rows_of_group in groups.items():
+        idx = np.asarray(rows_of_group, dtype=np.int64)
+        label = key if isinstance(key, tuple) else (key,)
+        where = "/".join(str(k) for k in label) or "(all rows)"
         if len(idx) < cfg.min_rows:
             raise DataValidationError(
-                f"group {key!r} has {len(idx)} rows, fewer than min_rows={cfg.min_rows}; "
+                f"group {where} has {len(idx)} rows, fewer than min_rows={cfg.min_rows}; "
                 "pool it with others or lower ElasticityConfig.min_rows"
             )
-        vg, ug = v[idx], u[idx]
-        denom = float(vg @ vg)
-        theta = float(vg @ ug) / denom
-        se = float(np.sqrt(np.sum(vg**2 * (ug - theta * vg) ** 2)) / denom)
-        label = key if isinstance(key, tuple) else (key,)
-        rows.append((*label, theta, se, theta - z * se, theta + z * se, len(idx)))
-    columns = [*by, "elasticity", "std_error", "ci_low", "ci_high", "n_rows"]
+        finite = np.isfinite(V[idx])
+        used = np.flatnonzero(finite.any(axis=0))
+        partial = [treatments[i] for i in used if not finite[:, i].all()]
+        if partial:
+            raise DataValidationError(
+                f"treatment column(s) {partial} are missing on some rows of group {where}; "
+                "fill them (e.g. carry the last known price) or drop those rows"
+            )
+        theta, se = _ols_sandwich(V[np.ix_(idx, used)], u[idx])
+        for i, t in enumerate(used):
+            name = (treatments[t],) if len(treatments) > 1 else ()
+            ci = (theta[i] - z * se[i], theta[i] + z * se[i])
+            rows.append((*label, *name, theta[i], se[i], *ci, len(idx)))
+    names = ["treatment"] if len(treatments) > 1 else []
+    columns = [*by, *names, "elasticity", "std_error", "ci_low", "ci_high", "n_rows"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _ols_sandwich(v: np.ndarray, u: np.ndarray) -> tuple[list[float], list[float]]:
+    """Residual-on-residual slopes and heteroskedasticity-robust (HC0) standard errors."""
+    bread = np.linalg.inv(v.T @ v)
+    theta = bread @ v.T @ u
+    meat = (v * ((u - v @ theta) ** 2)[:, None]).T @ v
+    cov = bread @ meat @ bread
+    return [float(t) for t in theta], [float(np.sqrt(c)) for c in np.diag(cov)]
 
 
 class LogLogModel:

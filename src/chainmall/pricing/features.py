@@ -7,9 +7,12 @@ only (``fit``) and builds, for any rows (``transform``):
 * ``lag_log_price``, ``lead_log_price``, ``lag_gap`` — own price last period and the
   planned price next period (promotion calendar), periods since the last row;
 * ``store_product_mean/std``, ``store_product_regular_mean`` (weeks without
-  promotion), ``store_mean``, ``ref_log_price`` — training history
-  encodings (no target of a transformed row is used);
-* ``week_of_year``, ``product_code`` and the promotion columns (e.g. ``feat``);
+  promotion), ``store_mean``, ``ref_log_price`` — training history encodings;
+* ``seasonal_lag_log_units`` — mean training ``log1p(units)`` of the store x product one
+  season earlier (periods ``t - season_length ± 1``; NaN where the training history has
+  none), so a row never sees its own or any later target;
+* ``week_of_year``, ``season_sin``/``season_cos`` (smooth season), ``product_code``
+  and the promotion columns (e.g. ``feat``);
 * from an optional long ``market`` frame of all products' prices in each store and
   period: ``comp_log_price__<p>``, ``comp_feat__<p>``, ``comp_deal__<p>`` with the
   row's own product masked (NaN), so competitor columns never carry own price, plus
@@ -155,6 +158,7 @@ class DemandFeatureBuilder:
             self.store_product_.index
         )
         self.store_mean_ = keyed.groupby(self.store)["_y"].mean().rename("store_mean")
+        self.history_units_ = keyed.set_index([self.store, self.product, self.period])["_y"]
         self.products_ = tuple(sorted(history[self.product].unique().tolist(), key=str))
         return self
 
@@ -197,6 +201,9 @@ class DemandFeatureBuilder:
         for col in ("lag_log_price", "lead_log_price", "lag_gap"):
             out[col] = base[col].to_numpy(dtype=float)
         out["week_of_year"] = (frame[self.period].to_numpy() % self.season_length).astype(float)
+        angle = 2 * np.pi * frame[self.period].to_numpy(dtype=float) / self.season_length
+        out["season_sin"] = np.sin(angle)
+        out["season_cos"] = np.cos(angle)
         codes = {p: i for i, p in enumerate(self.products_)}
         out["product_code"] = [float(codes.get(p, -1)) for p in frame[self.product]]
         sp = self.store_product_.reindex(
@@ -205,11 +212,31 @@ class DemandFeatureBuilder:
         for col in sp.columns:
             out[col] = sp[col].to_numpy(dtype=float)
         out["store_mean"] = frame[self.store].map(self.store_mean_).to_numpy(dtype=float)
+        out["seasonal_lag_log_units"] = self._seasonal_lag(frame)
         if market is not None:
             comp = self._competitors(frame, market)
             for col in comp.columns:
                 out[col] = comp[col].to_numpy()
         return out
+
+    def _seasonal_lag(self, frame: pd.DataFrame) -> np.ndarray:
+        """Mean training ``log1p(units)`` of the same store x product one season earlier (±1)."""
+        total = np.zeros(len(frame))
+        count = np.zeros(len(frame))
+        for offset in (-1, 0, 1):
+            index = pd.MultiIndex.from_arrays(
+                [
+                    frame[self.store].to_numpy(),
+                    frame[self.product].to_numpy(),
+                    frame[self.period].to_numpy() - self.season_length + offset,
+                ]
+            )
+            values = self.history_units_.reindex(index).to_numpy(dtype=float)
+            known = np.isfinite(values)
+            total += np.where(known, values, 0.0)
+            count += known
+        with np.errstate(invalid="ignore"):
+            return np.where(count > 0, total / count, np.nan)
 
     def _competitors(self, frame: pd.DataFrame, market: pd.DataFrame) -> pd.DataFrame:
         require_frame(market, "market")

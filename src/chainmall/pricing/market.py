@@ -2,34 +2,56 @@
 
 Expected units of product :math:`j` in store :math:`s`, week :math:`w`:
 
-.. math:: \\log E[q_{jsw}] = a_{sj} + A_j \\sin(2\\pi w/52) + \\varepsilon_j \\log\\frac{p_{jsw}}{r_j}
+.. math:: \\log E[q_{jsw}] = a_{sj} + A_j \\sin(2\\pi w/52 + \\phi_s)
+   + \\varepsilon_j \\log\\frac{p_{jsw}}{r_j}
    + \\sum_{k\\ne j} \\gamma_{jk} \\log\\frac{p_{ksw}}{r_k} + \\beta\\,\\text{feat}_{jsw}
 
 with own elasticities :math:`\\varepsilon_j`, cross elasticities :math:`\\gamma_{jk} > 0`
-(substitutes), seasonality, feature-ad promotions and multiplicative log-normal noise
-(:math:`\\sigma`, mean-corrected) with Poisson counts. Historical prices are confounded
-with the season (shops price up when demand is high), so a naive regression is biased.
+(substitutes), seasonality with a per-store phase :math:`\\phi_s` (stores peak at
+different times of year; ``phase_spread=0`` gives one common season), feature-ad
+promotions and multiplicative log-normal noise (:math:`\\sigma`, mean-corrected) with
+Poisson counts.
+
+Historical prices are **confounded** with each store's own season: managers price up by
+``price_season_response`` (log points per unit of :math:`A_j\\sin(\\cdot)/0.2`) in their
+high weeks, as shops do. With a common season, week-of-year controls remove that
+confounding and a log-log regression is correctly specified; with per-store phases a
+linear model needs store x season interactions to remove it. Both markets are exact
+log-log in demand, so the oracle below is exact either way.
 
 :func:`oracle_prices` maximises the true expected store-week profit over the same
-guard-railed grid the optimiser uses (coordinate ascent over products, so cross
-effects count); :func:`realised_profit` scores any set of prices with the true demand.
+guard-railed grid the optimiser uses (:func:`~chainmall.pricing.basket.basket_ascent`
+with the true parameters, so cross effects count); :func:`realised_profit`
+scores any set of prices with the true demand.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from chainmall._validation import require_columns, require_frame
 from chainmall.exceptions import DataValidationError
+from chainmall.pricing.basket import basket_ascent
 from chainmall.pricing.config import GuardRailConfig
 from chainmall.pricing.optimize import candidate_grid
 
 __all__ = ["SyntheticMarket", "oracle_prices", "realised_profit", "simulate_market"]
 
 _KEYS = ["store", "week"]
+
+
+@dataclass(frozen=True)
+class _Panel:
+    """Rows of a frame laid out as store-week (rows) x product (columns) matrices."""
+
+    cell: np.ndarray  # (n_rows,) store-week index of each row
+    product: np.ndarray  # (n_rows,) product of each row
+    fixed: np.ndarray  # (n_cells, n_products) log-mean part that does not depend on price
+    rel: np.ndarray  # (n_cells, n_products) log(price / reference)
+    price: np.ndarray  # (n_cells, n_products) price (fen)
 
 
 @dataclass(frozen=True)
@@ -41,47 +63,55 @@ class SyntheticMarket:
     cross_elasticity: np.ndarray
     level: np.ndarray
     season_amplitude: np.ndarray
+    season_phase: np.ndarray
     reference_price_fen: np.ndarray
     unit_cost_fen: np.ndarray
     promo_lift: float
     noise_sd: float
 
-    def expected_units(self, frame: pd.DataFrame) -> np.ndarray:
-        """True expected units for rows ``store, product, week, price_fen, feat``.
+    @property
+    def price_response(self) -> np.ndarray:
+        """``M[j, k]``: d log E[q_j] / d log p_k (own elasticities on the diagonal)."""
+        return np.asarray(self.cross_elasticity + np.diag(self.own_elasticity))
 
-        Every product must be present in each store-week of ``frame`` (cross effects).
-        """
+    def _panel(self, frame: pd.DataFrame) -> _Panel:
         require_frame(frame, "frame")
         require_columns(frame, ["store", "product", "week", "price_fen", "feat"], name="frame")
         n_products = len(self.own_elasticity)
-        counts = frame.groupby(_KEYS)["product"].nunique()
-        if (counts != n_products).any():
+        cell = frame.groupby(_KEYS, sort=False).ngroup().to_numpy()
+        product = frame["product"].to_numpy().astype("int64")
+        n_cells = int(cell.max()) + 1 if len(cell) else 0
+        counts = np.zeros((n_cells, n_products), dtype="int64")
+        np.add.at(counts, (cell, product), 1)
+        if (counts != 1).any():
             raise DataValidationError(
-                f"{int((counts != n_products).sum())} store-week(s) lack some of the "
-                f"{n_products} products; price every product of a store-week together"
+                f"{int((counts != 1).any(axis=1).sum())} store-week(s) lack some of the "
+                f"{n_products} products or repeat one; price every product of a store-week "
+                "together, once"
             )
-        rel = np.log(
-            frame["price_fen"].to_numpy(dtype=float)
-            / self.reference_price_fen[frame["product"].to_numpy()]
-        )
-        wide = (
-            frame[[*_KEYS, "product"]]
-            .assign(rel=rel)
-            .pivot_table(index=_KEYS, columns="product", values="rel", aggfunc="first")
-        )
-        rows = wide.reindex(pd.MultiIndex.from_frame(frame[_KEYS])).to_numpy(dtype=float)
-        product = frame["product"].to_numpy()
-        store = frame["store"].to_numpy()
+        store = frame["store"].to_numpy().astype("int64")
         week = frame["week"].to_numpy(dtype=float)
-        cross = np.einsum("ik,ik->i", self.cross_elasticity[product], np.nan_to_num(rows))
-        mu = (
+        row_fixed = (
             self.level[store, product]
-            + self.season_amplitude[product] * np.sin(2 * np.pi * week / 52)
-            + self.own_elasticity[product] * rel
-            + cross
+            + self.season_amplitude[product]
+            * np.sin(2 * np.pi * week / 52 + self.season_phase[store])
             + self.promo_lift * frame["feat"].to_numpy(dtype=float)
         )
-        return np.asarray(np.exp(mu))
+        fixed = np.empty((n_cells, n_products))
+        price = np.empty((n_cells, n_products))
+        fixed[cell, product] = row_fixed
+        price[cell, product] = frame["price_fen"].to_numpy(dtype=float)
+        rel = np.log(price / self.reference_price_fen[None, :])
+        return _Panel(cell=cell, product=product, fixed=fixed, rel=rel, price=price)
+
+    def expected_units(self, frame: pd.DataFrame) -> np.ndarray:
+        """True expected units for rows ``store, product, week, price_fen, feat``.
+
+        Every product must be present once in each store-week of ``frame`` (cross effects).
+        """
+        panel = self._panel(frame)
+        mu = panel.fixed + panel.rel @ self.price_response.T
+        return np.asarray(np.exp(mu[panel.cell, panel.product]))
 
 
 def simulate_market(
@@ -90,15 +120,30 @@ def simulate_market(
     n_products: int = 3,
     n_weeks: int = 104,
     noise_sd: float = 0.25,
+    phase_spread: float = 0.0,
+    price_season_response: float = 0.04,
     seed: int = 0,
 ) -> SyntheticMarket:
-    """Simulate weekly store x product history with known demand (see module docstring)."""
+    """Simulate weekly store x product history with known demand (see module docstring).
+
+    Args:
+        n_stores: stores (markets).
+        n_products: competing products (substitutes).
+        n_weeks: weeks of history.
+        noise_sd: sd of the multiplicative log-normal demand noise.
+        phase_spread: stores' seasonal phases are uniform on ``[0, phase_spread)``
+            radians (0 = one common season, ``2*pi`` = unrelated store seasons).
+        price_season_response: log-price points the historical prices rise per unit
+            of the store's seasonal demand index (the confounding).
+        seed: seed of every draw.
+    """
     rng = np.random.default_rng(seed)
     own = -rng.uniform(1.8, 3.2, n_products)
     cross = rng.uniform(0.1, 0.5, (n_products, n_products))
     np.fill_diagonal(cross, 0.0)
     level = rng.normal(6.0, 0.5, (n_stores, 1)) + rng.normal(0.0, 0.3, (n_stores, n_products))
     amplitude = rng.uniform(0.1, 0.3, n_products)
+    phase = rng.uniform(0.0, phase_spread, n_stores) if phase_spread > 0 else np.zeros(n_stores)
     ref = rng.integers(250, 450, n_products).astype(float)
     cost = np.rint(ref * rng.uniform(0.45, 0.6, n_products))
     store, product, week = (
@@ -107,10 +152,10 @@ def simulate_market(
             np.arange(n_stores), np.arange(n_products), np.arange(n_weeks), indexing="ij"
         )
     )
-    season = np.sin(2 * np.pi * week / 52)
+    season = amplitude[product] * np.sin(2 * np.pi * week / 52 + phase[store]) / 0.2
     promo = rng.random(len(week)) < 0.15
     depth = np.where(promo, rng.uniform(0.1, 0.3, len(week)), 0.0)
-    drift = np.exp(0.04 * season * amplitude[product] / 0.2 + rng.normal(0, 0.05, len(week)))
+    drift = np.exp(price_season_response * season + rng.normal(0, 0.05, len(week)))
     price = np.rint(ref[product] * (1 - depth) * drift).astype("int64")
     history = pd.DataFrame(
         {
@@ -127,6 +172,7 @@ def simulate_market(
         cross_elasticity=cross,
         level=level,
         season_amplitude=amplitude,
+        season_phase=phase,
         reference_price_fen=ref,
         unit_cost_fen=cost,
         promo_lift=0.4,
@@ -136,7 +182,7 @@ def simulate_market(
     noisy = expected * np.exp(rng.normal(0, noise_sd, len(week)) - noise_sd**2 / 2)
     units = rng.poisson(noisy).astype("int64")
     history = history.assign(units=units, unit_cost_fen=cost[product].astype("int64"))
-    return SyntheticMarket(**{**market.__dict__, "history": history})
+    return replace(market, history=history)
 
 
 def realised_profit(market: SyntheticMarket, prices: pd.DataFrame) -> int:
@@ -156,28 +202,25 @@ def oracle_prices(
 
     ``offers`` holds ``store, product, week, feat`` and the optimiser's rail columns
     (``current_price_fen``, ``unit_cost_fen``, optional reference/ceiling/look-back cap).
+    Each sweep sets every product, in turn, to its best allowed grid price given the
+    others (exact true profit of the whole store-week, cross effects included).
     Returns ``offers``' keys with ``price_fen``.
     """
     grid, valid = candidate_grid(offers, config)
     frame = offers[["store", "product", "week", "feat"]].reset_index(drop=True)
-    price = offers["current_price_fen"].to_numpy(dtype=float).copy()
-    cost = market.unit_cost_fen[frame["product"].to_numpy()]
-    sw = frame.groupby(_KEYS, sort=False).ngroup().to_numpy()
-    for _ in range(sweeps):
-        for j in range(len(market.own_elasticity)):
-            rows = np.flatnonzero(frame["product"].to_numpy() == j)
-            best_value = np.full(len(rows), -np.inf)
-            best_price = price[rows].copy()
-            for col in range(grid.shape[1]):
-                ok = valid[rows, col]
-                if not ok.any():
-                    continue
-                trial = price.copy()
-                trial[rows] = np.where(ok, grid[rows, col], price[rows])
-                units = market.expected_units(frame.assign(price_fen=trial))
-                profit = pd.Series((trial - cost) * units).groupby(sw).sum().to_numpy()[sw[rows]]
-                better = ok & (profit > best_value)
-                best_value = np.where(better, profit, best_value)
-                best_price = np.where(better, grid[rows, col], best_price)
-            price[rows] = best_price
-    return frame.assign(price_fen=price.astype("int64"))
+    panel = market._panel(frame.assign(price_fen=offers["current_price_fen"].to_numpy()))
+    response = market.price_response
+    n_cells = len(panel.price)
+    price = basket_ascent(
+        log_units=panel.fixed + panel.rel @ response.T,
+        price=panel.price,
+        own=np.broadcast_to(market.own_elasticity, (n_cells, len(response))),
+        cross=market.cross_elasticity,
+        cost=np.broadcast_to(market.unit_cost_fen.astype(float), (n_cells, len(response))),
+        grid=grid,
+        valid=valid,
+        cell=panel.cell,
+        product=panel.product,
+        sweeps=sweeps,
+    )
+    return frame.assign(price_fen=price[panel.cell, panel.product].astype("int64"))

@@ -20,6 +20,10 @@ the binding constraint reads ``conflict:<lower>><upper>``. The binding constrain
 rail that stops the unconstrained optimum :math:`p^*=k\\,\\varepsilon/(1+\\varepsilon)`
 (:math:`k=c, 0, wc`; :math:`p^*=\\infty` when :math:`\\varepsilon\\ge -1`), or ``none``.
 
+With ``cross_elasticity`` the products sharing a market (all id columns but the product)
+form a basket priced jointly (:mod:`chainmall.pricing.basket`); the binding constraint is
+then the rail the price sits on, since :math:`p^*` above ignores the rivals.
+
 Money: prices, costs, revenue and profit are integer fen (for US-dollar data such as
 Dominick's, one fen = one cent: multiply dollars by 100 at the boundary).
 """
@@ -42,8 +46,10 @@ from chainmall._validation import (
     require_integer,
     require_not_null,
     require_numeric,
+    require_unique,
 )
 from chainmall.exceptions import ComplianceConfigError, DataValidationError
+from chainmall.pricing.basket import basket_ascent
 from chainmall.pricing.config import GuardRailConfig
 from chainmall.pricing.layers import DEFAULT_CATALOG, FeatureCatalog, blocked_reason
 
@@ -236,6 +242,73 @@ def _objective(
     return np.asarray((price - weight * cost) * units)
 
 
+def _basket_prices(
+    offers: pd.DataFrame,
+    id_columns: Sequence[str],
+    product_column: str,
+    cross_elasticity: pd.DataFrame,
+    start: np.ndarray,
+    grid: np.ndarray,
+    valid: np.ndarray,
+    cost_weight: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Jointly optimised prices per row and each row's units factor from its rivals' moves."""
+    require_frame(cross_elasticity, "cross_elasticity")
+    require_columns(cross_elasticity, ["product", "rival", "elasticity"], name="cross_elasticity")
+    require_not_null(cross_elasticity, ["product", "rival", "elasticity"], name="cross_elasticity")
+    if product_column not in id_columns:
+        raise DataValidationError(
+            f"product_column {product_column!r} must be one of id_columns {list(id_columns)}"
+        )
+    basket_keys = [c for c in id_columns if c != product_column]
+    labels = sorted(
+        {*offers[product_column], *cross_elasticity["product"], *cross_elasticity["rival"]},
+        key=str,
+    )
+    index = {label: i for i, label in enumerate(labels)}
+    cross = np.zeros((len(labels), len(labels)))
+    pairs = cross_elasticity[cross_elasticity["product"] != cross_elasticity["rival"]]
+    cross[[index[v] for v in pairs["product"]], [index[v] for v in pairs["rival"]]] = pairs[
+        "elasticity"
+    ].to_numpy(dtype=float)
+    product = np.array([index[v] for v in offers[product_column]], dtype="int64")
+    cell = (
+        offers.groupby(basket_keys, sort=False).ngroup().to_numpy()
+        if basket_keys
+        else np.zeros(len(offers), dtype="int64")
+    )
+    require_unique(offers, list(id_columns), name="offers")
+    shape = (int(cell.max()) + 1 if len(cell) else 0, len(labels))
+    p0 = np.ones(shape)
+    log_q = np.full(shape, -np.inf)
+    own = np.zeros(shape)
+    cost = np.zeros(shape)
+    p0[cell, product] = offers["current_price_fen"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore"):
+        log_q[cell, product] = np.log(offers["baseline_units"].to_numpy(dtype=float))
+    own[cell, product] = offers["elasticity"].to_numpy(dtype=float)
+    cost[cell, product] = offers["unit_cost_fen"].to_numpy(dtype=float)
+    # start from the product-by-product optimum: ascent only improves on it
+    begin = p0.copy()
+    begin[cell, product] = start
+    step = np.log(begin / p0)
+    log_start = log_q + own * step + step @ cross.T
+    final = basket_ascent(
+        log_units=log_start,
+        price=begin,
+        own=own,
+        cross=cross,
+        cost=cost,
+        grid=grid,
+        valid=valid,
+        cell=cell,
+        product=product,
+        cost_weight=cost_weight,
+    )
+    moved = np.log(final / p0) @ cross.T  # rivals' effect on each basket product
+    return final[cell, product], np.exp(moved[cell, product])
+
+
 def optimize_prices(
     offers: pd.DataFrame,
     config: GuardRailConfig | None = None,
@@ -244,6 +317,8 @@ def optimize_prices(
     model_versions: Mapping[str, str] | None = None,
     ledger: AuditSink | None = None,
     catalog: FeatureCatalog = DEFAULT_CATALOG,
+    cross_elasticity: pd.DataFrame | None = None,
+    product_column: str = "product",
 ) -> PriceDecision:
     """Recommend one list price per row of ``offers`` inside the guard rails.
 
@@ -259,6 +334,13 @@ def optimize_prices(
         model_versions: e.g. ``{"demand": model.version_, "elasticity": "dml-..."}``.
         ledger: optional sink (a :class:`chainmall.ledger.Ledger`) receiving the audit records.
         catalog: feature declarations; extra columns declared user-level are refused.
+        cross_elasticity: optional ``product, rival, elasticity`` (d log units of
+            ``product`` / d log price of ``rival``, e.g. from DML). Given it, the rows
+            sharing all ``id_columns`` but ``product_column`` form a basket whose summed
+            objective is maximised jointly (:func:`~chainmall.pricing.basket.basket_ascent`),
+            expected units include the rivals' moves, and ``binding_constraint`` names
+            the rail the price sits on.
+        product_column: the id column naming the product (basket mode).
 
     Returns:
         :class:`PriceDecision` whose ``prices`` has the ids, ``price_fen``,
@@ -282,11 +364,18 @@ def optimize_prices(
     price = grid[np.arange(n), pick]
 
     weight = {"profit": 1.0, "revenue": 0.0, "mix": cfg.mix_weight}[cfg.objective]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_star = np.where(eps < -1, weight * cost * eps / (1 + eps), np.inf)
     lower_name = np.array(list(lower))[np.argmax(np.vstack(list(lower.values())), axis=0)]
     upper_name = np.array(list(upper))[np.argmin(np.vstack(list(upper.values())), axis=0)]
-    binding = np.where(p_star > hi, upper_name, np.where(p_star < lo, lower_name, "none"))
+    if cross_elasticity is None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_star = np.where(eps < -1, weight * cost * eps / (1 + eps), np.inf)
+        binding = np.where(p_star > hi, upper_name, np.where(p_star < lo, lower_name, "none"))
+        cross_factor = np.ones(n)
+    else:
+        price, cross_factor = _basket_prices(
+            offers, id_columns, product_column, cross_elasticity, price, grid, valid, weight
+        )
+        binding = np.where(price >= hi, upper_name, np.where(price <= lo, lower_name, "none"))
     binding = np.where(
         conflict,
         np.char.add(np.char.add("conflict:", lower_name), np.char.add(">", upper_name)),
@@ -295,18 +384,19 @@ def optimize_prices(
     binding = np.where(empty & ~conflict, "price_ending", binding)
 
     ratio = price / p0
+    base = base * cross_factor  # rivals' moves in the basket (1 without cross effects)
     units = base * ratio**eps
     e_lo = _column(offers, "elasticity_low", eps)
     e_hi = _column(offers, "elasticity_high", eps)
-    b_lo = _column(offers, "baseline_units_low", base)
-    b_hi = _column(offers, "baseline_units_high", base)
+    b_lo = _column(offers, "baseline_units_low", base) * cross_factor
+    b_hi = _column(offers, "baseline_units_high", base) * cross_factor
     curve = np.vstack([ratio**e_lo, ratio**e_hi])
     units_low = b_lo * curve.min(axis=0)
     units_high = b_hi * curve.max(axis=0)
     margin = price - cost
     profit_ends = np.vstack([margin * units_low, margin * units_high])
 
-    current_value = _objective(p0, base, cost, cfg)
+    current_value = _objective(p0, offers["baseline_units"].to_numpy(dtype=float), cost, cfg)
     new_value = _objective(price, units, cost, cfg)
     ll_eps = _column(offers, "loglog_elasticity", np.full(n, np.nan))
     ll_value = _objective(price, base * ratio**ll_eps, cost, cfg)
