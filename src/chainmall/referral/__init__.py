@@ -15,12 +15,15 @@ from chainmall.referral.batch import settle
 from chainmall.referral.config import DirectBeneficiary, RateTier, ReferralConfig, SlideMode
 from chainmall.referral.events import (
     Bound,
+    Engagement,
+    Hold,
     MonthClose,
     OrderLine,
     OrderPaid,
     OrderReceived,
     RefundSucceeded,
     Registered,
+    Release,
     SettlementTick,
     UserBanned,
     Withdrawal,
@@ -35,6 +38,8 @@ from chainmall.referral.stream import fold
 __all__ = [
     "Bound",
     "DirectBeneficiary",
+    "Engagement",
+    "Hold",
     "MonthClose",
     "OrderLine",
     "OrderPaid",
@@ -44,6 +49,7 @@ __all__ = [
     "ReferralState",
     "RefundSucceeded",
     "Registered",
+    "Release",
     "Settlement",
     "SettlementTick",
     "SlideMode",
