@@ -170,19 +170,16 @@ def _get(config: ReferralConfig, path: str) -> Any:
 
 
 def _status(rule: str, value: Any) -> str:
-    checks = {
-        "le2": lambda v: v <= 2,
-        "le500": lambda v: v <= 500,
-        "le3000": lambda v: v <= 3000,
-        "le5000000": lambda v: v <= 5_000_000,
-        "ge7": lambda v: v >= 7,
-        "ok": lambda v: True,
-    }
     if rule in ("zero", "false"):
         return "ok" if not value else "unlawful"
     if rule == "review_if_true":
         return "review" if value else "ok"
-    return "ok" if checks[rule](value) else "review"
+    limits = {"le2": 2, "le500": 500, "le3000": 3_000, "le5000000": 5_000_000}
+    if rule in limits:
+        return "ok" if value <= limits[rule] else "review"
+    if rule == "ge7":
+        return "ok" if value >= 7 else "review"
+    return "ok"
 
 
 def compliance_report(config: ReferralConfig | None = None) -> pd.DataFrame:
