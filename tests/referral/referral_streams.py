@@ -24,7 +24,6 @@ from chainmall.referral import (
     UserBanned,
     Withdrawal,
 )
-
 from chainmall.referral.policy import Badge, IncentiveConfig
 
 LOW_BADGES = (
