@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from chainmall.referral import (
     Bound,
+    Engagement,
+    Hold,
     MonthClose,
     OrderLine,
     OrderPaid,
@@ -16,11 +18,20 @@ from chainmall.referral import (
     ReferralConfig,
     RefundSucceeded,
     Registered,
+    Release,
     SettlementTick,
     SlideMode,
     UserBanned,
     Withdrawal,
 )
+from chainmall.referral.policy import Badge, IncentiveConfig
+
+LOW_BADGES = (
+    Badge(name="BRONZE", min_points=50, uplift_bp=100),
+    Badge(name="GOLD", min_points=130, uplift_bp=300),
+    Badge(name="DIAMOND", min_points=300, uplift_bp=500),
+)
+"""Thresholds a short stream reaches, so uplifts occur in property tests."""
 
 START = datetime(2025, 3, 27, tzinfo=UTC)
 AMOUNTS = (0, 1, 99, 3_333, 10_000, 25_000, 400_000, 2_000_000)
@@ -36,6 +47,10 @@ def configs(draw: Any) -> ReferralConfig:
         monthly_cap_fen=draw(st.sampled_from([3_000, 50_000, 5_000_000])),
         max_payout_ratio_bp=draw(st.sampled_from([1_000, 2_200, 3_000])),
         team_rate_bp=draw(st.sampled_from([500, 1_500])),
+        badge_uplift_enabled=draw(st.booleans()),
+        incentives=IncentiveConfig(
+            badges=LOW_BADGES, share_daily_cap=draw(st.sampled_from([1, 3]))
+        ),
     )
 
 
@@ -70,6 +85,9 @@ def streams(draw: Any, max_events: int = 60) -> list[Any]:
                     + ["recv"] * 4
                     + ["refund"] * 5
                     + ["tick", "tick", "wd", "wd", "ban", "close", "dup"]
+                    + ["share"] * 3
+                    + ["comment"] * 2
+                    + ["hold", "release"]
                 ),
                 st.sampled_from(users),
                 st.sampled_from(users),
@@ -121,6 +139,16 @@ def streams(draw: Any, max_events: int = 60) -> list[Any]:
             events.append(UserBanned(step(), now, a))
         elif kind == "close":
             events.append(MonthClose(step(), now, ("2025-03", "2025-04", "2025-13")[r % 3]))
+        elif kind == "share":
+            channel = ("APP", "WECHAT", "H5", None)[r % 4]
+            events.append(Engagement(step(), now, a, "SHARE" if r % 23 else "LIKE", channel))
+        elif kind == "comment" and line_paid:
+            lid = sorted(line_paid)[r % len(line_paid)]
+            events.append(Engagement(step(), now, a, "COMMENT", None, lid))
+        elif kind == "hold":
+            events.append(Hold(step(), now, a))
+        elif kind == "release":
+            events.append(Release(step(), now, a))
         elif kind == "dup" and events:
             events.append(events[r % len(events)])
     return events

@@ -39,6 +39,8 @@ def check_fold_equals_batch(events: list[Any], config: ReferralConfig) -> None:
     pd.testing.assert_frame_equal(slow.users, fast.users)
     pd.testing.assert_frame_equal(slow.rejected, fast.rejected)
     pd.testing.assert_frame_equal(slow.balances, fast.balances)
+    assert slow.energy is not None and fast.energy is not None
+    pd.testing.assert_frame_equal(slow.energy, fast.energy)
     root = fast.merkle_root()
     assert slow.merkle_root() == root
     _, streamed = run_fold(events_from_frame(events_to_frame(events)), config)

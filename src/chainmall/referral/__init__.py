@@ -12,30 +12,52 @@ balances and rejected events with reasons.
 """
 
 from chainmall.referral.batch import settle
+from chainmall.referral.compliance import compliance_report
 from chainmall.referral.config import DirectBeneficiary, RateTier, ReferralConfig, SlideMode
+from chainmall.referral.dashboard import commission_detail, dashboard, fission_path
 from chainmall.referral.events import (
     Bound,
+    Engagement,
+    Hold,
     MonthClose,
     OrderLine,
     OrderPaid,
     OrderReceived,
     RefundSucceeded,
     Registered,
+    Release,
     SettlementTick,
     UserBanned,
     Withdrawal,
     events_from_frame,
     events_to_frame,
 )
+from chainmall.referral.health import HealthConfig, health_report, hold_events
+from chainmall.referral.incentives import MonthCloseResult, badges, close_months
+from chainmall.referral.policy import Badge, IncentiveConfig
 from chainmall.referral.rules import ReferralState, apply
 from chainmall.referral.settlement import Settlement
 from chainmall.referral.shop import events_from_frames, events_from_shop
 from chainmall.referral.stream import fold
+from chainmall.referral.tax import (
+    TaxConfig,
+    TaxMethod,
+    monthly_statements,
+    quarterly_export,
+    statement_records,
+    withholding,
+)
 
 __all__ = [
+    "Badge",
     "Bound",
     "DirectBeneficiary",
+    "Engagement",
+    "HealthConfig",
+    "Hold",
+    "IncentiveConfig",
     "MonthClose",
+    "MonthCloseResult",
     "OrderLine",
     "OrderPaid",
     "OrderReceived",
@@ -44,16 +66,31 @@ __all__ = [
     "ReferralState",
     "RefundSucceeded",
     "Registered",
+    "Release",
     "Settlement",
     "SettlementTick",
     "SlideMode",
+    "TaxConfig",
+    "TaxMethod",
     "UserBanned",
     "Withdrawal",
     "apply",
+    "badges",
+    "close_months",
+    "commission_detail",
+    "compliance_report",
+    "dashboard",
     "events_from_frame",
     "events_from_frames",
     "events_from_shop",
     "events_to_frame",
+    "fission_path",
     "fold",
+    "health_report",
+    "hold_events",
+    "monthly_statements",
+    "quarterly_export",
     "settle",
+    "statement_records",
+    "withholding",
 ]

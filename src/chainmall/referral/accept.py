@@ -74,14 +74,25 @@ REJECT_REASONS = (
     "UNKNOWN_ORDER",
     "UNKNOWN_TYPE",
     "UNKNOWN_USER",
+    "BAD_ACTION",
+    "DUPLICATE_COMMENT",
+    "ALREADY_HELD",
+    "NOT_HELD",
 )
-"""Reason codes of rejected events; code 0 means accepted."""
+"""Reason codes of rejected events; code 0 means accepted (part-2 reasons appended)."""
 R = {name: np.int8(i) for i, name in enumerate(REJECT_REASONS) if name}
 
 
 def is_open(reason: np.ndarray) -> np.ndarray:
     """Mask of events not (yet) rejected (reason code 0)."""
     return np.asarray(reason == 0)
+
+
+def _absent(values: np.ndarray) -> np.ndarray:
+    """Mask of null fields: None in text columns, the MISSING sentinel in int columns."""
+    if values.dtype == object:
+        return np.asarray([v is None for v in values.tolist()], dtype=bool)
+    return np.asarray(values == MISSING)
 
 
 def _increasing(values: np.ndarray) -> bool:
@@ -153,8 +164,7 @@ def accept_events(
     for name, fields in REQUIRED_FIELDS.items():
         rows = row_kind == TYPE_CODE[name]
         for f in fields:
-            absent = is_open(cols[f]) if f == "month" else cols[f] == MISSING
-            missing_row |= rows & absent
+            missing_row[rows] |= _absent(cols[f][rows])
     missing = np.zeros(n, dtype=bool)
     np.logical_or.at(missing, row_event, missing_row)
     reject(missing, "MISSING_FIELD")

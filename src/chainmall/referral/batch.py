@@ -29,8 +29,11 @@ from chainmall.referral.accept import (
     is_open,
     sorting_order,
 )
+from chainmall.referral.batch_events import energy_log, hold_intervals
 from chainmall.referral.config import ReferralConfig, SlideMode
+from chainmall.referral.energy import energy_frame, uplift_at
 from chainmall.referral.events import MISSING, TYPE_CODE, normalize_events
+from chainmall.referral.holds import skip_held
 from chainmall.referral.records import INT_FIELDS, KINDS
 from chainmall.referral.settlement import (
     Settlement,
@@ -65,6 +68,8 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
     config = config or ReferralConfig()
     cols, type_names = normalize_events(events)
     acc = accept_events(cols, type_names, config)
+    points = energy_log(cols, acc, config)
+    held_spans = hold_intervals(cols, acc)
     starts = acc.ev_start
     n_rows = len(cols["seq"])
     row_event = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, n_rows]))
@@ -104,7 +109,10 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
     lines = _Lines(
         rows, seq, buyer, cols["order_id"][rows], cols["line_id"][rows], paid, base, month
     )
-    slots = _reward_slots(lines, acc, member_seq, team, depth, config)
+    slots = _reward_slots(
+        lines, acc, member_seq, team, depth, config, _uplifts(points, acc, lines, config)
+    )
+    slots["held_spans"] = held_spans
     refunds = _refund_pairs(cols, acc, lines, slots)
     _monthly_cap(slots, refunds, config)
     blocks = _entry_blocks(cols, acc, lines, slots, refunds, config, user_ids)
@@ -142,7 +150,17 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
         balances=balances_of(entries),
         rejected=rejected,
         config=config,
+        energy=energy_frame(points),
     )
+
+
+def _uplifts(
+    points: dict[str, np.ndarray], acc: Accepted, lines: _Lines, config: ReferralConfig
+) -> np.ndarray:
+    """Badge uplift (bp) of each line's inviter, snapshotted at the OrderPaid (R10, R4.2)."""
+    x = acc.inviter[lines.buyer] if len(lines.buyer) else np.zeros(0, np.int64)
+    ids = acc.user_ids[np.maximum(x, 0)] if len(acc.user_ids) else x
+    return np.where(x >= 0, uplift_at(points, ids, lines.seq, config), 0)
 
 
 @dataclass(frozen=True)
@@ -166,6 +184,7 @@ def _reward_slots(
     team: dict[str, Any],
     depth: np.ndarray,
     config: ReferralConfig,
+    uplift: np.ndarray,
 ) -> dict[str, Any]:
     """Direct and team slots per line: beneficiary, kind, gross, ratio cut (R4.2-R4.5)."""
     seq, buyer, base = lines.seq, lines.buyer, lines.base
@@ -176,7 +195,7 @@ def _reward_slots(
     rates = np.array([t.rate_bp for t in tiers], dtype=np.int64)
     rank = team["rank"][buyer]
     d_rate = rates[np.maximum(np.searchsorted(min_rank, rank, side="right") - 1, 0)]
-    d_gross = base * d_rate // 10_000
+    d_gross = base * d_rate // 10_000 * (10_000 + uplift) // 10_000
     d_on = (base > 0) & (x >= 0) & (member_seq[xs] < seq) & (d_gross > 0)
     d_forfeit = d_on & (acc.ban_seq[xs] < seq)
     if config.max_beneficiaries_per_line < 2 or not len(buyer):
@@ -211,6 +230,7 @@ def _reward_slots(
         "x": x,
         "rank": rank,
         "d_rate": d_rate,
+        "uplift": uplift,
         "d_gross": d_gross,
         "d_on": d_on,
         "d_forfeit": d_forfeit,
@@ -372,7 +392,7 @@ def _entry_blocks(
             "base_fen": lines.base[i],
             "month": lines.month[i],
             "reward_type": sub,
-            "uplift_bp": 0,
+            "uplift_bp": slots["uplift"][i] if sub == 0 else 0,
             "k1": lines.rows[i] * 4 + sub * 2 + int(capped),
             "ratio_cut_fen": np.where(pay, cut, MISSING),
             "cap_cut_fen": np.where(pay, want - credit, MISSING),
@@ -499,6 +519,8 @@ def _settlements(
             np.searchsorted(t_seq, acc.ev_seq[rec], side="right"),
             np.searchsorted(t_asof, settle_at, side="left"),
         )
+        bene = (slots["x"], slots["boss"])[sub][i]
+        first_tick = skip_held(first_tick, bene, t_seq, slots["held_spans"])
         has = first_tick < len(t_seq)
         i, settle_at, first_tick = i[has], settle_at[has], first_tick[has]
         tick_seq = t_seq[first_tick]

@@ -21,6 +21,7 @@ from pydantic import Field, model_validator
 
 from chainmall.config import EngineConfig, Timezone
 from chainmall.exceptions import ComplianceConfigError, ComplianceWarning
+from chainmall.referral.policy import IncentiveConfig
 
 __all__ = ["DirectBeneficiary", "RateTier", "ReferralConfig", "SlideMode"]
 
@@ -114,7 +115,11 @@ class ReferralConfig(EngineConfig):
     )
     badge_uplift_enabled: bool = Field(
         default=False,
-        description="reserved for part 2 (energy badges); entries snapshot uplift_bp = 0",
+        description="multiply direct commissions by the beneficiary's badge uplift (R4.2)",
+    )
+    incentives: IncentiveConfig = Field(
+        default_factory=IncentiveConfig,
+        description="energy points, badges, TCV, partners, dividend (R7-R10)",
     )
     per_head_reward_fen: int = Field(
         default=0, ge=0, description="见点奖 per recruited member in fen; unlawful (C3)"
@@ -142,8 +147,6 @@ class ReferralConfig(EngineConfig):
             )
         if self.direct_beneficiary is not DirectBeneficiary.INVITER:
             raise ValueError("direct_beneficiary=TEAM_PARENT is not implemented yet; use INVITER")
-        if self.badge_uplift_enabled:
-            raise ValueError("badge_uplift_enabled needs the energy engine (not implemented yet)")
         return self
 
     def __init__(self, **data: Any) -> None:

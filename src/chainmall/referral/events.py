@@ -17,6 +17,8 @@ per order line; consecutive ``ORDER_PAID`` rows with the same ``seq``,
 | ``balance_paid_fen`` | int | ORDER_PAID: part paid from commission balance (default 0) |
 | ``refund_id`` | int | REFUND |
 | ``month`` | str | MONTH_CLOSE (``"YYYY-MM"``) |
+| ``action`` | str | ENGAGEMENT: ``"SHARE"`` or ``"COMMENT"`` (comments name ``line_id``) |
+| ``channel`` | str | ENGAGEMENT: where a share went (``"WECHAT"`` shares earn no points) |
 
 Integer columns may be pandas nullable ``Int64``. Frame-level problems (missing
 ``seq``/``type``/``ts``, float money, naive timestamps) raise
@@ -40,13 +42,16 @@ __all__ = [
     "EVENT_COLUMNS",
     "EVENT_TYPES",
     "Bound",
+    "Engagement",
     "Event",
+    "Hold",
     "MonthClose",
     "OrderLine",
     "OrderPaid",
     "OrderReceived",
     "RefundSucceeded",
     "Registered",
+    "Release",
     "SettlementTick",
     "UserBanned",
     "Withdrawal",
@@ -151,6 +156,36 @@ class Withdrawal:
     amount_fen: int
 
 
+@dataclass(frozen=True, slots=True)
+class Engagement:
+    """A share (``action="SHARE"``, on ``channel``) or a comment on bought line ``line_id``."""
+
+    seq: int
+    ts: datetime
+    user_id: int
+    action: str
+    channel: str | None = None
+    line_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Pause settlement (R5) of the user's entries (team-health or admin hold, R11)."""
+
+    seq: int
+    ts: datetime
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """Lift the user's hold: held entries settle at the next tick."""
+
+    seq: int
+    ts: datetime
+    user_id: int
+
+
 Event = (
     Registered
     | Bound
@@ -161,6 +196,9 @@ Event = (
     | MonthClose
     | UserBanned
     | Withdrawal
+    | Engagement
+    | Hold
+    | Release
 )
 
 EVENT_TYPES: dict[str, type[Any]] = {
@@ -173,6 +211,9 @@ EVENT_TYPES: dict[str, type[Any]] = {
     "MONTH_CLOSE": MonthClose,
     "USER_BANNED": UserBanned,
     "WITHDRAWAL": Withdrawal,
+    "ENGAGEMENT": Engagement,
+    "HOLD": Hold,
+    "RELEASE": Release,
 }
 TYPE_OF: dict[type[Any], str] = {cls: name for name, cls in EVENT_TYPES.items()}
 
@@ -185,7 +226,8 @@ INT_COLUMNS = (
     "balance_paid_fen",
     "refund_id",
 )
-EVENT_COLUMNS = ("seq", "type", "ts", *INT_COLUMNS, "month")
+STR_COLUMNS = ("month", "action", "channel")
+EVENT_COLUMNS = ("seq", "type", "ts", *INT_COLUMNS, *STR_COLUMNS)
 
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "REGISTERED": ("user_id",),
@@ -197,6 +239,9 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "MONTH_CLOSE": ("month",),
     "USER_BANNED": ("user_id",),
     "WITHDRAWAL": ("user_id", "amount_fen"),
+    "ENGAGEMENT": ("user_id", "action"),
+    "HOLD": ("user_id",),
+    "RELEASE": ("user_id",),
 }
 
 MISSING = np.iinfo(np.int64).min
@@ -214,7 +259,7 @@ def normalize_events(
 
     Integer columns become int64 with :data:`MISSING` for nulls, ``ts`` int64 UTC
     nanoseconds, ``type`` int64 codes into the returned names (known types first,
-    see :data:`TYPE_CODE`), ``month`` an object array of str/None.
+    see :data:`TYPE_CODE`), ``month``, ``action``, ``channel`` object arrays (str or None).
     """
     require_frame(events, name)
     require_columns(events, ["seq", "type", "ts"], name=name)
@@ -248,12 +293,13 @@ def normalize_events(
         else:
             fill = 0 if col == "balance_paid_fen" else MISSING
             out[col] = np.full(len(events), fill, dtype=np.int64)
-    if "month" in events.columns:
-        month = events["month"].astype(object).to_numpy(copy=True)
-        month[pd.isna(month)] = None
-        out["month"] = month
-    else:
-        out["month"] = np.full(len(events), None, dtype=object)
+    for col in STR_COLUMNS:
+        if col in events.columns:
+            text = events[col].astype(object).to_numpy(copy=True)
+            text[pd.isna(text)] = None
+            out[col] = text
+        else:
+            out[col] = np.full(len(events), None, dtype=object)
     return out, all_names
 
 
@@ -314,7 +360,7 @@ def events_from_frame(events: pd.DataFrame) -> list[Event | tuple[int, str, str]
 
 def _missing(cols: dict[str, np.ndarray], field: str, row: int) -> bool:
     value = cols[field][row]
-    return value is None if field == "month" else int(value) == MISSING
+    return value is None if field in STR_COLUMNS else int(value) == MISSING
 
 
 def _build(
@@ -343,6 +389,21 @@ def _build(
         return MonthClose(seq, ts, str(cols["month"][start]))
     if kind == "USER_BANNED":
         return UserBanned(seq, ts, get("user_id"))
+    if kind == "ENGAGEMENT":
+        line = get("line_id")
+        channel = cols["channel"][start]
+        return Engagement(
+            seq,
+            ts,
+            get("user_id"),
+            str(cols["action"][start]),
+            None if channel is None else str(channel),
+            None if line == MISSING else line,
+        )
+    if kind == "HOLD":
+        return Hold(seq, ts, get("user_id"))
+    if kind == "RELEASE":
+        return Release(seq, ts, get("user_id"))
     return Withdrawal(seq, ts, get("user_id"), get("amount_fen"))
 
 
@@ -371,7 +432,7 @@ def events_to_frame(events: list[Event]) -> pd.DataFrame:
             continue
         fields = {
             f: getattr(event, f)
-            for f in (*INT_COLUMNS, "month")
+            for f in (*INT_COLUMNS, *STR_COLUMNS)
             if f in type(event).__dataclass_fields__
         }
         rows.append({**base, **fields})
@@ -380,5 +441,6 @@ def events_to_frame(events: list[Event]) -> pd.DataFrame:
         frame[col] = frame[col].astype("Int64")
     frame["seq"] = frame["seq"].astype("int64")
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
-    frame["month"] = frame["month"].astype(object)
+    for col in STR_COLUMNS:
+        frame[col] = frame[col].astype(object)
     return frame

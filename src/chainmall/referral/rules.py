@@ -24,16 +24,21 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from chainmall.referral import energy, holds
 from chainmall.referral.config import ReferralConfig
+from chainmall.referral.energy import EnergyState
 from chainmall.referral.events import (
     TYPE_OF,
     Bound,
+    Engagement,
     Event,
+    Hold,
     MonthClose,
     OrderPaid,
     OrderReceived,
     RefundSucceeded,
     Registered,
+    Release,
     SettlementTick,
     UserBanned,
     Withdrawal,
@@ -114,6 +119,8 @@ class ReferralState:
     settle_queue: list[tuple[int, int, str]] = field(default_factory=list)
     last_tick_ns: int | None = None
     closed_months: set[str] = field(default_factory=set)
+    energy: EnergyState = field(default_factory=EnergyState)
+    held: set[int] = field(default_factory=set)
     n_entries: int = 0
     rejected: list[tuple[int, str, str]] = field(default_factory=list)
 
@@ -211,6 +218,7 @@ class _Folder:
             return "DUPLICATE_LINE"
         s.first_order_seq.setdefault(e.user_id, e.seq)
         s.order_lines[e.order_id] = tuple(line_ids)
+        s.energy.buyer[e.order_id] = e.user_id
         bases = [line.paid_fen - line.balance_paid_fen for line in e.lines]
         if e.user_id not in s.tree.member_seq and sum(bases) > 0:
             s.tree.join(e.user_id, e.seq, self.config)
@@ -236,12 +244,13 @@ class _Folder:
         if x is not None and self.eligible(x, e.seq):
             rank = tree.rank[u]
             rate = cfg.direct_rate_bp(rank)
-            gross = base * rate // 10_000
+            uplift = energy.current_uplift(s, x, cfg)
+            gross = base * rate // 10_000 * (10_000 + uplift) // 10_000
             if gross > 0:
                 kind = "FORFEITED" if x in s.banned else "COMMISSION"
                 slots.append(
                     _blank(**common, kind=kind, user_id=x, reward_type="DIRECT", rank=rank)
-                    | {"rate_bp": rate, "uplift_bp": 0, "gross_fen": gross}
+                    | {"rate_bp": rate, "uplift_bp": uplift, "gross_fen": gross}
                 )
         boss = tree.boss_of(u) if cfg.max_beneficiaries_per_line >= 2 else None
         if boss is not None and boss != x:
@@ -307,6 +316,7 @@ class _Folder:
             for eid in s.lines[line_id].commissions:
                 c = s.commissions[eid]
                 heapq.heappush(s.settle_queue, (settle_at, c.position, eid))
+        energy.on_receipt(s, e.order_id, settle_at, e.seq)
         return None
 
     def refund(self, e: RefundSucceeded) -> str | None:
@@ -322,6 +332,7 @@ class _Folder:
             return "REFUND_EXCEEDS_PAID"
         s.refunds.add(e.refund_id)
         line.refunded += e.amount_fen
+        energy.on_refund(s, line.order_id, e.seq, self.config)
         for eid in line.commissions:
             c = s.commissions[eid]
             if line.refunded == line.paid:
@@ -353,9 +364,15 @@ class _Folder:
         if s.last_tick_ns is not None and as_of < s.last_tick_ns:
             return "STALE_TICK"
         s.last_tick_ns = as_of
+        energy.on_tick(s, as_of, e.seq, self.config)
+        held_back = []
         while s.settle_queue and s.settle_queue[0][0] <= as_of:
-            _, _, eid = heapq.heappop(s.settle_queue)
+            item = heapq.heappop(s.settle_queue)
+            eid = item[2]
             c = s.commissions[eid]
+            if c.user_id in s.held:  # a hold pauses settlement, amounts unchanged
+                held_back.append(item)
+                continue
             remaining = c.credited - c.reversed
             if remaining <= 0:
                 continue
@@ -368,6 +385,8 @@ class _Folder:
             record |= {"kind": "SETTLE", "reward_type": c.reward_type, "month": c.month}
             record |= {"amount_fen": remaining, "receivable_fen": -netted, "ref": eid}
             self.emit(record)
+        for item in held_back:
+            heapq.heappush(s.settle_queue, item)
         return None
 
     def withdrawal(self, e: Withdrawal) -> str | None:
@@ -394,6 +413,15 @@ class _Folder:
         self.state.closed_months.add(e.month)
         return None
 
+    def engagement(self, e: Engagement) -> str | None:
+        return energy.engage(self.state, e, self.config, _ns(e.ts))
+
+    def hold(self, e: Hold) -> str | None:
+        return holds.hold(self.state, e)
+
+    def release(self, e: Release) -> str | None:
+        return holds.release(self.state, e)
+
 
 def _ns(ts: datetime) -> int:
     """UTC nanoseconds of an aware datetime."""
@@ -410,6 +438,9 @@ _HANDLERS: dict[type[Any], Any] = {
     SettlementTick: _Folder.tick,
     Withdrawal: _Folder.withdrawal,
     MonthClose: _Folder.month_close,
+    Engagement: _Folder.engagement,
+    Hold: _Folder.hold,
+    Release: _Folder.release,
 }
 
 

@@ -178,6 +178,8 @@ class Settlement:
         rejected: events that changed nothing, with a reason.
         config: the configuration used (its unlawful overrides, if any, are in
             ``compliance_overrides``).
+        energy: the energy-point log (R10): ``seq, user_id, points, source, ref``;
+            non-cash, never part of the money ledger.
     """
 
     entries: pd.DataFrame
@@ -186,6 +188,7 @@ class Settlement:
     balances: pd.DataFrame
     rejected: pd.DataFrame
     config: ReferralConfig
+    energy: pd.DataFrame | None = None
 
     @property
     def compliance_overrides(self) -> tuple[str, ...]:

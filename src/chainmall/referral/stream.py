@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from chainmall.referral.config import ReferralConfig
+from chainmall.referral.energy import energy_frame, fold_log
 from chainmall.referral.events import MISSING, Event, events_from_frame
 from chainmall.referral.records import INT_FIELDS, KINDS, REWARD_TYPES
 from chainmall.referral.rules import ReferralState, run_fold
@@ -112,4 +113,5 @@ def settlement_of(
         balances=balances_of(entries),
         rejected=rejected,
         config=config,
+        energy=energy_frame(fold_log(state)),
     )

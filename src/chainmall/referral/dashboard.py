@@ -1,0 +1,89 @@
+"""Distributor dashboard as data: per earner team, GMV, balances, commissions, fission path.
+
+Team = the member's current team subtree (``team_parent`` links, any depth) —
+labels only, never a reward base (C3). Team GMV = net goods base of the team's
+accepted order lines. Balances come from the settlement's ledger.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from chainmall.referral.settlement import Settlement
+
+__all__ = ["commission_detail", "dashboard", "fission_path", "team_members"]
+
+
+def _children(users: pd.DataFrame, column: str) -> dict[int, list[int]]:
+    links = users[users[column].notna()]
+    out: dict[int, list[int]] = {}
+    for child, parent in zip(
+        links["user_id"].tolist(), links[column].astype("int64").tolist(), strict=True
+    ):
+        out.setdefault(parent, []).append(child)
+    return out
+
+
+def team_members(
+    settlement: Settlement, user_id: int, *, max_depth: int | None = None
+) -> pd.DataFrame:
+    """``user_id, parent_id, level`` of the member's current team subtree (breadth first)."""
+    children = _children(settlement.users, "team_parent_id")
+    rows, frontier, level = [], [user_id], 0
+    while frontier and (max_depth is None or level < max_depth):
+        level += 1
+        nxt = []
+        for parent in frontier:
+            for child in sorted(children.get(parent, [])):
+                rows.append((child, parent, level))
+                nxt.append(child)
+        frontier = nxt
+    return pd.DataFrame(rows, columns=["user_id", "parent_id", "level"], dtype="int64")
+
+
+def fission_path(settlement: Settlement, user_id: int) -> list[int]:
+    """Inviter chain from the root of the user's inviter tree down to the user."""
+    inviter = settlement.users.set_index("user_id")["inviter_id"]
+    path = [user_id]
+    while pd.notna(inviter.get(path[-1])):
+        path.append(int(inviter[path[-1]]))
+    return path[::-1]
+
+
+def commission_detail(settlement: Settlement, user_id: int) -> pd.DataFrame:
+    """Every ledger entry of the user, in ledger order."""
+    e = settlement.entries
+    return e[e["user_id"] == user_id].reset_index(drop=True)
+
+
+def dashboard(settlement: Settlement, events: pd.DataFrame) -> pd.DataFrame:
+    """Per member: team size, team GMV (fen), balances (fen), inviter depth, status."""
+    users = settlement.users
+    members = users[users["member_seq"].notna()]
+    parent = users.set_index("user_id")["team_parent_id"]
+    paid = events[events["type"] == "ORDER_PAID"]
+    base = paid["amount_fen"].astype("int64") - paid["balance_paid_fen"].fillna(0).astype("int64")
+    gmv = base.groupby(paid["user_id"].astype("int64").to_numpy()).sum()
+    size = pd.Series(0, index=users["user_id"].to_numpy(), dtype="int64")
+    team_gmv = pd.Series(0, index=users["user_id"].to_numpy(), dtype="int64")
+    own = gmv.reindex(users["user_id"].to_numpy(), fill_value=0)
+    for u in members["user_id"].tolist():  # walk up each member's team chain
+        node = parent.get(u)
+        seen = 0
+        while pd.notna(node) and seen < len(users):
+            size[int(node)] += 1
+            team_gmv[int(node)] += int(own[u])
+            node = parent.get(int(node))
+            seen += 1
+    depth = np.array([len(fission_path(settlement, u)) - 1 for u in members["user_id"].tolist()])
+    out = members[["user_id", "status"]].assign(
+        team_size=size.reindex(members["user_id"]).to_numpy(),
+        team_gmv_fen=team_gmv.reindex(members["user_id"]).to_numpy(),
+        inviter_depth=depth,
+    )
+    balances = settlement.balances[["user_id", "pending_fen", "available_fen", "receivable_fen"]]
+    out = out.merge(balances, on="user_id", how="left")
+    money = ["pending_fen", "available_fen", "receivable_fen"]
+    out[money] = out[money].fillna(0).astype("int64")
+    return out.reset_index(drop=True)

@@ -1,0 +1,369 @@
+"""Month close (R7-R10): team contribution value, partners, the dividend, badges.
+
+:func:`close_months` runs at every accepted ``MONTH_CLOSE`` of an events frame
+(a close before ``month end + refund window + processing`` is rejected as
+``PREMATURE_CLOSE`` by the settlement, so nothing here sees an unsettled month):
+
+- **TCV** (R7, non-monetary). For each member ``u`` and each ``s`` at inviter-tree
+  depth 1..``tcv_depth`` below ``u``:
+  ``contrib(u, s, m) = floor(contrib(u, s, m') × (active(s, m) ? 1 : 1 − decay))
+  + settled_net_gmv(s, m)`` where ``m'`` is the previous closed month,
+  ``active`` = an order paid in ``m`` with net ≥ ``repurchase_min_fen`` and still
+  ≥ it after refunds as of the close, and ``settled_net_gmv`` = base minus
+  refunds of ``s``'s orders paid in ``m`` and settled (R5 tick) before the close.
+  ``TCV(u, m) = Σ_s contrib(u, s, m)``. No headcount or depth term (C3).
+- **Partner** (R8): the first tick at which ≥ ``partner_repurchase_count`` settled
+  repurchase orders (not the buyer's first order, base ≥ ``repurchase_min_fen``,
+  not fully refunded) exist in ``u``'s depth ≤ 2 subtree. Never revoked; confers
+  no downline reward (C5).
+- **Dividend** (R9, off by default): members with TCV > 0, not banned, not on
+  hold; the top ``K = ceil(fraction × N)`` by (TCV desc, user_id asc) split the
+  fixed ``dividend_pool_fen`` pro rata to TCV by largest remainder (ties: smaller
+  user_id); each share is cut to the monthly cap room left by the user's
+  credited commissions of that month and the excess returns to the platform.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chainmall.referral.accept import NEVER, Accepted, accept_events, is_open
+from chainmall.referral.batch_events import hold_intervals, order_settle_ticks
+from chainmall.referral.config import ReferralConfig
+from chainmall.referral.events import TYPE_CODE, normalize_events
+from chainmall.referral.settlement import Settlement
+
+__all__ = ["MonthCloseResult", "badges", "close_months", "largest_remainder"]
+
+
+@dataclass(frozen=True)
+class MonthCloseResult:
+    """Outputs of the accepted month closes.
+
+    Attributes:
+        tcv: ``month, user_id, tcv_fen`` (non-monetary score, in fen of GMV).
+        partners: ``user_id, partner_seq`` (seq of the promoting tick).
+        dividend: ``month, user_id, tcv_fen, share_fen, cap_cut_fen, amount_fen``
+            (empty unless ``dividend_enabled``).
+        platform_returned: ``month, pool_fen, paid_fen, returned_fen``.
+    """
+
+    tcv: pd.DataFrame
+    partners: pd.DataFrame
+    dividend: pd.DataFrame
+    platform_returned: pd.DataFrame
+
+    def dividend_records(self, version: str) -> list[dict[str, Any]]:
+        """Ledger records (kind ``DIVIDEND``) of the paid dividend lines, ids by content."""
+        out = []
+        paid = self.dividend[self.dividend["amount_fen"] > 0]
+        for row in paid.to_dict("records"):
+            key = [version, "DIVIDEND", row["month"], int(row["user_id"])]
+            eid = hashlib.sha256(json.dumps(key, separators=(",", ":")).encode()).hexdigest()
+            out.append(
+                {
+                    "entry_id": eid,
+                    "kind": "DIVIDEND",
+                    "month": row["month"],
+                    "user_id": int(row["user_id"]),
+                    "amount_fen": int(row["amount_fen"]),
+                    "cap_cut_fen": int(row["cap_cut_fen"]),
+                    "config_version": version,
+                }
+            )
+        return out
+
+
+def largest_remainder(pool: int, weights: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Split ``pool`` (fen) pro rata to integer ``weights``; parts sum to ``pool`` exactly.
+
+    Floors first, then one fen each to the largest remainders (ties: smaller id).
+    """
+    total = int(weights.sum())
+    if total <= 0 or pool <= 0:
+        return np.zeros(len(weights), np.int64)
+    scaled = [pool * int(w) for w in weights.tolist()]  # Python ints: no overflow
+    parts = np.array([s // total for s in scaled], dtype=np.int64)
+    rema = np.array([s % total for s in scaled], dtype=object)
+    left = pool - int(parts.sum())
+    order = sorted(range(len(weights)), key=lambda i: (-rema[i], int(ids[i])))
+    parts[order[:left]] += 1
+    return parts
+
+
+def _lines(cols: dict[str, np.ndarray], acc: Accepted, tz: str) -> pd.DataFrame:
+    row_event = np.repeat(
+        np.arange(len(acc.ev_start)), np.diff(np.r_[acc.ev_start, len(cols["seq"])])
+    )
+    rows = np.flatnonzero(acc.order_ok[row_event])
+    ts = pd.DatetimeIndex(cols["ts"][rows].view("M8[ns]")).tz_localize("UTC").tz_convert(tz)
+    return pd.DataFrame(
+        {
+            "seq": acc.ev_seq[row_event[rows]],
+            "order_id": cols["order_id"][rows],
+            "line_id": cols["line_id"][rows],
+            "user_id": cols["user_id"][rows],
+            "base": cols["amount_fen"][rows] - cols["balance_paid_fen"][rows],
+            "month": [f"{y:04d}-{m:02d}" for y, m in zip(ts.year, ts.month, strict=True)],
+        }
+    )
+
+
+def _orders(
+    cols: dict[str, np.ndarray], acc: Accepted, config: ReferralConfig
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per accepted order: buyer, month, base, settle tick, first-order flag; and refunds."""
+    lines = _lines(cols, acc, config.timezone)
+    ref = np.flatnonzero((acc.ev_type == TYPE_CODE["REFUND"]) & is_open(acc.reason))
+    refunds = pd.DataFrame(
+        {
+            "line_id": cols["line_id"][acc.ev_start[ref]],
+            "refund_seq": acc.ev_seq[ref],
+            "refund": cols["amount_fen"][acc.ev_start[ref]],
+        }
+    ).merge(lines[["line_id", "order_id"]], on="line_id")
+    orders = lines.groupby("order_id", sort=True).agg(
+        seq=("seq", "first"),
+        user_id=("user_id", "first"),
+        month=("month", "first"),
+        base=("base", "sum"),
+    )
+    ticks = pd.DataFrame(order_settle_ticks(cols, acc, config)).set_index("order_id")
+    orders["tick_seq"] = ticks["tick_seq"].reindex(orders.index, fill_value=NEVER).astype("int64")
+    first_seq = orders.groupby("user_id")["seq"].transform("min")
+    orders["first_order"] = orders["seq"] == first_seq
+    orders = orders.reset_index()
+    return orders, refunds
+
+
+def _refunded_before(orders: pd.DataFrame, refunds: pd.DataFrame, seq: np.ndarray) -> np.ndarray:
+    """Refunded amount of each order by refunds with seq < ``seq`` (aligned with orders)."""
+    merged = refunds.merge(
+        pd.DataFrame({"order_id": orders["order_id"], "limit": seq}), on="order_id"
+    )
+    merged = merged[merged["refund_seq"] < merged["limit"]]
+    total = merged.groupby("order_id")["refund"].sum()
+    return total.reindex(orders["order_id"]).fillna(0).to_numpy(dtype=np.int64)
+
+
+def _ancestors(users: pd.DataFrame, depth: int) -> pd.DataFrame:
+    """``user_id, ancestor_id, level`` over the inviter tree, levels 1..depth."""
+    inviter = users.set_index("user_id")["inviter_id"]
+    frames, current = [], inviter.dropna().astype("int64")
+    for level in range(1, depth + 1):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "user_id": current.index.to_numpy(),
+                    "ancestor_id": current.to_numpy(),
+                    "level": level,
+                }
+            )
+        )
+        up = inviter.reindex(current.to_numpy())
+        keep = up.notna().to_numpy()
+        current = pd.Series(up.to_numpy()[keep], index=current.index[keep]).astype("int64")
+    return pd.concat(frames, ignore_index=True)
+
+
+def close_months(
+    settlement: Settlement, events: pd.DataFrame, config: ReferralConfig | None = None
+) -> MonthCloseResult:
+    """TCV, partners and dividend at each accepted ``MONTH_CLOSE`` of ``events``.
+
+    Args:
+        settlement: the settlement of ``events`` under ``config``.
+        events: the events frame the settlement was computed from.
+        config: rules; default: ``settlement.config``.
+    """
+    config = config or settlement.config
+    inc = config.incentives
+    cols, names = normalize_events(events)
+    acc = accept_events(cols, names, config)
+    spans = hold_intervals(cols, acc)
+    orders, refunds = _orders(cols, acc, config)
+    users = settlement.users
+    member = users.set_index("user_id")["member_seq"]
+    banned = users.set_index("user_id")["banned_seq"]
+    anc = _ancestors(users, inc.tcv_depth)
+    closes = np.flatnonzero((acc.ev_type == TYPE_CODE["MONTH_CLOSE"]) & is_open(acc.reason))
+    close_list = sorted(
+        ((str(cols["month"][acc.ev_start[c]]), int(acc.ev_seq[c])) for c in closes),
+        key=lambda x: x[0],
+    )
+    contrib = pd.Series(dtype="int64", index=pd.MultiIndex.from_arrays([[], []]))
+    tcv_parts, div_parts, ret_parts = [], [], []
+    credited = _credited(settlement)
+    for month, close_seq in close_list:
+        in_month = orders[orders["month"] == month]
+        refunded = _refunded_before(in_month, refunds, np.full(len(in_month), close_seq))
+        net = np.maximum(in_month["base"].to_numpy() - refunded, 0)
+        active_order = (in_month["base"].to_numpy() >= inc.repurchase_min_fen) & (
+            net >= inc.repurchase_min_fen
+        )
+        settled = in_month["tick_seq"].to_numpy() < close_seq
+        per_s = (
+            pd.DataFrame(
+                {
+                    "user_id": in_month["user_id"],
+                    "gmv": np.where(settled, net, 0),
+                    "active": active_order,
+                }
+            )
+            .groupby("user_id")
+            .agg(gmv=("gmv", "sum"), active=("active", "any"))
+        )
+        is_member = anc["ancestor_id"].map(member).lt(close_seq).fillna(False).to_numpy(bool)
+        pairs: pd.Index = anc[is_member].set_index(["ancestor_id", "user_id"]).index
+        keys = pairs.union(contrib.index) if len(contrib) else pairs
+        prev = contrib.reindex(keys, fill_value=0).to_numpy(dtype=np.int64)
+        s_ids = keys.get_level_values(1)
+        active = per_s["active"].reindex(s_ids, fill_value=False).to_numpy(dtype=bool)
+        gmv = per_s["gmv"].reindex(s_ids, fill_value=0).to_numpy(dtype=np.int64)
+        kept = np.where(active, prev, prev * (10_000 - inc.tcv_decay_bp) // 10_000)
+        contrib = pd.Series(kept + gmv, index=keys)
+        tcv = contrib.groupby(level=0).sum()
+        tcv = tcv[tcv > 0]
+        tcv_parts.append(
+            pd.DataFrame(
+                {
+                    "month": month,
+                    "user_id": tcv.index.astype("int64"),
+                    "tcv_fen": tcv.to_numpy(dtype=np.int64),
+                }
+            )
+        )
+        if inc.dividend_enabled:
+            div, returned = _dividend(
+                month, close_seq, tcv, banned, spans, credited, settlement, config
+            )
+            div_parts.append(div)
+            ret_parts.append(returned)
+    empty_div = pd.DataFrame(
+        {
+            c: pd.Series(dtype="int64")
+            for c in ("user_id", "tcv_fen", "share_fen", "cap_cut_fen", "amount_fen")
+        }
+    ).assign(month=pd.Series(dtype=object))
+    return MonthCloseResult(
+        tcv=_concat(tcv_parts, ["month", "user_id", "tcv_fen"]),
+        partners=_partners(
+            orders, refunds, anc, member, inc.partner_repurchase_count, inc.repurchase_min_fen
+        ),
+        dividend=pd.concat(div_parts, ignore_index=True)
+        if div_parts
+        else empty_div[["month", "user_id", "tcv_fen", "share_fen", "cap_cut_fen", "amount_fen"]],
+        platform_returned=_concat(ret_parts, ["month", "pool_fen", "paid_fen", "returned_fen"]),
+    )
+
+
+def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    if parts:
+        return pd.concat(parts, ignore_index=True)[columns]
+    return pd.DataFrame({c: pd.Series(dtype=object if c == "month" else "int64") for c in columns})
+
+
+def _credited(settlement: Settlement) -> pd.Series:
+    """Credited commissions per (user_id, accrual month), fen (R4.6 running total at the end)."""
+    e = settlement.entries
+    money = e[e["kind"].isin(["COMMISSION", "REVERSAL", "CLAWBACK"])]
+    grouped = money.groupby([money["user_id"].astype("int64"), money["month"].astype(str)])
+    return grouped["amount_fen"].sum().astype("int64")
+
+
+def _dividend(
+    month: str,
+    close_seq: int,
+    tcv: pd.Series,
+    banned: pd.Series,
+    spans: dict[int, list[tuple[int, int]]],
+    credited: pd.Series,
+    settlement: Settlement,
+    config: ReferralConfig,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    inc = config.incentives
+    ids = settlement.users["user_id"].to_numpy(dtype=np.int64)
+    held = {int(ids[u]) for u, s in spans.items() if any(a < close_seq < b for a, b in s)}
+    ban = banned.reindex(tcv.index)
+    ok = (ban.isna() | (ban >= close_seq)).to_numpy() & ~tcv.index.isin(list(held))
+    pool_users = pd.DataFrame({"user_id": tcv.index[ok].astype("int64"), "tcv_fen": tcv[ok]})
+    pool_users = pool_users.sort_values(["tcv_fen", "user_id"], ascending=[False, True])
+    k = -(-len(pool_users) * inc.dividend_top_fraction_bp // 10_000)
+    top = pool_users.head(k).reset_index(drop=True)
+    share = largest_remainder(
+        inc.dividend_pool_fen, top["tcv_fen"].to_numpy(np.int64), top["user_id"].to_numpy()
+    )
+    used = credited.reindex(pd.MultiIndex.from_arrays([top["user_id"], [month] * len(top)]))
+    room = np.maximum(config.monthly_cap_fen - used.fillna(0).to_numpy(dtype=np.int64), 0)
+    amount = np.minimum(share, room)
+    div = top.assign(month=month, share_fen=share, cap_cut_fen=share - amount, amount_fen=amount)[
+        ["month", "user_id", "tcv_fen", "share_fen", "cap_cut_fen", "amount_fen"]
+    ]
+    paid = int(amount.sum())
+    returned = pd.DataFrame(
+        {
+            "month": [month],
+            "pool_fen": [inc.dividend_pool_fen],
+            "paid_fen": [paid],
+            "returned_fen": [inc.dividend_pool_fen - paid],
+        }
+    )
+    return div, returned
+
+
+def _partners(
+    orders: pd.DataFrame,
+    refunds: pd.DataFrame,
+    anc: pd.DataFrame,
+    member: pd.Series,
+    need: int,
+    minimum: int,
+) -> pd.DataFrame:
+    """First tick seq at which a member's depth <= 2 subtree has ``need`` settled repurchases."""
+    settled = orders[orders["tick_seq"] != NEVER]
+    refunded = _refunded_before(settled, refunds, settled["tick_seq"].to_numpy())
+    repurchase = settled[
+        (~settled["first_order"]) & (settled["base"] >= minimum) & (refunded < settled["base"])
+    ]
+    rows = repurchase[["user_id", "tick_seq"]].merge(anc[anc["level"] <= 2], on="user_id")
+    rows = rows.sort_values(["ancestor_id", "tick_seq"], kind="stable")
+    rows["n"] = rows.groupby("ancestor_id").cumcount() + 1
+    hit = rows[rows["n"] == need]
+    hit = hit[hit["ancestor_id"].map(member).notna().to_numpy()]
+    out = pd.DataFrame(
+        {
+            "user_id": hit["ancestor_id"].to_numpy(dtype=np.int64),
+            "partner_seq": hit["tick_seq"].to_numpy(dtype=np.int64),
+        }
+    )
+    return out.sort_values("user_id").reset_index(drop=True)
+
+
+def badges(settlement: Settlement, config: ReferralConfig | None = None) -> pd.DataFrame:
+    """Per user with points: net points, badge, uplift (bp) and logistics priority (R10)."""
+    config = config or settlement.config
+    inc = config.incentives
+    energy = settlement.energy
+    if energy is None or energy.empty:
+        points = pd.Series(dtype="int64")
+    else:
+        points = energy.groupby("user_id")["points"].sum()
+    level = np.array([inc.badge_index(int(p)) for p in points.to_numpy()], dtype=np.int64)
+    names = np.array([None, *(b.name for b in inc.badges)], dtype=object)
+    uplift = np.array([0, *(b.uplift_bp for b in inc.badges)], dtype=np.int64)
+    priority = np.array([False, *(b.logistics_priority for b in inc.badges)], dtype=bool)
+    return pd.DataFrame(
+        {
+            "user_id": points.index.to_numpy(dtype=np.int64),
+            "points": points.to_numpy(dtype=np.int64),
+            "badge": names[level + 1],
+            "uplift_bp": uplift[level + 1] if config.badge_uplift_enabled else 0,
+            "logistics_priority": priority[level + 1],
+        }
+    )
