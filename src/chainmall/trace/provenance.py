@@ -105,7 +105,7 @@ def record_provenance(ledger: Ledger, steps: pd.DataFrame) -> tuple[int, ...]:
     )
     iso = ordered["ts"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     latest = _history(ledger)
-    known = ordered["product_id"].map(latest)
+    known = ordered["product_id"].map(latest).astype(object)  # ISO text, NaN where unknown
     first_of_product = ~ordered["product_id"].duplicated().to_numpy()
     no_production = (
         first_of_product & known.isna().to_numpy() & (ordered["step"] != "production").to_numpy()
