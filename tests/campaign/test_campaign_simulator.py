@@ -134,38 +134,67 @@ def test_show_progress_runs() -> None:
     assert len(run.weekly) == SMALL.pre_weeks + 1
 
 
-def test_team_commissions_by_hand() -> None:
-    from chainmall.campaign.engines import team_commissions
-
-    # buyer 0: 1st invitee of x, who was g's 3rd invitee -> slid to boss g: 20% + 5%
-    # buyer 1: 4th invitee of x -> 15%, no team (x is its own boss)
-    # buyer 2: 1st invitee of x, x was g's 1st invitee -> boss beyond depth 2: 20% only
-    # buyer 3: no inviter; buyer 4: inviter not yet a member
-    pay = np.array([10_000, 10_000, 10_000, 10_000, 10_001])
-    direct, team = team_commissions(
-        pay,
-        inviter=np.array([7, 7, 8, -1, 9]),
-        grand_inviter=np.array([5, 5, 5, -1, -1]),
-        rank=np.array([1, 4, 1, 0, 1]),
-        inviter_rank=np.array([3, 3, 1, 0, 0]),
-        inviter_is_member=np.array([True, True, True, False, False]),
-        grand_is_member=np.array([True, True, True, False, False]),
-        direct_rate_bp=(2000, 1500, 1000),
-        team_rate_bp=500,
-        max_payout_bp=2200,
+def _hand_tree() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A buys (week 0); P, Q, invited by A, buy (week 1): A is a BOSS; X, A's 3rd
+    invitee, buys (week 2) and joins A's team; B, X's 1st invitee, buys (week 3)."""
+    a, p, q, x, b = range(5)
+    members = pd.DataFrame(
+        {
+            "member_id": [a, p, q, x, b],
+            "inviter_id": pd.array([None, a, a, a, x], dtype="Int64"),
+            "joined_week": [0, 0, 0, 0, 0],
+        }
     )
-    assert direct.tolist() == [2000, 1500, 2000, 0, 0]
-    assert team.tolist() == [200, 0, 0, 0, 0]  # 500 cut to the 2,200 bp cap
+    orders = pd.DataFrame(
+        {
+            "order_id": [10, 11, 12, 13, 14],
+            "member_id": [a, p, q, x, b],
+            "week": [0, 1, 1, 2, 3],
+            "pay_fen": [10_000] * 5,
+        }
+    )
+    return members, orders
 
 
-def test_commission_defaults_follow_the_referral_engine() -> None:
+def test_commissions_by_hand_through_the_referral_engine() -> None:
+    from chainmall.campaign.engines import settle_commissions
     from chainmall.referral import ReferralConfig
 
-    ref = ReferralConfig()
-    world = WorldConfig()
-    assert world.direct_rate_bp == tuple(ref.direct_rate_bp(r) for r in (1, 4, 11))
-    assert world.team_rate_bp == ref.team_rate_bp
-    assert world.max_payout_bp == ref.max_payout_ratio_bp
+    members, orders = _hand_tree()
+    start = pd.Timestamp("2025-01-06", tz="UTC")
+    settlement, direct, team = settle_commissions(members, orders, start, ReferralConfig())
+    # A: 20% on P, Q and X (ranks 1-3); X: 20% on B; A: 5% team on B (distance 2)
+    assert direct.tolist() == [0, 2000, 2000, 2000, 2000]
+    assert team.tolist() == [0, 0, 0, 0, 500]
+    status = settlement.users.set_index("user_id")["status"].astype(str)
+    assert status[0] == "BOSS"
+    # the engine's caps apply: per-line payout cap cuts the team share first ...
+    _, direct, team = settle_commissions(
+        members, orders, start, ReferralConfig(max_payout_ratio_bp=2200)
+    )
+    assert team.tolist() == [0, 0, 0, 0, 200]
+    # ... and the monthly cap per beneficiary (all four weeks are in January)
+    capped, direct, team = settle_commissions(
+        members, orders, start, ReferralConfig(monthly_cap_fen=5000)
+    )
+    assert direct.tolist() == [0, 2000, 2000, 1000, 2000]
+    assert team.tolist() == [0, 0, 0, 0, 0]
+    assert (capped.entries["kind"] == "CAPPED").sum() == 2
+
+
+def test_commissions_equal_the_ledger(paper_run) -> None:
+    run = paper_run.treatment
+    assert run.settlement is not None and paper_run.control.settlement is None
+    assert run.settlement.rejected.empty  # every event was valid for the engine
+    entries = run.settlement.entries
+    credited = entries[entries["kind"] == "COMMISSION"]
+    live = run.orders.loc[run.orders["week"] >= SMALL.pre_weeks, "order_id"]
+    from_ledger = int(credited.loc[credited["order_id"].isin(live), "amount_fen"].sum())
+    o = run.orders
+    assert from_ledger == int(o["direct_commission_fen"].sum() + o["team_commission_fen"].sum())
+    assert (o.loc[o["week"] < SMALL.pre_weeks, "direct_commission_fen"] == 0).all()
+    # every order paid is one ledger line; every member is a user of the tree
+    assert set(run.settlement.users["user_id"].astype(int)) == set(run.members["member_id"])
 
 
 def test_replenishment_orders_up_to_the_level() -> None:

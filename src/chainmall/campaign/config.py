@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from chainmall.config import EngineConfig
+from chainmall.referral import ReferralConfig
 
 __all__ = ["WorldConfig"]
 
@@ -62,12 +63,11 @@ class WorldConfig(EngineConfig):
     group_new_member_share: float = Field(
         0.2, ge=0, le=1, description="share of group companions who are new, invited members"
     )
-    direct_rate_bp: tuple[int, int, int] = Field(
-        (2000, 1500, 1000),
-        description="direct commission for invitee ranks 1-3, 4-10, 11+ (basis points)",
+    referral: ReferralConfig = Field(
+        default_factory=ReferralConfig,
+        description="the 2+1 programme that settles commissions when a campaign pays them "
+        "(rates in bp, payout and monthly caps in fen, depth limit)",
     )
-    team_rate_bp: int = Field(500, ge=0, le=10_000, description="team commission (basis points)")
-    max_payout_bp: int = Field(3000, ge=0, le=10_000, description="per-line payout cap (bp)")
     lead_weeks: int = Field(1, ge=0, description="replenishment lead time (weeks)")
     review_weeks: int = Field(1, ge=1, description="weeks between replenishment orders")
     safety_weeks: float = Field(1.0, ge=0, description="safety stock in weeks of forecast")

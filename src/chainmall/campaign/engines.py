@@ -9,8 +9,8 @@ adapter turns the simulator's arrays into the engine's frames and back:
 * :func:`optimised_list_prices`: :func:`chainmall.pricing.optimize_prices` (one
   list price per item, the same for every member);
 * :func:`churn_flagged`: :func:`chainmall.segment.alerts.churn_alerts`;
-* :func:`team_commissions`: the 2+1 commission rules of the referral spec (R4) in
-  vectorised form (see the function for the simplifications);
+* :func:`settle_commissions`: the arm's members and orders as referral events,
+  settled by :func:`chainmall.referral.settle` (2+1 rules, caps, ledger);
 * :func:`order_up_to`: :func:`chainmall.replenish.suggest_orders` with a
   periodic-review order-up-to level on an exponentially smoothed forecast.
 """
@@ -23,6 +23,7 @@ import pandas as pd
 
 from chainmall.pricing import GuardRailConfig, optimize_prices
 from chainmall.recommend import EASE, Interactions, InteractionsConfig
+from chainmall.referral import ReferralConfig, Settlement, events_from_frames, settle
 from chainmall.replenish import suggest_orders
 from chainmall.segment import RFMLConfig
 from chainmall.segment.alerts import churn_alerts
@@ -34,7 +35,7 @@ __all__ = [
     "order_up_to",
     "personalised_slates",
     "popular_slates",
-    "team_commissions",
+    "settle_commissions",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -124,41 +125,84 @@ def churn_flagged(
     return np.unique(hit["customer_id"].to_numpy(dtype=np.int64))
 
 
-def team_commissions(
-    pay_fen: IntArray,
-    inviter: IntArray,
-    grand_inviter: IntArray,
-    rank: IntArray,
-    inviter_rank: IntArray,
-    inviter_is_member: BoolArray,
-    grand_is_member: BoolArray,
-    direct_rate_bp: tuple[int, int, int],
-    team_rate_bp: int,
-    max_payout_bp: int,
-) -> tuple[IntArray, IntArray]:
-    """Direct and team commission per order (fen), rounded down (referral spec R4).
+def settle_commissions(
+    members: pd.DataFrame,
+    orders: pd.DataFrame,
+    start: pd.Timestamp,
+    config: ReferralConfig,
+) -> tuple[Settlement, IntArray, IntArray]:
+    """Settle the arm's members and orders with :func:`chainmall.referral.settle`.
 
-    Direct: the buyer's inviter, if a member, at the rate of the buyer's invitee
-    rank (1-3, 4-10, 11+). Team (2+1, ``FIRST_N`` slide of 2, depth limit 2): a
-    buyer among its inviter's first two invitees slid to the inviter's boss; within
-    two genealogical steps that is the grand-inviter, who is the inviter's team
-    parent only when the inviter was the grand-inviter's 3rd or later invitee (the
-    grand-inviter being a boss then). Otherwise no team commission (spec R4.3).
-    The per-order payout cap cuts the team commission first (R4.5).
+    Every member registers (and binds to its inviter) at the start of its joining
+    week; every order is one ``ORDER_PAID`` line of its paid amount at the start of
+    its week (``start + 7·week`` days), no freight and nothing paid from balance. The
+    engine's rules apply as configured: invitee ranks by first paid order, 2+1 team
+    placement, depth limit, per-line payout cap, monthly cap per beneficiary.
 
-    Simplifications: ranks follow joining order (the spec counts first orders),
-    commissions are per order rather than per line, no monthly cap, no refunds.
+    Args:
+        members: ``member_id, inviter_id (nullable), joined_week``.
+        orders: ``order_id, member_id, week, pay_fen``.
+        start: instant of week 0.
+        config: the referral programme.
+
+    Returns:
+        The settlement, and the direct and team commission credited per order
+        (fen, aligned with ``orders``).
     """
-    has_inviter = inviter >= 0
-    tier = np.where(rank <= 3, 0, np.where(rank <= 10, 1, 2))
-    rate = np.asarray(direct_rate_bp, dtype=np.int64)[tier]
-    direct = np.where(has_inviter & inviter_is_member, pay_fen * rate // 10_000, 0)
-    team_ok = has_inviter & (grand_inviter >= 0) & (rank <= 2) & (inviter_rank >= 3)
-    team = np.where(team_ok & grand_is_member, pay_fen * team_rate_bp // 10_000, 0)
-    cap = pay_fen * max_payout_bp // 10_000
-    team = np.minimum(team, np.maximum(cap - direct, 0))
-    direct = np.minimum(direct, cap)
-    return direct.astype(np.int64), team.astype(np.int64)
+    joined = start + pd.to_timedelta(members["joined_week"].to_numpy() * 7, unit="D")
+    paid = start + pd.to_timedelta(orders["week"].to_numpy() * 7, unit="D")
+    shop_members = pd.DataFrame(
+        {
+            "user_id": members["member_id"].to_numpy(),
+            "registered_at": joined,
+            "inviter_id": members["inviter_id"],
+            "bound_at": joined,
+        }
+    )
+    lines = pd.DataFrame(
+        {
+            "line_id": orders["order_id"].to_numpy(),
+            "order_id": orders["order_id"].to_numpy(),
+            "user_id": orders["member_id"].to_numpy(),
+            "paid_fen": orders["pay_fen"].to_numpy(),
+            "balance_paid_fen": np.zeros(len(orders), dtype=np.int64),
+            "paid_at": paid,
+        }
+    )
+    receipts = pd.DataFrame(
+        {
+            "order_id": lines["order_id"],
+            "received_at": pd.Series(pd.NaT, index=lines.index, dtype="datetime64[ns, UTC]"),
+        }
+    )
+    refunds = pd.DataFrame(
+        {
+            "refund_id": pd.Series(dtype=np.int64),
+            "line_id": pd.Series(dtype=np.int64),
+            "amount_fen": pd.Series(dtype=np.int64),
+            "refunded_at": pd.Series(dtype="datetime64[ns, UTC]"),
+        }
+    )
+    events = events_from_frames(shop_members, receipts, lines, refunds, tick_every="")
+    settlement = settle(events, config)
+    credited = settlement.entries[settlement.entries["kind"] == "COMMISSION"]
+    by_order = credited.pivot_table(
+        index="order_id",
+        columns="reward_type",
+        values="amount_fen",
+        aggfunc="sum",
+        fill_value=0,
+        observed=False,
+    )
+    ids = orders["order_id"].to_numpy()
+
+    def per_order(reward_type: str) -> IntArray:
+        if reward_type not in by_order.columns:
+            return np.zeros(len(ids), dtype=np.int64)
+        column = by_order[reward_type].astype(np.int64)
+        return np.asarray(column.reindex(ids, fill_value=0).to_numpy(), dtype=np.int64)
+
+    return settlement, per_order("DIRECT"), per_order("TEAM")
 
 
 def order_up_to(

@@ -9,12 +9,14 @@ Each week (see ``docs/campaign.md`` for the model with formulas):
 4. check out with ``sigmoid(buy_logit + benefit_response · benefit / cart amount)``;
    group-buy lines pull in companions; stock is allocated in random order;
 5. orders pay list price minus group discount, coupons and points (fen);
-   the lottery draws; 2+1 commissions are computed on what was paid;
+   the lottery draws;
 6. members invite (Poisson, heavy-tailed propensity); accepted invites join;
 7. stock is replenished; every ``refit_weeks`` prices and the recommender update,
    and churn alerts hand out coupons.
 
-The campaign is in force from week ``pre_weeks`` on; before that both arms run the
+With ``referral``, the arm's members and orders are settled afterwards by the
+referral engine (:func:`chainmall.campaign.engines.settle_commissions`): its ledger
+gives each order's commissions. The campaign is in force from week ``pre_weeks`` on; before that both arms run the
 control rules, so the pre-period is a covariate. Every random draw comes from
 ``default_rng([seed, week, stream])``: the same seed and config give identical
 output, and an arm whose campaign does nothing is identical to the control.
@@ -44,6 +46,7 @@ from chainmall.campaign.mechanics import (
     redeem_points,
 )
 from chainmall.recommend import EASE
+from chainmall.referral import Settlement
 
 __all__ = ["ArmRun", "simulate_arm"]
 
@@ -65,7 +68,9 @@ class ArmRun:
         campaign: the arm's campaign.
         orders: one row per order: ``order_id, member_id, week, list_amount_fen,
             group_discount_fen, coupon_fen, points_fen, pay_fen, prize_fen,
-            direct_commission_fen, team_commission_fen``.
+            direct_commission_fen, team_commission_fen`` (commissions: the
+            referral ledger's credits on campaign-week orders; 0 before the
+            campaign and without ``referral``).
         lines: ``order_id, member_id, week, item_id, list_price_fen, unit_cost_fen,
             pay_line_fen``
             (``pay_line_fen`` is before order-level coupons and points).
@@ -75,6 +80,8 @@ class ArmRun:
         weekly: one row per week: ``week, in_campaign, visitors, carts, orders,
             gmv_fen, members, stock_units, units_sold, lost_units``.
         metrics: headline figures over the campaign weeks (see :func:`arm_metrics`).
+        settlement: with ``referral``, the :func:`chainmall.referral.settle` result
+            of the arm's whole history (ledger, team tree, balances); else ``None``.
     """
 
     campaign: Campaign
@@ -83,6 +90,7 @@ class ArmRun:
     members: pd.DataFrame
     weekly: pd.DataFrame
     metrics: dict[str, float]
+    settlement: Settlement | None = None
 
 
 class _World:
@@ -116,15 +124,12 @@ class _World:
         # members (arrays grow as members join)
         self.n = 0
         self.inviter = np.zeros(0, dtype=np.int64)
-        self.rank = np.zeros(0, dtype=np.int64)
         self.joined = np.zeros(0, dtype=np.int64)
         self.depth = np.zeros(0, dtype=np.int64)
         self.taste = np.zeros((0, f))
         self.visit_p = np.zeros(0)
         self.share_p = np.zeros(0)
         self.gone = np.zeros(0, dtype=bool)
-        self.buyer = np.zeros(0, dtype=bool)
-        self.n_invitees = np.zeros(0, dtype=np.int64)
         self.wallet = np.zeros(0, dtype=np.int64)
         self.wallet_min = np.zeros(0, dtype=np.int64)
         self.wallet_until = np.zeros(0, dtype=np.int64)
@@ -145,34 +150,19 @@ class _World:
         """Add members invited by ``inviter`` (-1 = organic); returns their ids."""
         cfg, k = self.cfg, len(inviter)
         ids = np.arange(self.n, self.n + k, dtype=np.int64)
-        # invitee rank within its inviter, in joining order
         has = inviter >= 0
-        rank = np.zeros(k, dtype=np.int64)
-        if has.any():
-            inv = inviter[has]
-            order = np.argsort(inv, kind="stable")
-            sorted_inv = inv[order]
-            first = np.searchsorted(sorted_inv, sorted_inv, side="left")
-            within = np.arange(len(inv)) - first + 1
-            r = np.empty(len(inv), dtype=np.int64)
-            r[order] = within + self.n_invitees[sorted_inv]
-            rank[has] = r
-            np.add.at(self.n_invitees, inv, 1)
         visit_a = 2.0
         visit_b = visit_a * (1 - cfg.visit_rate) / cfg.visit_rate
         share = (rng.pareto(cfg.share_tail, k) + 1) * cfg.share_rate * (cfg.share_tail - 1)
         share = share / cfg.share_tail
         depth = np.where(has, self.depth[np.maximum(inviter, 0)] + 1, 0) if self.n else np.zeros(k)
         self.inviter = np.concatenate([self.inviter, inviter])
-        self.rank = np.concatenate([self.rank, rank])
         self.joined = np.concatenate([self.joined, np.full(k, week, dtype=np.int64)])
         self.depth = np.concatenate([self.depth, depth.astype(np.int64)])
         self.taste = np.vstack([self.taste, rng.normal(size=(k, cfg.n_factors))])
         self.visit_p = np.concatenate([self.visit_p, rng.beta(visit_a, visit_b, k)])
         self.share_p = np.concatenate([self.share_p, share])
         self.gone = np.concatenate([self.gone, np.zeros(k, dtype=bool)])
-        self.buyer = np.concatenate([self.buyer, np.zeros(k, dtype=bool)])
-        self.n_invitees = np.concatenate([self.n_invitees, np.zeros(k, dtype=np.int64)])
         for name in ("wallet", "wallet_min", "wallet_until", "points"):
             setattr(self, name, np.concatenate([getattr(self, name), np.zeros(k, np.int64)]))
         self.counts = {
@@ -393,25 +383,6 @@ class _World:
         if isinstance(lottery, SpendLottery):
             wins, self.lottery_p = draw_lottery(pay, lottery, rng)
             prize = np.where(wins, lottery.prize_fen, 0).astype(np.int64)
-        direct = np.zeros(len(buyers), dtype=np.int64)
-        team = np.zeros(len(buyers), dtype=np.int64)
-        if campaign.referral:
-            inviter = self.inviter[buyers]
-            safe = np.maximum(inviter, 0)
-            grand = np.where(inviter >= 0, self.inviter[safe], -1)
-            direct, team = engines.team_commissions(
-                pay,
-                inviter,
-                grand,
-                self.rank[buyers],
-                np.where(inviter >= 0, self.rank[safe], 0),
-                self.buyer[safe] & (inviter >= 0),
-                self.buyer[np.maximum(grand, 0)] & (grand >= 0),
-                cfg.direct_rate_bp,
-                cfg.team_rate_bp,
-                cfg.max_payout_bp,
-            )
-        self.buyer[buyers] = True
         if week >= cfg.pre_weeks:
             np.add.at(self.counts["orders"], buyers, 1)
             np.add.at(self.counts["spend_fen"], buyers, pay)
@@ -431,8 +402,6 @@ class _World:
                 "points_fen": points_fen,
                 "pay_fen": pay,
                 "prize_fen": prize,
-                "direct_commission_fen": direct,
-                "team_commission_fen": team,
             }
         )
         self.line_parts.append(
@@ -571,5 +540,30 @@ def simulate_arm(
     for week in weeks:
         world.step(week, campaign if week >= config.pre_weeks else _CONTROL)
     orders, lines, members, weekly = _frames(world)
+    orders, settlement = _commissions(orders, members, campaign, config)
     metrics = arm_metrics(orders, lines, members, weekly, config)
-    return ArmRun(campaign, orders, lines, members, weekly, metrics)
+    return ArmRun(campaign, orders, lines, members, weekly, metrics, settlement)
+
+
+def _commissions(
+    orders: pd.DataFrame, members: pd.DataFrame, campaign: Campaign, config: WorldConfig
+) -> tuple[pd.DataFrame, Settlement | None]:
+    """Orders with the commissions credited by the referral ledger (campaign weeks only).
+
+    The whole history is settled (pre-period orders make members and fix invitee
+    ranks); commissions on pre-period orders are in the ledger, as if the
+    programme had run, but the programme starts with the campaign, so they are
+    not the arm's cost.
+    """
+    zero = np.zeros(len(orders), dtype=np.int64)
+    if not campaign.referral:
+        return orders.assign(direct_commission_fen=zero, team_commission_fen=zero), None
+    settlement, direct, team = engines.settle_commissions(members, orders, _START, config.referral)
+    live = orders["week"].to_numpy() >= config.pre_weeks
+    return (
+        orders.assign(
+            direct_commission_fen=np.where(live, direct, 0),
+            team_commission_fen=np.where(live, team, 0),
+        ),
+        settlement,
+    )

@@ -8,6 +8,7 @@ equal the single-machine ones; see ``docs/distributed.md``.
 Importing this package does not import dask; the functions do when called.
 """
 
+from chainmall.distributed.forecast import DaskForecast, forecast_partitioned
 from chainmall.distributed.referral import (
     earner_month_totals,
     earner_month_totals_partitioned,
@@ -23,11 +24,13 @@ from chainmall.distributed.rfml import (
 from chainmall.distributed.scoring import predict_partitioned
 
 __all__ = [
+    "DaskForecast",
     "DaskRFMLSummary",
     "ScoreEdges",
     "apply_scores",
     "earner_month_totals",
     "earner_month_totals_partitioned",
+    "forecast_partitioned",
     "predict_partitioned",
     "score_edges",
     "segment_customers",

@@ -6,6 +6,7 @@ saves it. Needs matplotlib (``pip install "chainmall[plot]"``).
 """
 
 from chainmall.report.build import DemoReport, build_report
-from chainmall.report.sections import SECTIONS, Section, SectionSpec
+from chainmall.report.section import Section, SectionSpec
+from chainmall.report.sections import SECTIONS
 
 __all__ = ["SECTIONS", "DemoReport", "Section", "SectionSpec", "build_report"]

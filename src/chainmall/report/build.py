@@ -10,7 +10,8 @@ from typing import Any
 from chainmall import __version__
 from chainmall.datasets import Shop
 from chainmall.report.html import render_html
-from chainmall.report.sections import PENDING, SECTIONS, Section, SectionSpec
+from chainmall.report.section import Section, SectionSpec
+from chainmall.report.sections import SECTIONS
 
 __all__ = ["DemoReport", "build_report"]
 
@@ -71,13 +72,6 @@ def build_report(
         for spec in specs
         if not _installed(spec.package)
     ]
-    if specs is SECTIONS:
-        omitted += [
-            (name, f"{package} is not installed")
-            if not _installed(package)
-            else (name, f"{package} is installed but this section is not written yet")
-            for name, package in PENDING
-        ]
     if show_progress:
         from tqdm.auto import tqdm
 

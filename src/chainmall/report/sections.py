@@ -7,8 +7,6 @@ that is installed: :data:`SECTIONS` names the package each builder needs, and
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -16,39 +14,10 @@ import pandas as pd
 
 from chainmall.datasets import Shop
 from chainmall.report.figures import png
+from chainmall.report.forecasts import forecasts, purchase_suggestions
+from chainmall.report.section import Section, SectionSpec
 
 __all__ = ["SECTIONS", "Section", "SectionSpec"]
-
-
-@dataclass(frozen=True)
-class Section:
-    """One part of the report.
-
-    Attributes:
-        key: HTML anchor.
-        title: heading.
-        intro: one paragraph saying what was run and how to read it.
-        figures: ``(caption, PNG bytes)`` pairs.
-        tables: ``(caption, frame)`` pairs.
-        summary: a few headline numbers for the command line.
-    """
-
-    key: str
-    title: str
-    intro: str
-    figures: tuple[tuple[str, bytes], ...] = ()
-    tables: tuple[tuple[str, pd.DataFrame], ...] = ()
-    summary: dict[str, int | float | str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SectionSpec:
-    """A builder and the chainmall package it needs (``None``: the data set only)."""
-
-    key: str
-    title: str
-    package: str | None
-    build: Callable[[Shop], Section]
 
 
 def _purchases(shop: Shop) -> pd.DataFrame:
@@ -397,12 +366,8 @@ SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("commissions", "Commission flow", "chainmall.referral", commission_flow),
     SectionSpec("segments", "Customer segments (RFM-L)", "chainmall.segment", segments),
     SectionSpec("recommendations", "Recommendations", "chainmall.recommend", recommendations),
+    SectionSpec("forecasts", "Forecasts with intervals", "chainmall.replenish", forecasts),
+    SectionSpec("purchases", "Purchase suggestions", "chainmall.replenish", purchase_suggestions),
     SectionSpec("prices", "Price curves", "chainmall.pricing", price_curves),
 )
 """Report sections in page order."""
-
-PENDING: tuple[tuple[str, str], ...] = (
-    ("Forecasts with intervals", "chainmall.replenish"),
-    ("Purchase suggestions", "chainmall.replenish"),
-)
-"""Planned sections without a builder yet: listed as omitted, with the reason."""

@@ -1,0 +1,162 @@
+"""Forecasting by series on Dask partitions: each partition fits the same replenish model.
+
+A per-series forecaster (:class:`~chainmall.replenish.Naive`,
+:class:`~chainmall.replenish.SeasonalNaive`, :class:`~chainmall.replenish.Croston`,
+:class:`~chainmall.replenish.AutoARIMA`) fits every series on its own data only, so
+after shuffling the demand rows by series id (each series whole in one partition)
+fitting an unfitted clone per partition gives the single-machine numbers exactly.
+Global models (XGBoost, LSTM, hybrids, combinations) learn across series and are
+refused: their partitioned fit would differ.
+
+Two lazy frames share one task per partition (compute them together with
+:meth:`DaskForecast.compute`): the forecasts and the per-series fit report
+(``status='rejected'`` rows say which series were too short, and why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chainmall._optional import import_optional
+from chainmall.distributed._dask import dask_dataframe, delayed
+from chainmall.exceptions import ColumnNotFoundError, ConfigError
+
+__all__ = ["DaskForecast", "forecast_partitioned"]
+
+_REPORT_COUNTS = ("n_obs", "n_gaps_filled", "n_duplicates_summed", "n_negative")
+
+
+def _per_series_models() -> tuple[Any, ...]:
+    from chainmall.replenish import AutoARIMA, Croston, Naive, SeasonalNaive
+
+    return (AutoARIMA, Croston, Naive, SeasonalNaive)
+
+
+@dataclass(frozen=True)
+class DaskForecast:
+    """Result of :func:`forecast_partitioned` (lazy).
+
+    Attributes:
+        forecast: dask frame ``[id, time, <alias>, <alias>-lo-L, <alias>-hi-L, ...]``.
+        report: dask frame, one row per series: ``id, n_obs, n_gaps_filled,
+            n_duplicates_summed, n_negative, status, reason``.
+        id_col: series id column.
+        time_col: period column.
+    """
+
+    forecast: Any
+    report: Any
+    id_col: str
+    time_col: str
+
+    def compute(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Both frames in one pass, sorted by series (and period), index reset."""
+        dask = import_optional("dask", extra="dask")
+        forecast, report = dask.compute(self.forecast, self.report)
+        forecast = forecast.sort_values([self.id_col, self.time_col], ignore_index=True)
+        return forecast, report.sort_values(self.id_col, ignore_index=True)
+
+
+def _fit_predict(
+    part: pd.DataFrame,
+    model: Any,
+    h: int,
+    level: list[float] | None,
+    metas: tuple[pd.DataFrame, pd.DataFrame],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if part.empty:
+        return metas
+    fitted = model.clone().fit(part)
+    id_col = fitted.cfg.id_col
+    forecast, report = (
+        out.astype({id_col: part[id_col].dtype}).reset_index(drop=True)
+        for out in (fitted.predict(h, level), fitted.report_)
+    )
+    return forecast, report
+
+
+def _metas(frame_meta: pd.DataFrame, model: Any, level: Sequence[float]) -> tuple[Any, Any]:
+    cfg = model.cfg
+    ids = frame_meta[cfg.id_col]
+    columns = [model.name] + [
+        f"{model.name}-{side}-{lv:g}" for lv in level for side in ("lo", "hi")
+    ]
+    forecast = pd.DataFrame(
+        {
+            cfg.id_col: ids,
+            cfg.time_col: pd.Series(dtype="datetime64[ns]"),
+            **{c: pd.Series(dtype=np.float64) for c in columns},
+        }
+    )
+    report = pd.DataFrame(
+        {
+            cfg.id_col: ids,
+            **{c: pd.Series(dtype=np.int64) for c in _REPORT_COUNTS},
+            "status": pd.Series(dtype=object),
+            "reason": pd.Series(dtype=object),
+        }
+    )
+    return forecast, report
+
+
+def forecast_partitioned(
+    frame: Any,
+    model: Any,
+    h: int,
+    *,
+    level: Sequence[float] | None = None,
+    npartitions: int | None = None,
+) -> DaskForecast:
+    """Fit ``model`` per series partition and forecast ``h`` periods (lazy).
+
+    Args:
+        frame: dask (or pandas) long frame ``[id, time, target]`` with the column
+            names of the model's :class:`~chainmall.replenish.ReplenishConfig`.
+            Set the config's ``freq``: with ``None`` each partition infers its own
+            step (equal to the single-machine one when all series share a step).
+        model: an unfitted per-series forecaster (``AutoARIMA``, ``SeasonalNaive``,
+            ``Naive``, ``Croston``); each partition fits a clone.
+        h: horizon in periods (>= 1).
+        level: interval coverages in percent, e.g. ``[80, 95]``.
+        npartitions: series partitions after the shuffle (default: the input's).
+
+    Returns:
+        :class:`DaskForecast`; after ``compute()`` equal to
+        ``model.fit(frame).predict(h, level)`` and ``model.report_``, sorted by series.
+
+    Raises:
+        ConfigError: ``model`` learns across series (its partitioned fit would differ).
+        ColumnNotFoundError: the frame lacks the config's id, time or target column.
+    """
+    dd = dask_dataframe()
+    if not isinstance(model, _per_series_models()):
+        raise ConfigError(
+            f"{type(model).__name__} learns across series, so fitting it per partition would "
+            "change its forecasts; use AutoARIMA, SeasonalNaive, Naive or Croston here, or fit "
+            "it on one machine"
+        )
+    if h < 1:
+        raise ConfigError(f"h must be >= 1 period, got {h}")
+    cfg = model.cfg
+    if isinstance(frame, pd.DataFrame):
+        frame = dd.from_pandas(frame, npartitions=max(1, min(8, len(frame) // 200_000 + 1)))
+    needed = [cfg.id_col, cfg.time_col, cfg.target_col]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ColumnNotFoundError(
+            f"frame lacks {missing} (the model's ReplenishConfig names {needed}); present: "
+            f"{list(frame.columns)}; rename the columns or set id_col/time_col/target_col"
+        )
+    levels = list(level) if level else None
+    metas = _metas(frame._meta, model, levels or [])
+    shuffled = frame[needed].shuffle(on=cfg.id_col, npartitions=npartitions or frame.npartitions)
+    run = delayed(_fit_predict, nout=2)
+    pairs = [run(part, model, h, levels, metas) for part in shuffled.to_delayed()]
+    forecast = dd.from_delayed([p[0] for p in pairs], meta=metas[0], verify_meta=False)
+    report = dd.from_delayed([p[1] for p in pairs], meta=metas[1], verify_meta=False)
+    return DaskForecast(forecast, report, cfg.id_col, cfg.time_col)

@@ -1,0 +1,75 @@
+"""Forecasting by series on partitions equals the single-machine forecast exactly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from chainmall.datasets import make_shop
+from chainmall.distributed import forecast_partitioned
+from chainmall.exceptions import ColumnNotFoundError, ConfigError
+from chainmall.replenish import (
+    AutoARIMA,
+    Croston,
+    ReplenishConfig,
+    SeasonalNaive,
+    XGBoostForecaster,
+)
+
+dd = pytest.importorskip("dask.dataframe", reason='dask is an extra: pip install "chainmall[dask]"')
+
+DAILY = ReplenishConfig(season_length=7, freq="D")
+
+
+@pytest.fixture(scope="module")
+def demand() -> pd.DataFrame:
+    """Daily demand of 50 SKUs over two months; one SKU cut short (rejected by AutoARIMA)."""
+    frame = make_shop(seed=3, n_members=200, months=2).demand[["unique_id", "ds", "y"]]
+    short = (frame["unique_id"] == frame["unique_id"].iloc[0]) & (
+        frame["ds"] > frame["ds"].min() + pd.Timedelta(days=4)
+    )
+    return frame[~short].reset_index(drop=True)
+
+
+def _single(model: Any, demand: pd.DataFrame, level: list[float]) -> tuple[Any, Any]:
+    fitted = model.clone().fit(demand)
+    forecast = fitted.predict(10, level).sort_values(["unique_id", "ds"], ignore_index=True)
+    return forecast, fitted.report_.sort_values("unique_id", ignore_index=True)
+
+
+@pytest.mark.parametrize(
+    "model", [AutoARIMA(config=DAILY), SeasonalNaive(config=DAILY), Croston(config=DAILY)]
+)
+def test_partitioned_forecast_equals_single_machine(
+    cluster_client: Any, demand: pd.DataFrame, model: Any
+) -> None:
+    lazy = forecast_partitioned(
+        dd.from_pandas(demand, npartitions=4), model, 10, level=[80, 95], npartitions=3
+    )
+    forecast, report = lazy.compute()
+    want_forecast, want_report = _single(model, demand, [80, 95])
+    assert list(forecast.columns) == list(want_forecast.columns)
+    pd.testing.assert_frame_equal(forecast, want_forecast, check_dtype=False, rtol=0, atol=0)
+    pd.testing.assert_frame_equal(report, want_report, check_dtype=False)
+    assert forecast["unique_id"].nunique() == (report["status"] == "ok").sum()
+
+
+def test_short_series_is_reported_not_dropped(cluster_client: Any, demand: pd.DataFrame) -> None:
+    _, report = forecast_partitioned(demand, AutoARIMA(config=DAILY), 5).compute()
+    rejected = report[report["status"] == "rejected"]
+    assert rejected["unique_id"].tolist() == [demand["unique_id"].iloc[0]]
+    assert "too short" in rejected["reason"].iloc[0]
+
+
+def test_global_model_is_refused(cluster_client: Any, demand: pd.DataFrame) -> None:
+    with pytest.raises(ConfigError, match="learns across series"):
+        forecast_partitioned(demand, XGBoostForecaster(config=DAILY), 5)
+
+
+def test_missing_column_names_the_config(cluster_client: Any, demand: pd.DataFrame) -> None:
+    with pytest.raises(ColumnNotFoundError, match="sku"):
+        forecast_partitioned(
+            demand, SeasonalNaive(config=DAILY.replace(id_col="sku")), 5, level=[80]
+        )
