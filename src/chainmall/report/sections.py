@@ -149,7 +149,7 @@ def price_curves(shop: Shop) -> Section:
     frame = demand.assign(
         log_price=np.log(demand["price_fen"] / 100.0),
         promo=demand["promo"].astype(np.float64),
-        dow=pd.to_datetime(demand["ds"]).dt.dayofweek,
+        dow=pd.to_datetime(demand["ds"]).dt.day_of_week,
     )
     model = LogLogModel(group="unique_id", fixed_effects=("unique_id", "dow"), controls=("promo",))
     model.fit(frame, np.log1p(frame["y"].to_numpy(dtype=np.float64)))
