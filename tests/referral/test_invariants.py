@@ -21,6 +21,7 @@ from chainmall.referral import (
     fold,
     settle,
 )
+from chainmall.referral.records import iter_records, ledger_root
 from chainmall.referral.rules import run_fold
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -41,6 +42,11 @@ def check_fold_equals_batch(events: list[Any], config: ReferralConfig) -> None:
     pd.testing.assert_frame_equal(slow.balances, fast.balances)
     root = fast.merkle_root()
     assert slow.merkle_root() == root
+    version = config.config_version
+    assert ledger_root(fast.entries, version, chunk_rows=4) == root  # chunk roots combine
+    assert [e for e, _ in fast.iter_ledger()] == [
+        e for e, _ in iter_records(fast.entries, version, chunk_rows=3)
+    ]  # references across chunk boundaries
     _, streamed = run_fold(events_from_frame(events_to_frame(events)), config)
     assert [r["entry_id"] for r in streamed] == fast.entry_ids()
     assert Ledger.from_records(streamed).root() == root
