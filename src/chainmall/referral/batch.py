@@ -318,18 +318,15 @@ def _monthly_cap(
             running -= f_after - c * before // whole
 
 
-def _block(n: int, **fields: Any) -> dict[str, np.ndarray]:
-    """One block of entries; absent int fields are null, absent codes -1."""
-    out: dict[str, np.ndarray] = {}
-    for name in (*INT_FIELDS, "kind", "reward_type", "month", "ref", "k1", "k2", "k3", "ev"):
-        value = fields.get(name)
-        if value is None:
-            fill = MISSING if name in INT_FIELDS else (0 if name.startswith("k") else -1)
-            out[name] = np.full(n, fill, dtype=np.int64)
-        else:
-            array = np.asarray(value, dtype=np.int64)
-            out[name] = array if array.ndim else np.full(n, array, dtype=np.int64)
-    return out
+Block = dict[str, Any]
+"""Entries of one kind as columns: ``n`` rows, each field an array or a scalar."""
+
+_FIELDS = (*INT_FIELDS, "kind", "reward_type", "month", "ref", "ev")
+
+
+def _default(name: str) -> int:
+    """Value of a field a block leaves out: MISSING for ints, -1 for codes and refs."""
+    return MISSING if name in INT_FIELDS else -1
 
 
 def _entry_blocks(
@@ -340,20 +337,20 @@ def _entry_blocks(
     pairs: dict[str, np.ndarray],
     config: ReferralConfig,
     user_ids: np.ndarray,
-) -> list[dict[str, np.ndarray]]:
+) -> list[Block]:
     """Every entry as column blocks with a 4-part ledger sort key (seq, k1, k2, k3)."""
-    blocks: list[dict[str, np.ndarray]] = []
+    blocks: list[Block] = []
     offset = 0
     comm_index = {
         0: np.full(len(lines.seq), -1, np.int64),
         1: np.full(len(lines.seq), -1, np.int64),
     }
 
-    def add(block: dict[str, np.ndarray]) -> np.ndarray:
+    def add(block: Block) -> np.ndarray:
         nonlocal offset
         blocks.append(block)
-        index = offset + np.arange(len(block["seq"]))
-        offset += len(block["seq"])
+        index = offset + np.arange(block["n"])
+        offset += block["n"]
         return index
 
     def reward(sub: int, mask: np.ndarray, kind: np.ndarray, capped: bool) -> None:
@@ -363,7 +360,8 @@ def _entry_blocks(
         want = slots[("d", "t")[sub] + "_want"][i]
         cut = slots[("d", "t")[sub] + "_cut"][i]
         bene = (slots["x"], slots["boss"])[sub][i]
-        common = {
+        common: Block = {
+            "n": len(i),
             "seq": lines.seq[i],
             "user_id": user_ids[bene],
             "buyer_id": user_ids[lines.buyer[i]],
@@ -376,8 +374,8 @@ def _entry_blocks(
             "k1": lines.rows[i] * 4 + sub * 2 + int(capped),
             "ratio_cut_fen": np.where(pay, cut, MISSING),
             "cap_cut_fen": np.where(pay, want - credit, MISSING),
-            "amount_fen": np.where(pay & (not capped), credit, 0),
-            "kind": kind[i] if not capped else K["CAPPED"],
+            "amount_fen": 0 if capped else np.where(pay, credit, 0),
+            "kind": K["CAPPED"] if capped else kind[i],
         }
         if sub == 0:
             common |= {"rate_bp": slots["d_rate"][i], "rank": slots["rank"][i]}
@@ -386,7 +384,7 @@ def _entry_blocks(
             blocked = slots["t_blocked"][i]
             common |= {"rate_bp": config.team_rate_bp, "gen_dist": slots["dist"][i]}
             common["gross_fen"] = np.where(blocked, 0, slots["t_gross"][i])
-        index = add(_block(len(i), **common))
+        index = add(common)
         if not capped:
             comm_index[sub][i[pay & (credit > 0)]] = index[pay & (credit > 0)]
 
@@ -407,22 +405,22 @@ def _entry_blocks(
         info = settle_info[sub]
         i = info["line"]
         blocks.append(
-            _block(
-                len(i),
-                seq=info["tick_seq"],
-                kind=K["SETTLE"],
-                user_id=user_ids[(slots["x"], slots["boss"])[sub][i]],
-                order_id=lines.order_id[i],
-                line_id=lines.line_id[i],
-                reward_type=sub,
-                month=lines.month[i],
-                amount_fen=info["remaining"],
-                receivable_fen=0,
-                ref=comm_index[sub][i],
-                k1=info["settle_at"],
-                k2=lines.seq[i],
-                k3=lines.rows[i] * 4 + sub * 2,
-            )
+            {
+                "n": len(i),
+                "seq": info["tick_seq"],
+                "kind": K["SETTLE"],
+                "user_id": user_ids[(slots["x"], slots["boss"])[sub][i]],
+                "order_id": lines.order_id[i],
+                "line_id": lines.line_id[i],
+                "reward_type": sub,
+                "month": lines.month[i],
+                "amount_fen": info["remaining"],
+                "receivable_fen": 0,
+                "ref": comm_index[sub][i],
+                "k1": info["settle_at"],
+                "k2": lines.seq[i],
+                "k3": lines.rows[i] * 4 + sub * 2,
+            }
         )
     p = pairs
     credit = np.where(p["sub"] == 0, slots["d_credit"][p["line"]], slots["t_credit"][p["line"]])
@@ -436,33 +434,33 @@ def _entry_blocks(
     bene = np.where(p["sub"] == 0, slots["x"][p["line"]], slots["boss"][p["line"]])
     ref = np.where(p["sub"] == 0, comm_index[0][p["line"]], comm_index[1][p["line"]])
     blocks.append(
-        _block(
-            len(j),
-            seq=p["seq"][j],
-            kind=np.where(claw[j], K["CLAWBACK"], K["REVERSAL"]),
-            user_id=user_ids[bene[j]],
-            order_id=lines.order_id[p["line"][j]],
-            line_id=lines.line_id[p["line"][j]],
-            reward_type=p["sub"][j],
-            month=lines.month[p["line"][j]],
-            amount_fen=-delta[j],
-            receivable_fen=np.where(claw[j], 0, MISSING),
-            ref=ref[j],
-            refund_id=p["refund_id"][j],
-            k1=p["sub"][j],
-        )
+        {
+            "n": len(j),
+            "seq": p["seq"][j],
+            "kind": np.where(claw[j], K["CLAWBACK"], K["REVERSAL"]),
+            "user_id": user_ids[bene[j]],
+            "order_id": lines.order_id[p["line"][j]],
+            "line_id": lines.line_id[p["line"][j]],
+            "reward_type": p["sub"][j],
+            "month": lines.month[p["line"][j]],
+            "amount_fen": -delta[j],
+            "receivable_fen": np.where(claw[j], 0, MISSING),
+            "ref": ref[j],
+            "refund_id": p["refund_id"][j],
+            "k1": p["sub"][j],
+        }
     )
     wd = acc.withdrawal_rows
     w_start = acc.ev_start[wd]
     blocks.append(
-        _block(
-            len(wd),
-            seq=acc.ev_seq[wd],
-            kind=K["WITHDRAWAL"],
-            user_id=cols["user_id"][w_start],
-            amount_fen=-cols["amount_fen"][w_start],
-            ev=wd,
-        )
+        {
+            "n": len(wd),
+            "seq": acc.ev_seq[wd],
+            "kind": K["WITHDRAWAL"],
+            "user_id": cols["user_id"][w_start],
+            "amount_fen": -cols["amount_fen"][w_start],
+            "ev": wd,
+        }
     )
     return blocks
 
@@ -521,18 +519,35 @@ def _settlements(
     return out
 
 
-def _assemble(
-    blocks: list[dict[str, np.ndarray]], acc: Accepted, months: list[str]
-) -> pd.DataFrame:
-    """Concatenate blocks, sort into ledger order, resolve refs, run withdrawal balances."""
-    cols = {k: np.concatenate([b.pop(k) for b in blocks]) for k in list(blocks[0])}
-    order = np.lexsort((cols.pop("k3"), cols.pop("k2"), cols.pop("k1"), cols["seq"]))
-    for k in list(cols):  # one column at a time keeps the peak low
-        cols[k] = cols[k][order]
+def _assemble(blocks: list[Block], acc: Accepted, months: list[str]) -> pd.DataFrame:
+    """Sort blocks into ledger order, resolve refs, run withdrawal balances.
+
+    Each output column is written once, by scattering every block's values to
+    their ledger positions; a block's arrays are released as soon as they are placed.
+    """
+
+    def stacked(name: str, fill: int) -> np.ndarray:
+        parts = [np.broadcast_to(np.asarray(b.pop(name, fill), np.int64), b["n"]) for b in blocks]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+    seq = stacked("seq", 0)
+    order = np.lexsort((stacked("k3", 0), stacked("k2", 0), stacked("k1", 0), seq))
     position = np.empty(len(order), dtype=np.int64)
     position[order] = np.arange(len(order))
+    cols = {"seq": seq[order]}
+    del seq, order
+    starts = np.cumsum([0] + [b["n"] for b in blocks])
+    for name in _FIELDS:
+        if name == "seq":
+            continue
+        out = np.full(len(position), _default(name), dtype=np.int64)
+        for b, lo in zip(blocks, starts[:-1].tolist(), strict=True):
+            if name in b:
+                out[position[lo : lo + b["n"]]] = b.pop(name)
+        cols[name] = out
     ref = cols.pop("ref")
     cols["ref_pos"] = np.where(ref >= 0, position[np.maximum(ref, 0)], -1)
+    del ref, position
     keep = _withdrawals(cols, acc)
     if not keep.all():
         new_pos = np.cumsum(keep) - 1
