@@ -67,23 +67,22 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
     acc = accept_events(cols, type_names, config)
     starts = acc.ev_start
     n_rows = len(cols["seq"])
-    row_event = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, n_rows]))
     user_ids = acc.user_ids
     n_users = len(user_ids)
 
     def dense(ids: np.ndarray) -> np.ndarray:
         return dense_index(user_ids, ids) if n_users else np.zeros(len(ids), np.int64)
 
-    # accepted order lines
-    rows = np.flatnonzero(acc.order_ok[row_event])
-    ev = row_event[rows]
-    seq = acc.ev_seq[ev]
-    buyer = dense(cols["user_id"][rows])
-    paid = cols["amount_fen"][rows]
-    base = paid - cols["balance_paid_fen"][rows]
+    # accepted order lines (the lines of one event are contiguous rows)
+    n_event_rows = np.diff(np.r_[starts, n_rows])
+    rows = np.flatnonzero(np.repeat(acc.order_ok, n_event_rows))
     order_ev = np.flatnonzero(acc.order_ok)
+    ev = np.repeat(order_ev, n_event_rows[order_ev])
+    base = cols["amount_fen"][rows] - cols["balance_paid_fen"][rows]
     order_base = np.zeros(len(starts), dtype=np.int64)
-    np.add.at(order_base, ev, base)
+    if len(rows):
+        first_line = np.flatnonzero(np.r_[True, ev[1:] != ev[:-1]])
+        order_base[ev[first_line]] = np.add.reduceat(base, first_line)
     joins = order_ev[order_base[order_ev] > 0]
     member_seq = np.full(n_users, NEVER, dtype=np.int64)
     np.minimum.at(member_seq, dense(cols["user_id"][starts[joins]]), acc.ev_seq[joins])
@@ -91,19 +90,25 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
     team = place_members(acc.inviter, member_seq, config)
     depth = inviter_depths(acc.inviter)
 
-    # month code per accepted order (business calendar)
-    instants = cols["ts"][starts[order_ev]].view("M8[ns]")
-    local = pd.DatetimeIndex(instants).tz_localize("UTC").tz_convert(config.timezone)
-    month_index = np.asarray(local.year * 12 + local.month - 1, dtype=np.int64)
-    months_u, month_code_ev = np.unique(month_index, return_inverse=True)
-    months = [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in months_u.tolist()]
+    month_code_ev, months = _month_codes(cols["ts"][starts[order_ev]], config.timezone)
     ev_month = np.full(len(starts), -1, dtype=np.int64)
-    ev_month[order_ev] = month_code_ev.reshape(-1)
-    month = ev_month[ev]
+    ev_month[order_ev] = month_code_ev
 
+    # only lines whose buyer has an inviter can earn anything (no inviter: no team parent)
+    buyer = dense(cols["user_id"][rows])
+    earning = np.flatnonzero((base > 0) & (acc.inviter[buyer] >= 0)) if n_users else rows[:0]
+    rows, ev, buyer, base = rows[earning], ev[earning], buyer[earning], base[earning]
     lines = _Lines(
-        rows, seq, buyer, cols["order_id"][rows], cols["line_id"][rows], paid, base, month
+        rows=rows,
+        seq=acc.ev_seq[ev],
+        buyer=buyer,
+        order_id=cols["order_id"][rows],
+        line_id=cols["line_id"][rows],
+        paid=cols["amount_fen"][rows],
+        base=base,
+        month=ev_month[ev],
     )
+    del rows, ev, buyer, base, earning, ev_month
     slots = _reward_slots(lines, acc, member_seq, team, depth, config)
     refunds = _refund_pairs(cols, acc, lines, slots)
     _monthly_cap(slots, refunds, config)
@@ -143,6 +148,32 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
         rejected=rejected,
         config=config,
     )
+
+
+def _month_codes(ts_ns: np.ndarray, timezone: str) -> tuple[np.ndarray, list[str]]:
+    """Accrual month of each UTC instant in ``timezone``: codes into the sorted month labels.
+
+    Month starts of the covered range are looked up with one ``searchsorted``.
+    """
+    if not len(ts_ns):
+        return np.zeros(0, dtype=np.int64), []
+    lo, hi = (
+        pd.Timestamp(int(t), tz="UTC").tz_convert(timezone) for t in (ts_ns.min(), ts_ns.max())
+    )
+    firsts = range(lo.year * 12 + lo.month - 1, hi.year * 12 + hi.month)
+    bounds = [
+        pd.Timestamp(year=m // 12, month=m % 12 + 1, day=1).tz_localize(
+            timezone, nonexistent="shift_forward", ambiguous=True
+        )
+        for m in firsts
+    ]
+    bounds_ns = np.array([b.value for b in bounds], dtype=np.int64)
+    index = np.searchsorted(bounds_ns, ts_ns, side="right") - 1
+    present = np.zeros(len(bounds_ns), dtype=bool)
+    present[index] = True
+    code_of = np.cumsum(present) - 1
+    labels = [f"{t.year:04d}-{t.month:02d}" for t, p in zip(bounds, present, strict=True) if p]
+    return code_of[index], labels
 
 
 @dataclass(frozen=True)
@@ -241,7 +272,17 @@ def _refund_pairs(
     r_line = cols["line_id"][acc.ev_start[ref_ev]]
     r_amount = cols["amount_fen"][acc.ev_start[ref_ev]]
     order = sorting_order(lines.line_id)
-    li = order[np.searchsorted(lines.line_id[order], r_line)] if len(order) else r_line[:0]
+    if len(order):  # refunds of lines that earn nothing have nothing to reverse
+        li = order[np.minimum(np.searchsorted(lines.line_id[order], r_line), len(order) - 1)]
+        has_line = lines.line_id[li] == r_line
+        ref_ev, r_line, r_amount, li = (
+            ref_ev[has_line],
+            r_line[has_line],
+            r_amount[has_line],
+            li[has_line],
+        )
+    else:
+        ref_ev, r_line, r_amount, li = ref_ev[:0], r_line[:0], r_amount[:0], r_line[:0]
     srt = np.lexsort((acc.ev_seq[ref_ev], li))
     cum = np.cumsum(r_amount[srt])
     grp_start = np.r_[True, li[srt][1:] != li[srt][:-1]] if len(srt) else np.zeros(0, bool)
