@@ -316,40 +316,65 @@ def _monthly_cap(
     credit = {0: slots["d_want"].copy(), 1: slots["t_want"].copy()}
     slots["d_credit"], slots["t_credit"] = credit[0], credit[1]
     keys, want, which = [], [], []
+    n_months = int(slots["month"].max()) + 1 if n else 0
     for sub, bene in ((0, slots["x"]), (1, slots["boss"])):
         idx = np.flatnonzero(slots["pay"][sub])
-        keys.append(bene[idx] * 100_000 + slots["month"][idx])
+        keys.append(bene[idx] * n_months + slots["month"][idx])
         want.append(credit[sub][idx])
         which.append(sub * n + idx)
-    all_which = np.concatenate(which)
-    _, inv = np.unique(np.concatenate(keys), return_inverse=True)
-    total = np.zeros(int(inv.max()) + 1 if len(inv) else 0, dtype=np.int64)
-    np.add.at(total, inv, np.concatenate(want))
-    binding = total[inv] > cap
+    key, all_want = np.concatenate(keys), np.concatenate(want)
+    binding = _group_totals(key, all_want) > cap
     if not binding.any():
         return
     # sequential only where the cap binds: credits and reversals of those groups in seq order
-    bind_which, group = all_which[binding], inv[binding]
+    bind_which, group = np.concatenate(which)[binding], key[binding]
+    del key, all_want, binding
     sub_of, line_of = bind_which // n, bind_which % n
+    slot_group = np.full(2 * n, -1, dtype=np.int64)
+    slot_group[bind_which] = group
     p_slot = pairs["sub"] * n + pairs["line"]
-    p_idx = np.flatnonzero(np.isin(p_slot, bind_which))
-    slot_group = dict(zip(bind_which.tolist(), group.tolist(), strict=True))
-    p_group = np.array([slot_group[x] for x in p_slot[p_idx].tolist()], dtype=np.int64)
-    item_group = np.concatenate([group, p_group])
-    item_seq = np.concatenate([slots["seq"][line_of], pairs["seq"][p_idx]])
-    item_key = np.concatenate([slots["rows"][line_of] * 4 + sub_of * 2, pairs["sub"][p_idx]])
-    item_ref = np.concatenate([bind_which, -1 - p_idx])
+    p_idx = np.flatnonzero(slot_group[p_slot] >= 0)
+    p_group = slot_group[p_slot[p_idx]]
+    # groups without refunds: granted = clip(cap - wanted before, 0, wanted), vectorised
+    simple = ~np.isin(group, p_group)
+    s_idx = np.flatnonzero(simple)
+    srt = s_idx[
+        np.lexsort(
+            (
+                slots["rows"][line_of[s_idx]] * 4 + sub_of[s_idx] * 2,
+                slots["seq"][line_of[s_idx]],
+                group[s_idx],
+            )
+        )
+    ]
+    s_sub, s_line = sub_of[srt], line_of[srt]
+    wanted = np.where(s_sub == 0, credit[0][s_line], credit[1][s_line])
+    ends = np.cumsum(wanted)
+    g = group[srt]
+    starts = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, bool)
+    group_offset = np.maximum.accumulate(np.where(starts, ends - wanted, 0)) if len(g) else ends
+    granted = np.clip(cap - (ends - wanted - group_offset), 0, wanted)
+    for sub in (0, 1):
+        credit[sub][s_line[s_sub == sub]] = granted[s_sub == sub]
+    # groups with refunds: a loop in seq order (a reversal frees headroom for later credits)
+    c_idx = np.flatnonzero(~simple)
+    item_group = np.concatenate([group[c_idx], p_group])
+    item_seq = np.concatenate([slots["seq"][line_of[c_idx]], pairs["seq"][p_idx]])
+    item_key = np.concatenate(
+        [slots["rows"][line_of[c_idx]] * 4 + sub_of[c_idx] * 2, pairs["sub"][p_idx]]
+    )
+    item_ref = np.concatenate([bind_which[c_idx], -1 - p_idx])
     order = np.lexsort((item_key, item_seq, item_group))
     paid = slots["paid"]
     current_group, running = -1, 0
-    for g, ref in zip(item_group[order].tolist(), item_ref[order].tolist(), strict=True):
-        if g != current_group:
-            current_group, running = g, 0
+    for g_, ref in zip(item_group[order].tolist(), item_ref[order].tolist(), strict=True):
+        if g_ != current_group:
+            current_group, running = g_, 0
         if ref >= 0:
             sub, line = divmod(ref, n)
-            granted = min(int(credit[sub][line]), max(0, cap - running))
-            credit[sub][line] = granted
-            running += granted
+            granted_ = min(int(credit[sub][line]), max(0, cap - running))
+            credit[sub][line] = granted_
+            running += granted_
         else:
             p = -1 - ref
             sub, line = int(pairs["sub"][p]), int(pairs["line"][p])
@@ -357,6 +382,21 @@ def _monthly_cap(
             after, before = int(pairs["after"][p]), int(pairs["before"][p])
             f_after = c if after >= whole else c * after // whole
             running -= f_after - c * before // whole
+
+
+def _group_totals(key: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per item: the sum of non-negative ``values`` over its (non-negative int) ``key``."""
+    size = int(key.max()) + 1 if len(key) else 0
+    if size <= 4 * len(key) + 1_000_000 and int(values.sum()) < 2**53:
+        # a counting pass; float64 sums of integers below 2**53 are exact
+        sums = np.bincount(key, weights=values, minlength=size).astype(np.int64)
+        by_key: np.ndarray = sums[key]
+        return by_key
+    _, inverse = np.unique(key, return_inverse=True)
+    total = np.zeros(int(inverse.max()) + 1 if len(key) else 0, dtype=np.int64)
+    np.add.at(total, inverse, values)
+    out: np.ndarray = total[inverse]
+    return out
 
 
 Block = dict[str, Any]
