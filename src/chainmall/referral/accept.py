@@ -115,6 +115,13 @@ def _first_per_key(keys: np.ndarray, order_seq: np.ndarray) -> np.ndarray:
     return first
 
 
+def _any_per_event(row_flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per event (rows ``starts[i]:starts[i+1]``): does any of its rows have the flag."""
+    if not len(starts):
+        return np.zeros(0, dtype=bool)
+    return np.asarray(np.logical_or.reduceat(row_flags, starts), dtype=bool)
+
+
 def dense_index(user_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Dense index of ``ids`` in sorted unique ``user_ids`` (-1 if absent)."""
     if len(user_ids) and user_ids[-1] - user_ids[0] == len(user_ids) - 1:
@@ -155,9 +162,7 @@ def accept_events(
         for f in fields:
             absent = is_open(cols[f]) if f == "month" else cols[f] == MISSING
             missing_row |= rows & absent
-    missing = np.zeros(n, dtype=bool)
-    np.logical_or.at(missing, row_event, missing_row)
-    reject(missing, "MISSING_FIELD")
+    reject(_any_per_event(missing_row, starts), "MISSING_FIELD")
 
     first = {c: cols[c][starts] for c in ("user_id", "inviter_id", "order_id", "ts")}
     first.update({c: cols[c][starts] for c in ("line_id", "amount_fen", "refund_id")})
@@ -201,7 +206,7 @@ def accept_events(
     rec = np.flatnonzero(is_["ORDER_RECEIVED"])
     acc_orders = first["order_id"][ok]
     acc_seq = seq[ok]
-    srt = np.argsort(acc_orders, kind="stable")
+    srt = sorting_order(acc_orders)
     pos = np.searchsorted(acc_orders[srt], first["order_id"][rec])
     pos = np.minimum(pos, max(len(srt) - 1, 0))
     found = (
@@ -260,8 +265,7 @@ def _accept_orders(
     reason[orders[~known_before(cols["user_id"][starts[orders]], seq[orders])]] = R["UNKNOWN_USER"]
     paid, bal = cols["amount_fen"], cols["balance_paid_fen"]
     bad_row = (bal < 0) | (bal > paid) | (paid > MAX_LINE_FEN)
-    bad = np.zeros(n, dtype=bool)
-    np.logical_or.at(bad, row_event, bad_row)
+    bad = _any_per_event(bad_row, starts)
     cand = np.zeros(n, dtype=bool)
     cand[orders] = True
     cand &= is_open(reason)
@@ -271,11 +275,12 @@ def _accept_orders(
     rows = np.flatnonzero(row_cand)
     line = cols["line_id"][rows]
     ev = row_event[rows]
-    # a line id twice inside one order
-    srt = np.lexsort((line, ev))
+    # a line id twice inside one order (none if line ids increase)
     dup_in = np.zeros(n, dtype=bool)
-    same = (ev[srt][1:] == ev[srt][:-1]) & (line[srt][1:] == line[srt][:-1])
-    dup_in[ev[srt][1:][same]] = True
+    if not _increasing(line):
+        srt = np.lexsort((line, ev))
+        same = (ev[srt][1:] == ev[srt][:-1]) & (line[srt][1:] == line[srt][:-1])
+        dup_in[ev[srt][1:][same]] = True
     reason[cand & dup_in] = R["DUPLICATE_LINE"]
     cand &= ~dup_in
     rows = np.flatnonzero(cand[row_event])
