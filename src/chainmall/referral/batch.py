@@ -108,11 +108,13 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
         base=base,
         month=ev_month[ev],
     )
-    del rows, ev, buyer, base, earning, ev_month
+    side = _side_events(cols, acc)
+    del rows, ev, buyer, base, earning, ev_month, cols  # the input columns are no longer needed
     slots = _reward_slots(lines, acc, member_seq, team, depth, config)
-    refunds = _refund_pairs(cols, acc, lines, slots)
+    refunds = _refund_pairs(side, acc, lines, slots)
     _monthly_cap(slots, refunds, config)
-    blocks = _entry_blocks(cols, acc, lines, slots, refunds, config, user_ids)
+    blocks = _entry_blocks(side, acc, lines, slots, refunds, config, user_ids)
+    del lines, slots, refunds  # the blocks hold all the entries need: free before sorting
     entries = _assemble(blocks, acc, months)
 
     reason = acc.reason
@@ -190,6 +192,49 @@ class _Lines:
     month: np.ndarray
 
 
+@dataclass(frozen=True)
+class _SideEvents:
+    """Accepted refunds, receipts, ticks and withdrawals: the input fields they use."""
+
+    refund_ev: np.ndarray
+    refund_line: np.ndarray
+    refund_amount: np.ndarray
+    refund_id: np.ndarray
+    receipt_ev: np.ndarray
+    receipt_order: np.ndarray
+    receipt_ts: np.ndarray
+    tick_ev: np.ndarray
+    tick_asof: np.ndarray
+    withdrawal_user: np.ndarray
+    withdrawal_amount: np.ndarray
+
+
+def _side_events(cols: dict[str, np.ndarray], acc: Accepted) -> _SideEvents:
+    """The few columns the settlement reads from events other than order lines."""
+
+    def accepted(kind: str) -> tuple[np.ndarray, np.ndarray]:
+        ev = np.flatnonzero((acc.ev_type == TYPE_CODE[kind]) & is_open(acc.reason))
+        return ev, acc.ev_start[ev]
+
+    ref_ev, ref_row = accepted("REFUND")
+    rec_ev, rec_row = accepted("ORDER_RECEIVED")
+    tick_ev, tick_row = accepted("SETTLEMENT_TICK")
+    wd_row = acc.ev_start[acc.withdrawal_rows]
+    return _SideEvents(
+        refund_ev=ref_ev,
+        refund_line=cols["line_id"][ref_row],
+        refund_amount=cols["amount_fen"][ref_row],
+        refund_id=cols["refund_id"][ref_row],
+        receipt_ev=rec_ev,
+        receipt_order=cols["order_id"][rec_row],
+        receipt_ts=cols["ts"][rec_row],
+        tick_ev=tick_ev,
+        tick_asof=cols["ts"][tick_row],
+        withdrawal_user=cols["user_id"][wd_row],
+        withdrawal_amount=cols["amount_fen"][wd_row],
+    )
+
+
 def _reward_slots(
     lines: _Lines,
     acc: Accepted,
@@ -265,24 +310,18 @@ def _f(credited: np.ndarray, refunded: np.ndarray, paid: np.ndarray) -> np.ndarr
 
 
 def _refund_pairs(
-    cols: dict[str, np.ndarray], acc: Accepted, lines: _Lines, slots: dict[str, Any]
+    side: _SideEvents, acc: Accepted, lines: _Lines, slots: dict[str, Any]
 ) -> dict[str, np.ndarray]:
     """(commission slot, accepted refund) pairs with cumulative refunded before/after."""
-    ref_ev = np.flatnonzero((acc.ev_type == TYPE_CODE["REFUND"]) & is_open(acc.reason))
-    r_line = cols["line_id"][acc.ev_start[ref_ev]]
-    r_amount = cols["amount_fen"][acc.ev_start[ref_ev]]
+    ref_ev, r_line, r_amount = side.refund_ev, side.refund_line, side.refund_amount
+    r_id = side.refund_id
     order = sorting_order(lines.line_id)
     if len(order):  # refunds of lines that earn nothing have nothing to reverse
         li = order[np.minimum(np.searchsorted(lines.line_id[order], r_line), len(order) - 1)]
-        has_line = lines.line_id[li] == r_line
-        ref_ev, r_line, r_amount, li = (
-            ref_ev[has_line],
-            r_line[has_line],
-            r_amount[has_line],
-            li[has_line],
-        )
+        keep = lines.line_id[li] == r_line
     else:
-        ref_ev, r_line, r_amount, li = ref_ev[:0], r_line[:0], r_amount[:0], r_line[:0]
+        keep, li = np.zeros(len(r_line), dtype=bool), r_line
+    ref_ev, r_amount, r_id, li = ref_ev[keep], r_amount[keep], side.refund_id[keep], li[keep]
     srt = np.lexsort((acc.ev_seq[ref_ev], li))
     cum = np.cumsum(r_amount[srt])
     grp_start = np.r_[True, li[srt][1:] != li[srt][:-1]] if len(srt) else np.zeros(0, bool)
@@ -290,7 +329,8 @@ def _refund_pairs(
     after = np.empty_like(cum)
     after[srt] = cum - offset
     before = after - r_amount
-    out: dict[str, list[np.ndarray]] = {k: [] for k in ("line", "ev", "sub", "after", "before")}
+    names = ("line", "ev", "sub", "after", "before", "refund_id")
+    out: dict[str, list[np.ndarray]] = {k: [] for k in names}
     for sub, on in (
         (0, slots["d_on"] & ~slots["d_forfeit"]),
         (1, slots["t_on"] & ~slots["t_forfeit"]),
@@ -301,9 +341,9 @@ def _refund_pairs(
         out["sub"].append(np.full(int(has.sum()), sub, dtype=np.int64))
         out["after"].append(after[has])
         out["before"].append(before[has])
+        out["refund_id"].append(r_id[has])
     pairs = {k: np.concatenate(v) for k, v in out.items()}
     pairs["seq"] = acc.ev_seq[pairs["ev"]]
-    pairs["refund_id"] = cols["refund_id"][acc.ev_start[pairs["ev"]]]
     return pairs
 
 
@@ -411,7 +451,7 @@ def _default(name: str) -> int:
 
 
 def _entry_blocks(
-    cols: dict[str, np.ndarray],
+    side: _SideEvents,
     acc: Accepted,
     lines: _Lines,
     slots: dict[str, Any],
@@ -481,7 +521,7 @@ def _entry_blocks(
         credit = slots[prefix + "_credit"]
         reward(sub, pay & (slots[prefix + "_want"] > credit), kind, capped=True)
 
-    settle_info = _settlements(cols, acc, lines, slots, pairs, config, comm_index)
+    settle_info = _settlements(side, acc, lines, slots, pairs, config, comm_index)
     for sub in (0, 1):
         info = settle_info[sub]
         i = info["line"]
@@ -532,14 +572,13 @@ def _entry_blocks(
         }
     )
     wd = acc.withdrawal_rows
-    w_start = acc.ev_start[wd]
     blocks.append(
         {
             "n": len(wd),
             "seq": acc.ev_seq[wd],
             "kind": K["WITHDRAWAL"],
-            "user_id": cols["user_id"][w_start],
-            "amount_fen": -cols["amount_fen"][w_start],
+            "user_id": side.withdrawal_user,
+            "amount_fen": -side.withdrawal_amount,
             "ev": wd,
         }
     )
@@ -547,7 +586,7 @@ def _entry_blocks(
 
 
 def _settlements(
-    cols: dict[str, np.ndarray],
+    side: _SideEvents,
     acc: Accepted,
     lines: _Lines,
     slots: dict[str, Any],
@@ -556,26 +595,25 @@ def _settlements(
     comm_index: dict[int, np.ndarray],
 ) -> dict[Any, Any]:
     """For each commission: the tick that settles it (R5) and the amount settled."""
-    tick_ev = np.flatnonzero((acc.ev_type == TYPE_CODE["SETTLEMENT_TICK"]) & is_open(acc.reason))
-    t_seq, t_asof = acc.ev_seq[tick_ev], cols["ts"][acc.ev_start[tick_ev]]
-    rec_ev = np.flatnonzero((acc.ev_type == TYPE_CODE["ORDER_RECEIVED"]) & is_open(acc.reason))
-    r_order = cols["order_id"][acc.ev_start[rec_ev]]
-    srt = np.argsort(r_order, kind="stable")
+    t_seq, t_asof = acc.ev_seq[side.tick_ev], side.tick_asof
+    r_order = side.receipt_order
+    srt = sorting_order(r_order)
+    r_sorted = r_order[srt]
     out: dict[Any, Any] = {"tick_of": {}}
     for sub in (0, 1):
         credit = slots[("d", "t")[sub] + "_credit"]
         tick_of = np.full(len(lines.seq), NEVER, dtype=np.int64)
         i = np.flatnonzero(comm_index[sub] >= 0)
-        pos = np.minimum(np.searchsorted(r_order[srt], lines.order_id[i]), max(len(srt) - 1, 0))
+        pos = np.minimum(np.searchsorted(r_sorted, lines.order_id[i]), max(len(srt) - 1, 0))
         if len(srt):
-            got = r_order[srt][pos] == lines.order_id[i]
-            rec = rec_ev[srt][pos]
+            got = r_sorted[pos] == lines.order_id[i]
+            rec = srt[pos]  # index into the receipts
         else:
             got, rec = np.zeros(len(i), bool), np.zeros(len(i), np.int64)
         i, rec = i[got], rec[got]
-        settle_at = cols["ts"][acc.ev_start[rec]] + config.settle_delay_s * _NS
+        settle_at = side.receipt_ts[rec] + config.settle_delay_s * _NS
         first_tick = np.maximum(
-            np.searchsorted(t_seq, acc.ev_seq[rec], side="right"),
+            np.searchsorted(t_seq, acc.ev_seq[side.receipt_ev[rec]], side="right"),
             np.searchsorted(t_asof, settle_at, side="left"),
         )
         has = first_tick < len(t_seq)
