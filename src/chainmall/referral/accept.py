@@ -108,6 +108,13 @@ def _first_per_key(keys: np.ndarray, order_seq: np.ndarray) -> np.ndarray:
     """Mask of the first occurrence (by ``order_seq``) of each key."""
     if _increasing(keys):
         return np.ones(len(keys), dtype=bool)
+    if _increasing(order_seq):  # position order is seq order
+        lo, span = int(keys.min()), int(keys.max()) - int(keys.min()) + 1
+        if span <= 4 * len(keys) + 1024:  # dense keys: a counting pass, no sort
+            position = np.arange(len(keys))
+            first_at = np.full(span, len(keys), dtype=np.int64)
+            np.minimum.at(first_at, keys - lo, position)
+            return np.asarray(first_at[keys - lo] == position)
     order = np.lexsort((order_seq, keys))
     first = np.ones(len(keys), dtype=bool)
     sk = keys[order]
@@ -150,11 +157,14 @@ def accept_events(
     def _open() -> np.ndarray:
         return is_open(reason)
 
-    prev_max = np.maximum.accumulate(np.r_[np.iinfo(np.int64).min, seq[:-1]]) if n else seq
-    reject(seq <= prev_max if n else np.zeros(0, bool), "STALE_SEQ")
+    if not _increasing(seq):
+        prev_max = np.maximum.accumulate(np.r_[np.iinfo(np.int64).min, seq[:-1]])
+        reject(seq <= prev_max, "STALE_SEQ")
     known = kind < len(EVENT_TYPES)
     reject(~known, "UNKNOWN_TYPE")
-    row_event = np.repeat(np.arange(n), np.diff(np.r_[starts, n_rows]))
+    new_event = np.zeros(n_rows, dtype=np.int64)
+    new_event[starts[1:]] = 1
+    row_event = np.cumsum(new_event)  # starts[0] == 0
     row_kind = cols["type"]
     missing_row = np.zeros(n_rows, dtype=bool)
     for name, fields in REQUIRED_FIELDS.items():
@@ -206,14 +216,9 @@ def accept_events(
     rec = np.flatnonzero(is_["ORDER_RECEIVED"])
     acc_orders = first["order_id"][ok]
     acc_seq = seq[ok]
-    srt = sorting_order(acc_orders)
-    pos = np.searchsorted(acc_orders[srt], first["order_id"][rec])
-    pos = np.minimum(pos, max(len(srt) - 1, 0))
-    found = (
-        (acc_orders[srt][pos] == first["order_id"][rec]) & (acc_seq[srt][pos] < seq[rec])
-        if len(srt)
-        else np.zeros(len(rec), bool)
-    )
+    srt = sorting_order(acc_orders)  # accepted order ids are unique
+    pos = dense_index(acc_orders[srt], first["order_id"][rec])
+    found = (pos >= 0) & (acc_seq[srt][np.maximum(pos, 0)] < seq[rec]) if len(srt) else pos >= 0
     reason[rec[~found]] = R["UNKNOWN_ORDER"]
     rec = rec[found]
     rec_first = _first_per_key(first["order_id"][rec], seq[rec])
