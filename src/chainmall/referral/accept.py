@@ -122,6 +122,17 @@ def _first_per_key(keys: np.ndarray, order_seq: np.ndarray) -> np.ndarray:
     return first
 
 
+class EventField:
+    """A column's value on each event's first row, gathered only for the events asked for."""
+
+    def __init__(self, column: np.ndarray, starts: np.ndarray) -> None:
+        self.column, self.starts = column, starts
+
+    def __getitem__(self, events: np.ndarray) -> np.ndarray:
+        values: np.ndarray = self.column[self.starts[events]]
+        return values
+
+
 def _any_per_event(row_flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Per event (rows ``starts[i]:starts[i+1]``): does any of its rows have the flag."""
     if not len(starts):
@@ -174,8 +185,10 @@ def accept_events(
             missing_row |= rows & absent
     reject(_any_per_event(missing_row, starts), "MISSING_FIELD")
 
-    first = {c: cols[c][starts] for c in ("user_id", "inviter_id", "order_id", "ts")}
-    first.update({c: cols[c][starts] for c in ("line_id", "amount_fen", "refund_id")})
+    first = {
+        c: EventField(cols[c], starts)
+        for c in ("user_id", "inviter_id", "order_id", "ts", "line_id", "amount_fen", "refund_id")
+    }
     is_ = {name: (kind == TYPE_CODE[name]) & _open() for name in EVENT_TYPES}
 
     # users
@@ -315,7 +328,7 @@ def _accept_orders(
 
 
 def _accept_binds(
-    first: dict[str, np.ndarray],
+    first: dict[str, EventField],
     seq: np.ndarray,
     reason: np.ndarray,
     is_: dict[str, np.ndarray],
@@ -374,7 +387,7 @@ def _accept_binds(
 
 def _accept_refunds(
     cols: dict[str, np.ndarray],
-    first: dict[str, np.ndarray],
+    first: dict[str, EventField],
     seq: np.ndarray,
     reason: np.ndarray,
     is_: dict[str, np.ndarray],
