@@ -312,9 +312,10 @@ def _accept_orders(
     ok = cand & ~shared
     seen_orders: set[int] = set()
     seen_lines: set[int] = set()
-    ends = np.r_[starts[1:], len(cols["seq"])]
+    n_rows = len(cols["seq"])
     for e in np.flatnonzero(cand & shared).tolist():  # few: conflicting ids only
-        lines = cols["line_id"][starts[e] : ends[e]].tolist()
+        end = int(starts[e + 1]) if e + 1 < n else n_rows
+        lines = cols["line_id"][starts[e] : end].tolist()
         order_id = int(cols["order_id"][starts[e]])
         if order_id in seen_orders:
             reason[e] = R["DUPLICATE_ORDER"]

@@ -13,6 +13,7 @@ balances of users who withdraw (claw-backs may exceed the available balance).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -596,20 +597,14 @@ def _settlements(
 ) -> dict[Any, Any]:
     """For each commission: the tick that settles it (R5) and the amount settled."""
     t_seq, t_asof = acc.ev_seq[side.tick_ev], side.tick_asof
-    r_order = side.receipt_order
-    srt = sorting_order(r_order)
-    r_sorted = r_order[srt]
+    find_receipt = _index_of(side.receipt_order)  # accepted receipts: one per order
     out: dict[Any, Any] = {"tick_of": {}}
     for sub in (0, 1):
         credit = slots[("d", "t")[sub] + "_credit"]
         tick_of = np.full(len(lines.seq), NEVER, dtype=np.int64)
         i = np.flatnonzero(comm_index[sub] >= 0)
-        pos = np.minimum(np.searchsorted(r_sorted, lines.order_id[i]), max(len(srt) - 1, 0))
-        if len(srt):
-            got = r_sorted[pos] == lines.order_id[i]
-            rec = srt[pos]  # index into the receipts
-        else:
-            got, rec = np.zeros(len(i), bool), np.zeros(len(i), np.int64)
+        rec = find_receipt(lines.order_id[i])  # index into the receipts, -1 none
+        got = rec >= 0
         i, rec = i[got], rec[got]
         settle_at = side.receipt_ts[rec] + config.settle_delay_s * _NS
         first_tick = np.maximum(
@@ -636,6 +631,35 @@ def _settlements(
         }
         out["tick_of"][sub] = tick_of
     return out
+
+
+def _index_of(keys: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Lookup of unique ``keys``: needles -> position in ``keys`` (-1 absent).
+
+    A direct table when the keys span a small range (dense ids), else a sorted search.
+    """
+    if not len(keys):
+        return lambda needles: np.full(len(needles), -1, dtype=np.int64)
+    lo, hi = int(keys.min()), int(keys.max())
+    if hi - lo < 4 * len(keys) + 1024:
+        table = np.full(hi - lo + 1, -1, dtype=np.int64)
+        table[keys - lo] = np.arange(len(keys))
+
+        def direct(needles: np.ndarray) -> np.ndarray:
+            inside = (needles >= lo) & (needles <= hi)
+            found: np.ndarray = np.where(inside, table[np.where(inside, needles - lo, 0)], -1)
+            return found
+
+        return direct
+    srt = sorting_order(keys)
+    ordered = keys[srt]
+
+    def search(needles: np.ndarray) -> np.ndarray:
+        pos = np.minimum(np.searchsorted(ordered, needles), len(ordered) - 1)
+        found: np.ndarray = np.where(ordered[pos] == needles, srt[pos], -1)
+        return found
+
+    return search
 
 
 def _assemble(blocks: list[Block], acc: Accepted, months: list[str]) -> pd.DataFrame:
