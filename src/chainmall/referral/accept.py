@@ -189,7 +189,8 @@ def accept_events(
         c: EventField(cols[c], starts)
         for c in ("user_id", "inviter_id", "order_id", "ts", "line_id", "amount_fen", "refund_id")
     }
-    is_ = {name: (kind == TYPE_CODE[name]) & _open() for name in EVENT_TYPES}
+    open_now = _open()
+    is_ = {name: (kind == TYPE_CODE[name]) & open_now for name in EVENT_TYPES}
 
     # users
     reg = np.flatnonzero(is_["REGISTERED"])

@@ -213,8 +213,10 @@ class _SideEvents:
 def _side_events(cols: dict[str, np.ndarray], acc: Accepted) -> _SideEvents:
     """The few columns the settlement reads from events other than order lines."""
 
+    open_ = is_open(acc.reason)
+
     def accepted(kind: str) -> tuple[np.ndarray, np.ndarray]:
-        ev = np.flatnonzero((acc.ev_type == TYPE_CODE[kind]) & is_open(acc.reason))
+        ev = np.flatnonzero((acc.ev_type == TYPE_CODE[kind]) & open_)
         return ev, acc.ev_start[ev]
 
     ref_ev, ref_row = accepted("REFUND")
@@ -597,36 +599,39 @@ def _settlements(
 ) -> dict[Any, Any]:
     """For each commission: the tick that settles it (R5) and the amount settled."""
     t_seq, t_asof = acc.ev_seq[side.tick_ev], side.tick_asof
-    find_receipt = _index_of(side.receipt_order)  # accepted receipts: one per order
+    # per receipt (one per order): when its lines may settle, and the first tick doing it
+    r_settle_at = side.receipt_ts + config.settle_delay_s * _NS
+    r_tick = np.maximum(
+        np.searchsorted(t_seq, acc.ev_seq[side.receipt_ev], side="right"),
+        np.searchsorted(t_asof, r_settle_at, side="left"),
+    )
+    line_rec = _index_of(side.receipt_order)(lines.order_id)  # -1: not received
+    due = line_rec >= 0
+    if len(t_seq) and len(r_tick):
+        line_tick = np.where(due, r_tick[np.maximum(line_rec, 0)], len(t_seq))
+        due &= line_tick < len(t_seq)
+        tick_seq_of_line = np.where(due, t_seq[np.minimum(line_tick, len(t_seq) - 1)], NEVER)
+    else:
+        due[:] = False
+        tick_seq_of_line = np.full(len(lines.seq), NEVER, dtype=np.int64)
+    # refunds before the tick reduce what is left to settle
+    before_tick = pairs["seq"] < tick_seq_of_line[pairs["line"]]
     out: dict[Any, Any] = {"tick_of": {}}
     for sub in (0, 1):
         credit = slots[("d", "t")[sub] + "_credit"]
-        tick_of = np.full(len(lines.seq), NEVER, dtype=np.int64)
-        i = np.flatnonzero(comm_index[sub] >= 0)
-        rec = find_receipt(lines.order_id[i])  # index into the receipts, -1 none
-        got = rec >= 0
-        i, rec = i[got], rec[got]
-        settle_at = side.receipt_ts[rec] + config.settle_delay_s * _NS
-        first_tick = np.maximum(
-            np.searchsorted(t_seq, acc.ev_seq[side.receipt_ev[rec]], side="right"),
-            np.searchsorted(t_asof, settle_at, side="left"),
-        )
-        has = first_tick < len(t_seq)
-        i, settle_at, first_tick = i[has], settle_at[has], first_tick[has]
-        tick_seq = t_seq[first_tick]
-        # refunds before the tick reduce what is left to settle
-        when = np.full(len(lines.seq), NEVER, dtype=np.int64)
-        when[i] = tick_seq
-        mine = np.flatnonzero((pairs["sub"] == sub) & (pairs["seq"] < when[pairs["line"]]))
+        i = np.flatnonzero((comm_index[sub] >= 0) & due)
+        mine = np.flatnonzero((pairs["sub"] == sub) & before_tick)
         refunded = np.zeros(len(lines.seq), dtype=np.int64)
         np.maximum.at(refunded, pairs["line"][mine], pairs["after"][mine])
         remaining = credit[i] - _f(credit[i], refunded[i], slots["paid"][i])
         ok = remaining > 0
-        tick_of[i[ok]] = tick_seq[ok]
+        i = i[ok]
+        tick_of = np.full(len(lines.seq), NEVER, dtype=np.int64)
+        tick_of[i] = tick_seq_of_line[i]
         out[sub] = {
-            "line": i[ok],
-            "tick_seq": tick_seq[ok],
-            "settle_at": settle_at[ok],
+            "line": i,
+            "tick_seq": tick_seq_of_line[i],
+            "settle_at": r_settle_at[line_rec[i]],
             "remaining": remaining[ok],
         }
         out["tick_of"][sub] = tick_of
