@@ -453,6 +453,9 @@ def _default(name: str) -> int:
     return MISSING if name in INT_FIELDS else -1
 
 
+_DETAILS = ("_gross", "_on", "_forfeit", "_want", "_cut")
+
+
 def _entry_blocks(
     side: _SideEvents,
     acc: Accepted,
@@ -523,6 +526,12 @@ def _entry_blocks(
         reward(sub, main, kind, capped=False)
         credit = slots[prefix + "_credit"]
         reward(sub, pay & (slots[prefix + "_want"] > credit), kind, capped=True)
+    del kind, main, pay, forfeit
+    # the reward details are in the blocks now; settlements and reversals need only
+    # beneficiaries, credits and paid amounts: release the rest early (peak memory)
+    details = [who + what for who in "dt" for what in _DETAILS]
+    for name in ("rank", "d_rate", "dist", "pay", "t_blocked", *details):
+        del slots[name]
 
     settle_info = _settlements(side, acc, lines, slots, pairs, config, comm_index)
     for sub in (0, 1):
