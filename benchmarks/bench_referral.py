@@ -139,6 +139,12 @@ def main() -> None:
     report.add("batch_settle_cpu_s", t_batch.cpu_s)
     batch_rate = n_lines / t_batch.cpu_s
     report.add("entries", float(len(result.entries)))
+    report.add(
+        "input_output_frames_mb",
+        (events.memory_usage().sum() + result.entries.memory_usage().sum()) / 2**20,
+        note=f"events frame {events.memory_usage().sum() / 2**20:.0f} MB (held by the caller) "
+        f"+ entries frame {result.entries.memory_usage().sum() / 2**20:.0f} MB (the result)",
+    )
     report.add("rejected_events", float(len(result.rejected)))
 
     users = result.users
