@@ -118,10 +118,10 @@ def check_invariants(events: list[Any], config: ReferralConfig) -> None:
     assert (b["receivable_fen"] >= 0).all() and (b["pending_fen"] >= 0).all()
     # INV-7: a fully refunded line nets to zero
     refunds = [x for x in events if type(x).__name__ == "RefundSucceeded"]
-    accepted = set(e.loc[e["refund_id"].notna(), "refund_id"].astype(int))
+    rejected_seqs = set(result.rejected["seq"].tolist())  # a reused refund id is rejected
     refunded: dict[int, int] = defaultdict(int)
     for r in refunds:
-        if r.refund_id in accepted:
+        if r.seq not in rejected_seqs:
             refunded[r.line_id] += r.amount_fen
     paid_of = {
         (x.order_id, line.line_id): line.paid_fen
