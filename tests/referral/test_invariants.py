@@ -20,6 +20,7 @@ from chainmall.referral import (
     fold,
     settle,
 )
+from chainmall.referral.records import iter_records, ledger_root
 from chainmall.referral.rules import run_fold
 from tests.referral.referral_streams import configs, streams
 
@@ -43,6 +44,11 @@ def check_fold_equals_batch(events: list[Any], config: ReferralConfig) -> None:
     pd.testing.assert_frame_equal(slow.energy, fast.energy)
     root = fast.merkle_root()
     assert slow.merkle_root() == root
+    version = config.config_version
+    assert ledger_root(fast.entries, version, chunk_rows=4) == root  # chunk roots combine
+    assert [e for e, _ in fast.iter_ledger()] == [
+        e for e, _ in iter_records(fast.entries, version, chunk_rows=3)
+    ]  # references across chunk boundaries
     _, streamed = run_fold(events_from_frame(events_to_frame(events)), config)
     assert [r["entry_id"] for r in streamed] == fast.entry_ids()
     assert Ledger.from_records(streamed).root() == root
@@ -114,10 +120,10 @@ def check_invariants(events: list[Any], config: ReferralConfig) -> None:
     assert (b["receivable_fen"] >= 0).all() and (b["pending_fen"] >= 0).all()
     # INV-7: a fully refunded line nets to zero
     refunds = [x for x in events if type(x).__name__ == "RefundSucceeded"]
-    accepted = set(e.loc[e["refund_id"].notna(), "refund_id"].astype(int))
+    rejected_seqs = set(result.rejected["seq"].tolist())  # a reused refund id is rejected
     refunded: dict[int, int] = defaultdict(int)
     for r in refunds:
-        if r.refund_id in accepted:
+        if r.seq not in rejected_seqs:
             refunded[r.line_id] += r.amount_fen
     paid_of = {
         (x.order_id, line.line_id): line.paid_fen

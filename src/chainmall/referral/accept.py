@@ -119,11 +119,36 @@ def _first_per_key(keys: np.ndarray, order_seq: np.ndarray) -> np.ndarray:
     """Mask of the first occurrence (by ``order_seq``) of each key."""
     if _increasing(keys):
         return np.ones(len(keys), dtype=bool)
+    if _increasing(order_seq):  # position order is seq order
+        lo, span = int(keys.min()), int(keys.max()) - int(keys.min()) + 1
+        if span <= 4 * len(keys) + 1024:  # dense keys: a counting pass, no sort
+            position = np.arange(len(keys))
+            first_at = np.full(span, len(keys), dtype=np.int64)
+            np.minimum.at(first_at, keys - lo, position)
+            return np.asarray(first_at[keys - lo] == position)
     order = np.lexsort((order_seq, keys))
     first = np.ones(len(keys), dtype=bool)
     sk = keys[order]
     first[order[1:]] = sk[1:] != sk[:-1]
     return first
+
+
+class EventField:
+    """A column's value on each event's first row, gathered only for the events asked for."""
+
+    def __init__(self, column: np.ndarray, starts: np.ndarray) -> None:
+        self.column, self.starts = column, starts
+
+    def __getitem__(self, events: np.ndarray) -> np.ndarray:
+        values: np.ndarray = self.column[self.starts[events]]
+        return values
+
+
+def _any_per_event(row_flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per event (rows ``starts[i]:starts[i+1]``): does any of its rows have the flag."""
+    if not len(starts):
+        return np.zeros(0, dtype=bool)
+    return np.asarray(np.logical_or.reduceat(row_flags, starts), dtype=bool)
 
 
 def dense_index(user_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -154,24 +179,28 @@ def accept_events(
     def _open() -> np.ndarray:
         return is_open(reason)
 
-    prev_max = np.maximum.accumulate(np.r_[np.iinfo(np.int64).min, seq[:-1]]) if n else seq
-    reject(seq <= prev_max if n else np.zeros(0, bool), "STALE_SEQ")
+    if not _increasing(seq):
+        prev_max = np.maximum.accumulate(np.r_[np.iinfo(np.int64).min, seq[:-1]])
+        reject(seq <= prev_max, "STALE_SEQ")
     known = kind < len(EVENT_TYPES)
     reject(~known, "UNKNOWN_TYPE")
-    row_event = np.repeat(np.arange(n), np.diff(np.r_[starts, n_rows]))
+    new_event = np.zeros(n_rows, dtype=np.int64)
+    new_event[starts[1:]] = 1
+    row_event = np.cumsum(new_event)  # starts[0] == 0
     row_kind = cols["type"]
     missing_row = np.zeros(n_rows, dtype=bool)
     for name, fields in REQUIRED_FIELDS.items():
         rows = row_kind == TYPE_CODE[name]
         for f in fields:
             missing_row[rows] |= _absent(cols[f][rows])
-    missing = np.zeros(n, dtype=bool)
-    np.logical_or.at(missing, row_event, missing_row)
-    reject(missing, "MISSING_FIELD")
+    reject(_any_per_event(missing_row, starts), "MISSING_FIELD")
 
-    first = {c: cols[c][starts] for c in ("user_id", "inviter_id", "order_id", "ts")}
-    first.update({c: cols[c][starts] for c in ("line_id", "amount_fen", "refund_id")})
-    is_ = {name: (kind == TYPE_CODE[name]) & _open() for name in EVENT_TYPES}
+    first = {
+        c: EventField(cols[c], starts)
+        for c in ("user_id", "inviter_id", "order_id", "ts", "line_id", "amount_fen", "refund_id")
+    }
+    open_now = _open()
+    is_ = {name: (kind == TYPE_CODE[name]) & open_now for name in EVENT_TYPES}
 
     # users
     reg = np.flatnonzero(is_["REGISTERED"])
@@ -211,14 +240,9 @@ def accept_events(
     rec = np.flatnonzero(is_["ORDER_RECEIVED"])
     acc_orders = first["order_id"][ok]
     acc_seq = seq[ok]
-    srt = np.argsort(acc_orders, kind="stable")
-    pos = np.searchsorted(acc_orders[srt], first["order_id"][rec])
-    pos = np.minimum(pos, max(len(srt) - 1, 0))
-    found = (
-        (acc_orders[srt][pos] == first["order_id"][rec]) & (acc_seq[srt][pos] < seq[rec])
-        if len(srt)
-        else np.zeros(len(rec), bool)
-    )
+    srt = sorting_order(acc_orders)  # accepted order ids are unique
+    pos = dense_index(acc_orders[srt], first["order_id"][rec])
+    found = (pos >= 0) & (acc_seq[srt][np.maximum(pos, 0)] < seq[rec]) if len(srt) else pos >= 0
     reason[rec[~found]] = R["UNKNOWN_ORDER"]
     rec = rec[found]
     rec_first = _first_per_key(first["order_id"][rec], seq[rec])
@@ -270,8 +294,7 @@ def _accept_orders(
     reason[orders[~known_before(cols["user_id"][starts[orders]], seq[orders])]] = R["UNKNOWN_USER"]
     paid, bal = cols["amount_fen"], cols["balance_paid_fen"]
     bad_row = (bal < 0) | (bal > paid) | (paid > MAX_LINE_FEN)
-    bad = np.zeros(n, dtype=bool)
-    np.logical_or.at(bad, row_event, bad_row)
+    bad = _any_per_event(bad_row, starts)
     cand = np.zeros(n, dtype=bool)
     cand[orders] = True
     cand &= is_open(reason)
@@ -281,11 +304,12 @@ def _accept_orders(
     rows = np.flatnonzero(row_cand)
     line = cols["line_id"][rows]
     ev = row_event[rows]
-    # a line id twice inside one order
-    srt = np.lexsort((line, ev))
+    # a line id twice inside one order (none if line ids increase)
     dup_in = np.zeros(n, dtype=bool)
-    same = (ev[srt][1:] == ev[srt][:-1]) & (line[srt][1:] == line[srt][:-1])
-    dup_in[ev[srt][1:][same]] = True
+    if not _increasing(line):
+        srt = np.lexsort((line, ev))
+        same = (ev[srt][1:] == ev[srt][:-1]) & (line[srt][1:] == line[srt][:-1])
+        dup_in[ev[srt][1:][same]] = True
     reason[cand & dup_in] = R["DUPLICATE_LINE"]
     cand &= ~dup_in
     rows = np.flatnonzero(cand[row_event])
@@ -299,9 +323,10 @@ def _accept_orders(
     ok = cand & ~shared
     seen_orders: set[int] = set()
     seen_lines: set[int] = set()
-    ends = np.r_[starts[1:], len(cols["seq"])]
+    n_rows = len(cols["seq"])
     for e in np.flatnonzero(cand & shared).tolist():  # few: conflicting ids only
-        lines = cols["line_id"][starts[e] : ends[e]].tolist()
+        end = int(starts[e + 1]) if e + 1 < n else n_rows
+        lines = cols["line_id"][starts[e] : end].tolist()
         order_id = int(cols["order_id"][starts[e]])
         if order_id in seen_orders:
             reason[e] = R["DUPLICATE_ORDER"]
@@ -315,7 +340,7 @@ def _accept_orders(
 
 
 def _accept_binds(
-    first: dict[str, np.ndarray],
+    first: dict[str, EventField],
     seq: np.ndarray,
     reason: np.ndarray,
     is_: dict[str, np.ndarray],
@@ -374,7 +399,7 @@ def _accept_binds(
 
 def _accept_refunds(
     cols: dict[str, np.ndarray],
-    first: dict[str, np.ndarray],
+    first: dict[str, EventField],
     seq: np.ndarray,
     reason: np.ndarray,
     is_: dict[str, np.ndarray],

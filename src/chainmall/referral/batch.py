@@ -13,6 +13,7 @@ balances of users who withdraw (claw-backs may exceed the available balance).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,23 +73,22 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
     held_spans = hold_intervals(cols, acc)
     starts = acc.ev_start
     n_rows = len(cols["seq"])
-    row_event = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, n_rows]))
     user_ids = acc.user_ids
     n_users = len(user_ids)
 
     def dense(ids: np.ndarray) -> np.ndarray:
         return dense_index(user_ids, ids) if n_users else np.zeros(len(ids), np.int64)
 
-    # accepted order lines
-    rows = np.flatnonzero(acc.order_ok[row_event])
-    ev = row_event[rows]
-    seq = acc.ev_seq[ev]
-    buyer = dense(cols["user_id"][rows])
-    paid = cols["amount_fen"][rows]
-    base = paid - cols["balance_paid_fen"][rows]
+    # accepted order lines (the lines of one event are contiguous rows)
+    n_event_rows = np.diff(np.r_[starts, n_rows])
+    rows = np.flatnonzero(np.repeat(acc.order_ok, n_event_rows))
     order_ev = np.flatnonzero(acc.order_ok)
+    ev = np.repeat(order_ev, n_event_rows[order_ev])
+    base = cols["amount_fen"][rows] - cols["balance_paid_fen"][rows]
     order_base = np.zeros(len(starts), dtype=np.int64)
-    np.add.at(order_base, ev, base)
+    if len(rows):
+        first_line = np.flatnonzero(np.r_[True, ev[1:] != ev[:-1]])
+        order_base[ev[first_line]] = np.add.reduceat(base, first_line)
     joins = order_ev[order_base[order_ev] > 0]
     member_seq = np.full(n_users, NEVER, dtype=np.int64)
     np.minimum.at(member_seq, dense(cols["user_id"][starts[joins]]), acc.ev_seq[joins])
@@ -96,26 +96,33 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
     team = place_members(acc.inviter, member_seq, config)
     depth = inviter_depths(acc.inviter)
 
-    # month code per accepted order (business calendar)
-    instants = cols["ts"][starts[order_ev]].view("M8[ns]")
-    local = pd.DatetimeIndex(instants).tz_localize("UTC").tz_convert(config.timezone)
-    month_index = np.asarray(local.year * 12 + local.month - 1, dtype=np.int64)
-    months_u, month_code_ev = np.unique(month_index, return_inverse=True)
-    months = [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in months_u.tolist()]
+    month_code_ev, months = _month_codes(cols["ts"][starts[order_ev]], config.timezone)
     ev_month = np.full(len(starts), -1, dtype=np.int64)
-    ev_month[order_ev] = month_code_ev.reshape(-1)
-    month = ev_month[ev]
+    ev_month[order_ev] = month_code_ev
 
+    # only lines whose buyer has an inviter can earn anything (no inviter: no team parent)
+    buyer = dense(cols["user_id"][rows])
+    earning = np.flatnonzero((base > 0) & (acc.inviter[buyer] >= 0)) if n_users else rows[:0]
+    rows, ev, buyer, base = rows[earning], ev[earning], buyer[earning], base[earning]
     lines = _Lines(
-        rows, seq, buyer, cols["order_id"][rows], cols["line_id"][rows], paid, base, month
+        rows=rows,
+        seq=acc.ev_seq[ev],
+        buyer=buyer,
+        order_id=cols["order_id"][rows],
+        line_id=cols["line_id"][rows],
+        paid=cols["amount_fen"][rows],
+        base=base,
+        month=ev_month[ev],
     )
-    slots = _reward_slots(
-        lines, acc, member_seq, team, depth, config, _uplifts(points, acc, lines, config)
-    )
+    side = _side_events(cols, acc)
+    del rows, ev, buyer, base, earning, ev_month, cols  # the input columns are no longer needed
+    uplift = _uplifts(points, acc, lines, config)
+    slots = _reward_slots(lines, acc, member_seq, team, depth, config, uplift)
     slots["held_spans"] = held_spans
-    refunds = _refund_pairs(cols, acc, lines, slots)
+    refunds = _refund_pairs(side, acc, lines, slots)
     _monthly_cap(slots, refunds, config)
-    blocks = _entry_blocks(cols, acc, lines, slots, refunds, config, user_ids)
+    blocks = _entry_blocks(side, acc, lines, slots, refunds, config, user_ids)
+    del lines, slots, refunds  # the blocks hold all the entries need: free before sorting
     entries = _assemble(blocks, acc, months)
 
     reason = acc.reason
@@ -163,6 +170,32 @@ def _uplifts(
     return np.where(x >= 0, uplift_at(points, ids, lines.seq, config), 0)
 
 
+def _month_codes(ts_ns: np.ndarray, timezone: str) -> tuple[np.ndarray, list[str]]:
+    """Accrual month of each UTC instant in ``timezone``: codes into the sorted month labels.
+
+    Month starts of the covered range are looked up with one ``searchsorted``.
+    """
+    if not len(ts_ns):
+        return np.zeros(0, dtype=np.int64), []
+    lo, hi = (
+        pd.Timestamp(int(t), tz="UTC").tz_convert(timezone) for t in (ts_ns.min(), ts_ns.max())
+    )
+    firsts = range(lo.year * 12 + lo.month - 1, hi.year * 12 + hi.month)
+    bounds = [
+        pd.Timestamp(year=m // 12, month=m % 12 + 1, day=1).tz_localize(
+            timezone, nonexistent="shift_forward", ambiguous=True
+        )
+        for m in firsts
+    ]
+    bounds_ns = np.array([b.value for b in bounds], dtype=np.int64)
+    index = np.searchsorted(bounds_ns, ts_ns, side="right") - 1
+    present = np.zeros(len(bounds_ns), dtype=bool)
+    present[index] = True
+    code_of = np.cumsum(present) - 1
+    labels = [f"{t.year:04d}-{t.month:02d}" for t, p in zip(bounds, present, strict=True) if p]
+    return code_of[index], labels
+
+
 @dataclass(frozen=True)
 class _Lines:
     """Accepted order lines (arrays aligned by line)."""
@@ -175,6 +208,51 @@ class _Lines:
     paid: np.ndarray
     base: np.ndarray
     month: np.ndarray
+
+
+@dataclass(frozen=True)
+class _SideEvents:
+    """Accepted refunds, receipts, ticks and withdrawals: the input fields they use."""
+
+    refund_ev: np.ndarray
+    refund_line: np.ndarray
+    refund_amount: np.ndarray
+    refund_id: np.ndarray
+    receipt_ev: np.ndarray
+    receipt_order: np.ndarray
+    receipt_ts: np.ndarray
+    tick_ev: np.ndarray
+    tick_asof: np.ndarray
+    withdrawal_user: np.ndarray
+    withdrawal_amount: np.ndarray
+
+
+def _side_events(cols: dict[str, np.ndarray], acc: Accepted) -> _SideEvents:
+    """The few columns the settlement reads from events other than order lines."""
+
+    open_ = is_open(acc.reason)
+
+    def accepted(kind: str) -> tuple[np.ndarray, np.ndarray]:
+        ev = np.flatnonzero((acc.ev_type == TYPE_CODE[kind]) & open_)
+        return ev, acc.ev_start[ev]
+
+    ref_ev, ref_row = accepted("REFUND")
+    rec_ev, rec_row = accepted("ORDER_RECEIVED")
+    tick_ev, tick_row = accepted("SETTLEMENT_TICK")
+    wd_row = acc.ev_start[acc.withdrawal_rows]
+    return _SideEvents(
+        refund_ev=ref_ev,
+        refund_line=cols["line_id"][ref_row],
+        refund_amount=cols["amount_fen"][ref_row],
+        refund_id=cols["refund_id"][ref_row],
+        receipt_ev=rec_ev,
+        receipt_order=cols["order_id"][rec_row],
+        receipt_ts=cols["ts"][rec_row],
+        tick_ev=tick_ev,
+        tick_asof=cols["ts"][tick_row],
+        withdrawal_user=cols["user_id"][wd_row],
+        withdrawal_amount=cols["amount_fen"][wd_row],
+    )
 
 
 def _reward_slots(
@@ -254,14 +332,18 @@ def _f(credited: np.ndarray, refunded: np.ndarray, paid: np.ndarray) -> np.ndarr
 
 
 def _refund_pairs(
-    cols: dict[str, np.ndarray], acc: Accepted, lines: _Lines, slots: dict[str, Any]
+    side: _SideEvents, acc: Accepted, lines: _Lines, slots: dict[str, Any]
 ) -> dict[str, np.ndarray]:
     """(commission slot, accepted refund) pairs with cumulative refunded before/after."""
-    ref_ev = np.flatnonzero((acc.ev_type == TYPE_CODE["REFUND"]) & is_open(acc.reason))
-    r_line = cols["line_id"][acc.ev_start[ref_ev]]
-    r_amount = cols["amount_fen"][acc.ev_start[ref_ev]]
+    ref_ev, r_line, r_amount = side.refund_ev, side.refund_line, side.refund_amount
+    r_id = side.refund_id
     order = sorting_order(lines.line_id)
-    li = order[np.searchsorted(lines.line_id[order], r_line)] if len(order) else r_line[:0]
+    if len(order):  # refunds of lines that earn nothing have nothing to reverse
+        li = order[np.minimum(np.searchsorted(lines.line_id[order], r_line), len(order) - 1)]
+        keep = lines.line_id[li] == r_line
+    else:
+        keep, li = np.zeros(len(r_line), dtype=bool), r_line
+    ref_ev, r_amount, r_id, li = ref_ev[keep], r_amount[keep], side.refund_id[keep], li[keep]
     srt = np.lexsort((acc.ev_seq[ref_ev], li))
     cum = np.cumsum(r_amount[srt])
     grp_start = np.r_[True, li[srt][1:] != li[srt][:-1]] if len(srt) else np.zeros(0, bool)
@@ -269,7 +351,8 @@ def _refund_pairs(
     after = np.empty_like(cum)
     after[srt] = cum - offset
     before = after - r_amount
-    out: dict[str, list[np.ndarray]] = {k: [] for k in ("line", "ev", "sub", "after", "before")}
+    names = ("line", "ev", "sub", "after", "before", "refund_id")
+    out: dict[str, list[np.ndarray]] = {k: [] for k in names}
     for sub, on in (
         (0, slots["d_on"] & ~slots["d_forfeit"]),
         (1, slots["t_on"] & ~slots["t_forfeit"]),
@@ -280,9 +363,9 @@ def _refund_pairs(
         out["sub"].append(np.full(int(has.sum()), sub, dtype=np.int64))
         out["after"].append(after[has])
         out["before"].append(before[has])
+        out["refund_id"].append(r_id[has])
     pairs = {k: np.concatenate(v) for k, v in out.items()}
     pairs["seq"] = acc.ev_seq[pairs["ev"]]
-    pairs["refund_id"] = cols["refund_id"][acc.ev_start[pairs["ev"]]]
     return pairs
 
 
@@ -295,40 +378,65 @@ def _monthly_cap(
     credit = {0: slots["d_want"].copy(), 1: slots["t_want"].copy()}
     slots["d_credit"], slots["t_credit"] = credit[0], credit[1]
     keys, want, which = [], [], []
+    n_months = int(slots["month"].max()) + 1 if n else 0
     for sub, bene in ((0, slots["x"]), (1, slots["boss"])):
         idx = np.flatnonzero(slots["pay"][sub])
-        keys.append(bene[idx] * 100_000 + slots["month"][idx])
+        keys.append(bene[idx] * n_months + slots["month"][idx])
         want.append(credit[sub][idx])
         which.append(sub * n + idx)
-    all_which = np.concatenate(which)
-    _, inv = np.unique(np.concatenate(keys), return_inverse=True)
-    total = np.zeros(int(inv.max()) + 1 if len(inv) else 0, dtype=np.int64)
-    np.add.at(total, inv, np.concatenate(want))
-    binding = total[inv] > cap
+    key, all_want = np.concatenate(keys), np.concatenate(want)
+    binding = _group_totals(key, all_want) > cap
     if not binding.any():
         return
     # sequential only where the cap binds: credits and reversals of those groups in seq order
-    bind_which, group = all_which[binding], inv[binding]
+    bind_which, group = np.concatenate(which)[binding], key[binding]
+    del key, all_want, binding
     sub_of, line_of = bind_which // n, bind_which % n
+    slot_group = np.full(2 * n, -1, dtype=np.int64)
+    slot_group[bind_which] = group
     p_slot = pairs["sub"] * n + pairs["line"]
-    p_idx = np.flatnonzero(np.isin(p_slot, bind_which))
-    slot_group = dict(zip(bind_which.tolist(), group.tolist(), strict=True))
-    p_group = np.array([slot_group[x] for x in p_slot[p_idx].tolist()], dtype=np.int64)
-    item_group = np.concatenate([group, p_group])
-    item_seq = np.concatenate([slots["seq"][line_of], pairs["seq"][p_idx]])
-    item_key = np.concatenate([slots["rows"][line_of] * 4 + sub_of * 2, pairs["sub"][p_idx]])
-    item_ref = np.concatenate([bind_which, -1 - p_idx])
+    p_idx = np.flatnonzero(slot_group[p_slot] >= 0)
+    p_group = slot_group[p_slot[p_idx]]
+    # groups without refunds: granted = clip(cap - wanted before, 0, wanted), vectorised
+    simple = ~np.isin(group, p_group)
+    s_idx = np.flatnonzero(simple)
+    srt = s_idx[
+        np.lexsort(
+            (
+                slots["rows"][line_of[s_idx]] * 4 + sub_of[s_idx] * 2,
+                slots["seq"][line_of[s_idx]],
+                group[s_idx],
+            )
+        )
+    ]
+    s_sub, s_line = sub_of[srt], line_of[srt]
+    wanted = np.where(s_sub == 0, credit[0][s_line], credit[1][s_line])
+    ends = np.cumsum(wanted)
+    g = group[srt]
+    starts = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, bool)
+    group_offset = np.maximum.accumulate(np.where(starts, ends - wanted, 0)) if len(g) else ends
+    granted = np.clip(cap - (ends - wanted - group_offset), 0, wanted)
+    for sub in (0, 1):
+        credit[sub][s_line[s_sub == sub]] = granted[s_sub == sub]
+    # groups with refunds: a loop in seq order (a reversal frees headroom for later credits)
+    c_idx = np.flatnonzero(~simple)
+    item_group = np.concatenate([group[c_idx], p_group])
+    item_seq = np.concatenate([slots["seq"][line_of[c_idx]], pairs["seq"][p_idx]])
+    item_key = np.concatenate(
+        [slots["rows"][line_of[c_idx]] * 4 + sub_of[c_idx] * 2, pairs["sub"][p_idx]]
+    )
+    item_ref = np.concatenate([bind_which[c_idx], -1 - p_idx])
     order = np.lexsort((item_key, item_seq, item_group))
     paid = slots["paid"]
     current_group, running = -1, 0
-    for g, ref in zip(item_group[order].tolist(), item_ref[order].tolist(), strict=True):
-        if g != current_group:
-            current_group, running = g, 0
+    for g_, ref in zip(item_group[order].tolist(), item_ref[order].tolist(), strict=True):
+        if g_ != current_group:
+            current_group, running = g_, 0
         if ref >= 0:
             sub, line = divmod(ref, n)
-            granted = min(int(credit[sub][line]), max(0, cap - running))
-            credit[sub][line] = granted
-            running += granted
+            granted_ = min(int(credit[sub][line]), max(0, cap - running))
+            credit[sub][line] = granted_
+            running += granted_
         else:
             p = -1 - ref
             sub, line = int(pairs["sub"][p]), int(pairs["line"][p])
@@ -338,42 +446,57 @@ def _monthly_cap(
             running -= f_after - c * before // whole
 
 
-def _block(n: int, **fields: Any) -> dict[str, np.ndarray]:
-    """One block of entries; absent int fields are null, absent codes -1."""
-    out: dict[str, np.ndarray] = {}
-    for name in (*INT_FIELDS, "kind", "reward_type", "month", "ref", "k1", "k2", "k3", "ev"):
-        value = fields.get(name)
-        if value is None:
-            fill = MISSING if name in INT_FIELDS else (0 if name.startswith("k") else -1)
-            out[name] = np.full(n, fill, dtype=np.int64)
-        else:
-            array = np.asarray(value, dtype=np.int64)
-            out[name] = array if array.ndim else np.full(n, array, dtype=np.int64)
+def _group_totals(key: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per item: the sum of non-negative ``values`` over its (non-negative int) ``key``."""
+    size = int(key.max()) + 1 if len(key) else 0
+    if size <= 4 * len(key) + 1_000_000 and int(values.sum()) < 2**53:
+        # a counting pass; float64 sums of integers below 2**53 are exact
+        sums = np.bincount(key, weights=values, minlength=size).astype(np.int64)
+        by_key: np.ndarray = sums[key]
+        return by_key
+    _, inverse = np.unique(key, return_inverse=True)
+    total = np.zeros(int(inverse.max()) + 1 if len(key) else 0, dtype=np.int64)
+    np.add.at(total, inverse, values)
+    out: np.ndarray = total[inverse]
     return out
 
 
+Block = dict[str, Any]
+"""Entries of one kind as columns: ``n`` rows, each field an array or a scalar."""
+
+_FIELDS = (*INT_FIELDS, "kind", "reward_type", "month", "ref", "ev")
+
+
+def _default(name: str) -> int:
+    """Value of a field a block leaves out: MISSING for ints, -1 for codes and refs."""
+    return MISSING if name in INT_FIELDS else -1
+
+
+_DETAILS = ("_gross", "_on", "_forfeit", "_want", "_cut")
+
+
 def _entry_blocks(
-    cols: dict[str, np.ndarray],
+    side: _SideEvents,
     acc: Accepted,
     lines: _Lines,
     slots: dict[str, Any],
     pairs: dict[str, np.ndarray],
     config: ReferralConfig,
     user_ids: np.ndarray,
-) -> list[dict[str, np.ndarray]]:
+) -> list[Block]:
     """Every entry as column blocks with a 4-part ledger sort key (seq, k1, k2, k3)."""
-    blocks: list[dict[str, np.ndarray]] = []
+    blocks: list[Block] = []
     offset = 0
     comm_index = {
         0: np.full(len(lines.seq), -1, np.int64),
         1: np.full(len(lines.seq), -1, np.int64),
     }
 
-    def add(block: dict[str, np.ndarray]) -> np.ndarray:
+    def add(block: Block) -> np.ndarray:
         nonlocal offset
         blocks.append(block)
-        index = offset + np.arange(len(block["seq"]))
-        offset += len(block["seq"])
+        index = offset + np.arange(block["n"])
+        offset += block["n"]
         return index
 
     def reward(sub: int, mask: np.ndarray, kind: np.ndarray, capped: bool) -> None:
@@ -383,7 +506,8 @@ def _entry_blocks(
         want = slots[("d", "t")[sub] + "_want"][i]
         cut = slots[("d", "t")[sub] + "_cut"][i]
         bene = (slots["x"], slots["boss"])[sub][i]
-        common = {
+        common: Block = {
+            "n": len(i),
             "seq": lines.seq[i],
             "user_id": user_ids[bene],
             "buyer_id": user_ids[lines.buyer[i]],
@@ -396,8 +520,8 @@ def _entry_blocks(
             "k1": lines.rows[i] * 4 + sub * 2 + int(capped),
             "ratio_cut_fen": np.where(pay, cut, MISSING),
             "cap_cut_fen": np.where(pay, want - credit, MISSING),
-            "amount_fen": np.where(pay & (not capped), credit, 0),
-            "kind": kind[i] if not capped else K["CAPPED"],
+            "amount_fen": 0 if capped else np.where(pay, credit, 0),
+            "kind": K["CAPPED"] if capped else kind[i],
         }
         if sub == 0:
             common |= {"rate_bp": slots["d_rate"][i], "rank": slots["rank"][i]}
@@ -406,7 +530,7 @@ def _entry_blocks(
             blocked = slots["t_blocked"][i]
             common |= {"rate_bp": config.team_rate_bp, "gen_dist": slots["dist"][i]}
             common["gross_fen"] = np.where(blocked, 0, slots["t_gross"][i])
-        index = add(_block(len(i), **common))
+        index = add(common)
         if not capped:
             comm_index[sub][i[pay & (credit > 0)]] = index[pay & (credit > 0)]
 
@@ -421,28 +545,34 @@ def _entry_blocks(
         reward(sub, main, kind, capped=False)
         credit = slots[prefix + "_credit"]
         reward(sub, pay & (slots[prefix + "_want"] > credit), kind, capped=True)
+    del kind, main, pay, forfeit
+    # the reward details are in the blocks now; settlements and reversals need only
+    # beneficiaries, credits and paid amounts: release the rest early (peak memory)
+    details = [who + what for who in "dt" for what in _DETAILS]
+    for name in ("rank", "d_rate", "dist", "pay", "t_blocked", *details):
+        del slots[name]
 
-    settle_info = _settlements(cols, acc, lines, slots, pairs, config, comm_index)
+    settle_info = _settlements(side, acc, lines, slots, pairs, config, comm_index)
     for sub in (0, 1):
         info = settle_info[sub]
         i = info["line"]
         blocks.append(
-            _block(
-                len(i),
-                seq=info["tick_seq"],
-                kind=K["SETTLE"],
-                user_id=user_ids[(slots["x"], slots["boss"])[sub][i]],
-                order_id=lines.order_id[i],
-                line_id=lines.line_id[i],
-                reward_type=sub,
-                month=lines.month[i],
-                amount_fen=info["remaining"],
-                receivable_fen=0,
-                ref=comm_index[sub][i],
-                k1=info["settle_at"],
-                k2=lines.seq[i],
-                k3=lines.rows[i] * 4 + sub * 2,
-            )
+            {
+                "n": len(i),
+                "seq": info["tick_seq"],
+                "kind": K["SETTLE"],
+                "user_id": user_ids[(slots["x"], slots["boss"])[sub][i]],
+                "order_id": lines.order_id[i],
+                "line_id": lines.line_id[i],
+                "reward_type": sub,
+                "month": lines.month[i],
+                "amount_fen": info["remaining"],
+                "receivable_fen": 0,
+                "ref": comm_index[sub][i],
+                "k1": info["settle_at"],
+                "k2": lines.seq[i],
+                "k3": lines.rows[i] * 4 + sub * 2,
+            }
         )
     p = pairs
     credit = np.where(p["sub"] == 0, slots["d_credit"][p["line"]], slots["t_credit"][p["line"]])
@@ -456,39 +586,38 @@ def _entry_blocks(
     bene = np.where(p["sub"] == 0, slots["x"][p["line"]], slots["boss"][p["line"]])
     ref = np.where(p["sub"] == 0, comm_index[0][p["line"]], comm_index[1][p["line"]])
     blocks.append(
-        _block(
-            len(j),
-            seq=p["seq"][j],
-            kind=np.where(claw[j], K["CLAWBACK"], K["REVERSAL"]),
-            user_id=user_ids[bene[j]],
-            order_id=lines.order_id[p["line"][j]],
-            line_id=lines.line_id[p["line"][j]],
-            reward_type=p["sub"][j],
-            month=lines.month[p["line"][j]],
-            amount_fen=-delta[j],
-            receivable_fen=np.where(claw[j], 0, MISSING),
-            ref=ref[j],
-            refund_id=p["refund_id"][j],
-            k1=p["sub"][j],
-        )
+        {
+            "n": len(j),
+            "seq": p["seq"][j],
+            "kind": np.where(claw[j], K["CLAWBACK"], K["REVERSAL"]),
+            "user_id": user_ids[bene[j]],
+            "order_id": lines.order_id[p["line"][j]],
+            "line_id": lines.line_id[p["line"][j]],
+            "reward_type": p["sub"][j],
+            "month": lines.month[p["line"][j]],
+            "amount_fen": -delta[j],
+            "receivable_fen": np.where(claw[j], 0, MISSING),
+            "ref": ref[j],
+            "refund_id": p["refund_id"][j],
+            "k1": p["sub"][j],
+        }
     )
     wd = acc.withdrawal_rows
-    w_start = acc.ev_start[wd]
     blocks.append(
-        _block(
-            len(wd),
-            seq=acc.ev_seq[wd],
-            kind=K["WITHDRAWAL"],
-            user_id=cols["user_id"][w_start],
-            amount_fen=-cols["amount_fen"][w_start],
-            ev=wd,
-        )
+        {
+            "n": len(wd),
+            "seq": acc.ev_seq[wd],
+            "kind": K["WITHDRAWAL"],
+            "user_id": side.withdrawal_user,
+            "amount_fen": -side.withdrawal_amount,
+            "ev": wd,
+        }
     )
     return blocks
 
 
 def _settlements(
-    cols: dict[str, np.ndarray],
+    side: _SideEvents,
     acc: Accepted,
     lines: _Lines,
     slots: dict[str, Any],
@@ -497,64 +626,109 @@ def _settlements(
     comm_index: dict[int, np.ndarray],
 ) -> dict[Any, Any]:
     """For each commission: the tick that settles it (R5) and the amount settled."""
-    tick_ev = np.flatnonzero((acc.ev_type == TYPE_CODE["SETTLEMENT_TICK"]) & is_open(acc.reason))
-    t_seq, t_asof = acc.ev_seq[tick_ev], cols["ts"][acc.ev_start[tick_ev]]
-    rec_ev = np.flatnonzero((acc.ev_type == TYPE_CODE["ORDER_RECEIVED"]) & is_open(acc.reason))
-    r_order = cols["order_id"][acc.ev_start[rec_ev]]
-    srt = np.argsort(r_order, kind="stable")
+    t_seq, t_asof = acc.ev_seq[side.tick_ev], side.tick_asof
+    # per receipt (one per order): when its lines may settle, and the first tick doing it
+    r_settle_at = side.receipt_ts + config.settle_delay_s * _NS
+    r_tick = np.maximum(
+        np.searchsorted(t_seq, acc.ev_seq[side.receipt_ev], side="right"),
+        np.searchsorted(t_asof, r_settle_at, side="left"),
+    )
+    line_rec = _index_of(side.receipt_order)(lines.order_id)  # -1: not received
+    received = line_rec >= 0
+    n_ticks = len(t_seq)
+    if n_ticks and len(r_tick):
+        line_tick = np.where(received, r_tick[np.maximum(line_rec, 0)], n_ticks)
+    else:
+        line_tick = np.full(len(lines.seq), n_ticks, dtype=np.int64)
     out: dict[Any, Any] = {"tick_of": {}}
     for sub in (0, 1):
         credit = slots[("d", "t")[sub] + "_credit"]
-        tick_of = np.full(len(lines.seq), NEVER, dtype=np.int64)
-        i = np.flatnonzero(comm_index[sub] >= 0)
-        pos = np.minimum(np.searchsorted(r_order[srt], lines.order_id[i]), max(len(srt) - 1, 0))
-        if len(srt):
-            got = r_order[srt][pos] == lines.order_id[i]
-            rec = rec_ev[srt][pos]
-        else:
-            got, rec = np.zeros(len(i), bool), np.zeros(len(i), np.int64)
-        i, rec = i[got], rec[got]
-        settle_at = cols["ts"][acc.ev_start[rec]] + config.settle_delay_s * _NS
-        first_tick = np.maximum(
-            np.searchsorted(t_seq, acc.ev_seq[rec], side="right"),
-            np.searchsorted(t_asof, settle_at, side="left"),
-        )
-        bene = (slots["x"], slots["boss"])[sub][i]
-        first_tick = skip_held(first_tick, bene, t_seq, slots["held_spans"])
-        has = first_tick < len(t_seq)
-        i, settle_at, first_tick = i[has], settle_at[has], first_tick[has]
-        tick_seq = t_seq[first_tick]
+        # a hold on the beneficiary pushes the tick past the hold (R11)
+        bene = (slots["x"], slots["boss"])[sub]
+        tick = skip_held(line_tick, bene, t_seq, slots["held_spans"])
+        due = received & (tick < n_ticks)
+        tick_seq_of_line = np.full(len(lines.seq), NEVER, dtype=np.int64)
+        tick_seq_of_line[due] = t_seq[tick[due]]
+        i = np.flatnonzero((comm_index[sub] >= 0) & due)
         # refunds before the tick reduce what is left to settle
-        when = np.full(len(lines.seq), NEVER, dtype=np.int64)
-        when[i] = tick_seq
-        mine = np.flatnonzero((pairs["sub"] == sub) & (pairs["seq"] < when[pairs["line"]]))
+        mine = np.flatnonzero(
+            (pairs["sub"] == sub) & (pairs["seq"] < tick_seq_of_line[pairs["line"]])
+        )
         refunded = np.zeros(len(lines.seq), dtype=np.int64)
         np.maximum.at(refunded, pairs["line"][mine], pairs["after"][mine])
         remaining = credit[i] - _f(credit[i], refunded[i], slots["paid"][i])
         ok = remaining > 0
-        tick_of[i[ok]] = tick_seq[ok]
+        i = i[ok]
+        tick_of = np.full(len(lines.seq), NEVER, dtype=np.int64)
+        tick_of[i] = tick_seq_of_line[i]
         out[sub] = {
-            "line": i[ok],
-            "tick_seq": tick_seq[ok],
-            "settle_at": settle_at[ok],
+            "line": i,
+            "tick_seq": tick_seq_of_line[i],
+            "settle_at": r_settle_at[line_rec[i]],
             "remaining": remaining[ok],
         }
         out["tick_of"][sub] = tick_of
     return out
 
 
-def _assemble(
-    blocks: list[dict[str, np.ndarray]], acc: Accepted, months: list[str]
-) -> pd.DataFrame:
-    """Concatenate blocks, sort into ledger order, resolve refs, run withdrawal balances."""
-    cols = {k: np.concatenate([b.pop(k) for b in blocks]) for k in list(blocks[0])}
-    order = np.lexsort((cols.pop("k3"), cols.pop("k2"), cols.pop("k1"), cols["seq"]))
-    for k in list(cols):  # one column at a time keeps the peak low
-        cols[k] = cols[k][order]
+def _index_of(keys: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Lookup of unique ``keys``: needles -> position in ``keys`` (-1 absent).
+
+    A direct table when the keys span a small range (dense ids), else a sorted search.
+    """
+    if not len(keys):
+        return lambda needles: np.full(len(needles), -1, dtype=np.int64)
+    lo, hi = int(keys.min()), int(keys.max())
+    if hi - lo < 4 * len(keys) + 1024:
+        table = np.full(hi - lo + 1, -1, dtype=np.int64)
+        table[keys - lo] = np.arange(len(keys))
+
+        def direct(needles: np.ndarray) -> np.ndarray:
+            inside = (needles >= lo) & (needles <= hi)
+            found: np.ndarray = np.where(inside, table[np.where(inside, needles - lo, 0)], -1)
+            return found
+
+        return direct
+    srt = sorting_order(keys)
+    ordered = keys[srt]
+
+    def search(needles: np.ndarray) -> np.ndarray:
+        pos = np.minimum(np.searchsorted(ordered, needles), len(ordered) - 1)
+        found: np.ndarray = np.where(ordered[pos] == needles, srt[pos], -1)
+        return found
+
+    return search
+
+
+def _assemble(blocks: list[Block], acc: Accepted, months: list[str]) -> pd.DataFrame:
+    """Sort blocks into ledger order, resolve refs, run withdrawal balances.
+
+    Each output column is written once, by scattering every block's values to
+    their ledger positions; a block's arrays are released as soon as they are placed.
+    """
+
+    def stacked(name: str, fill: int) -> np.ndarray:
+        parts = [np.broadcast_to(np.asarray(b.pop(name, fill), np.int64), b["n"]) for b in blocks]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+    seq = stacked("seq", 0)
+    order = np.lexsort((stacked("k3", 0), stacked("k2", 0), stacked("k1", 0), seq))
     position = np.empty(len(order), dtype=np.int64)
     position[order] = np.arange(len(order))
+    cols = {"seq": seq[order]}
+    del seq, order
+    starts = np.cumsum([0] + [b["n"] for b in blocks])
+    for name in _FIELDS:
+        if name == "seq":
+            continue
+        out = np.full(len(position), _default(name), dtype=np.int64)
+        for b, lo in zip(blocks, starts[:-1].tolist(), strict=True):
+            if name in b:
+                out[position[lo : lo + b["n"]]] = b.pop(name)
+        cols[name] = out
     ref = cols.pop("ref")
     cols["ref_pos"] = np.where(ref >= 0, position[np.maximum(ref, 0)], -1)
+    del ref, position
     keep = _withdrawals(cols, acc)
     if not keep.all():
         new_pos = np.cumsum(keep) - 1

@@ -29,7 +29,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["ENTRY_FIELDS", "REWARD_KINDS", "entry_id", "iter_records", "leaf_hashes"]
+from chainmall.ledger import merkle_root
+
+__all__ = [
+    "ENTRY_FIELDS",
+    "REWARD_KINDS",
+    "entry_id",
+    "iter_records",
+    "leaf_hashes",
+    "ledger_root",
+]
 
 REWARD_KINDS = ("COMMISSION", "CAPPED", "BLOCKED_DEPTH", "FORFEITED")
 KINDS = (*REWARD_KINDS, "REVERSAL", "CLAWBACK", "SETTLE", "WITHDRAWAL")
@@ -93,82 +102,118 @@ def _json(value: Any) -> str:
     return str(int(value))
 
 
-def _ints(frame: pd.DataFrame, name: str) -> list[int | None]:
-    values: list[int] = frame[name].to_numpy(dtype=np.int64, na_value=_NULL).tolist()
-    if not frame[name].hasnans:
-        return list(values)
-    return [None if v == _NULL else v for v in values]
-
-
-def _texts(frame: pd.DataFrame, name: str) -> list[str]:
-    """JSON text per row of a categorical str column (``null`` for missing)."""
-    series = frame[name]
-    categories = [_json(str(c)) for c in series.cat.categories]
-    lookup = np.array([*categories, "null"], dtype=object)
-    texts: list[str] = lookup[series.cat.codes.to_numpy()].tolist()  # code -1 -> "null"
-    return texts
-
-
 _NULL = np.iinfo(np.int64).min
 _VERSION = "\x00version\x00"
+CHUNK_ROWS = 1 << 16
+"""Rows formatted per chunk; a power of two, so chunk roots combine into the ledger root."""
 
 
-def iter_records(entries: pd.DataFrame, version: str) -> Iterator[tuple[str, bytes]]:
+def _ints(values: Any) -> list[int | None]:
+    """Python ints of a nullable Int64 slice (``None`` for missing)."""
+    array = values.to_numpy(dtype=np.int64, na_value=_NULL)
+    out: list[int | None] = array.tolist()
+    if not values.isna().any():
+        return out
+    return [None if v == _NULL else v for v in out]
+
+
+def _text_lookup(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Category codes of a str column and their JSON texts (code -1 -> ``null``)."""
+    categories = [_json(str(c)) for c in series.cat.categories]
+    return series.cat.codes.to_numpy(), np.array([*categories, "null"], dtype=object)
+
+
+def iter_records(
+    entries: pd.DataFrame, version: str, *, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[tuple[str, bytes]]:
     """``(entry_id, canonical_json_bytes)`` for each entry row, in ledger order.
 
     ``entries`` is a settlement's entries frame (``ref_pos`` points at the row of
     the referenced entry, -1 if none). Records are written by one template in
     canonical key order: the bytes equal :func:`chainmall.ledger.canonical_json`
-    of the record (tested), and ids equal :func:`entry_id`.
+    of the record (tested), and ids equal :func:`entry_id`. Rows are converted
+    ``chunk_rows`` at a time; earlier ids are kept as raw digests (32 bytes
+    per entry) for the references.
     """
     vj = _json(version)
     text_fields = ("kind", "reward_type", "month")
-    columns = {
-        name: _texts(entries, name) if name in text_fields else _ints(entries, name)
-        for name in ENTRY_FIELDS
-        if name not in ("entry_id", "ref", "config_version")
-    }
-    first = ENTRY_FIELDS.index("entry_id")
-    second = ENTRY_FIELDS.index("ref")
     names = list(ENTRY_FIELDS)
-    head = [columns[n] for n in names[:first] if n != "config_version"]
-    mid = [columns[n] for n in names[first + 1 : second]]
-    tail = [columns[n] for n in names[second + 1 :]]
+    first, second = names.index("entry_id"), names.index("ref")
     template = "{" + ",".join(f'"{n}":%s' for n in names) + "}"
     template = template.replace('"config_version":%s', f'"config_version":{_VERSION}')
-    kinds = entries["kind"].astype(str).tolist()
-    rtype = columns["reward_type"]
-    order, line, user = columns["order_id"], columns["line_id"], columns["user_id"]
-    refund, seq = columns["refund_id"], columns["seq"]
-    ref_pos = entries["ref_pos"].to_numpy(dtype=np.int64).tolist()
-    ids: list[str] = []
+    texts = {name: _text_lookup(entries[name]) for name in text_fields}
+    arrays = {name: entries[name].array for name in INT_FIELDS}
+    kind_names = np.array(entries["kind"].cat.categories, dtype=object)
+    ref_all = entries["ref_pos"].to_numpy(dtype=np.int64, na_value=-1)
+    digests = bytearray(32 * len(entries))
     sha = hashlib.sha256
-    rows = zip(
-        zip(*head, strict=True), zip(*mid, strict=True), zip(*tail, strict=True), strict=True
-    )
-    for row, (a, b, c) in enumerate(rows):
-        kind = kinds[row]
-        ref = ids[ref_pos[row]] if ref_pos[row] >= 0 else None
-        if kind in REWARD_KINDS:
-            key = f'[{vj},"OrderPaid","{kind}",{order[row]},{line[row]},{user[row]},{rtype[row]}]'
-        elif kind in ("REVERSAL", "CLAWBACK"):
-            key = f'[{vj},"{kind}","{ref}",{refund[row]}]'
-        elif kind == "SETTLE":
-            key = f'[{vj},"SETTLE","{ref}"]'
-        else:
-            key = f'[{vj},"WITHDRAWAL",{seq[row]},{user[row]}]'
-        eid = sha(key.encode("utf-8")).hexdigest()
-        ids.append(eid)
-        ref_text = "null" if ref is None else f'"{ref}"'
-        body = template % (*a, f'"{eid}"', *b, ref_text, *c)
-        body = body.replace("None", "null").replace(_VERSION, vj)
-        yield eid, body.encode("utf-8")
+    row = 0
+    for lo in range(0, len(entries), chunk_rows):
+        hi = min(lo + chunk_rows, len(entries))
+        columns: dict[str, list[Any]] = {
+            name: lookup[codes[lo:hi]].tolist() for name, (codes, lookup) in texts.items()
+        }
+        columns |= {name: _ints(array[lo:hi]) for name, array in arrays.items()}
+        head = [columns[n] for n in names[:first] if n != "config_version"]
+        mid = [columns[n] for n in names[first + 1 : second]]
+        tail = [columns[n] for n in names[second + 1 :]]
+        kinds = kind_names[texts["kind"][0][lo:hi]].tolist()
+        rtype = columns["reward_type"]
+        order, line, user = columns["order_id"], columns["line_id"], columns["user_id"]
+        refund, seq = columns["refund_id"], columns["seq"]
+        ref_pos = ref_all[lo:hi].tolist()
+        rows = zip(
+            zip(*head, strict=True), zip(*mid, strict=True), zip(*tail, strict=True), strict=True
+        )
+        for i, (a, b, c) in enumerate(rows):
+            kind = kinds[i]
+            p = ref_pos[i]
+            ref = digests[32 * p : 32 * p + 32].hex() if p >= 0 else None
+            if kind in REWARD_KINDS:
+                key = f'[{vj},"OrderPaid","{kind}",{order[i]},{line[i]},{user[i]},{rtype[i]}]'
+            elif kind in ("REVERSAL", "CLAWBACK"):
+                key = f'[{vj},"{kind}","{ref}",{refund[i]}]'
+            elif kind == "SETTLE":
+                key = f'[{vj},"SETTLE","{ref}"]'
+            else:
+                key = f'[{vj},"WITHDRAWAL",{seq[i]},{user[i]}]'
+            digest = sha(key.encode("utf-8")).digest()
+            digests[32 * row : 32 * row + 32] = digest
+            row += 1
+            eid = digest.hex()
+            ref_text = "null" if ref is None else f'"{ref}"'
+            body = template % (*a, f'"{eid}"', *b, ref_text, *c)
+            body = body.replace("None", "null").replace(_VERSION, vj)
+            yield eid, body.encode("utf-8")
 
 
 def leaf_hashes(entries: pd.DataFrame, version: str) -> list[bytes]:
     """RFC 6962 leaf hashes of the entries (SHA-256 of 0x00 and the canonical record)."""
     sha = hashlib.sha256
     return [sha(b"\x00" + raw).digest() for _, raw in iter_records(entries, version)]
+
+
+def ledger_root(entries: pd.DataFrame, version: str, *, chunk_rows: int = CHUNK_ROWS) -> bytes:
+    """RFC 6962 Merkle root of the entries, equal to ``merkle_root(leaf_hashes(...))``.
+
+    Streams: leaves are hashed ``chunk_rows`` (a power of two) at a time and
+    each chunk is reduced to its subtree root at once; bottom-up pairing with an
+    unpaired last node promoted makes the root of those chunk roots the ledger
+    root. Memory: one chunk of leaves and one root per chunk.
+    """
+    if chunk_rows < 1 or chunk_rows & (chunk_rows - 1):
+        raise ValueError(f"chunk_rows must be a power of two, got {chunk_rows}")
+    sha = hashlib.sha256
+    roots: list[bytes] = []
+    leaves: list[bytes] = []
+    for _, raw in iter_records(entries, version, chunk_rows=chunk_rows):
+        leaves.append(sha(b"\x00" + raw).digest())
+        if len(leaves) == chunk_rows:
+            roots.append(merkle_root(leaves))
+            leaves = []
+    if leaves:
+        roots.append(merkle_root(leaves))
+    return merkle_root(roots)
 
 
 def record_dict(raw: bytes) -> Mapping[str, Any]:
