@@ -25,6 +25,8 @@ integer fen.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 
@@ -97,18 +99,19 @@ def safety_stock(
         raise DataValidationError(f"service_level must be in (0, 1), got {service_level}")
     frame = require_frame(errors, "errors")
     require_columns(frame, [id_col, "forecast", "error"], name="errors")
-    method = "inverted_cdf" if conformal else "linear"
+    method: Literal["inverted_cdf", "linear"] = "inverted_cdf" if conformal else "linear"
     if pooled:
         level = frame.groupby(id_col)["forecast"].transform("mean").abs().clip(lower=1e-9)
         alpha = float(_conformal_level(service_level, len(frame))) if conformal else service_level
-        q = float(np.quantile(frame["error"] / level, alpha, method=method))
+        scaled = (frame["error"] / level).to_numpy(dtype="float64")
+        q = float(np.quantile(scaled, alpha, method=method))
         per = frame.assign(level=level).groupby(id_col)["level"].first()
         return pd.DataFrame(
             {id_col: per.index, "safety_stock": np.maximum(q * per.to_numpy(), 0.0)}
         )
     quant = frame.groupby(id_col)["error"].agg(
         lambda e: np.quantile(
-            e.to_numpy(),
+            e.to_numpy(dtype="float64"),
             float(_conformal_level(service_level, len(e))) if conformal else service_level,
             method=method,
         )
