@@ -60,6 +60,7 @@ class XGBoostForecaster(Forecaster):
     """
 
     default_alias = "XGBoost"
+    _learned_arrays = ("scales_", "resid_rms_")
 
     def __init__(
         self,
@@ -187,6 +188,21 @@ class XGBoostForecaster(Forecaster):
         mean = (pred.reshape(len(panel), h)) * scales[:, None]
         sigma = scales[:, None] * self.resid_rms_[None, :h]
         return mean, sigma
+
+    def _learned_state(self) -> dict[str, Any]:
+        return {**super()._learned_state(), "n_rounds": int(self.n_rounds_)}
+
+    def _save_native(self, folder: Path) -> None:
+        self.booster_.save_model(str(folder / "booster.json"))
+
+    def _restore_state(
+        self, learned: dict[str, Any], members: list[Forecaster], folder: Path
+    ) -> None:
+        super()._restore_state(learned, members, folder)
+        xgb = import_optional("xgboost", extra="xgboost")
+        self.n_rounds_ = int(learned["n_rounds"])
+        self.booster_ = xgb.Booster()
+        self.booster_.load_model(str(folder / "booster.json"))
 
     def save_model(self, path: str | Path) -> None:
         """Write the booster in XGBoost's JSON format (no pickle)."""

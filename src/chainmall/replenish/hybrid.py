@@ -17,7 +17,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Self
+from pathlib import Path
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -97,6 +98,13 @@ class ZhangHybrid(Forecaster):
         self.base_.fit(panel.to_frame(self.cfg))
         resid_panel = self._residual_panel(panel, insample_fitted(self.base_, self.base_.panel_))
         self.residual_.fit(resid_panel.to_frame(self.cfg))
+
+    def _restore_state(
+        self, learned: dict[str, Any], members: list[Forecaster], folder: Path
+    ) -> None:
+        base, self.residual_ = members
+        assert isinstance(base, AutoARIMA)
+        self.base_ = base
 
     @staticmethod
     def _residual_panel(panel: Panel, fitted: list[np.ndarray]) -> Panel:
@@ -243,6 +251,15 @@ class CombinationForecaster(Forecaster):
         )
         self.validation_ = cv
         self.members_ = self._final_members(panel, frame, exog)
+
+    def _learned_state(self) -> dict[str, Any]:
+        return {"weights": {k: float(v) for k, v in self.weights_.items()}}
+
+    def _restore_state(
+        self, learned: dict[str, Any], members: list[Forecaster], folder: Path
+    ) -> None:
+        self.weights_ = dict(learned["weights"])
+        self.members_ = members
 
     def _forecast(
         self, panel: Panel, h: int, future_exog: dict[str, np.ndarray]
