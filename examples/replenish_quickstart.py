@@ -40,3 +40,10 @@ lines = levels.assign(
     moq=np.int64(500),
 )
 print(suggest_orders(lines, budget_fen=50_000_000))
+
+# %% Save and reload the fitted model (JSON + npz, no pickle)
+import tempfile
+
+with tempfile.TemporaryDirectory() as folder:
+    reloaded = AutoARIMA.load(model.save(folder))
+    assert np.allclose(reloaded.predict(8)["AutoARIMA"], forecast["AutoARIMA"])

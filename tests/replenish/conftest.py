@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -40,3 +43,19 @@ def panel() -> pd.DataFrame:
 def make_panel_fixture() -> object:
     """The panel factory, for tests that need other sizes."""
     return make_panel
+
+
+@pytest.fixture(autouse=True)
+def _torch_one_thread() -> Iterator[None]:
+    """Torch on one thread while these tests run (idle threads spin on a busy machine)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        try:
+            import torch
+        except ImportError:
+            yield
+            return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -37,10 +37,13 @@ def _cv() -> pd.DataFrame:
 def test_safety_stock_is_error_quantile_golden() -> None:
     errors = cumulative_errors(_cv(), "m", cover=2)
     assert errors["error"].tolist() == [2.0, 4.0, -1.0, 4.0]
-    ss = safety_stock(errors, 0.5, pooled=False)
-    assert ss["safety_stock"].iloc[0] == pytest.approx(3.0)
-    pooled = safety_stock(errors, 0.5)
+    ss = safety_stock(errors, 0.5, conformal=False)
+    assert ss["safety_stock"].iloc[0] == pytest.approx(3.0)  # interpolated median of -1,2,4,4
+    pooled = safety_stock(errors, 0.5, pooled=True, conformal=False)
     assert pooled["safety_stock"].iloc[0] == pytest.approx(3.0)  # one series: same
+    # conformal: the ceil((4 + 1) * 0.5) = 3rd smallest error
+    assert safety_stock(errors, 0.5)["safety_stock"].iloc[0] == pytest.approx(4.0)
+    assert safety_stock(errors, 0.2)["safety_stock"].iloc[0] == pytest.approx(0.0)  # -1 -> 0
     fc = pd.DataFrame(
         {
             "unique_id": "a",
@@ -48,7 +51,7 @@ def test_safety_stock_is_error_quantile_golden() -> None:
             "m": [5.0, 6, 7],
         }
     )
-    levels = reorder_points(fc, "m", ss, cover=2, order_quantity=20)
+    levels = reorder_points(fc, "m", ss, cover=2, order_quantity=20)  # 11 + 3
     assert levels["level"].iloc[0] == pytest.approx(14.0)
     assert levels["order_up_to"].iloc[0] == pytest.approx(34.0)
     with pytest.raises(DataValidationError):
@@ -136,3 +139,14 @@ def test_simulator_invariants(demand: list[float], level: float) -> None:
     assert res.served.sum() <= d.sum() + 1e-9
     if level >= 2 * d.max() + 1e-9:
         assert k["fill_rate"] == pytest.approx(1.0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(-100, 100), min_size=5, max_size=60), st.floats(0.5, 0.99))
+def test_conformal_safety_stock_covers_its_own_errors(errs: list[float], level: float) -> None:
+    frame = pd.DataFrame({"unique_id": "a", "forecast": 10.0, "error": errs})
+    ss = float(safety_stock(frame, level)["safety_stock"].iloc[0])
+    covered = np.mean(np.asarray(errs) <= ss)
+    assert covered >= level * len(errs) / (len(errs) + 1) - 1e-12
+    interpolated = float(safety_stock(frame, level, conformal=False)["safety_stock"].iloc[0])
+    assert ss >= interpolated - 1e-9

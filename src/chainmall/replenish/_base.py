@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any, Self, TypeVar
 
 import numpy as np
@@ -64,6 +65,8 @@ class Forecaster:
 
     #: column name of the point forecast when ``alias`` is not given
     default_alias = "Forecaster"
+    #: learned array attributes written by :meth:`save`
+    _learned_arrays: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -121,6 +124,40 @@ class Forecaster:
         self, panel: Panel, h: int, future_exog: dict[str, np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
+
+    # -- persistence (JSON + npz + model-native files, never pickle) -------------------
+    def _learned_state(self) -> dict[str, Any]:
+        """Learned values to save: arrays go to ``arrays.npz``, the rest to JSON."""
+        return {name: getattr(self, name) for name in self._learned_arrays}
+
+    def _restore_state(
+        self, learned: dict[str, Any], members: list[Forecaster], folder: Path
+    ) -> None:
+        """Inverse of :meth:`_learned_state` (plus sub-models and native files)."""
+        for name in self._learned_arrays:
+            setattr(self, name, np.asarray(learned[name]))
+
+    def _save_native(self, folder: Path) -> None:
+        """Write model-native files (booster JSON, torch weights); none by default."""
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted model to folder ``path`` (JSON + ``.npz``, no pickle)."""
+        from chainmall.replenish._persist import save_forecaster
+
+        return save_forecaster(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        """Read a model written by :meth:`save`; it must be of this class."""
+        from chainmall.replenish._persist import load_forecaster
+
+        model = load_forecaster(path)
+        if not isinstance(model, cls):
+            raise DataValidationError(
+                f"{path} holds a {type(model).__name__}, not a {cls.__name__}; "
+                f"use {type(model).__name__}.load"
+            )
+        return model
 
     # -- public contract ------------------------------------------------------------
     def fit(self, df: pd.DataFrame, *, exog_cols: Sequence[str] = ()) -> Self:

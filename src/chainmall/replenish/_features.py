@@ -34,6 +34,7 @@ class FeatureRows:
     X: np.ndarray
     target: np.ndarray
     series: np.ndarray
+    origin: np.ndarray
     horizon: np.ndarray
     names: list[str]
 
@@ -74,7 +75,7 @@ def build_rows(
     ``future_exog[col]`` has shape ``(n_series, h)`` and is needed for the last origin.
     """
     m = season
-    blocks, targets, series, horizons = [], [], [], []
+    blocks, targets, series, origins, horizons = [], [], [], [], []
     ks = np.arange(1, h + 1)
     names = [
         "lag0", "lag1", "lag2", "lag3", "mean4", "mean13",
@@ -117,11 +118,13 @@ def build_rows(
         blocks.append(np.column_stack(cols))
         targets.append(_at(y, tk) if train else np.full(len(t), np.nan))
         series.append(np.full(len(t), i))
+        origins.append(t)
         horizons.append(k)
     return FeatureRows(
         X=np.vstack(blocks),
         target=np.concatenate(targets),
         series=np.concatenate(series),
+        origin=np.concatenate(origins),
         horizon=np.concatenate(horizons),
         names=names,
     )

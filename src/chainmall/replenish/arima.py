@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -145,6 +146,7 @@ class AutoARIMA(Forecaster):
     """
 
     default_alias = "AutoARIMA"
+    _learned_arrays = ("seasons_", "orders_", "constants_")
 
     def __init__(
         self,
@@ -166,6 +168,19 @@ class AutoARIMA(Forecaster):
 
     def _min_length(self) -> int:
         return 8
+
+    def _learned_state(self) -> dict[str, Any]:
+        state = super()._learned_state()
+        state["params_flat"] = np.concatenate(self.params_)
+        state["params_lengths"] = np.array([len(p) for p in self.params_], dtype=np.int64)
+        return state
+
+    def _restore_state(
+        self, learned: dict[str, Any], members: list[Forecaster], folder: Path
+    ) -> None:
+        super()._restore_state(learned, members, folder)
+        bounds = np.cumsum(learned["params_lengths"])[:-1]
+        self.params_ = list(np.split(np.asarray(learned["params_flat"]), bounds))
 
     def _season_of(self, n: int) -> int:
         m = self.cfg.season_length

@@ -34,6 +34,7 @@ class Naive(Forecaster):
     """Last value carried forward."""
 
     default_alias = "Naive"
+    _learned_arrays = ("sigma_",)
 
     def _min_length(self) -> int:
         return 2
@@ -54,6 +55,7 @@ class SeasonalNaive(Forecaster):
     """Value of the same period one season earlier (``season_length`` from the config)."""
 
     default_alias = "SeasonalNaive"
+    _learned_arrays = ("sigma_",)
 
     def _min_length(self) -> int:
         return self.cfg.season_length
@@ -115,6 +117,7 @@ class Croston(Forecaster):
     """
 
     default_alias = "Croston"
+    _learned_arrays = ("sigma_",)
 
     def __init__(
         self,

@@ -8,13 +8,17 @@
   (``w_j ≥ 0``, ``Σ w_j = 1``) whose weights minimise the scaled absolute error
   ``Σ |y - Σ_j w_j ŷ_j| / d_i`` (``d_i`` the in-sample seasonal-naive MAE, so
   the objective is MASE) on ``n_windows`` rolling validation windows at the end
-  of the training data; the members are then refitted on all the data.
+  of the training data; the members are then refitted on all the data (or,
+  when ``fit(..., fitted_members=...)`` passes members already fitted on the
+  same frame, those are reused).
   Interval half-widths combine with the same weights (conservative).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -95,6 +99,13 @@ class ZhangHybrid(Forecaster):
         resid_panel = self._residual_panel(panel, insample_fitted(self.base_, self.base_.panel_))
         self.residual_.fit(resid_panel.to_frame(self.cfg))
 
+    def _restore_state(
+        self, learned: dict[str, Any], members: list[Forecaster], folder: Path
+    ) -> None:
+        base, self.residual_ = members
+        assert isinstance(base, AutoARIMA)
+        self.base_ = base
+
     @staticmethod
     def _residual_panel(panel: Panel, fitted: list[np.ndarray]) -> Panel:
         values, starts = [], []
@@ -154,6 +165,57 @@ class CombinationForecaster(Forecaster):
     def _min_length(self) -> int:
         return max(m._min_length() for m in self.models) + self.horizon * self.n_windows
 
+    def fit(
+        self,
+        df: pd.DataFrame,
+        *,
+        exog_cols: Sequence[str] = (),
+        fitted_members: Sequence[Forecaster] | None = None,
+    ) -> Self:
+        """Learn the weights on validation windows, then fit (or reuse) the members.
+
+        Args:
+            df: long frame ``[id, time, target, *exog]``.
+            exog_cols: exogenous columns passed to every member.
+            fitted_members: members already fitted on this same ``df`` (same aliases as
+                ``models``), e.g. because they are also evaluated alone; they become the
+                final members instead of being refitted. The weights are still learned
+                on the validation windows only.
+        """
+        self._given_members = list(fitted_members) if fitted_members is not None else None
+        try:
+            return super().fit(df, exog_cols=exog_cols)
+        finally:
+            del self._given_members
+
+    def _final_members(
+        self, panel: Panel, frame: pd.DataFrame, exog: list[str]
+    ) -> list[Forecaster]:
+        given = self._given_members
+        if given is None:
+            return [m.clone().fit(frame, exog_cols=exog) for m in self.models]
+        by_name = {m.name: m for m in given}
+        if sorted(by_name) != sorted(m.name for m in self.models):
+            raise ConfigError(
+                f"fitted_members {sorted(by_name)} must match the models "
+                f"{sorted(m.name for m in self.models)}"
+            )
+        members = [by_name[m.name] for m in self.models]
+        for member in members:
+            fitted = getattr(member, "panel_", None)
+            same = (
+                fitted is not None
+                and fitted.ids == panel.ids
+                and [len(v) for v in fitted.values] == [len(v) for v in panel.values]
+                and fitted.starts == panel.starts
+            )
+            if not same:
+                raise ConfigError(
+                    f"fitted member {member.name} was not fitted on the same series and "
+                    "periods as this frame; fit it on df or leave fitted_members out"
+                )
+        return members
+
     def _fit_panel(self, panel: Panel) -> None:
         cfg = self.cfg
         frame = panel.to_frame(cfg)
@@ -188,7 +250,16 @@ class CombinationForecaster(Forecaster):
             )
         )
         self.validation_ = cv
-        self.members_ = [m.clone().fit(frame, exog_cols=exog) for m in self.models]
+        self.members_ = self._final_members(panel, frame, exog)
+
+    def _learned_state(self) -> dict[str, Any]:
+        return {"weights": {k: float(v) for k, v in self.weights_.items()}}
+
+    def _restore_state(
+        self, learned: dict[str, Any], members: list[Forecaster], folder: Path
+    ) -> None:
+        self.weights_ = dict(learned["weights"])
+        self.members_ = members
 
     def _forecast(
         self, panel: Panel, h: int, future_exog: dict[str, np.ndarray]

@@ -57,6 +57,7 @@ class LSTMForecaster(Forecaster):
     """
 
     default_alias = "LSTM"
+    _learned_arrays = ("scales_", "resid_rms_")
 
     def __init__(
         self,
@@ -177,6 +178,20 @@ class LSTMForecaster(Forecaster):
             out = (self.net_(x_t, s_t) + (s_t if self._season else 0.0)).numpy()
         mean = out[:, :h].astype("float64") * scales[:, None]
         return mean, scales[:, None] * self.resid_rms_[None, :h]
+
+    def _save_native(self, folder: Path) -> None:
+        self.save_weights(folder / "weights.pt")
+
+    def _restore_state(
+        self, learned: dict[str, Any], members: list[Forecaster], folder: Path
+    ) -> None:
+        super()._restore_state(learned, members, folder)
+        torch = import_optional("torch", extra="torch")
+        net = self._network()
+        state = torch.load(str(folder / "weights.pt"), weights_only=True, map_location="cpu")
+        net.load_state_dict(state)
+        net.eval()
+        self.net_ = net
 
     def save_weights(self, path: str | Path) -> None:
         """Save the network's ``state_dict`` (load with ``torch.load(weights_only=True)``)."""

@@ -3,9 +3,10 @@
 Safety stock is the ``α``-quantile of the *out-of-sample* cumulative forecast
 error over the protection interval ``P`` (``L + R`` for periodic review, ``L``
 for continuous review): for series ``i`` and backtest origin ``c``,
-``E_{i,c} = Σ_{k=1..P} (y_{c+k} - ŷ_{c+k})`` and ``SS_i = Q_α(E_i)``. With few
-origins per series the errors are pooled: ``SS_i = ŝ_i · Q_α(E / ŝ)`` with
-``ŝ_i`` the series' mean forecast per period. (In-sample ``σ√(L+R)`` ignores
+``E_{i,c} = Σ_{k=1..P} (y_{c+k} - ŷ_{c+k})`` and ``SS_i`` = the ``⌈(n+1)α⌉``-th
+smallest of the series' ``n`` errors (a split-conformal quantile: coverage ≥ α
+for exchangeable errors). With few origins per series the errors can be
+pooled: ``SS_i = ŝ_i · Q_α(E / ŝ)`` with ``ŝ_i`` the series' mean forecast per period. (In-sample ``σ√(L+R)`` ignores
 parameter and model error and under-protects.)
 
 Policies (``D̂(P)`` = forecast demand over ``P`` periods):
@@ -23,6 +24,8 @@ integer fen.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -68,26 +71,51 @@ def cumulative_errors(
     return pd.DataFrame(sums.assign(error=sums["demand"] - sums["forecast"]).reset_index(drop=True))
 
 
+def _conformal_level(service_level: float, n: np.ndarray | int) -> np.ndarray:
+    """Finite-sample quantile level ``min(1, ⌈(n+1)α⌉ / n)`` (split-conformal coverage ≥ α)."""
+    n_arr = np.maximum(np.asarray(n, dtype="float64"), 1.0)
+    return np.asarray(np.minimum(np.ceil((n_arr + 1) * service_level) / n_arr, 1.0))
+
+
 def safety_stock(
-    errors: pd.DataFrame, service_level: float, *, pooled: bool = True, id_col: str = "unique_id"
+    errors: pd.DataFrame,
+    service_level: float,
+    *,
+    pooled: bool = False,
+    conformal: bool = True,
+    id_col: str = "unique_id",
 ) -> pd.DataFrame:
     """``[id, safety_stock]``: the ``service_level`` quantile of cumulative errors (≥ 0).
 
-    ``errors`` comes from :func:`cumulative_errors`. ``pooled`` scales errors by
-    each series' mean forecast before taking one quantile across series.
+    ``errors`` comes from :func:`cumulative_errors`. Per series by default;
+    ``pooled`` scales errors by each series' mean forecast and takes one quantile
+    across series (for series with few origins; it over-protects calm series and
+    under-protects volatile ones). ``conformal`` takes the ``⌈(n+1)α⌉``-th smallest
+    of ``n`` errors instead of an interpolated quantile, so that a new error falls
+    below it with probability ≥ α (an interpolated quantile of 26 errors at 95 %
+    covers only about 92 %).
     """
     if not 0 < service_level < 1:
         raise DataValidationError(f"service_level must be in (0, 1), got {service_level}")
     frame = require_frame(errors, "errors")
     require_columns(frame, [id_col, "forecast", "error"], name="errors")
+    method: Literal["inverted_cdf", "linear"] = "inverted_cdf" if conformal else "linear"
     if pooled:
         level = frame.groupby(id_col)["forecast"].transform("mean").abs().clip(lower=1e-9)
-        q = float(np.quantile(frame["error"] / level, service_level))
+        alpha = float(_conformal_level(service_level, len(frame))) if conformal else service_level
+        scaled = (frame["error"] / level).to_numpy(dtype="float64")
+        q = float(np.quantile(scaled, alpha, method=method))
         per = frame.assign(level=level).groupby(id_col)["level"].first()
         return pd.DataFrame(
             {id_col: per.index, "safety_stock": np.maximum(q * per.to_numpy(), 0.0)}
         )
-    quant = frame.groupby(id_col)["error"].quantile(service_level)
+    quant = frame.groupby(id_col)["error"].agg(
+        lambda e: np.quantile(
+            e.to_numpy(dtype="float64"),
+            float(_conformal_level(service_level, len(e))) if conformal else service_level,
+            method=method,
+        )
+    )
     return pd.DataFrame({id_col: quant.index, "safety_stock": np.maximum(quant.to_numpy(), 0.0)})
 
 

@@ -1,0 +1,156 @@
+"""Saving and loading fitted forecasters without pickle.
+
+A fitted forecaster is a folder:
+
+* ``model.json``: class name, constructor parameters (nested forecasters as
+  ``{"class", "params"}`` specs), the data config, the exogenous columns, the
+  fit report, the fitted panel's ids / start dates / frequency, and small
+  learned values (orders, combination weights);
+* ``arrays.npz`` (``allow_pickle=False``): the fitted panel's values and every
+  learned array;
+* model-native files: XGBoost's ``booster.json``, the LSTM's ``weights.pt``
+  (a ``state_dict``, loaded with ``weights_only=True``);
+* ``members/<k>/``: fitted sub-models of hybrids and combinations.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chainmall.exceptions import DataValidationError, NotFittedError
+from chainmall.replenish._base import Forecaster
+from chainmall.replenish._panel import Panel
+from chainmall.replenish.config import ReplenishConfig
+
+__all__ = ["load_forecaster", "save_forecaster"]
+
+FORMAT_VERSION = 1
+
+
+def _classes() -> dict[str, type[Forecaster]]:
+    from chainmall.replenish import arima, baselines, gbm, hybrid, lstm
+
+    found: dict[str, type[Forecaster]] = {}
+    for module in (arima, baselines, gbm, hybrid, lstm):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Forecaster):
+                found[value.__name__] = value
+    return found
+
+
+def _spec(value: Any) -> Any:
+    """JSON form of a constructor parameter (forecasters become class + params)."""
+    if isinstance(value, Forecaster):
+        params = {k: _spec(v) for k, v in value.get_params().items() if k != "config"}
+        return {"__forecaster__": type(value).__name__, "params": params}
+    if isinstance(value, list | tuple):
+        return [_spec(v) for v in value]
+    return value
+
+
+def _unspec(value: Any, config: ReplenishConfig | None) -> Any:
+    if isinstance(value, dict) and "__forecaster__" in value:
+        cls = _classes()[value["__forecaster__"]]
+        params = {k: _unspec(v, config) for k, v in value["params"].items()}
+        return cls(**params, config=config)
+    if isinstance(value, list):
+        return [_unspec(v, config) for v in value]
+    return value
+
+
+def _members(model: Forecaster) -> list[Forecaster]:
+    """Fitted sub-models, in a fixed order."""
+    if hasattr(model, "members_"):
+        return list(model.members_)
+    if hasattr(model, "base_"):
+        return [getattr(model, "base_"), getattr(model, "residual_")]  # noqa: B009
+    return []
+
+
+def save_forecaster(model: Forecaster, path: str | Path) -> Path:
+    """Write fitted ``model`` into folder ``path`` (created); returns the folder."""
+    if not hasattr(model, "panel_"):
+        raise NotFittedError(f"{type(model).__name__} is not fitted; call fit(df) first")
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    panel: Panel = model.panel_
+    arrays: dict[str, np.ndarray] = {
+        "panel_values": np.concatenate(panel.values),
+        "panel_lengths": np.array([len(v) for v in panel.values], dtype=np.int64),
+    }
+    for name, series in panel.exog.items():
+        arrays[f"exog__{name}"] = np.concatenate(series)
+    learned = model._learned_state()
+    small = {k: v for k, v in learned.items() if not isinstance(v, np.ndarray)}
+    arrays.update({f"learned__{k}": v for k, v in learned.items() if isinstance(v, np.ndarray)})
+    params = {k: _spec(v) for k, v in model.get_params().items() if k != "config"}
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "class": type(model).__name__,
+        "params": params,
+        "config": model.config.to_dict() if model.config is not None else None,
+        "exog_cols": list(model.exog_cols_),
+        "report": json.loads(model.report_.to_json(orient="split", index=False)),
+        "panel": {
+            "ids": list(panel.ids),
+            "starts": [s.isoformat() for s in panel.starts],
+            "freq": panel.freq.freqstr,
+            "exog": list(panel.exog),
+        },
+        "learned": small,
+    }
+    (folder / "model.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    np.savez(folder / "arrays.npz", **arrays)  # type: ignore[arg-type]
+    model._save_native(folder)
+    for k, member in enumerate(_members(model)):
+        save_forecaster(member, folder / "members" / str(k))
+    return folder
+
+
+def load_forecaster(path: str | Path) -> Forecaster:
+    """Read a folder written by :func:`save_forecaster`; the model predicts as before."""
+    folder = Path(path)
+    meta_file = folder / "model.json"
+    if not meta_file.is_file():
+        raise DataValidationError(f"{meta_file} not found; pass a folder written by model.save()")
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise DataValidationError(
+            f"{meta_file} has format_version {meta.get('format_version')}, "
+            f"this version reads {FORMAT_VERSION}"
+        )
+    config = ReplenishConfig.from_dict(meta["config"]) if meta["config"] is not None else None
+    cls = _classes()[meta["class"]]
+    params = {k: _unspec(v, config) for k, v in meta["params"].items()}
+    model = cls(**params, config=config)
+    with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    bounds = np.cumsum(arrays["panel_lengths"])[:-1]
+    info = meta["panel"]
+    model.panel_ = Panel(
+        ids=list(info["ids"]),
+        values=np.split(arrays["panel_values"], bounds),
+        starts=[pd.Timestamp(s) for s in info["starts"]],
+        freq=pd.tseries.frequencies.to_offset(info["freq"]),
+        exog={name: np.split(arrays[f"exog__{name}"], bounds) for name in info["exog"]},
+    )
+    model.exog_cols_ = list(meta["exog_cols"])
+    report = meta["report"]
+    model.report_ = pd.DataFrame(report["data"], columns=report["columns"])
+    learned: dict[str, Any] = dict(meta["learned"])
+    learned.update(
+        {k[len("learned__") :]: v for k, v in arrays.items() if k.startswith("learned__")}
+    )
+    members_dir = folder / "members"
+    members = (
+        [load_forecaster(members_dir / str(k)) for k in range(len(list(members_dir.iterdir())))]
+        if members_dir.is_dir()
+        else []
+    )
+    model._restore_state(learned, members, folder)
+    return model
