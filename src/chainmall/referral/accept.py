@@ -46,6 +46,10 @@ class Accepted:
     bind_seq: np.ndarray
     order_ok: np.ndarray  # per event
     withdrawal_rows: np.ndarray  # events that may be rejected later for lack of balance
+    receipt_ev: np.ndarray  # accepted receipts (one per order) ...
+    receipt_order: np.ndarray  # ... and the order each one receives (index into order_ok's)
+    refund_ev: np.ndarray  # refunds of a known line (open ones are accepted) ...
+    refund_row: np.ndarray  # ... and the row of the line each one refunds
 
 
 REJECT_REASONS = (
@@ -244,11 +248,11 @@ def accept_events(
     pos = dense_index(acc_orders[srt], first["order_id"][rec])
     found = (pos >= 0) & (acc_seq[srt][np.maximum(pos, 0)] < seq[rec]) if len(srt) else pos >= 0
     reason[rec[~found]] = R["UNKNOWN_ORDER"]
-    rec = rec[found]
+    rec, rec_order = rec[found], srt[pos[found]] if len(srt) else rec[found]
     rec_first = _first_per_key(first["order_id"][rec], seq[rec])
     reason[rec[~rec_first]] = R["DUPLICATE_RECEIPT"]
 
-    _accept_refunds(cols, first, seq, reason, is_, row_event, order_ok)
+    refund_ev, refund_row = _accept_refunds(cols, first, seq, reason, is_, row_event, order_ok)
 
     ticks = np.flatnonzero(is_["SETTLEMENT_TICK"])
     t_ts = first["ts"][ticks]
@@ -276,6 +280,10 @@ def accept_events(
         bind_seq=bind_seq,
         order_ok=order_ok,
         withdrawal_rows=wd,
+        receipt_ev=rec[rec_first],
+        receipt_order=rec_order[rec_first],
+        refund_ev=refund_ev,
+        refund_row=refund_row,
     )
 
 
@@ -405,8 +413,11 @@ def _accept_refunds(
     is_: dict[str, np.ndarray],
     row_event: np.ndarray,
     order_ok: np.ndarray,
-) -> None:
-    """REFUND: NON_POSITIVE_AMOUNT, UNKNOWN_ORDER, DUPLICATE_REFUND, REFUND_EXCEEDS_PAID."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """REFUND: NON_POSITIVE_AMOUNT, UNKNOWN_ORDER, DUPLICATE_REFUND, REFUND_EXCEEDS_PAID.
+
+    Returns the refunds of known lines and each one's line row (some may be rejected).
+    """
     r = np.flatnonzero(is_["REFUND"])
     amount = first["amount_fen"][r]
     reason[r[amount <= 0]] = R["NON_POSITIVE_AMOUNT"]
@@ -442,6 +453,7 @@ def _accept_refunds(
         else:
             seen.add(key)
             refunded[line] = refunded.get(line, 0) + int(amount[i])
+    return r, row
 
 
 def _accept_closes(

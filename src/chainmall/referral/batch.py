@@ -30,7 +30,7 @@ from chainmall.referral.accept import (
     is_open,
     sorting_order,
 )
-from chainmall.referral.batch_events import energy_log, hold_intervals
+from chainmall.referral.batch_events import Orders, energy_log, hold_intervals
 from chainmall.referral.config import ReferralConfig, SlideMode
 from chainmall.referral.energy import energy_frame, uplift_at
 from chainmall.referral.events import MISSING, TYPE_CODE, normalize_events
@@ -69,8 +69,6 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
     config = config or ReferralConfig()
     cols, type_names = normalize_events(events)
     acc = accept_events(cols, type_names, config)
-    points = energy_log(cols, acc, config)
-    held_spans = hold_intervals(cols, acc)
     starts = acc.ev_start
     n_rows = len(cols["seq"])
     user_ids = acc.user_ids
@@ -84,14 +82,23 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
     rows = np.flatnonzero(np.repeat(acc.order_ok, n_event_rows))
     order_ev = np.flatnonzero(acc.order_ok)
     ev = np.repeat(order_ev, n_event_rows[order_ev])
-    base = cols["amount_fen"][rows] - cols["balance_paid_fen"][rows]
-    order_base = np.zeros(len(starts), dtype=np.int64)
-    if len(rows):
-        first_line = np.flatnonzero(np.r_[True, ev[1:] != ev[:-1]])
-        order_base[ev[first_line]] = np.add.reduceat(base, first_line)
-    joins = order_ev[order_base[order_ev] > 0]
+    paid = cols["amount_fen"][rows]
+    base = paid - cols["balance_paid_fen"][rows]
+    first_line = np.flatnonzero(np.r_[True, ev[1:] != ev[:-1]]) if len(rows) else rows
+    orders = Orders(
+        ev=order_ev,
+        order_id=cols["order_id"][starts[order_ev]],
+        buyer=cols["user_id"][starts[order_ev]],
+        paid=np.add.reduceat(paid, first_line) if len(rows) else paid,
+        base=np.add.reduceat(base, first_line) if len(rows) else base,
+    )
+    del paid
+    points = energy_log(cols, acc, orders, config)
+    held_spans = hold_intervals(cols, acc)
+    joins = orders.base > 0
     member_seq = np.full(n_users, NEVER, dtype=np.int64)
-    np.minimum.at(member_seq, dense(cols["user_id"][starts[joins]]), acc.ev_seq[joins])
+    np.minimum.at(member_seq, dense(orders.buyer[joins]), acc.ev_seq[order_ev[joins]])
+    del joins
 
     team = place_members(acc.inviter, member_seq, config)
     depth = inviter_depths(acc.inviter)

@@ -7,22 +7,34 @@ after :func:`~chainmall.referral.accept.accept_events`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from chainmall.referral.accept import NEVER, Accepted, R, dense_index, is_open
+from chainmall.referral.accept import NEVER, Accepted, R, dense_index, is_open, sorting_order
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.events import MISSING, TYPE_CODE
 
-__all__ = ["energy_log", "hold_intervals", "order_settle_ticks"]
+__all__ = ["Orders", "energy_log", "hold_intervals", "order_settle_ticks"]
 
 _NS = 1_000_000_000
 
 
+@dataclass(frozen=True)
+class Orders:
+    """Accepted ``ORDER_PAID`` events (ascending event index) and their totals."""
+
+    ev: np.ndarray
+    order_id: np.ndarray
+    buyer: np.ndarray  # user ids
+    paid: np.ndarray  # fen, sum over the order's lines
+    base: np.ndarray  # fen, paid less balance-paid, sum over the lines
+
+
 def energy_log(
-    cols: dict[str, np.ndarray], acc: Accepted, config: ReferralConfig
+    cols: dict[str, np.ndarray], acc: Accepted, orders: Orders, config: ReferralConfig
 ) -> dict[str, np.ndarray]:
     """Accept ENGAGEMENT events (updates ``acc.reason``) and build the point log.
 
@@ -54,8 +66,9 @@ def energy_log(
         rank = pos - np.maximum.accumulate(np.where(new, pos, 0))
         s = s[srt][rank < inc.share_daily_cap]
         parts.append((seq[eng[s]], user[s], np.full(len(s), inc.share_points), 0, MISSING))
-    parts.append(_comments(cols, acc, eng[is_comment], config))
-    parts.extend(_order_points(cols, acc, config))
+    if is_comment.any():
+        parts.append(_comments(cols, acc, eng[is_comment], config))
+    parts.extend(_order_points(cols, acc, orders, config))
     out = {
         name: np.concatenate(
             [np.broadcast_to(np.asarray(p[i], np.int64), len(p[0])) for p in parts]
@@ -63,30 +76,12 @@ def energy_log(
         for i, name in enumerate(("seq", "user_id", "points", "source", "ref"))
     }
     keep = out["points"] != 0
-    return {k: v[keep] for k, v in out.items()}
-
-
-def _accepted_lines(cols: dict[str, np.ndarray], acc: Accepted) -> dict[str, np.ndarray]:
-    row_event = np.repeat(
-        np.arange(len(acc.ev_start)), np.diff(np.r_[acc.ev_start, len(cols["seq"])])
-    )
-    rows = np.flatnonzero(acc.order_ok[row_event])
-    return {
-        "line_id": cols["line_id"][rows],
-        "order_id": cols["order_id"][rows],
-        "buyer": cols["user_id"][rows],
-        "paid": cols["amount_fen"][rows],
-    }
-
-
-def _receipts(cols: dict[str, np.ndarray], acc: Accepted) -> tuple[Any, ...]:
-    rec = np.flatnonzero((acc.ev_type == TYPE_CODE["ORDER_RECEIVED"]) & is_open(acc.reason))
-    return cols["order_id"][acc.ev_start[rec]], acc.ev_seq[rec], cols["ts"][acc.ev_start[rec]]
+    return {k: v[keep] for k, v in out.items()} if not keep.all() else out
 
 
 def _lookup(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Position of each value in unique ``keys`` and a found mask."""
-    srt = np.argsort(keys, kind="stable")
+    srt = sorting_order(keys)
     if not len(srt):
         return np.zeros(len(values), np.int64), np.zeros(len(values), bool)
     pos = np.minimum(np.searchsorted(keys[srt], values), len(srt) - 1)
@@ -104,15 +99,18 @@ def _comments(
     cols: dict[str, np.ndarray], acc: Accepted, ev: np.ndarray, config: ReferralConfig
 ) -> tuple[Any, ...]:
     """COMMENT: the buyer's first comment on a line of a received order earns points."""
-    lines = _accepted_lines(cols, acc)
+    row_event = np.repeat(
+        np.arange(len(acc.ev_start)), np.diff(np.r_[acc.ev_start, len(cols["seq"])])
+    )
+    rows = np.flatnonzero(acc.order_ok[row_event])
     line_id = cols["line_id"][acc.ev_start[ev]]
     user = cols["user_id"][acc.ev_start[ev]]
-    at, found = _lookup(lines["line_id"], line_id)
-    order = _pick(lines["order_id"], at, found, MISSING)
-    r_order, r_seq, _ = _receipts(cols, acc)
-    rat, rfound = _lookup(r_order, order)
-    buyer = _pick(lines["buyer"], at, found, MISSING)
-    received = _pick(r_seq, rat, found & rfound, NEVER)
+    at, found = _lookup(cols["line_id"][rows], line_id)
+    row = rows[at] if len(rows) else at
+    order = np.searchsorted(np.flatnonzero(acc.order_ok), row_event[row] if len(rows) else row)
+    r_at, r_found = _lookup(acc.receipt_order, order)
+    buyer = _pick(cols["user_id"][rows], at, found, MISSING)
+    received = _pick(acc.ev_seq[acc.receipt_ev], r_at, found & r_found, NEVER)
     ok = found & (buyer == user) & (received < acc.ev_seq[ev])
     acc.reason[ev[~ok]] = R["UNKNOWN_ORDER"]
     ev, line_id, user = ev[ok], line_id[ok], user[ok]
@@ -127,48 +125,51 @@ def _comments(
 def order_settle_ticks(
     cols: dict[str, np.ndarray], acc: Accepted, config: ReferralConfig
 ) -> dict[str, np.ndarray]:
-    """Per received order: the seq of the tick that settles it (NEVER if none yet)."""
-    r_order, r_seq, r_ts = _receipts(cols, acc)
+    """Per accepted receipt: order id, order index and the seq of the tick that settles it.
+
+    ``order`` indexes the accepted orders (``np.flatnonzero(acc.order_ok)``);
+    ``tick_seq`` is NEVER while no tick has settled the order yet.
+    """
     tick = np.flatnonzero((acc.ev_type == TYPE_CODE["SETTLEMENT_TICK"]) & is_open(acc.reason))
     t_seq, t_asof = acc.ev_seq[tick], cols["ts"][acc.ev_start[tick]]
-    settle_at = r_ts + config.settle_delay_s * _NS
+    r_start = acc.ev_start[acc.receipt_ev]
+    settle_at = cols["ts"][r_start] + config.settle_delay_s * _NS
     first = np.maximum(
-        np.searchsorted(t_seq, r_seq, side="right"), np.searchsorted(t_asof, settle_at, side="left")
+        np.searchsorted(t_seq, acc.ev_seq[acc.receipt_ev], side="right"),
+        np.searchsorted(t_asof, settle_at, side="left"),
     )
     tick_seq = _pick(t_seq, np.minimum(first, max(len(t_seq) - 1, 0)), first < len(t_seq), NEVER)
-    return {"order_id": r_order, "tick_seq": tick_seq}
+    return {
+        "order_id": cols["order_id"][r_start],
+        "order": acc.receipt_order,
+        "tick_seq": tick_seq,
+    }
 
 
 def _order_points(
-    cols: dict[str, np.ndarray], acc: Accepted, config: ReferralConfig
+    cols: dict[str, np.ndarray], acc: Accepted, orders: Orders, config: ReferralConfig
 ) -> list[tuple[Any, ...]]:
     """Order settlement points and their claw-back at the first later refund."""
-    lines = _accepted_lines(cols, acc)
     settled = order_settle_ticks(cols, acc, config)
-    ref = np.flatnonzero((acc.ev_type == TYPE_CODE["REFUND"]) & is_open(acc.reason))
-    at, found = _lookup(lines["line_id"], cols["line_id"][acc.ev_start[ref]])
-    ref_order, ref_seq = _pick(lines["order_id"], at, found, MISSING), acc.ev_seq[ref]
-    ref_amount = cols["amount_fen"][acc.ev_start[ref]]
-    o_at, o_found = _lookup(settled["order_id"], ref_order)
-    ref_tick = _pick(settled["tick_seq"], o_at, o_found, NEVER)
-    refunded = np.zeros(len(settled["order_id"]), np.int64)
-    before = o_found & (ref_seq < ref_tick)
-    np.add.at(refunded, o_at[before], ref_amount[before])
-    paid = np.zeros(len(settled["order_id"]), np.int64)
-    l_at, l_found = _lookup(settled["order_id"], lines["order_id"])
-    np.add.at(paid, l_at[l_found], lines["paid"][l_found])
-    buyer = np.zeros(len(settled["order_id"]), np.int64)
-    buyer[l_at[l_found]] = lines["buyer"][l_found]
-    award = (settled["tick_seq"] != NEVER) & (paid > 0) & (refunded < paid)
-    after = o_found & (ref_seq > ref_tick)
-    claw_seq = np.full(len(award), NEVER, np.int64)
-    np.minimum.at(claw_seq, o_at[after], ref_seq[after])
+    tick = np.full(len(orders.ev), NEVER, dtype=np.int64)
+    tick[settled["order"]] = settled["tick_seq"]
+    open_ = is_open(acc.reason[acc.refund_ev])
+    ref_ev, ref_row = acc.refund_ev[open_], acc.refund_row[open_]
+    ref_order = np.searchsorted(acc.ev_start[orders.ev], ref_row, side="right") - 1
+    ref_seq, ref_tick = acc.ev_seq[ref_ev], tick[ref_order]
+    before = ref_seq < ref_tick
+    refunded = np.zeros(len(orders.ev), np.int64)
+    np.add.at(refunded, ref_order[before], cols["amount_fen"][acc.ev_start[ref_ev[before]]])
+    award = (tick != NEVER) & (orders.paid > 0) & (refunded < orders.paid)
+    after = ref_seq > ref_tick
+    claw_seq = np.full(len(orders.ev), NEVER, np.int64)
+    np.minimum.at(claw_seq, ref_order[after], ref_seq[after])
     claw = award & (claw_seq != NEVER)
     pts = config.incentives.order_points
     a, c = np.flatnonzero(award), np.flatnonzero(claw)
     return [
-        (settled["tick_seq"][a], buyer[a], np.full(len(a), pts), 2, settled["order_id"][a]),
-        (claw_seq[c], buyer[c], np.full(len(c), -pts), 3, settled["order_id"][c]),
+        (tick[a], orders.buyer[a], np.full(len(a), pts), 2, orders.order_id[a]),
+        (claw_seq[c], orders.buyer[c], np.full(len(c), -pts), 3, orders.order_id[c]),
     ]
 
 

@@ -126,8 +126,12 @@ def current_uplift(state: ReferralState, user: int, config: ReferralConfig) -> i
 
 
 def energy_frame(log: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Point log frame ``seq, user_id, points, source, ref`` sorted by (seq, user, source, ref)."""
-    order = np.lexsort((log["ref"], log["source"], log["user_id"], log["seq"]))
+    """Point log frame ``seq, user_id, points, source, ref`` sorted by (seq, source, ref).
+
+    The three keys identify a row: a share or comment is its own event (its own
+    ``seq``); a tick awards or a refund claws back an order's points once.
+    """
+    order = np.lexsort((log["ref"], log["source"], log["seq"]))
     return pd.DataFrame(
         {
             "seq": log["seq"][order],

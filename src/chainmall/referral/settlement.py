@@ -131,38 +131,49 @@ def rejected_frame(seq: list[int], kind: list[str], reason: list[str]) -> pd.Dat
 
 
 def balances_of(entries: pd.DataFrame) -> pd.DataFrame:
-    """Per-user accounts derived from the entries (fen).
+    """Per-user accounts derived from the entries (fen), sorted by ``user_id``.
 
     ``pending`` = commissions - reversals - settled; ``available`` = settled -
     netted - clawed back - withdrawn; ``receivable`` = what the user owes after
-    claw-backs exceeded the available balance.
+    claw-backs exceeded the available balance. Every user with an entry has a
+    row, also those with zero-amount entries only.
     """
-    kind = entries["kind"].astype(object).to_numpy()
-    amount = entries["amount_fen"].to_numpy(dtype=np.int64)
-    recv = entries["receivable_fen"].fillna(0).to_numpy(dtype=np.int64)
-    user = entries["user_id"].to_numpy(dtype=np.int64)
-    is_ = {k: kind == k for k in ("COMMISSION", "REVERSAL", "SETTLE", "CLAWBACK", "WITHDRAWAL")}
-    pending = np.where(is_["COMMISSION"] | is_["REVERSAL"], amount, 0) - np.where(
-        is_["SETTLE"], amount, 0
-    )
-    available = np.where(is_["SETTLE"] | is_["CLAWBACK"], amount + recv, 0) + np.where(
-        is_["WITHDRAWAL"], amount, 0
-    )
-    receivable = np.where(is_["SETTLE"] | is_["CLAWBACK"], recv, 0)
-    withdrawn = np.where(is_["WITHDRAWAL"], -amount, 0)
-    credited = np.where(is_["COMMISSION"] | is_["REVERSAL"] | is_["CLAWBACK"], amount, 0)
-    frame = pd.DataFrame(
+    codes, found = pd.factorize(entries["user_id"].to_numpy(dtype=np.int64))
+    users = np.sort(found)
+    user = np.argsort(np.argsort(found))[codes]  # factorize codes -> sorted positions
+    kind = pd.Categorical(entries["kind"], categories=pd.Index(list(KINDS))).codes
+    cell = user * len(KINDS) + kind
+    shape = (len(users), len(KINDS))
+    amount = _sum_by(cell, entries["amount_fen"].to_numpy(np.int64, na_value=0), shape)
+    recv = _sum_by(cell, entries["receivable_fen"].to_numpy(np.int64, na_value=0), shape)
+    a = {k: amount[:, i] for i, k in enumerate(KINDS)}
+    r = {k: recv[:, i] for i, k in enumerate(KINDS)}
+    return pd.DataFrame(
         {
-            "user_id": user,
-            "pending_fen": pending,
-            "available_fen": available,
-            "receivable_fen": receivable,
-            "withdrawn_fen": withdrawn,
-            "credited_fen": credited,
+            "user_id": users,
+            "pending_fen": a["COMMISSION"] + a["REVERSAL"] - a["SETTLE"],
+            "available_fen": a["SETTLE"]
+            + r["SETTLE"]
+            + a["CLAWBACK"]
+            + r["CLAWBACK"]
+            + a["WITHDRAWAL"],
+            "receivable_fen": r["SETTLE"] + r["CLAWBACK"],
+            "withdrawn_fen": -a["WITHDRAWAL"],
+            "credited_fen": a["COMMISSION"] + a["REVERSAL"] + a["CLAWBACK"],
         }
     )
-    out = frame.groupby("user_id", sort=True).sum().reset_index()
-    return out.astype("int64")
+
+
+def _sum_by(cell: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Exact int64 sums of ``values`` per flat ``cell`` code, as a ``shape`` table."""
+    size = shape[0] * shape[1]
+    if float(np.abs(values).sum(dtype=np.float64)) < 2**53:
+        # a counting pass: float64 partial sums of integers stay exact below 2**53
+        total = np.bincount(cell, weights=values, minlength=size).astype(np.int64)
+    else:
+        total = np.zeros(size, dtype=np.int64)
+        np.add.at(total, cell, values)
+    return total.reshape(shape)
 
 
 @dataclass(frozen=True)
