@@ -126,10 +126,13 @@ def _first_per_key(keys: np.ndarray, order_seq: np.ndarray) -> np.ndarray:
     if _increasing(order_seq):  # position order is seq order
         lo, span = int(keys.min()), int(keys.max()) - int(keys.min()) + 1
         if span <= 4 * len(keys) + 1024:  # dense keys: a counting pass, no sort
-            position = np.arange(len(keys))
+            offset = keys - lo
+            first = np.ones(len(keys), dtype=bool)
+            again = np.flatnonzero(np.bincount(offset, minlength=span)[offset] > 1)
             first_at = np.full(span, len(keys), dtype=np.int64)
-            np.minimum.at(first_at, keys - lo, position)
-            return np.asarray(first_at[keys - lo] == position)
+            np.minimum.at(first_at, offset[again], again)
+            first[again] = first_at[offset[again]] == again
+            return first
     order = np.lexsort((order_seq, keys))
     first = np.ones(len(keys), dtype=bool)
     sk = keys[order]
@@ -148,6 +151,22 @@ class EventField:
         return values
 
 
+def _missing_fields(cols: dict[str, np.ndarray]) -> np.ndarray:
+    """Per row: does its event type require a field the row lacks."""
+    kind = cols["type"]
+    missing = np.zeros(len(kind), dtype=bool)
+    for name, fields in REQUIRED_FIELDS.items():
+        is_kind = kind == TYPE_CODE[name]
+        rows = np.flatnonzero(is_kind)
+        for f in fields:
+            column = cols[f]
+            if len(rows) > len(kind) // 8 and column.dtype != object:
+                missing |= is_kind & (column == MISSING)  # many rows: a full pass beats a gather
+            else:
+                missing[rows[_absent(column[rows])]] = True
+    return missing
+
+
 def _any_per_event(row_flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Per event (rows ``starts[i]:starts[i+1]``): does any of its rows have the flag."""
     if not len(starts):
@@ -159,7 +178,10 @@ def dense_index(user_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Dense index of ``ids`` in sorted unique ``user_ids`` (-1 if absent)."""
     if len(user_ids) and user_ids[-1] - user_ids[0] == len(user_ids) - 1:
         pos = ids - user_ids[0]  # ids 1..n (the common case): no search needed
-        return np.where((pos >= 0) & (pos < len(user_ids)), pos, -1)
+        outside = pos.view(np.uint64) >= len(user_ids)  # negative positions wrap around
+        if outside.any():
+            pos[outside] = -1
+        return pos
     pos = np.searchsorted(user_ids, ids)
     pos = np.minimum(pos, max(len(user_ids) - 1, 0))
     found = (user_ids[pos] == ids) if len(user_ids) else np.zeros(len(ids), dtype=bool)
@@ -188,26 +210,19 @@ def accept_events(
         reject(seq <= prev_max, "STALE_SEQ")
     known = kind < len(EVENT_TYPES)
     reject(~known, "UNKNOWN_TYPE")
-    new_event = np.zeros(n_rows, dtype=np.int64)
-    new_event[starts[1:]] = 1
-    row_event = np.cumsum(new_event)  # starts[0] == 0
-    row_kind = cols["type"]
-    missing_row = np.zeros(n_rows, dtype=bool)
-    for name, fields in REQUIRED_FIELDS.items():
-        rows = row_kind == TYPE_CODE[name]
-        for f in fields:
-            missing_row[rows] |= _absent(cols[f][rows])
-    reject(_any_per_event(missing_row, starts), "MISSING_FIELD")
+    index = np.int32 if n_rows < 2**31 else np.int64
+    row_event = np.repeat(np.arange(n, dtype=index), np.diff(np.r_[starts, n_rows]))
+    reject(_any_per_event(_missing_fields(cols), starts), "MISSING_FIELD")
 
     first = {
         c: EventField(cols[c], starts)
         for c in ("user_id", "inviter_id", "order_id", "ts", "line_id", "amount_fen", "refund_id")
     }
     open_now = _open()
-    is_ = {name: (kind == TYPE_CODE[name]) & open_now for name in EVENT_TYPES}
+    is_ = {name: np.flatnonzero((kind == TYPE_CODE[name]) & open_now) for name in EVENT_TYPES}
 
     # users
-    reg = np.flatnonzero(is_["REGISTERED"])
+    reg = is_["REGISTERED"]
     reg_first = _first_per_key(first["user_id"][reg], seq[reg])
     reason[reg[~reg_first]] = R["DUPLICATE_USER"]
     reg = reg[reg_first]
@@ -222,7 +237,7 @@ def accept_events(
         idx = dense_index(user_ids, ids)
         return np.asarray((idx >= 0) & (reg_seq[np.maximum(idx, 0)] < at), dtype=bool)
 
-    ban = np.flatnonzero(is_["USER_BANNED"])
+    ban = is_["USER_BANNED"]
     reason[ban[~known_before(first["user_id"][ban], seq[ban])]] = R["UNKNOWN_USER"]
     ban = ban[is_open(reason[ban])]
     ban_first = _first_per_key(first["user_id"][ban], seq[ban])
@@ -241,7 +256,7 @@ def accept_events(
     )
 
     # receipts: the order must be accepted earlier; first valid receipt per order wins
-    rec = np.flatnonzero(is_["ORDER_RECEIVED"])
+    rec = is_["ORDER_RECEIVED"]
     acc_orders = first["order_id"][ok]
     acc_seq = seq[ok]
     srt = sorting_order(acc_orders)  # accepted order ids are unique
@@ -254,14 +269,14 @@ def accept_events(
 
     refund_ev, refund_row = _accept_refunds(cols, first, seq, reason, is_, row_event, order_ok)
 
-    ticks = np.flatnonzero(is_["SETTLEMENT_TICK"])
+    ticks = is_["SETTLEMENT_TICK"]
     t_ts = first["ts"][ticks]
     prior = np.maximum.accumulate(np.r_[np.iinfo(np.int64).min, t_ts[:-1]]) if len(ticks) else t_ts
     reason[ticks[t_ts < prior]] = R["STALE_TICK"]
 
     _accept_closes(cols, starts, reason, is_, config)
 
-    wd = np.flatnonzero(is_["WITHDRAWAL"])
+    wd = is_["WITHDRAWAL"]
     reason[wd[~known_before(first["user_id"][wd], seq[wd])]] = R["UNKNOWN_USER"]
     wd = wd[is_open(reason[wd])]
     reason[wd[first["amount_fen"][wd] <= 0]] = R["NON_POSITIVE_AMOUNT"]
@@ -293,12 +308,12 @@ def _accept_orders(
     row_event: np.ndarray,
     seq: np.ndarray,
     reason: np.ndarray,
-    is_: dict[str, np.ndarray],
+    is_: dict[str, np.ndarray],  # open events of each type
     known_before: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> np.ndarray:
     """ORDER_PAID: UNKNOWN_USER, BAD_AMOUNT, DUPLICATE_LINE, DUPLICATE_ORDER."""
     n = len(starts)
-    orders = np.flatnonzero(is_["ORDER_PAID"])
+    orders = is_["ORDER_PAID"]
     reason[orders[~known_before(cols["user_id"][starts[orders]], seq[orders])]] = R["UNKNOWN_USER"]
     paid, bal = cols["amount_fen"], cols["balance_paid_fen"]
     bad_row = (bal < 0) | (bal > paid) | (paid > MAX_LINE_FEN)
@@ -351,7 +366,7 @@ def _accept_binds(
     first: dict[str, EventField],
     seq: np.ndarray,
     reason: np.ndarray,
-    is_: dict[str, np.ndarray],
+    is_: dict[str, np.ndarray],  # open events of each type
     known_before: Callable[[np.ndarray, np.ndarray], np.ndarray],
     user_ids: np.ndarray,
     ban_seq: np.ndarray,
@@ -361,7 +376,7 @@ def _accept_binds(
     n_users = len(user_ids)
     inviter = np.full(n_users, -1, dtype=np.int64)
     bind_seq = np.full(n_users, NEVER, dtype=np.int64)
-    b = np.flatnonzero(is_["BOUND"])
+    b = is_["BOUND"]
     u_id, v_id, s = first["user_id"][b], first["inviter_id"][b], seq[b]
     unknown = ~known_before(u_id, s) | ~known_before(v_id, s)
     reason[b[unknown]] = R["UNKNOWN_USER"]
@@ -410,7 +425,7 @@ def _accept_refunds(
     first: dict[str, EventField],
     seq: np.ndarray,
     reason: np.ndarray,
-    is_: dict[str, np.ndarray],
+    is_: dict[str, np.ndarray],  # open events of each type
     row_event: np.ndarray,
     order_ok: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -418,7 +433,7 @@ def _accept_refunds(
 
     Returns the refunds of known lines and each one's line row (some may be rejected).
     """
-    r = np.flatnonzero(is_["REFUND"])
+    r = is_["REFUND"]
     amount = first["amount_fen"][r]
     reason[r[amount <= 0]] = R["NON_POSITIVE_AMOUNT"]
     r = r[amount > 0]
@@ -460,14 +475,14 @@ def _accept_closes(
     cols: dict[str, np.ndarray],
     starts: np.ndarray,
     reason: np.ndarray,
-    is_: dict[str, np.ndarray],
+    is_: dict[str, np.ndarray],  # open events of each type
     config: ReferralConfig,
 ) -> None:
     """MONTH_CLOSE: BAD_MONTH, PREMATURE_CLOSE, DUPLICATE_CLOSE (few events: a loop)."""
     tz = ZoneInfo(config.timezone)
     delay = config.settle_delay_s * 1_000_000_000
     closed: set[str] = set()
-    for e in np.flatnonzero(is_["MONTH_CLOSE"]).tolist():
+    for e in is_["MONTH_CLOSE"].tolist():
         month = cols["month"][starts[e]]
         end = month_end_ns(month, tz) if isinstance(month, str) else None
         if end is None:

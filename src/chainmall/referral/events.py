@@ -258,8 +258,9 @@ def normalize_events(
     """Validate the frame schema; return its columns in engine form and the type names.
 
     Integer columns become int64 with :data:`MISSING` for nulls, ``ts`` int64 UTC
-    nanoseconds, ``type`` int64 codes into the returned names (known types first,
-    see :data:`TYPE_CODE`), ``month``, ``action``, ``channel`` object arrays (str or None).
+    nanoseconds, ``type`` small-int codes into the returned names (known types first,
+    see :data:`TYPE_CODE`), ``month``, ``action``, ``channel`` object arrays (str or
+    None; a read-only all-None view where the frame lacks the column).
     """
     require_frame(events, name)
     require_columns(events, ["seq", "type", "ts"], name=name)
@@ -280,8 +281,9 @@ def normalize_events(
     )
     names = [str(c) for c in kinds.categories]
     all_names = list(EVENT_TYPES) + sorted(set(names) - set(EVENT_TYPES))
-    remap = np.array([all_names.index(n) for n in names], dtype=np.int64)
-    codes = np.asarray(kinds.codes, dtype=np.int64)
+    code_type = np.min_scalar_type(-len(all_names))
+    remap = np.array([all_names.index(n) for n in names], dtype=code_type)
+    codes = np.asarray(kinds.codes)
     out: dict[str, np.ndarray] = {
         "seq": _int_column(events, "seq", name),
         "type": remap[codes] if len(remap) else codes,
@@ -299,24 +301,23 @@ def normalize_events(
             text[pd.isna(text)] = None
             out[col] = text
         else:
-            out[col] = np.full(len(events), None, dtype=object)
+            out[col] = np.broadcast_to(np.array(None, dtype=object), len(events))
     return out, all_names
 
 
 def _int_column(frame: pd.DataFrame, col: str, name: str) -> np.ndarray:
     series = frame[col]
     dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype) or not (
-        pd.api.types.is_integer_dtype(dtype) or series.isna().all()
-    ):
-        raise DataValidationError(
-            f"{name}.{col} must hold integers (ids, and money in integer fen), got dtype "
-            f"{dtype}; convert yuan with Decimal(yuan) * 100 and use the nullable 'Int64' "
-            "dtype for columns with gaps"
-        )
-    if series.isna().all():
-        return np.full(len(series), MISSING, dtype=np.int64)
-    return series.to_numpy(dtype=np.int64, na_value=MISSING)
+    integer = pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    if integer:
+        return series.to_numpy(dtype=np.int64, na_value=MISSING)
+    if not pd.api.types.is_bool_dtype(dtype) and series.count() == 0:
+        return np.full(len(series), MISSING, dtype=np.int64)  # an all-null column
+    raise DataValidationError(
+        f"{name}.{col} must hold integers (ids, and money in integer fen), got dtype "
+        f"{dtype}; convert yuan with Decimal(yuan) * 100 and use the nullable 'Int64' "
+        "dtype for columns with gaps"
+    )
 
 
 def event_bounds(cols: dict[str, np.ndarray]) -> np.ndarray:
