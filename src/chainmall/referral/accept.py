@@ -35,6 +35,7 @@ class Accepted:
     """Event-level decisions and the dense user arrays the settlement needs."""
 
     ev_start: np.ndarray
+    ev_rows: np.ndarray  # rows of each event (order lines; 1 for other types)
     ev_seq: np.ndarray
     ev_type: np.ndarray  # codes into type_names
     type_names: list[str]
@@ -211,7 +212,8 @@ def accept_events(
     known = kind < len(EVENT_TYPES)
     reject(~known, "UNKNOWN_TYPE")
     index = np.int32 if n_rows < 2**31 else np.int64
-    row_event = np.repeat(np.arange(n, dtype=index), np.diff(np.r_[starts, n_rows]))
+    ev_rows = np.diff(starts, append=n_rows).astype(index)
+    row_event = np.repeat(np.arange(n, dtype=index), ev_rows)
     reject(_any_per_event(_missing_fields(cols), starts), "MISSING_FIELD")
 
     first = {
@@ -284,6 +286,7 @@ def accept_events(
 
     return Accepted(
         ev_start=starts,
+        ev_rows=ev_rows,
         ev_seq=seq,
         ev_type=kind,
         type_names=type_names,

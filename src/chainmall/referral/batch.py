@@ -13,7 +13,6 @@ balances of users who withdraw (claw-backs may exceed the available balance).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,6 @@ from chainmall.referral.accept import (
     accept_events,
     dense_index,
     is_open,
-    sorting_order,
 )
 from chainmall.referral.batch_events import Orders, energy_log, hold_intervals
 from chainmall.referral.config import ReferralConfig, SlideMode
@@ -70,7 +68,6 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
     cols, type_names = normalize_events(events)
     acc = accept_events(cols, type_names, config)
     starts = acc.ev_start
-    n_rows = len(cols["seq"])
     user_ids = acc.user_ids
     n_users = len(user_ids)
 
@@ -78,13 +75,13 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
         return dense_index(user_ids, ids) if n_users else np.zeros(len(ids), np.int64)
 
     # accepted order lines (the lines of one event are contiguous rows)
-    n_event_rows = np.diff(np.r_[starts, n_rows])
-    rows = np.flatnonzero(np.repeat(acc.order_ok, n_event_rows))
     order_ev = np.flatnonzero(acc.order_ok)
-    ev = np.repeat(order_ev, n_event_rows[order_ev])
+    rows = np.flatnonzero(np.repeat(acc.order_ok, acc.ev_rows))
+    order_lines = acc.ev_rows[order_ev]
+    line_order = np.repeat(np.arange(len(order_ev)), order_lines)  # index into order_ev
     paid = cols["amount_fen"][rows]
     base = paid - cols["balance_paid_fen"][rows]
-    first_line = np.flatnonzero(np.r_[True, ev[1:] != ev[:-1]]) if len(rows) else rows
+    first_line = np.cumsum(order_lines) - order_lines
     orders = Orders(
         ev=order_ev,
         order_id=cols["order_id"][starts[order_ev]],
@@ -103,26 +100,30 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
     team = place_members(acc.inviter, member_seq, config)
     depth = inviter_depths(acc.inviter)
 
-    month_code_ev, months = _month_codes(cols["ts"][starts[order_ev]], config.timezone)
-    ev_month = np.full(len(starts), -1, dtype=np.int64)
-    ev_month[order_ev] = month_code_ev
+    order_month, months = _month_codes(cols["ts"][starts[order_ev]], config.timezone)
 
     # only lines whose buyer has an inviter can earn anything (no inviter: no team parent)
-    buyer = dense(cols["user_id"][rows])
+    buyer = dense(orders.buyer)[line_order] if n_users else line_order
     earning = np.flatnonzero((base > 0) & (acc.inviter[buyer] >= 0)) if n_users else rows[:0]
-    rows, ev, buyer, base = rows[earning], ev[earning], buyer[earning], base[earning]
+    rows, line_order, buyer, base = (
+        rows[earning],
+        line_order[earning],
+        buyer[earning],
+        base[earning],
+    )
     lines = _Lines(
         rows=rows,
-        seq=acc.ev_seq[ev],
+        order=line_order,
+        seq=acc.ev_seq[order_ev][line_order],
         buyer=buyer,
-        order_id=cols["order_id"][rows],
+        order_id=orders.order_id[line_order],
         line_id=cols["line_id"][rows],
         paid=cols["amount_fen"][rows],
         base=base,
-        month=ev_month[ev],
+        month=order_month[line_order],
     )
     side = _side_events(cols, acc)
-    del rows, ev, buyer, base, earning, ev_month, cols  # the input columns are no longer needed
+    del rows, line_order, buyer, base, earning, order_month, cols  # input columns: done
     uplift = _uplifts(points, acc, lines, config)
     slots = _reward_slots(lines, acc, member_seq, team, depth, config, uplift)
     slots["held_spans"] = held_spans
@@ -208,6 +209,7 @@ class _Lines:
     """Accepted order lines (arrays aligned by line)."""
 
     rows: np.ndarray
+    order: np.ndarray  # index into the accepted orders
     seq: np.ndarray
     buyer: np.ndarray
     order_id: np.ndarray
@@ -222,11 +224,11 @@ class _SideEvents:
     """Accepted refunds, receipts, ticks and withdrawals: the input fields they use."""
 
     refund_ev: np.ndarray
-    refund_line: np.ndarray
+    refund_row: np.ndarray
     refund_amount: np.ndarray
     refund_id: np.ndarray
     receipt_ev: np.ndarray
-    receipt_order: np.ndarray
+    receipt_order: np.ndarray  # index into the accepted orders
     receipt_ts: np.ndarray
     tick_ev: np.ndarray
     tick_asof: np.ndarray
@@ -237,24 +239,20 @@ class _SideEvents:
 def _side_events(cols: dict[str, np.ndarray], acc: Accepted) -> _SideEvents:
     """The few columns the settlement reads from events other than order lines."""
 
-    open_ = is_open(acc.reason)
-
-    def accepted(kind: str) -> tuple[np.ndarray, np.ndarray]:
-        ev = np.flatnonzero((acc.ev_type == TYPE_CODE[kind]) & open_)
-        return ev, acc.ev_start[ev]
-
-    ref_ev, ref_row = accepted("REFUND")
-    rec_ev, rec_row = accepted("ORDER_RECEIVED")
-    tick_ev, tick_row = accepted("SETTLEMENT_TICK")
+    accepted = is_open(acc.reason[acc.refund_ev])
+    ref_ev = acc.refund_ev[accepted]
+    ref_row = acc.ev_start[ref_ev]
+    tick_ev = np.flatnonzero((acc.ev_type == TYPE_CODE["SETTLEMENT_TICK"]) & is_open(acc.reason))
+    tick_row = acc.ev_start[tick_ev]
     wd_row = acc.ev_start[acc.withdrawal_rows]
     return _SideEvents(
         refund_ev=ref_ev,
-        refund_line=cols["line_id"][ref_row],
+        refund_row=acc.refund_row[accepted],
         refund_amount=cols["amount_fen"][ref_row],
         refund_id=cols["refund_id"][ref_row],
-        receipt_ev=rec_ev,
-        receipt_order=cols["order_id"][rec_row],
-        receipt_ts=cols["ts"][rec_row],
+        receipt_ev=acc.receipt_ev,
+        receipt_order=acc.receipt_order,
+        receipt_ts=cols["ts"][acc.ev_start[acc.receipt_ev]],
         tick_ev=tick_ev,
         tick_asof=cols["ts"][tick_row],
         withdrawal_user=cols["user_id"][wd_row],
@@ -342,14 +340,12 @@ def _refund_pairs(
     side: _SideEvents, acc: Accepted, lines: _Lines, slots: dict[str, Any]
 ) -> dict[str, np.ndarray]:
     """(commission slot, accepted refund) pairs with cumulative refunded before/after."""
-    ref_ev, r_line, r_amount = side.refund_ev, side.refund_line, side.refund_amount
-    r_id = side.refund_id
-    order = sorting_order(lines.line_id)
-    if len(order):  # refunds of lines that earn nothing have nothing to reverse
-        li = order[np.minimum(np.searchsorted(lines.line_id[order], r_line), len(order) - 1)]
-        keep = lines.line_id[li] == r_line
+    ref_ev, r_row, r_amount = side.refund_ev, side.refund_row, side.refund_amount
+    if len(lines.rows):  # refunds of lines that earn nothing have nothing to reverse
+        li = np.minimum(np.searchsorted(lines.rows, r_row), len(lines.rows) - 1)
+        keep = lines.rows[li] == r_row
     else:
-        keep, li = np.zeros(len(r_line), dtype=bool), r_line
+        keep, li = np.zeros(len(r_row), dtype=bool), r_row
     ref_ev, r_amount, r_id, li = ref_ev[keep], r_amount[keep], side.refund_id[keep], li[keep]
     srt = np.lexsort((acc.ev_seq[ref_ev], li))
     cum = np.cumsum(r_amount[srt])
@@ -640,7 +636,11 @@ def _settlements(
         np.searchsorted(t_seq, acc.ev_seq[side.receipt_ev], side="right"),
         np.searchsorted(t_asof, r_settle_at, side="left"),
     )
-    line_rec = _index_of(side.receipt_order)(lines.order_id)  # -1: not received
+    receipt_of_order = np.full(
+        np.count_nonzero(acc.order_ok), -1, dtype=np.int64
+    )  # -1: not received
+    receipt_of_order[side.receipt_order] = np.arange(len(side.receipt_order))
+    line_rec = receipt_of_order[lines.order]
     received = line_rec >= 0
     n_ticks = len(t_seq)
     if n_ticks and len(r_tick):
@@ -676,35 +676,6 @@ def _settlements(
         }
         out["tick_of"][sub] = tick_of
     return out
-
-
-def _index_of(keys: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """Lookup of unique ``keys``: needles -> position in ``keys`` (-1 absent).
-
-    A direct table when the keys span a small range (dense ids), else a sorted search.
-    """
-    if not len(keys):
-        return lambda needles: np.full(len(needles), -1, dtype=np.int64)
-    lo, hi = int(keys.min()), int(keys.max())
-    if hi - lo < 4 * len(keys) + 1024:
-        table = np.full(hi - lo + 1, -1, dtype=np.int64)
-        table[keys - lo] = np.arange(len(keys))
-
-        def direct(needles: np.ndarray) -> np.ndarray:
-            inside = (needles >= lo) & (needles <= hi)
-            found: np.ndarray = np.where(inside, table[np.where(inside, needles - lo, 0)], -1)
-            return found
-
-        return direct
-    srt = sorting_order(keys)
-    ordered = keys[srt]
-
-    def search(needles: np.ndarray) -> np.ndarray:
-        pos = np.minimum(np.searchsorted(ordered, needles), len(ordered) - 1)
-        found: np.ndarray = np.where(ordered[pos] == needles, srt[pos], -1)
-        return found
-
-    return search
 
 
 def _assemble(blocks: list[Block], acc: Accepted, months: list[str]) -> pd.DataFrame:
