@@ -178,7 +178,7 @@ def _any_per_event(row_flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
 def dense_index(user_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Dense index of ``ids`` in sorted unique ``user_ids`` (-1 if absent)."""
     if len(user_ids) and user_ids[-1] - user_ids[0] == len(user_ids) - 1:
-        pos = ids - user_ids[0]  # ids 1..n (the common case): no search needed
+        pos: np.ndarray = ids - user_ids[0]  # ids 1..n (the common case): no search needed
         outside = pos.view(np.uint64) >= len(user_ids)  # negative positions wrap around
         if outside.any():
             pos[outside] = -1
@@ -212,7 +212,7 @@ def accept_events(
     known = kind < len(EVENT_TYPES)
     reject(~known, "UNKNOWN_TYPE")
     index = np.int32 if n_rows < 2**31 else np.int64
-    ev_rows = np.diff(starts, append=n_rows).astype(index)
+    ev_rows: np.ndarray = np.diff(starts, append=n_rows).astype(index)
     row_event = np.repeat(np.arange(n, dtype=index), ev_rows)
     reject(_any_per_event(_missing_fields(cols), starts), "MISSING_FIELD")
 

@@ -581,10 +581,7 @@ def _entry_blocks(
     credit = np.where(p["sub"] == 0, slots["d_credit"][p["line"]], slots["t_credit"][p["line"]])
     paid = slots["paid"][p["line"]]
     delta = _f(credit, p["after"], paid) - _f(credit, p["before"], paid)
-    tick_seq = np.where(
-        p["sub"] == 0, settle_info["tick_of"][0][p["line"]], settle_info["tick_of"][1][p["line"]]
-    )
-    claw = tick_seq < p["seq"]
+    claw = settle_info["pair_tick"] < p["seq"]
     j = np.flatnonzero(delta > 0)
     bene = np.where(p["sub"] == 0, slots["x"][p["line"]], slots["boss"][p["line"]])
     ref = np.where(p["sub"] == 0, comm_index[0][p["line"]], comm_index[1][p["line"]])
@@ -628,53 +625,54 @@ def _settlements(
     config: ReferralConfig,
     comm_index: dict[int, np.ndarray],
 ) -> dict[Any, Any]:
-    """For each commission: the tick that settles it (R5) and the amount settled."""
+    """For each commission: the tick that settles it (R5) and the amount settled.
+
+    ``pair_tick`` gives, per refund pair, the seq of the tick that settled its
+    commission (NEVER if none did), which makes a later refund a claw-back.
+    """
     t_seq, t_asof = acc.ev_seq[side.tick_ev], side.tick_asof
+    n_ticks = len(t_seq)
     # per receipt (one per order): when its lines may settle, and the first tick doing it
     r_settle_at = side.receipt_ts + config.settle_delay_s * _NS
     r_tick = np.maximum(
         np.searchsorted(t_seq, acc.ev_seq[side.receipt_ev], side="right"),
         np.searchsorted(t_asof, r_settle_at, side="left"),
     )
-    receipt_of_order = np.full(
-        np.count_nonzero(acc.order_ok), -1, dtype=np.int64
-    )  # -1: not received
+    receipt_of_order = np.full(np.count_nonzero(acc.order_ok), -1, dtype=np.int64)
     receipt_of_order[side.receipt_order] = np.arange(len(side.receipt_order))
-    line_rec = receipt_of_order[lines.order]
-    received = line_rec >= 0
-    n_ticks = len(t_seq)
-    if n_ticks and len(r_tick):
-        line_tick = np.where(received, r_tick[np.maximum(line_rec, 0)], n_ticks)
-    else:
-        line_tick = np.full(len(lines.seq), n_ticks, dtype=np.int64)
-    out: dict[Any, Any] = {"tick_of": {}}
+
+    def settling_tick(line: np.ndarray, bene: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Receipt of each line and the seq of the tick settling it (NEVER: none yet)."""
+        receipt = receipt_of_order[lines.order[line]]
+        if not n_ticks or not len(r_tick):
+            return receipt, np.full(len(line), NEVER, dtype=np.int64)
+        tick = np.where(receipt >= 0, r_tick[np.maximum(receipt, 0)], n_ticks)
+        # a hold on the beneficiary pushes the tick past the hold (R11)
+        tick = skip_held(tick, bene[line], t_seq, slots["held_spans"])
+        return receipt, np.where(tick < n_ticks, t_seq[np.minimum(tick, n_ticks - 1)], NEVER)
+
+    out: dict[Any, Any] = {"pair_tick": np.full(len(pairs["line"]), NEVER, dtype=np.int64)}
     for sub in (0, 1):
         credit = slots[("d", "t")[sub] + "_credit"]
-        # a hold on the beneficiary pushes the tick past the hold (R11)
         bene = (slots["x"], slots["boss"])[sub]
-        tick = skip_held(line_tick, bene, t_seq, slots["held_spans"])
-        due = received & (tick < n_ticks)
-        tick_seq_of_line = np.full(len(lines.seq), NEVER, dtype=np.int64)
-        tick_seq_of_line[due] = t_seq[tick[due]]
-        i = np.flatnonzero((comm_index[sub] >= 0) & due)
+        i = np.flatnonzero(comm_index[sub] >= 0)
+        receipt, tick_seq = settling_tick(i, bene)
         # refunds before the tick reduce what is left to settle
-        mine = np.flatnonzero(
-            (pairs["sub"] == sub) & (pairs["seq"] < tick_seq_of_line[pairs["line"]])
-        )
-        refunded = np.zeros(len(lines.seq), dtype=np.int64)
-        np.maximum.at(refunded, pairs["line"][mine], pairs["after"][mine])
-        remaining = credit[i] - _f(credit[i], refunded[i], slots["paid"][i])
-        ok = remaining > 0
-        i = i[ok]
-        tick_of = np.full(len(lines.seq), NEVER, dtype=np.int64)
-        tick_of[i] = tick_seq_of_line[i]
+        mine = np.flatnonzero(pairs["sub"] == sub) if len(i) else np.zeros(0, dtype=np.int64)
+        at = np.minimum(np.searchsorted(i, pairs["line"][mine]), len(i) - 1)
+        has = i[at] == pairs["line"][mine]
+        before = has & (pairs["seq"][mine] < tick_seq[at])
+        refunded = np.zeros(len(i), dtype=np.int64)
+        np.maximum.at(refunded, at[before], pairs["after"][mine[before]])
+        remaining = credit[i] - _f(credit[i], refunded, slots["paid"][i])
+        ok = (tick_seq != NEVER) & (remaining > 0)
+        out["pair_tick"][mine[has]] = np.where(ok[at[has]], tick_seq[at[has]], NEVER)
         out[sub] = {
-            "line": i,
-            "tick_seq": tick_seq_of_line[i],
-            "settle_at": r_settle_at[line_rec[i]],
+            "line": i[ok],
+            "tick_seq": tick_seq[ok],
+            "settle_at": r_settle_at[receipt[ok]],
             "remaining": remaining[ok],
         }
-        out["tick_of"][sub] = tick_of
     return out
 
 
