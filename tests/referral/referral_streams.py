@@ -103,6 +103,13 @@ def streams(draw: Any, max_events: int = 60) -> list[Any]:
     for u in users[1:]:
         if draw(st.integers(0, 9)):
             events.append(Bound(step(), now, u, max(1, u - draw(st.integers(1, 3)))))
+    if draw(st.booleans()):  # everyone buys once, in id order: bosses, slides, team rewards
+        for u in users:
+            line = OrderLine(next_line, 10_000)
+            events.append(OrderPaid(step(), now, next_order, u, (line,)))
+            order_ids.append(next_order)
+            line_paid[next_line] = 10_000
+            next_order, next_line = next_order + 1, next_line + 1
     actions = draw(
         st.lists(
             st.tuples(
