@@ -211,16 +211,15 @@ def main() -> None:
         if fast_root != slow_root:
             raise SystemExit("batch and fold ledgers differ")
 
-    version = config.config_version
     if not args.no_anchors:
         report.add(
             "prefix_streamed_root_equal",
-            float(ledger_root(fast.entries, version) == slow_root),
+            float(ledger_root(fast.entries) == slow_root),
             note="records.ledger_root (chunked) vs Settlement.merkle_root",
         )
     del events
     with timed() as t_hash:
-        root = ledger_root(result.entries, version)
+        root = ledger_root(result.entries)
     report.add(
         "ledger_hash_entries_per_s",
         len(result.entries) / t_hash.cpu_s,

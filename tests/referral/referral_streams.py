@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from chainmall.referral import (
     Bound,
+    ConfigActivated,
+    DirectBeneficiary,
     Engagement,
     Hold,
     MonthClose,
@@ -24,6 +26,7 @@ from chainmall.referral import (
     UserBanned,
     Withdrawal,
 )
+from chainmall.referral.config import RateTier
 from chainmall.referral.policy import Badge, IncentiveConfig
 
 LOW_BADGES = (
@@ -32,6 +35,12 @@ LOW_BADGES = (
     Badge(name="DIAMOND", min_points=300, uplift_bp=500),
 )
 """Thresholds a short stream reaches, so uplifts occur in property tests."""
+
+FLAT_TIERS = (RateTier(min_rank=1, rate_bp=1000), RateTier(min_rank=2, rate_bp=2500))
+"""Another rate schedule for config versions (rank 1: 10%, later ranks 25%)."""
+
+VERSION_LABELS = ("2", "3", "9")
+"""Labels streams activate; :func:`versions_of` defines "2" and "3", so "9" is unknown."""
 
 START = datetime(2025, 3, 27, tzinfo=UTC)
 AMOUNTS = (0, 1, 99, 3_333, 10_000, 25_000, 400_000, 2_000_000)
@@ -48,10 +57,28 @@ def configs(draw: Any) -> ReferralConfig:
         max_payout_ratio_bp=draw(st.sampled_from([1_000, 2_200, 3_000])),
         team_rate_bp=draw(st.sampled_from([500, 1_500])),
         badge_uplift_enabled=draw(st.booleans()),
+        direct_beneficiary=draw(st.sampled_from(list(DirectBeneficiary))),
         incentives=IncentiveConfig(
             badges=LOW_BADGES, share_daily_cap=draw(st.sampled_from([1, 3]))
         ),
     )
+
+
+@st.composite
+def versions_of(draw: Any, config: ReferralConfig) -> dict[str, ReferralConfig]:
+    """Versions "2" and "3" of ``config``: its structure, other reward parameters."""
+    return {
+        label: config.replace(
+            config_version=label,
+            direct_rate_tiers=draw(st.sampled_from([config.direct_rate_tiers, FLAT_TIERS])),
+            team_rate_bp=draw(st.sampled_from([0, 500, 2_000])),
+            max_depth_genealogical=draw(st.sampled_from([1, 2])),
+            max_payout_ratio_bp=draw(st.sampled_from([1_000, 3_000, 5_000])),
+            monthly_cap_fen=draw(st.sampled_from([2_000, 50_000, 5_000_000])),
+            badge_uplift_enabled=draw(st.booleans()),
+        )
+        for label in VERSION_LABELS[:2]
+    }
 
 
 @st.composite
@@ -76,6 +103,13 @@ def streams(draw: Any, max_events: int = 60) -> list[Any]:
     for u in users[1:]:
         if draw(st.integers(0, 9)):
             events.append(Bound(step(), now, u, max(1, u - draw(st.integers(1, 3)))))
+    if draw(st.booleans()):  # everyone buys once, in id order: bosses, slides, team rewards
+        for u in users:
+            line = OrderLine(next_line, 10_000)
+            events.append(OrderPaid(step(), now, next_order, u, (line,)))
+            order_ids.append(next_order)
+            line_paid[next_line] = 10_000
+            next_order, next_line = next_order + 1, next_line + 1
     actions = draw(
         st.lists(
             st.tuples(
@@ -88,6 +122,7 @@ def streams(draw: Any, max_events: int = 60) -> list[Any]:
                     + ["share"] * 3
                     + ["comment"] * 2
                     + ["hold", "release"]
+                    + ["activate"] * 2
                 ),
                 st.sampled_from(users),
                 st.sampled_from(users),
@@ -149,6 +184,9 @@ def streams(draw: Any, max_events: int = 60) -> list[Any]:
             events.append(Hold(step(), now, a))
         elif kind == "release":
             events.append(Release(step(), now, a))
+        elif kind == "activate":  # effective from 30 hours before to 30 hours after now
+            effective = now + timedelta(hours=(r % 7 - 3) * 10)
+            events.append(ConfigActivated(step(), effective, VERSION_LABELS[r % 3]))
         elif kind == "dup" and events:
             events.append(events[r % len(events)])
     return events

@@ -22,19 +22,23 @@ from chainmall.referral import (
 )
 from chainmall.referral.records import iter_records, ledger_root
 from chainmall.referral.rules import run_fold
-from tests.referral.referral_streams import configs, streams
+from tests.referral.referral_streams import configs, streams, versions_of
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=2_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _both(events: list[Any], config: ReferralConfig) -> tuple[Settlement, Settlement]:
+def _both(
+    events: list[Any], config: ReferralConfig, versions: dict[str, ReferralConfig] | None
+) -> tuple[Settlement, Settlement]:
     frame = events_to_frame(events)
-    return fold(frame, config), settle(frame, config)
+    return fold(frame, config, versions), settle(frame, config, versions)
 
 
-def check_fold_equals_batch(events: list[Any], config: ReferralConfig) -> None:
-    slow, fast = _both(events, config)
+def check_fold_equals_batch(
+    events: list[Any], config: ReferralConfig, versions: dict[str, ReferralConfig] | None = None
+) -> None:
+    slow, fast = _both(events, config, versions)
     pd.testing.assert_frame_equal(slow.entries, fast.entries, check_categorical=False)
     pd.testing.assert_frame_equal(slow.relation_changes, fast.relation_changes)
     pd.testing.assert_frame_equal(slow.users, fast.users)
@@ -44,12 +48,11 @@ def check_fold_equals_batch(events: list[Any], config: ReferralConfig) -> None:
     pd.testing.assert_frame_equal(slow.energy, fast.energy)
     root = fast.merkle_root()
     assert slow.merkle_root() == root
-    version = config.config_version
-    assert ledger_root(fast.entries, version, chunk_rows=4) == root  # chunk roots combine
+    assert ledger_root(fast.entries, chunk_rows=4) == root  # chunk roots combine
     assert [e for e, _ in fast.iter_ledger()] == [
-        e for e, _ in iter_records(fast.entries, version, chunk_rows=3)
+        e for e, _ in iter_records(fast.entries, chunk_rows=3)
     ]  # references across chunk boundaries
-    _, streamed = run_fold(events_from_frame(events_to_frame(events)), config)
+    _, streamed = run_fold(events_from_frame(events_to_frame(events)), config, versions)
     assert [r["entry_id"] for r in streamed] == fast.entry_ids()
     assert Ledger.from_records(streamed).root() == root
 
@@ -67,9 +70,28 @@ def test_fold_equals_batch_many(events: list[Any], config: ReferralConfig) -> No
     check_fold_equals_batch(events, config)
 
 
-def check_invariants(events: list[Any], config: ReferralConfig) -> None:
-    result = settle(events_to_frame(events), config)
+@FAST
+@given(streams(), configs(), st.data())
+def test_fold_equals_batch_versions(events: list[Any], config: ReferralConfig, data: Any) -> None:
+    """Streams with CONFIG_ACTIVATED events (known and unknown labels) under versions."""
+    check_fold_equals_batch(events, config, data.draw(versions_of(config)))
+
+
+@pytest.mark.slow
+@SLOW
+@given(streams(max_events=150), configs(), st.data())
+def test_fold_equals_batch_versions_many(
+    events: list[Any], config: ReferralConfig, data: Any
+) -> None:
+    check_fold_equals_batch(events, config, data.draw(versions_of(config)))
+
+
+def check_invariants(
+    events: list[Any], config: ReferralConfig, versions: dict[str, ReferralConfig] | None = None
+) -> None:
+    result = settle(events_to_frame(events), config, versions)
     e = result.entries
+    version = result.versions  # each entry obeys the limits of its own config version
     users = result.users.set_index("user_id")
     inviter = users["inviter_id"].dropna().astype(int).to_dict()
     kinds = set(e["kind"].astype(str))
@@ -95,19 +117,33 @@ def check_invariants(events: list[Any], config: ReferralConfig) -> None:
             node, steps = row.buyer_id, 0
             while node != row.user_id:
                 node, steps = inviter[node], steps + 1
-            assert 1 <= steps <= config.max_depth_genealogical
-            assert steps == (1 if row.reward_type == "DIRECT" else row.gen_dist)
+            assert 1 <= steps <= version[row.config_version].max_depth_genealogical
+            assert steps == (1 if pd.isna(row.gen_dist) else row.gen_dist)
+            assert pd.isna(row.gen_dist) == (
+                row.reward_type == "DIRECT" and config.direct_beneficiary == "INVITER"
+            )
     # INV-2: per-line ratio cap
     comm = e[e["kind"] == "COMMISSION"]
-    per_line = comm.groupby("line_id").agg(amount=("amount_fen", "sum"), base=("base_fen", "first"))
-    assert (per_line["amount"] <= per_line["base"] * config.max_payout_ratio_bp // 10_000).all()
+    per_line = comm.groupby("line_id", observed=True).agg(
+        amount=("amount_fen", "sum"),
+        base=("base_fen", "first"),
+        version=("config_version", "first"),
+    )
+    ratio = per_line["version"].map(lambda v: version[v].max_payout_ratio_bp).astype("int64")
+    assert (per_line["amount"] <= per_line["base"] * ratio // 10_000).all()
     # INV-3 and INV-10: running totals in ledger order
     credited: dict[tuple[int, str], int] = defaultdict(int)
     available: dict[int, int] = defaultdict(int)
+    highest_cap = max(c.monthly_cap_fen for c in version.values())
     for row in e.itertuples():
         if row.kind in ("COMMISSION", "REVERSAL", "CLAWBACK"):
             credited[(row.user_id, row.month)] += row.amount_fen
-            assert credited[(row.user_id, row.month)] <= config.monthly_cap_fen
+            assert credited[(row.user_id, row.month)] <= highest_cap
+            if row.kind == "COMMISSION" and row.amount_fen > 0:  # within its own version's cap
+                assert (
+                    credited[(row.user_id, row.month)]
+                    <= version[row.config_version].monthly_cap_fen
+                )
         if row.kind in ("SETTLE", "CLAWBACK"):
             available[row.user_id] += row.amount_fen + row.receivable_fen
         if row.kind == "WITHDRAWAL":
@@ -156,6 +192,13 @@ def test_invariants(events: list[Any], config: ReferralConfig) -> None:
 @given(streams(max_events=150), configs())
 def test_invariants_many(events: list[Any], config: ReferralConfig) -> None:
     check_invariants(events, config)
+
+
+@FAST
+@given(streams(), configs(), st.data())
+def test_invariants_versions(events: list[Any], config: ReferralConfig, data: Any) -> None:
+    """INV-1..10 hold per entry under the limits of the entry's own config version."""
+    check_invariants(events, config, data.draw(versions_of(config)))
 
 
 @FAST

@@ -7,6 +7,9 @@ Two ways to run the same rules (spec ``referral.md`` §4):
 - :func:`settle` settles a whole events frame at once, vectorised; it returns the
   identical ledger (same entries, same Merkle root).
 
+Config versions: pass the other configs by label (``versions={"2": cfg2}``) to
+either path; ``CONFIG_ACTIVATED`` events switch them on (:mod:`.versions`).
+
 Both return / build a :class:`Settlement`: ledger entries, relation log, users,
 balances and rejected events with reasons.
 """
@@ -17,6 +20,7 @@ from chainmall.referral.config import DirectBeneficiary, RateTier, ReferralConfi
 from chainmall.referral.dashboard import commission_detail, dashboard, fission_path
 from chainmall.referral.events import (
     Bound,
+    ConfigActivated,
     Engagement,
     Hold,
     MonthClose,
@@ -47,10 +51,13 @@ from chainmall.referral.tax import (
     statement_records,
     withholding,
 )
+from chainmall.referral.versions import VERSIONED_FIELDS, version_registry
 
 __all__ = [
+    "VERSIONED_FIELDS",
     "Badge",
     "Bound",
+    "ConfigActivated",
     "DirectBeneficiary",
     "Engagement",
     "HealthConfig",
@@ -92,5 +99,6 @@ __all__ = [
     "quarterly_export",
     "settle",
     "statement_records",
+    "version_registry",
     "withholding",
 ]

@@ -83,6 +83,7 @@ REJECT_REASONS = (
     "DUPLICATE_COMMENT",
     "ALREADY_HELD",
     "NOT_HELD",
+    "UNKNOWN_VERSION",
 )
 """Reason codes of rejected events; code 0 means accepted (part-2 reasons appended)."""
 R = {name: np.int8(i) for i, name in enumerate(REJECT_REASONS) if name}

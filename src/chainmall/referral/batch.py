@@ -13,6 +13,7 @@ balances of users who withdraw (claw-backs may exceed the available balance).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,8 @@ from chainmall.referral.accept import (
 )
 from chainmall.referral.batch_events import Orders, energy_log, hold_intervals
 from chainmall.referral.config import ReferralConfig, SlideMode
-from chainmall.referral.energy import energy_frame, uplift_at
+from chainmall.referral.direct import direct_beneficiaries, uses_team_parent
+from chainmall.referral.energy import energy_frame
 from chainmall.referral.events import MISSING, TYPE_CODE, normalize_events
 from chainmall.referral.holds import skip_held
 from chainmall.referral.records import INT_FIELDS, KINDS
@@ -43,6 +45,14 @@ from chainmall.referral.settlement import (
     users_frame,
 )
 from chainmall.referral.tree import bosses_at, inviter_depths, place_members
+from chainmall.referral.version_arrays import (
+    LineParams,
+    accept_activations,
+    at,
+    cap_limits,
+    version_codes,
+)
+from chainmall.referral.versions import version_registry
 
 __all__ = ["settle"]
 
@@ -50,12 +60,18 @@ K = {name: i for i, name in enumerate(KINDS)}
 _NS = 1_000_000_000
 
 
-def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settlement:
+def settle(
+    events: pd.DataFrame,
+    config: ReferralConfig | None = None,
+    versions: Mapping[str, ReferralConfig] | None = None,
+) -> Settlement:
     """Settle an events frame (see :mod:`chainmall.referral.events`) in one pass.
 
     Args:
         events: long events frame; one row per event (per line for ``ORDER_PAID``).
-        config: rules; default :class:`ReferralConfig()`.
+        config: rules (the initial version); default :class:`ReferralConfig()`.
+        versions: other config versions by ``config_version`` label, for
+            ``CONFIG_ACTIVATED`` events (see :mod:`chainmall.referral.versions`).
 
     Returns:
         The :class:`Settlement`, identical to :func:`~chainmall.referral.rules`'s.
@@ -63,10 +79,13 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
     Raises:
         DataValidationError: the frame breaks the schema (missing columns, float
             money, naive timestamps). Event-level problems go to ``rejected``.
+        ConfigError: ``versions`` is inconsistent with ``config``.
     """
     config = config or ReferralConfig()
+    registry = version_registry(config, versions)
     cols, type_names = normalize_events(events)
     acc = accept_events(cols, type_names, config)
+    activations = accept_activations(cols, acc, registry)
     starts = acc.ev_start
     user_ids = acc.user_ids
     n_users = len(user_ids)
@@ -123,15 +142,24 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
         month=order_month[line_order],
     )
     side = _side_events(cols, acc)
+    params = LineParams.of(registry, None)
+    if len(activations):  # per-line parameters only when another version is in force
+        wd = acc.ev_start[acc.withdrawal_rows]
+        params = LineParams.of(
+            registry,
+            version_codes(activations, lines.seq, cols["ts"][rows]),
+            version_codes(activations, acc.ev_seq[acc.withdrawal_rows], cols["ts"][wd]),
+        )
     del rows, line_order, buyer, base, earning, order_month, cols  # input columns: done
-    uplift = _uplifts(points, acc, lines, config)
-    slots = _reward_slots(lines, acc, member_seq, team, depth, config, uplift)
+    direct = direct_beneficiaries(acc.inviter, team, lines.buyer, lines.seq, config)
+    uplift = _uplifts(points, acc, lines, direct, params)
+    slots = _reward_slots(lines, acc, member_seq, team, depth, config, uplift, direct, params)
     slots["held_spans"] = held_spans
     refunds = _refund_pairs(side, acc, lines, slots)
-    _monthly_cap(slots, refunds, config)
+    _monthly_cap(slots, refunds)
     blocks = _entry_blocks(side, acc, lines, slots, refunds, config, user_ids)
     del lines, slots, refunds  # the blocks hold all the entries need: free before sorting
-    entries = _assemble(blocks, acc, months)
+    entries = _assemble(blocks, acc, months, list(registry))
 
     reason = acc.reason
     bad = np.flatnonzero(~is_open(reason))
@@ -166,16 +194,21 @@ def settle(events: pd.DataFrame, config: ReferralConfig | None = None) -> Settle
         rejected=rejected,
         config=config,
         energy=energy_frame(points),
+        versions=registry,
     )
 
 
 def _uplifts(
-    points: dict[str, np.ndarray], acc: Accepted, lines: _Lines, config: ReferralConfig
+    points: dict[str, np.ndarray],
+    acc: Accepted,
+    lines: _Lines,
+    direct: np.ndarray,
+    params: LineParams,
 ) -> np.ndarray:
-    """Badge uplift (bp) of each line's inviter, snapshotted at the OrderPaid (R10, R4.2)."""
-    x = acc.inviter[lines.buyer] if len(lines.buyer) else np.zeros(0, np.int64)
+    """Badge uplift (bp) of each line's direct beneficiary, snapshotted at the OrderPaid."""
+    x = direct
     ids = acc.user_ids[np.maximum(x, 0)] if len(acc.user_ids) else x
-    return np.where(x >= 0, uplift_at(points, ids, lines.seq, config), 0)
+    return np.where(x >= 0, params.uplift_bp(points, ids, lines.seq), 0)
 
 
 def _month_codes(ts_ns: np.ndarray, timezone: str) -> tuple[np.ndarray, list[str]]:
@@ -268,18 +301,24 @@ def _reward_slots(
     depth: np.ndarray,
     config: ReferralConfig,
     uplift: np.ndarray,
+    x: np.ndarray,
+    params: LineParams,
 ) -> dict[str, Any]:
-    """Direct and team slots per line: beneficiary, kind, gross, ratio cut (R4.2-R4.5)."""
+    """Direct and team slots per line: beneficiary, kind, gross, ratio cut (R4.2-R4.5).
+
+    ``x`` is each line's direct beneficiary (-1 none), ``params`` its reward parameters.
+    """
     seq, buyer, base = lines.seq, lines.buyer, lines.base
-    x = acc.inviter[buyer] if len(buyer) else np.zeros(0, np.int64)
     xs = np.maximum(x, 0)
-    tiers = config.direct_rate_tiers
-    min_rank = np.array([t.min_rank for t in tiers], dtype=np.int64)
-    rates = np.array([t.rate_bp for t in tiers], dtype=np.int64)
     rank = team["rank"][buyer]
-    d_rate = rates[np.maximum(np.searchsorted(min_rank, rank, side="right") - 1, 0)]
+    d_rate = params.direct_rate_bp(rank)
     d_gross = base * d_rate // 10_000 * (10_000 + uplift) // 10_000
     d_on = (base > 0) & (x >= 0) & (member_seq[xs] < seq) & (d_gross > 0)
+    d_dist = d_blocked = None
+    if uses_team_parent(config):  # the team parent may sit beyond the depth limit
+        d_dist = depth[buyer] - depth[xs]
+        d_blocked = (base > 0) & (x >= 0) & (d_dist > params.max_depth)
+        d_on &= ~d_blocked
     d_forfeit = d_on & (acc.ban_seq[xs] < seq)
     if config.max_beneficiaries_per_line < 2 or not len(buyer):
         boss = np.full(len(buyer), -1, dtype=np.int64)
@@ -293,15 +332,15 @@ def _reward_slots(
         )
     bs = np.maximum(boss, 0)
     dist = depth[buyer] - depth[bs]
-    t_rate = config.team_rate_bp
+    t_rate = params.team_rate_bp
     t_gross = base * t_rate // 10_000
     t_cand = (base > 0) & (boss >= 0) & (boss != x)
-    t_blocked = t_cand & (dist > config.max_depth_genealogical)
+    t_blocked = t_cand & (dist > params.max_depth)
     t_on = t_cand & ~t_blocked & (member_seq[bs] < seq) & (t_gross > 0)
     t_forfeit = t_on & (acc.ban_seq[bs] < seq)
     d_pay = np.where(d_on & ~d_forfeit, d_gross, 0)
     t_pay = np.where(t_on & ~t_forfeit, t_gross, 0)
-    excess = np.maximum(0, d_pay + t_pay - base * config.max_payout_ratio_bp // 10_000)
+    excess = np.maximum(0, d_pay + t_pay - base * params.ratio_bp // 10_000)
     t_cut = np.minimum(excess, t_pay)
     d_cut = np.minimum(excess - t_cut, d_pay)
     return {
@@ -319,6 +358,8 @@ def _reward_slots(
         "d_forfeit": d_forfeit,
         "d_want": d_pay - d_cut,
         "d_cut": d_cut,
+        "d_dist": d_dist,
+        "d_blocked": d_blocked,
         "boss": boss,
         "dist": dist,
         "t_gross": t_gross,
@@ -327,6 +368,10 @@ def _reward_slots(
         "t_forfeit": t_forfeit,
         "t_want": t_pay - t_cut,
         "t_cut": t_cut,
+        "t_rate": t_rate,
+        "cap": params.cap_fen,
+        "version": params.code,
+        "withdrawal_version": params.withdrawal_code,
     }
 
 
@@ -372,11 +417,13 @@ def _refund_pairs(
     return pairs
 
 
-def _monthly_cap(
-    slots: dict[str, Any], pairs: dict[str, np.ndarray], config: ReferralConfig
-) -> None:
-    """Credited amount per commission slot under the monthly cap (R4.6, R6 headroom)."""
-    cap = config.monthly_cap_fen
+def _monthly_cap(slots: dict[str, Any], pairs: dict[str, np.ndarray]) -> None:
+    """Credited amount per commission slot under the monthly cap (R4.6, R6 headroom).
+
+    Under config versions ``slots["cap"]`` is per line: each credit is limited by
+    its own line's cap against everything credited before it in the month.
+    """
+    cap = slots["cap"]  # a scalar, or per line under config versions
     n = len(slots["x"])
     credit = {0: slots["d_want"].copy(), 1: slots["t_want"].copy()}
     slots["d_credit"], slots["t_credit"] = credit[0], credit[1]
@@ -388,11 +435,15 @@ def _monthly_cap(
         want.append(credit[sub][idx])
         which.append(sub * n + idx)
     key, all_want = np.concatenate(keys), np.concatenate(want)
-    binding = _group_totals(key, all_want) > cap
+    limit, mixed = cap, None
+    if isinstance(cap, np.ndarray):  # a group binds once its total passes its lowest cap
+        limit, mixed = cap_limits(key, cap[np.concatenate(which) % n])
+    binding = _group_totals(key, all_want) > limit
     if not binding.any():
         return
     # sequential only where the cap binds: credits and reversals of those groups in seq order
     bind_which, group = np.concatenate(which)[binding], key[binding]
+    mixed = None if mixed is None else mixed[binding]
     del key, all_want, binding
     sub_of, line_of = bind_which // n, bind_which % n
     slot_group = np.full(2 * n, -1, dtype=np.int64)
@@ -402,6 +453,8 @@ def _monthly_cap(
     p_group = slot_group[p_slot[p_idx]]
     # groups without refunds: granted = clip(cap - wanted before, 0, wanted), vectorised
     simple = ~np.isin(group, p_group)
+    if mixed is not None:  # groups mixing caps of several versions: the loop below
+        simple &= ~mixed
     s_idx = np.flatnonzero(simple)
     srt = s_idx[
         np.lexsort(
@@ -418,7 +471,7 @@ def _monthly_cap(
     g = group[srt]
     starts = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, bool)
     group_offset = np.maximum.accumulate(np.where(starts, ends - wanted, 0)) if len(g) else ends
-    granted = np.clip(cap - (ends - wanted - group_offset), 0, wanted)
+    granted = np.clip(at(cap, s_line) - (ends - wanted - group_offset), 0, wanted)
     for sub in (0, 1):
         credit[sub][s_line[s_sub == sub]] = granted[s_sub == sub]
     # groups with refunds: a loop in seq order (a reversal frees headroom for later credits)
@@ -437,7 +490,7 @@ def _monthly_cap(
             current_group, running = g_, 0
         if ref >= 0:
             sub, line = divmod(ref, n)
-            granted_ = min(int(credit[sub][line]), max(0, cap - running))
+            granted_ = min(int(credit[sub][line]), max(0, int(at(cap, line)) - running))
             credit[sub][line] = granted_
             running += granted_
         else:
@@ -529,10 +582,15 @@ def _entry_blocks(
         if sub == 0:
             common |= {"rate_bp": slots["d_rate"][i], "rank": slots["rank"][i]}
             common["gross_fen"] = slots["d_gross"][i]
+            if slots["d_blocked"] is not None:  # TEAM_PARENT: its distance is on the entry
+                common["gen_dist"] = slots["d_dist"][i]
+                common["gross_fen"] = np.where(slots["d_blocked"][i], 0, slots["d_gross"][i])
         else:
             blocked = slots["t_blocked"][i]
-            common |= {"rate_bp": config.team_rate_bp, "gen_dist": slots["dist"][i]}
+            common |= {"rate_bp": at(slots["t_rate"], i), "gen_dist": slots["dist"][i]}
             common["gross_fen"] = np.where(blocked, 0, slots["t_gross"][i])
+        if slots["version"] is not None:
+            common["version"] = slots["version"][i]
         index = add(common)
         if not capped:
             comm_index[sub][i[pay & (credit > 0)]] = index[pay & (credit > 0)]
@@ -542,25 +600,28 @@ def _entry_blocks(
         forfeit = slots[prefix + "_forfeit"]
         kind = np.where(forfeit, K["FORFEITED"], K["COMMISSION"])
         main = slots[prefix + "_on"]
-        if sub == 1:
-            kind = np.where(slots["t_blocked"], K["BLOCKED_DEPTH"], kind)
-            main = main | slots["t_blocked"]
+        blocked = slots[prefix + "_blocked"]
+        if blocked is not None:
+            kind = np.where(blocked, K["BLOCKED_DEPTH"], kind)
+            main = main | blocked
         reward(sub, main, kind, capped=False)
         credit = slots[prefix + "_credit"]
         reward(sub, pay & (slots[prefix + "_want"] > credit), kind, capped=True)
-    del kind, main, pay, forfeit
+    del kind, main, pay, forfeit, blocked
     # the reward details are in the blocks now; settlements and reversals need only
     # beneficiaries, credits and paid amounts: release the rest early (peak memory)
     details = [who + what for who in "dt" for what in _DETAILS]
-    for name in ("rank", "d_rate", "dist", "pay", "t_blocked", *details):
+    for name in ("rank", "d_rate", "dist", "pay", "d_dist", "d_blocked", "t_blocked", *details):
         del slots[name]
 
     settle_info = _settlements(side, acc, lines, slots, pairs, config, comm_index)
+    version = slots["version"]  # per line under config versions, else None
     for sub in (0, 1):
         info = settle_info[sub]
         i = info["line"]
         blocks.append(
-            {
+            ({} if version is None else {"version": version[i]})
+            | {
                 "n": len(i),
                 "seq": info["tick_seq"],
                 "kind": K["SETTLE"],
@@ -586,7 +647,8 @@ def _entry_blocks(
     bene = np.where(p["sub"] == 0, slots["x"][p["line"]], slots["boss"][p["line"]])
     ref = np.where(p["sub"] == 0, comm_index[0][p["line"]], comm_index[1][p["line"]])
     blocks.append(
-        {
+        ({} if version is None else {"version": version[p["line"][j]]})
+        | {
             "n": len(j),
             "seq": p["seq"][j],
             "kind": np.where(claw[j], K["CLAWBACK"], K["REVERSAL"]),
@@ -604,7 +666,8 @@ def _entry_blocks(
     )
     wd = acc.withdrawal_rows
     blocks.append(
-        {
+        ({} if version is None else {"version": slots["withdrawal_version"]})
+        | {
             "n": len(wd),
             "seq": acc.ev_seq[wd],
             "kind": K["WITHDRAWAL"],
@@ -676,7 +739,9 @@ def _settlements(
     return out
 
 
-def _assemble(blocks: list[Block], acc: Accepted, months: list[str]) -> pd.DataFrame:
+def _assemble(
+    blocks: list[Block], acc: Accepted, months: list[str], versions: list[str]
+) -> pd.DataFrame:
     """Sort blocks into ledger order, resolve refs, run withdrawal balances.
 
     Each output column is written once, by scattering every block's values to
@@ -694,7 +759,8 @@ def _assemble(blocks: list[Block], acc: Accepted, months: list[str]) -> pd.DataF
     cols = {"seq": seq[order]}
     del seq, order
     starts = np.cumsum([0] + [b["n"] for b in blocks])
-    for name in _FIELDS:
+    versioned = any("version" in b for b in blocks)  # else every entry has the initial one
+    for name in _FIELDS + (("version",) if versioned else ()):
         if name == "seq":
             continue
         out = np.full(len(position), _default(name), dtype=np.int64)
@@ -702,6 +768,8 @@ def _assemble(blocks: list[Block], acc: Accepted, months: list[str]) -> pd.DataF
             if name in b:
                 out[position[lo : lo + b["n"]]] = b.pop(name)
         cols[name] = out
+    if versioned:
+        cols["config_version"] = cols.pop("version")
     ref = cols.pop("ref")
     cols["ref_pos"] = np.where(ref >= 0, position[np.maximum(ref, 0)], -1)
     del ref, position
@@ -710,7 +778,7 @@ def _assemble(blocks: list[Block], acc: Accepted, months: list[str]) -> pd.DataF
         new_pos = np.cumsum(keep) - 1
         cols = {k: v[keep] for k, v in cols.items()}
         cols["ref_pos"] = np.where(cols["ref_pos"] >= 0, new_pos[cols["ref_pos"]], -1)
-    return entries_frame(cols, months)
+    return entries_frame(cols, months, versions)
 
 
 def _withdrawals(cols: dict[str, np.ndarray], acc: Accepted) -> np.ndarray:

@@ -67,7 +67,10 @@ class ReferralConfig(EngineConfig):
     config_version: str = Field(
         default="1",
         min_length=1,
-        description="version label snapshotted into every entry and entry id",
+        description=(
+            "version label snapshotted into every entry and entry id; other versions are "
+            "activated by CONFIG_ACTIVATED events (see chainmall.referral.versions)"
+        ),
     )
     slide_count: int = Field(
         default=2, ge=1, le=10, description="the '2' of 2+1: qualifying invitees that slide"
@@ -80,7 +83,10 @@ class ReferralConfig(EngineConfig):
     )
     direct_beneficiary: DirectBeneficiary = Field(
         default=DirectBeneficiary.INVITER,
-        description="INVITER (original referrer) or TEAM_PARENT; only INVITER is implemented",
+        description=(
+            "INVITER (original referrer) or TEAM_PARENT (team parent at the order, within "
+            "max_depth_genealogical inviter steps; see chainmall.referral.direct)"
+        ),
     )
     direct_rate_tiers: tuple[RateTier, ...] = Field(
         default=_DEFAULT_TIERS,
@@ -145,8 +151,6 @@ class ReferralConfig(EngineConfig):
             raise ValueError(
                 "cap_refill_on_refund=True is not supported: forfeited excess is never refilled"
             )
-        if self.direct_beneficiary is not DirectBeneficiary.INVITER:
-            raise ValueError("direct_beneficiary=TEAM_PARENT is not implemented yet; use INVITER")
         return self
 
     def __init__(self, **data: Any) -> None:

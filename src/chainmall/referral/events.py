@@ -16,9 +16,14 @@ per order line; consecutive ``ORDER_PAID`` rows with the same ``seq``,
 | ``amount_fen`` | int | ORDER_PAID (paid goods amount of the line), REFUND, WITHDRAWAL |
 | ``balance_paid_fen`` | int | ORDER_PAID: part paid from commission balance (default 0) |
 | ``refund_id`` | int | REFUND |
-| ``month`` | str | MONTH_CLOSE (``"YYYY-MM"``) |
+| ``month`` | str | MONTH_CLOSE (``"YYYY-MM"``); CONFIG_ACTIVATED: the version label |
 | ``action`` | str | ENGAGEMENT: ``"SHARE"`` or ``"COMMENT"`` (comments name ``line_id``) |
 | ``channel`` | str | ENGAGEMENT: where a share went (``"WECHAT"`` shares earn no points) |
+
+``CONFIG_ACTIVATED`` (spec §4.0, §4.6) reuses two columns: ``month`` holds the
+activated ``config_version`` label and ``ts`` its ``effective_at`` (as a tick's
+``ts`` is its ``as_of``). Order lines paid at or after ``effective_at`` (and with
+a larger ``seq``) use that version; see :mod:`chainmall.referral.versions`.
 
 Integer columns may be pandas nullable ``Int64``. Frame-level problems (missing
 ``seq``/``type``/``ts``, float money, naive timestamps) raise
@@ -42,6 +47,7 @@ __all__ = [
     "EVENT_COLUMNS",
     "EVENT_TYPES",
     "Bound",
+    "ConfigActivated",
     "Engagement",
     "Event",
     "Hold",
@@ -186,6 +192,20 @@ class Release:
     user_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class ConfigActivated:
+    """Config ``version`` applies to orders paid at or after ``ts`` (= ``effective_at``)."""
+
+    seq: int
+    ts: datetime
+    version: str
+
+    @property
+    def effective_at(self) -> datetime:
+        """First paid time (inclusive) the version applies to: the event's ``ts``."""
+        return self.ts
+
+
 Event = (
     Registered
     | Bound
@@ -199,6 +219,7 @@ Event = (
     | Engagement
     | Hold
     | Release
+    | ConfigActivated
 )
 
 EVENT_TYPES: dict[str, type[Any]] = {
@@ -214,6 +235,7 @@ EVENT_TYPES: dict[str, type[Any]] = {
     "ENGAGEMENT": Engagement,
     "HOLD": Hold,
     "RELEASE": Release,
+    "CONFIG_ACTIVATED": ConfigActivated,
 }
 TYPE_OF: dict[type[Any], str] = {cls: name for name, cls in EVENT_TYPES.items()}
 
@@ -242,6 +264,7 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "ENGAGEMENT": ("user_id", "action"),
     "HOLD": ("user_id",),
     "RELEASE": ("user_id",),
+    "CONFIG_ACTIVATED": ("month",),
 }
 
 MISSING = np.iinfo(np.int64).min
@@ -405,6 +428,8 @@ def _build(
         return Hold(seq, ts, get("user_id"))
     if kind == "RELEASE":
         return Release(seq, ts, get("user_id"))
+    if kind == "CONFIG_ACTIVATED":
+        return ConfigActivated(seq, ts, str(cols["month"][start]))
     return Withdrawal(seq, ts, get("user_id"), get("amount_fen"))
 
 
@@ -436,6 +461,8 @@ def events_to_frame(events: list[Event]) -> pd.DataFrame:
             for f in (*INT_COLUMNS, *STR_COLUMNS)
             if f in type(event).__dataclass_fields__
         }
+        if isinstance(event, ConfigActivated):
+            fields["month"] = event.version
         rows.append({**base, **fields})
     frame = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
     for col in INT_COLUMNS:

@@ -15,6 +15,7 @@ receivable first) and ``WITHDRAWAL``.
 Entry id = SHA-256 of the canonical JSON list of its business key (spec R4.7):
 
 - reward kinds: ``[version, "OrderPaid", kind, order_id, line_id, user_id, reward_type]``
+  (``version``: the entry's own ``config_version``, see :mod:`chainmall.referral.versions`)
 - ``REVERSAL``/``CLAWBACK``: ``[version, kind, ref, refund_id]``
 - ``SETTLE``: ``[version, "SETTLE", ref]``; ``WITHDRAWAL``: ``[version, "WITHDRAWAL", seq, user_id]``
 """
@@ -103,7 +104,6 @@ def _json(value: Any) -> str:
 
 
 _NULL = np.iinfo(np.int64).min
-_VERSION = "\x00version\x00"
 CHUNK_ROWS = 1 << 16
 """Rows formatted per chunk; a power of two, so chunk roots combine into the ledger root."""
 
@@ -124,23 +124,22 @@ def _text_lookup(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def iter_records(
-    entries: pd.DataFrame, version: str, *, chunk_rows: int = CHUNK_ROWS
+    entries: pd.DataFrame, *, chunk_rows: int = CHUNK_ROWS
 ) -> Iterator[tuple[str, bytes]]:
     """``(entry_id, canonical_json_bytes)`` for each entry row, in ledger order.
 
     ``entries`` is a settlement's entries frame (``ref_pos`` points at the row of
-    the referenced entry, -1 if none). Records are written by one template in
+    the referenced entry, -1 if none; ``config_version`` is each entry's version,
+    which its id hashes). Records are written by one template in
     canonical key order: the bytes equal :func:`chainmall.ledger.canonical_json`
     of the record (tested), and ids equal :func:`entry_id`. Rows are converted
     ``chunk_rows`` at a time; earlier ids are kept as raw digests (32 bytes
     per entry) for the references.
     """
-    vj = _json(version)
-    text_fields = ("kind", "reward_type", "month")
+    text_fields = ("kind", "reward_type", "month", "config_version")
     names = list(ENTRY_FIELDS)
     first, second = names.index("entry_id"), names.index("ref")
     template = "{" + ",".join(f'"{n}":%s' for n in names) + "}"
-    template = template.replace('"config_version":%s', f'"config_version":{_VERSION}')
     texts = {name: _text_lookup(entries[name]) for name in text_fields}
     arrays = {name: entries[name].array for name in INT_FIELDS}
     kind_names = np.array(entries["kind"].cat.categories, dtype=object)
@@ -154,19 +153,19 @@ def iter_records(
             name: lookup[codes[lo:hi]].tolist() for name, (codes, lookup) in texts.items()
         }
         columns |= {name: _ints(array[lo:hi]) for name, array in arrays.items()}
-        head = [columns[n] for n in names[:first] if n != "config_version"]
+        head = [columns[n] for n in names[:first]]
         mid = [columns[n] for n in names[first + 1 : second]]
         tail = [columns[n] for n in names[second + 1 :]]
         kinds = kind_names[texts["kind"][0][lo:hi]].tolist()
         rtype = columns["reward_type"]
         order, line, user = columns["order_id"], columns["line_id"], columns["user_id"]
-        refund, seq = columns["refund_id"], columns["seq"]
+        refund, seq, version = columns["refund_id"], columns["seq"], columns["config_version"]
         ref_pos = ref_all[lo:hi].tolist()
         rows = zip(
             zip(*head, strict=True), zip(*mid, strict=True), zip(*tail, strict=True), strict=True
         )
         for i, (a, b, c) in enumerate(rows):
-            kind = kinds[i]
+            kind, vj = kinds[i], version[i]
             p = ref_pos[i]
             ref = digests[32 * p : 32 * p + 32].hex() if p >= 0 else None
             if kind in REWARD_KINDS:
@@ -183,17 +182,17 @@ def iter_records(
             eid = digest.hex()
             ref_text = "null" if ref is None else f'"{ref}"'
             body = template % (*a, f'"{eid}"', *b, ref_text, *c)
-            body = body.replace("None", "null").replace(_VERSION, vj)
+            body = body.replace("None", "null")
             yield eid, body.encode("utf-8")
 
 
-def leaf_hashes(entries: pd.DataFrame, version: str) -> list[bytes]:
+def leaf_hashes(entries: pd.DataFrame) -> list[bytes]:
     """RFC 6962 leaf hashes of the entries (SHA-256 of 0x00 and the canonical record)."""
     sha = hashlib.sha256
-    return [sha(b"\x00" + raw).digest() for _, raw in iter_records(entries, version)]
+    return [sha(b"\x00" + raw).digest() for _, raw in iter_records(entries)]
 
 
-def ledger_root(entries: pd.DataFrame, version: str, *, chunk_rows: int = CHUNK_ROWS) -> bytes:
+def ledger_root(entries: pd.DataFrame, *, chunk_rows: int = CHUNK_ROWS) -> bytes:
     """RFC 6962 Merkle root of the entries, equal to ``merkle_root(leaf_hashes(...))``.
 
     Streams: leaves are hashed ``chunk_rows`` (a power of two) at a time and
@@ -206,7 +205,7 @@ def ledger_root(entries: pd.DataFrame, version: str, *, chunk_rows: int = CHUNK_
     sha = hashlib.sha256
     roots: list[bytes] = []
     leaves: list[bytes] = []
-    for _, raw in iter_records(entries, version, chunk_rows=chunk_rows):
+    for _, raw in iter_records(entries, chunk_rows=chunk_rows):
         leaves.append(sha(b"\x00" + raw).digest())
         if len(leaves) == chunk_rows:
             roots.append(merkle_root(leaves))

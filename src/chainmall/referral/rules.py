@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,10 +26,12 @@ import pandas as pd
 
 from chainmall.referral import energy, holds
 from chainmall.referral.config import ReferralConfig
+from chainmall.referral.direct import direct_beneficiary, uses_team_parent
 from chainmall.referral.energy import EnergyState
 from chainmall.referral.events import (
     TYPE_OF,
     Bound,
+    ConfigActivated,
     Engagement,
     Event,
     Hold,
@@ -45,6 +47,7 @@ from chainmall.referral.events import (
 )
 from chainmall.referral.records import ENTRY_FIELDS, entry_id
 from chainmall.referral.tree import TeamTree
+from chainmall.referral.versions import version_at, version_registry
 
 __all__ = ["MAX_LINE_FEN", "ReferralState", "apply", "month_end_ns", "month_key"]
 
@@ -83,6 +86,7 @@ class Commission:
     reward_type: str
     month: str
     credited: int
+    version: str
     reversed: int = 0
     settled: bool = False
 
@@ -121,6 +125,7 @@ class ReferralState:
     closed_months: set[str] = field(default_factory=set)
     energy: EnergyState = field(default_factory=EnergyState)
     held: set[int] = field(default_factory=set)
+    activations: list[tuple[int, int, str]] = field(default_factory=list)
     n_entries: int = 0
     rejected: list[tuple[int, str, str]] = field(default_factory=list)
 
@@ -144,16 +149,21 @@ def _blank(**values: Any) -> dict[str, Any]:
 class _Folder:
     """Applies one event to a state; a small namespace for the per-type rules."""
 
-    def __init__(self, state: ReferralState, config: ReferralConfig) -> None:
+    def __init__(self, state: ReferralState, registry: Mapping[str, ReferralConfig]) -> None:
         self.state = state
-        self.config = config
-        self.tz = ZoneInfo(config.timezone)
+        self.registry = registry
+        self.config = next(iter(registry.values()))  # the initial config
+        self.tz = ZoneInfo(self.config.timezone)
         self.out: list[dict[str, Any]] = []
 
+    def version_of(self, ts: datetime) -> ReferralConfig:
+        """The config version in force for an event at paid time ``ts``."""
+        label = version_at(self.state.activations, _ns(ts), self.config.config_version)
+        return self.registry[label]
+
     def emit(self, record: dict[str, Any]) -> dict[str, Any]:
-        record["config_version"] = self.config.config_version
         record["entry_id"] = entry_id(
-            self.config.config_version,
+            record["config_version"],
             record["kind"],
             seq=record["seq"],
             user_id=record["user_id"],
@@ -223,25 +233,36 @@ class _Folder:
         if e.user_id not in s.tree.member_seq and sum(bases) > 0:
             s.tree.join(e.user_id, e.seq, self.config)
         month = month_key(_ns(e.ts), self.tz)
+        version = self.version_of(e.ts)
         for line, base in zip(e.lines, bases, strict=True):
             s.lines[line.line_id] = LineState(e.order_id, line.paid_fen)
             if base > 0:
-                self.reward_line(e, line.line_id, base, month)
+                self.reward_line(e, line.line_id, base, month, version)
         return None
 
     def eligible(self, user: int, seq: int) -> bool:
         joined = self.state.tree.member_seq.get(user)
         return joined is not None and joined < seq
 
-    def reward_line(self, e: OrderPaid, line_id: int, base: int, month: str) -> None:
-        s, cfg, tree = self.state, self.config, self.state.tree
+    def reward_line(
+        self, e: OrderPaid, line_id: int, base: int, month: str, cfg: ReferralConfig
+    ) -> None:
+        s, tree = self.state, self.state.tree
         u = e.user_id
         common: dict[str, Any] = {"seq": e.seq, "buyer_id": u, "order_id": e.order_id}
         common["line_id"] = line_id
-        common.update(base_fen=base, month=month)
+        common.update(base_fen=base, month=month, config_version=cfg.config_version)
         slots: list[dict[str, Any]] = []
-        x = tree.inviter.get(u)
-        if x is not None and self.eligible(x, e.seq):
+        x = direct_beneficiary(tree, u, cfg)
+        x_dist = tree.gen_dist(u, x) if x is not None and uses_team_parent(cfg) else None
+        if x is not None and x_dist is not None and x_dist > cfg.max_depth_genealogical:
+            rank = tree.rank[u]
+            slots.append(
+                _blank(**common, kind="BLOCKED_DEPTH", user_id=x, reward_type="DIRECT", rank=rank)
+                | {"rate_bp": cfg.direct_rate_bp(rank), "gen_dist": x_dist, "gross_fen": 0}
+                | {"uplift_bp": energy.current_uplift(s, x, cfg)}
+            )
+        elif x is not None and self.eligible(x, e.seq):
             rank = tree.rank[u]
             rate = cfg.direct_rate_bp(rank)
             uplift = energy.current_uplift(s, x, cfg)
@@ -251,6 +272,7 @@ class _Folder:
                 slots.append(
                     _blank(**common, kind=kind, user_id=x, reward_type="DIRECT", rank=rank)
                     | {"rate_bp": rate, "uplift_bp": uplift, "gross_fen": gross}
+                    | {"gen_dist": x_dist}
                 )
         boss = tree.boss_of(u) if cfg.max_beneficiaries_per_line >= 2 else None
         if boss is not None and boss != x:
@@ -281,7 +303,8 @@ class _Folder:
             return
         b, month = record["user_id"], record["month"]
         wanted = record["gross_fen"] - record["ratio_cut_fen"]
-        room = max(0, self.config.monthly_cap_fen - s.credited[(b, month)])
+        cap = self.registry[record["config_version"]].monthly_cap_fen  # the line's version
+        room = max(0, cap - s.credited[(b, month)])
         credit = min(wanted, room)
         record["cap_cut_fen"] = wanted - credit
         record["amount_fen"] = credit
@@ -298,10 +321,11 @@ class _Folder:
                 record["reward_type"],
                 month,
                 credit,
+                record["config_version"],
             )
             s.lines[line_id].commissions.append(posted["entry_id"])
         if wanted > credit:
-            capped = {k: record[k] for k in record if k not in ("entry_id", "config_version")}
+            capped = {k: record[k] for k in record if k != "entry_id"}
             self.emit(capped | {"kind": "CAPPED", "amount_fen": 0})
 
     def order_received(self, e: OrderReceived) -> str | None:
@@ -346,6 +370,7 @@ class _Folder:
             s.credited[(c.user_id, c.month)] -= delta
             record = _blank(seq=e.seq, user_id=c.user_id, order_id=c.order_id, line_id=c.line_id)
             record |= {"reward_type": c.reward_type, "month": c.month, "amount_fen": -delta}
+            record["config_version"] = c.version
             record |= {"ref": eid, "refund_id": e.refund_id}
             if c.settled:
                 take = min(delta, s.available[c.user_id])
@@ -383,6 +408,7 @@ class _Folder:
             s.pending[c.user_id] -= remaining
             record = _blank(seq=e.seq, user_id=c.user_id, order_id=c.order_id, line_id=c.line_id)
             record |= {"kind": "SETTLE", "reward_type": c.reward_type, "month": c.month}
+            record["config_version"] = c.version
             record |= {"amount_fen": remaining, "receivable_fen": -netted, "ref": eid}
             self.emit(record)
         for item in held_back:
@@ -399,7 +425,9 @@ class _Folder:
             return "INSUFFICIENT_AVAILABLE"
         s.available[e.user_id] -= e.amount_fen
         s.withdrawn[e.user_id] += e.amount_fen
-        self.emit(_blank(seq=e.seq, kind="WITHDRAWAL", user_id=e.user_id, amount_fen=-e.amount_fen))
+        version = self.version_of(e.ts).config_version
+        record = _blank(seq=e.seq, kind="WITHDRAWAL", user_id=e.user_id, amount_fen=-e.amount_fen)
+        self.emit(record | {"config_version": version})
         return None
 
     def month_close(self, e: MonthClose) -> str | None:
@@ -422,6 +450,12 @@ class _Folder:
     def release(self, e: Release) -> str | None:
         return holds.release(self.state, e)
 
+    def config_activated(self, e: ConfigActivated) -> str | None:
+        if e.version not in self.registry:
+            return "UNKNOWN_VERSION"
+        self.state.activations.append((_ns(e.ts), e.seq, e.version))
+        return None
+
 
 def _ns(ts: datetime) -> int:
     """UTC nanoseconds of an aware datetime."""
@@ -441,6 +475,7 @@ _HANDLERS: dict[type[Any], Any] = {
     Engagement: _Folder.engagement,
     Hold: _Folder.hold,
     Release: _Folder.release,
+    ConfigActivated: _Folder.config_activated,
 }
 
 
@@ -459,12 +494,27 @@ def apply(
     state: ReferralState,
     event: Event | tuple[int, str, str],
     config: ReferralConfig,
+    versions: Mapping[str, ReferralConfig] | None = None,
 ) -> tuple[ReferralState, list[dict[str, Any]]]:
     """Apply one event; return the (advanced) state and the ledger records it appends.
 
     ``event`` may also be ``(seq, type, reason)`` for a row that could not be
-    typed (see :func:`~chainmall.referral.events.events_from_frame`).
+    typed (see :func:`~chainmall.referral.events.events_from_frame`). ``config``
+    is the initial config; ``versions`` the others by ``config_version`` label,
+    for ``CONFIG_ACTIVATED`` events (see :mod:`chainmall.referral.versions`).
+
+    Raises:
+        ConfigError: ``versions`` is inconsistent (see
+            :func:`~chainmall.referral.versions.version_registry`).
     """
+    return _apply(state, event, version_registry(config, versions))
+
+
+def _apply(
+    state: ReferralState,
+    event: Event | tuple[int, str, str],
+    registry: Mapping[str, ReferralConfig],
+) -> tuple[ReferralState, list[dict[str, Any]]]:
     if isinstance(event, tuple):
         seq, kind, why = event
         stale = state.last_seq is not None and seq <= state.last_seq
@@ -480,7 +530,7 @@ def apply(
         return state, []
     state.last_seq = event.seq
     reason = _precheck(event)
-    folder = _Folder(state, config)
+    folder = _Folder(state, registry)
     if reason is None:
         reason = _HANDLERS[type(event)](folder, event)
     if reason is not None:
@@ -490,12 +540,15 @@ def apply(
 
 
 def run_fold(
-    events: Iterable[Event | tuple[int, str, str]], config: ReferralConfig
+    events: Iterable[Event | tuple[int, str, str]],
+    config: ReferralConfig,
+    versions: Mapping[str, ReferralConfig] | None = None,
 ) -> tuple[ReferralState, list[dict[str, Any]]]:
     """Fold a stream of events from an empty state; return the final state and all records."""
+    registry = version_registry(config, versions)  # validated once for the stream
     state = ReferralState()
     records: list[dict[str, Any]] = []
     for event in events:
-        state, out = apply(state, event, config)
+        state, out = _apply(state, event, registry)
         records.extend(out)
     return state, records

@@ -7,8 +7,8 @@ than settling them, so it is a separate, measured step).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,11 +38,14 @@ def _nullable(values: np.ndarray) -> pd.Series:
     return pd.Series(pd.arrays.IntegerArray(values, values == MISSING), copy=False)
 
 
-def entries_frame(columns: dict[str, np.ndarray], months: list[str]) -> pd.DataFrame:
+def entries_frame(
+    columns: dict[str, np.ndarray], months: list[str], versions: Sequence[str]
+) -> pd.DataFrame:
     """The public entries frame from int64 arrays (MISSING for null) and category codes.
 
-    ``kind`` codes index :data:`KINDS`, ``reward_type`` codes :data:`REWARD_TYPES`
-    and ``month`` codes ``months`` (-1 = null).
+    ``kind`` codes index :data:`KINDS`, ``reward_type`` codes :data:`REWARD_TYPES`,
+    ``month`` codes ``months`` (-1 = null) and ``config_version`` codes
+    ``versions`` (no such column: every entry has ``versions[0]``).
     """
     data: dict[str, Any] = {}
     for name in INT_FIELDS:
@@ -54,6 +57,10 @@ def entries_frame(columns: dict[str, np.ndarray], months: list[str]) -> pd.DataF
             pd.Categorical.from_codes(codes, categories=pd.Index(list(categories)))
         )
     data["ref_pos"] = _nullable(columns["ref_pos"])
+    codes = columns.get("config_version", np.zeros(len(data["ref_pos"]), dtype=np.int8))
+    data["config_version"] = pd.Series(
+        pd.Categorical.from_codes(codes, categories=pd.Index(list(versions)))
+    )
     order = ["seq", "kind", "user_id", "reward_type", "amount_fen"]
     rest = [c for c in data if c not in order]
     return pd.DataFrame({c: data[c] for c in order + rest}, copy=False)
@@ -187,10 +194,12 @@ class Settlement:
         users: per user: status, inviter, current team parent, invitee rank, seqs.
         balances: per beneficiary: pending, available, receivable, withdrawn, credited.
         rejected: events that changed nothing, with a reason.
-        config: the configuration used (its unlawful overrides, if any, are in
-            ``compliance_overrides``).
+        config: the initial configuration (its unlawful overrides, if any, are in
+            ``compliance_overrides``; they are equal in every version).
         energy: the energy-point log (R10): ``seq, user_id, points, source, ref``;
             non-cash, never part of the money ledger.
+        versions: every config by version label, the initial one first; each
+            entry's ``config_version`` names the one it used.
     """
 
     entries: pd.DataFrame
@@ -200,6 +209,7 @@ class Settlement:
     rejected: pd.DataFrame
     config: ReferralConfig
     energy: pd.DataFrame | None = None
+    versions: Mapping[str, ReferralConfig] = field(default_factory=dict)
 
     @property
     def compliance_overrides(self) -> tuple[str, ...]:
@@ -208,7 +218,7 @@ class Settlement:
 
     def iter_ledger(self) -> Iterator[tuple[str, bytes]]:
         """``(entry_id, canonical record bytes)`` per entry, in ledger order."""
-        return iter_records(self.entries, self.config.config_version)
+        return iter_records(self.entries)
 
     def records(self) -> list[dict[str, Any]]:
         """Ledger records (dicts) in order: what :class:`~chainmall.ledger.Ledger` stores."""
@@ -220,7 +230,7 @@ class Settlement:
 
     def merkle_root(self) -> bytes:
         """RFC 6962 root of the ledger of all entries (32 bytes)."""
-        return merkle_root(leaf_hashes(self.entries, self.config.config_version))
+        return merkle_root(leaf_hashes(self.entries))
 
     def ledger(self) -> Ledger:
         """A :class:`~chainmall.ledger.Ledger` holding every record (for proofs)."""

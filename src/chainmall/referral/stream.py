@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from chainmall.referral.settlement import (
     relations_frame,
     users_frame,
 )
+from chainmall.referral.versions import version_registry
 
 __all__ = ["fold"]
 
@@ -29,22 +30,30 @@ _NEVER = np.iinfo(np.int64).max
 
 
 def fold(
-    events: pd.DataFrame | Iterable[Event | tuple[int, str, str]], config: ReferralConfig
+    events: pd.DataFrame | Iterable[Event | tuple[int, str, str]],
+    config: ReferralConfig,
+    versions: Mapping[str, ReferralConfig] | None = None,
 ) -> Settlement:
     """Settle ``events`` one at a time with :func:`~chainmall.referral.rules.apply`.
 
     The reference for :func:`~chainmall.referral.settle`, which must return the
-    identical ledger. ``events`` is an events frame or typed events.
+    identical ledger. ``events`` is an events frame or typed events; ``config``
+    the initial config, ``versions`` the others by label (``CONFIG_ACTIVATED``).
     """
+    registry = version_registry(config, versions)
     typed = events_from_frame(events) if isinstance(events, pd.DataFrame) else events
-    state, records = run_fold(typed, config)
-    return settlement_of(state, records, config)
+    state, records = run_fold(typed, config, versions)
+    return settlement_of(state, records, registry)
 
 
 def settlement_of(
-    state: ReferralState, records: list[dict[str, Any]], config: ReferralConfig
+    state: ReferralState,
+    records: list[dict[str, Any]],
+    registry: Mapping[str, ReferralConfig],
 ) -> Settlement:
-    """Package a fold's final state and records."""
+    """Package a fold's final state and records (``registry``: configs by version label)."""
+    config = next(iter(registry.values()))
+    labels = list(registry)
     position = {r["entry_id"]: i for i, r in enumerate(records)}
     months = sorted({r["month"] for r in records if r["month"] is not None})
     month_code = {m: i for i, m in enumerate(months)}
@@ -61,10 +70,13 @@ def settlement_of(
         [type_code.get(r["reward_type"], -1) for r in records], dtype=np.int64
     )
     cols["month"] = np.array([month_code.get(r["month"], -1) for r in records], dtype=np.int64)
+    cols["config_version"] = np.array(
+        [labels.index(r["config_version"]) for r in records], dtype=np.int64
+    )
     cols["ref_pos"] = np.array(
         [-1 if r["ref"] is None else position[r["ref"]] for r in records], dtype=np.int64
     )
-    entries = entries_frame(cols, months)
+    entries = entries_frame(cols, months, labels)
 
     tree = state.tree
     user_ids = np.array(sorted(state.registered), dtype=np.int64)
@@ -114,4 +126,5 @@ def settlement_of(
         rejected=rejected,
         config=config,
         energy=energy_frame(fold_log(state)),
+        versions=dict(registry),
     )

@@ -14,6 +14,7 @@ platform.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ __all__ = [
     "TeamTree",
     "first_n_teams",
     "inviter_depths",
+    "parent_lookup",
     "place_members",
     "to_networkx",
 ]
@@ -237,17 +239,13 @@ def first_n_teams(
     }
 
 
-def bosses_at(
-    log_user: np.ndarray,
-    log_seq: np.ndarray,
-    log_to: np.ndarray,
-    boss_seq: np.ndarray,
-    users: np.ndarray,
-    at_seq: np.ndarray,
-) -> np.ndarray:
-    """``boss_of(user)`` as of each ``at_seq`` (changes at that seq included), -1 if none."""
-    if len(log_user) == 0:
-        return np.full(len(users), NONE, dtype=np.int64)
+def parent_lookup(
+    log_user: np.ndarray, log_seq: np.ndarray, log_to: np.ndarray
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``team_parent(who)`` as of each ``when`` (changes at that seq included) from the log.
+
+    Returns a vectorised lookup ``(who, when) -> parent`` (-1 for none).
+    """
     order = np.lexsort((np.arange(len(log_user)), log_seq, log_user))
     keys_user, keys_seq, keys_to = log_user[order], log_seq[order], log_to[order]
 
@@ -261,6 +259,21 @@ def bosses_at(
         out[ok] = keys_to[pos[ok]]
         return out
 
+    return parent_at
+
+
+def bosses_at(
+    log_user: np.ndarray,
+    log_seq: np.ndarray,
+    log_to: np.ndarray,
+    boss_seq: np.ndarray,
+    users: np.ndarray,
+    at_seq: np.ndarray,
+) -> np.ndarray:
+    """``boss_of(user)`` as of each ``at_seq`` (changes at that seq included), -1 if none."""
+    if len(log_user) == 0:
+        return np.full(len(users), NONE, dtype=np.int64)
+    parent_at = parent_lookup(log_user, log_seq, log_to)
     cur = parent_at(users, at_seq)
     active = np.flatnonzero(cur >= 0)
     active = active[boss_seq[cur[active]] > at_seq[active]]
