@@ -523,6 +523,10 @@ Block = dict[str, Any]
 _FIELDS = (*INT_FIELDS, "kind", "reward_type", "month", "ref", "ev")
 
 
+_CODES = ("kind", "reward_type", "month", "version")
+"""Fields holding category codes (small ints) rather than int64 values."""
+
+
 def _default(name: str) -> int:
     """Value of a field a block leaves out: MISSING for ints, -1 for codes and refs."""
     return MISSING if name in INT_FIELDS else -1
@@ -763,7 +767,8 @@ def _assemble(
     for name in _FIELDS + (("version",) if versioned else ()):
         if name == "seq":
             continue
-        out = np.full(len(position), _default(name), dtype=np.int64)
+        dtype = np.int16 if name in _CODES else np.int64
+        out = np.full(len(position), _default(name), dtype=dtype)
         for b, lo in zip(blocks, starts[:-1].tolist(), strict=True):
             if name in b:
                 out[position[lo : lo + b["n"]]] = b.pop(name)

@@ -310,7 +310,7 @@ def normalize_events(
     out: dict[str, np.ndarray] = {
         "seq": _int_column(events, "seq", name),
         "type": remap[codes] if len(remap) else codes,
-        "ts": ts.dt.tz_convert("UTC").dt.as_unit("ns").astype("int64").to_numpy(),
+        "ts": ts.dt.as_unit("ns").to_numpy(dtype="datetime64[ns]").view(np.int64),  # UTC
     }
     for col in INT_COLUMNS:
         if col in events.columns:

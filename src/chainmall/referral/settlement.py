@@ -52,7 +52,7 @@ def entries_frame(
         values = columns[name]
         data[name] = _nullable(values)
     for name, categories in (("kind", KINDS), ("reward_type", REWARD_TYPES), ("month", months)):
-        codes = columns[name].astype(np.int64)
+        codes = columns[name]
         data[name] = pd.Series(
             pd.Categorical.from_codes(codes, categories=pd.Index(list(categories)))
         )
