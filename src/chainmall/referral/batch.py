@@ -14,7 +14,7 @@ balances of users who withdraw (claw-backs may exceed the available balance).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -152,8 +152,19 @@ def settle(
         )
     del rows, line_order, buyer, base, earning, order_month, cols  # input columns: done
     direct = direct_beneficiaries(acc.inviter, team, lines.buyer, lines.seq, config)
+    boss = _bosses(lines, team, config)
+    # lines where nobody can earn (e.g. the inviter is not a member yet) make no entries
+    live = (boss >= 0) & (boss != direct)
+    live |= (direct >= 0) & (uses_team_parent(config) | (member_seq[direct] < lines.seq))
+    if not live.all():
+        keep = np.flatnonzero(live)
+        lines, direct, boss = lines.take(keep), direct[keep], boss[keep]
+        params = params.take(keep)
+    del live
     uplift = _uplifts(points, acc, lines, direct, params)
-    slots = _reward_slots(lines, acc, member_seq, team, depth, config, uplift, direct, params)
+    slots = _reward_slots(
+        lines, acc, member_seq, team["rank"], depth, config, uplift, direct, boss, params
+    )
     slots["held_spans"] = held_spans
     refunds = _refund_pairs(side, acc, lines, slots)
     _monthly_cap(slots, refunds)
@@ -251,6 +262,10 @@ class _Lines:
     base: np.ndarray
     month: np.ndarray
 
+    def take(self, index: np.ndarray) -> _Lines:
+        """The lines at ``index``."""
+        return _Lines(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
 
 @dataclass(frozen=True)
 class _SideEvents:
@@ -297,20 +312,22 @@ def _reward_slots(
     lines: _Lines,
     acc: Accepted,
     member_seq: np.ndarray,
-    team: dict[str, Any],
+    rank_of: np.ndarray,
     depth: np.ndarray,
     config: ReferralConfig,
     uplift: np.ndarray,
     x: np.ndarray,
+    boss: np.ndarray,
     params: LineParams,
 ) -> dict[str, Any]:
     """Direct and team slots per line: beneficiary, kind, gross, ratio cut (R4.2-R4.5).
 
-    ``x`` is each line's direct beneficiary (-1 none), ``params`` its reward parameters.
+    ``rank_of`` is each user's invitee rank; ``x`` each line's direct beneficiary and
+    ``boss`` its level-2 one (-1 none); ``params`` its reward parameters.
     """
     seq, buyer, base = lines.seq, lines.buyer, lines.base
     xs = np.maximum(x, 0)
-    rank = team["rank"][buyer]
+    rank = rank_of[buyer]
     d_rate = params.direct_rate_bp(rank)
     d_gross = base * d_rate // 10_000 * (10_000 + uplift) // 10_000
     d_on = (base > 0) & (x >= 0) & (member_seq[xs] < seq) & (d_gross > 0)
@@ -320,16 +337,6 @@ def _reward_slots(
         d_blocked = (base > 0) & (x >= 0) & (d_dist > params.max_depth)
         d_on &= ~d_blocked
     d_forfeit = d_on & (acc.ban_seq[xs] < seq)
-    if config.max_beneficiaries_per_line < 2 or not len(buyer):
-        boss = np.full(len(buyer), -1, dtype=np.int64)
-    elif config.slide_mode is SlideMode.FIRST_N:
-        # every team parent is a BOSS: boss_of(u) is u's parent until u itself detaches
-        detached = config.breakaway_detach & (team["boss_seq"][buyer] <= seq)
-        boss = np.where(detached, -1, team["team_parent"][buyer])
-    else:
-        boss = bosses_at(
-            team["log_user"], team["log_seq"], team["log_to"], team["boss_seq"], buyer, seq
-        )
     bs = np.maximum(boss, 0)
     dist = depth[buyer] - depth[bs]
     t_rate = params.team_rate_bp
@@ -373,6 +380,20 @@ def _reward_slots(
         "version": params.code,
         "withdrawal_version": params.withdrawal_code,
     }
+
+
+def _bosses(lines: _Lines, team: dict[str, Any], config: ReferralConfig) -> np.ndarray:
+    """Dense ``boss_of(buyer)`` of each line at its ``seq`` (-1: none or one level only)."""
+    buyer, seq = lines.buyer, lines.seq
+    if config.max_beneficiaries_per_line < 2 or not len(buyer):
+        return np.full(len(buyer), -1, dtype=np.int64)
+    if config.slide_mode is SlideMode.FIRST_N:
+        # every team parent is a BOSS: boss_of(u) is u's parent until u itself detaches
+        detached = config.breakaway_detach & (team["boss_seq"][buyer] <= seq)
+        return np.where(detached, -1, team["team_parent"][buyer])
+    return bosses_at(
+        team["log_user"], team["log_seq"], team["log_to"], team["boss_seq"], buyer, seq
+    )
 
 
 def _f(credited: np.ndarray, refunded: np.ndarray, paid: np.ndarray) -> np.ndarray:

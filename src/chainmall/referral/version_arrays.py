@@ -9,7 +9,7 @@ nothing per line.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -129,6 +129,13 @@ class LineParams:
             per_line("badge_uplift_enabled").astype(bool),
             configs,
         )
+
+    def take(self, index: np.ndarray) -> LineParams:
+        """The parameters of the lines at ``index`` (withdrawals keep theirs)."""
+        if self.code is None:
+            return self
+        per_line = ("code", "team_rate_bp", "max_depth", "ratio_bp", "cap_fen", "uplift_on")
+        return replace(self, **{name: getattr(self, name)[index] for name in per_line})
 
     def direct_rate_bp(self, rank: np.ndarray) -> np.ndarray:
         """Direct rate (bp) of each line from its buyer's invitee ``rank`` and its version."""
