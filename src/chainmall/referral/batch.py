@@ -142,6 +142,7 @@ def settle(
         month=order_month[line_order],
     )
     side = _side_events(cols, acc)
+    del orders, order_ev, order_lines, first_line
     params = LineParams.of(registry, None)
     if len(activations):  # per-line parameters only when another version is in force
         wd = acc.ev_start[acc.withdrawal_rows]
@@ -169,7 +170,7 @@ def settle(
     refunds = _refund_pairs(side, acc, lines, slots)
     _monthly_cap(slots, refunds)
     blocks = _entry_blocks(side, acc, lines, slots, refunds, config, user_ids)
-    del lines, slots, refunds  # the blocks hold all the entries need: free before sorting
+    del lines, slots, refunds, side, direct, boss, uplift  # the blocks hold what entries need
     entries = _assemble(blocks, acc, months, list(registry))
 
     reason = acc.reason
@@ -179,7 +180,7 @@ def settle(
         [type_names[k] for k in acc.ev_type[bad].tolist()],
         [REJECT_REASONS[k] for k in reason[bad].tolist()],
     )
-    fields = {
+    user_fields = {
         "inviter": acc.inviter,
         "team_parent": team["current"],
         "rank": team["rank"],
@@ -197,14 +198,18 @@ def settle(
         team["log_to"],
         team["log_reason"],
     )
+    users = users_frame(user_ids, user_fields)
+    del acc, team, user_fields, member_seq, depth  # free before the last two frames (peak memory)
+    energy = energy_frame(points)
+    del points
     return Settlement(
         entries=entries,
         relation_changes=relations,
-        users=users_frame(user_ids, fields),
+        users=users,
         balances=balances_of(entries),
         rejected=rejected,
         config=config,
-        energy=energy_frame(points),
+        energy=energy,
         versions=registry,
     )
 
