@@ -128,9 +128,12 @@ def _first_per_key(keys: np.ndarray, order_seq: np.ndarray) -> np.ndarray:
     if _increasing(order_seq):  # position order is seq order
         lo, span = int(keys.min()), int(keys.max()) - int(keys.min()) + 1
         if span <= 4 * len(keys) + 1024:  # dense keys: a counting pass, no sort
-            offset = keys - lo
+            offset = keys - lo if lo else keys
             first = np.ones(len(keys), dtype=bool)
-            again = np.flatnonzero(np.bincount(offset, minlength=span)[offset] > 1)
+            counts = np.bincount(offset, minlength=span)
+            if counts.max() <= 1:  # no key repeats
+                return first
+            again = np.flatnonzero(counts[offset] > 1)
             first_at = np.full(span, len(keys), dtype=np.int64)
             np.minimum.at(first_at, offset[again], again)
             first[again] = first_at[offset[again]] == again
@@ -267,7 +270,7 @@ def accept_events(
     found = (pos >= 0) & (acc_seq[srt][np.maximum(pos, 0)] < seq[rec]) if len(srt) else pos >= 0
     reason[rec[~found]] = R["UNKNOWN_ORDER"]
     rec, rec_order = rec[found], srt[pos[found]] if len(srt) else rec[found]
-    rec_first = _first_per_key(first["order_id"][rec], seq[rec])
+    rec_first = _first_per_key(rec_order, seq[rec])  # one accepted order per order id
     reason[rec[~rec_first]] = R["DUPLICATE_RECEIPT"]
 
     refund_ev, refund_row = _accept_refunds(cols, first, seq, reason, is_, row_event, order_ok)
