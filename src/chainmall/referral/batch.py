@@ -111,6 +111,9 @@ def settle(
     del paid
     points = energy_log(cols, acc, orders, config)
     held_spans = hold_intervals(cols, acc)
+    side = _side_events(cols, acc)
+    for name in ("user_id", "inviter_id", "order_id", "refund_id"):
+        del cols[name]  # the events' ids are in acc, orders and side now (peak memory)
     joins = orders.base > 0
     member_seq = np.full(n_users, NEVER, dtype=np.int64)
     np.minimum.at(member_seq, dense(orders.buyer[joins]), acc.ev_seq[order_ev[joins]])
@@ -141,7 +144,6 @@ def settle(
         base=base,
         month=order_month[line_order],
     )
-    side = _side_events(cols, acc)
     del orders, order_ev, order_lines, first_line
     params = LineParams.of(registry, None)
     if len(activations):  # per-line parameters only when another version is in force

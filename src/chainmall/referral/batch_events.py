@@ -65,7 +65,7 @@ def energy_log(
         pos = np.arange(len(srt))
         rank = pos - np.maximum.accumulate(np.where(new, pos, 0))
         s = s[srt][rank < inc.share_daily_cap]
-        parts.append((seq[eng[s]], user[s], np.full(len(s), inc.share_points), 0, MISSING))
+        parts.append((seq[eng[s]], user[s], inc.share_points, 0, MISSING))
     if is_comment.any():
         parts.append(_comments(cols, acc, eng[is_comment], config))
     parts.extend(_order_points(cols, acc, orders, config))
@@ -119,7 +119,7 @@ def _comments(
     acc.reason[ev[srt][~first]] = R["DUPLICATE_COMMENT"]
     keep = srt[first]
     points = config.incentives.comment_points
-    return acc.ev_seq[ev[keep]], user[keep], np.full(len(keep), points), 1, line_id[keep]
+    return acc.ev_seq[ev[keep]], user[keep], points, 1, line_id[keep]
 
 
 def order_settle_ticks(
@@ -168,8 +168,8 @@ def _order_points(
     pts = config.incentives.order_points
     a, c = np.flatnonzero(award), np.flatnonzero(claw)
     return [
-        (tick[a], orders.buyer[a], np.full(len(a), pts), 2, orders.order_id[a]),
-        (claw_seq[c], orders.buyer[c], np.full(len(c), -pts), 3, orders.order_id[c]),
+        (tick[a], orders.buyer[a], pts, 2, orders.order_id[a]),
+        (claw_seq[c], orders.buyer[c], -pts, 3, orders.order_id[c]),
     ]
 
 
