@@ -106,13 +106,6 @@ def _increasing(values: np.ndarray) -> bool:
     return bool(len(values) < 2 or np.all(values[1:] > values[:-1]))
 
 
-def sorting_order(values: np.ndarray) -> np.ndarray:
-    """Stable argsort, skipped when ``values`` already increase."""
-    if _increasing(values):
-        return np.arange(len(values))
-    return np.argsort(values, kind="stable")
-
-
 def repeated(values: np.ndarray) -> np.ndarray:
     """Mask of the values that occur more than once."""
     if _increasing(values):
@@ -193,6 +186,19 @@ def dense_index(user_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return np.where(found, pos, -1)
 
 
+def lookup(keys: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """Position of each needle in unique ``keys`` (-1 if absent); no copy when keys increase."""
+    if not len(keys):
+        return np.full(len(needles), -1, dtype=np.int64)
+    if _increasing(keys):
+        return dense_index(keys, needles)
+    order = np.argsort(keys, kind="stable")
+    pos = dense_index(keys[order], needles)
+    found = pos >= 0
+    pos[found] = order[pos[found]]
+    return pos
+
+
 def accept_events(
     cols: dict[str, np.ndarray], type_names: list[str], config: ReferralConfig
 ) -> Accepted:
@@ -263,13 +269,11 @@ def accept_events(
 
     # receipts: the order must be accepted earlier; first valid receipt per order wins
     rec = is_["ORDER_RECEIVED"]
-    acc_orders = first["order_id"][ok]
-    acc_seq = seq[ok]
-    srt = sorting_order(acc_orders)  # accepted order ids are unique
-    pos = dense_index(acc_orders[srt], first["order_id"][rec])
-    found = (pos >= 0) & (acc_seq[srt][np.maximum(pos, 0)] < seq[rec]) if len(srt) else pos >= 0
+    pos = lookup(first["order_id"][ok], first["order_id"][rec])  # accepted ids are unique
+    found = pos >= 0
+    found[found] = seq[ok[pos[found]]] < seq[rec[found]]
     reason[rec[~found]] = R["UNKNOWN_ORDER"]
-    rec, rec_order = rec[found], srt[pos[found]] if len(srt) else rec[found]
+    rec, rec_order = rec[found], pos[found]
     rec_first = _first_per_key(rec_order, seq[rec])  # one accepted order per order id
     reason[rec[~rec_first]] = R["DUPLICATE_RECEIPT"]
 
@@ -445,15 +449,11 @@ def _accept_refunds(
     reason[r[amount <= 0]] = R["NON_POSITIVE_AMOUNT"]
     r = r[amount > 0]
     paid_rows = np.flatnonzero(order_ok[row_event])
-    line_ids = cols["line_id"][paid_rows]
-    srt = sorting_order(line_ids)
-    lines_sorted = line_ids[srt]
-    pos = np.minimum(np.searchsorted(lines_sorted, first["line_id"][r]), max(len(srt) - 1, 0))
-    if len(srt):
-        row = paid_rows[srt][pos]
-        found = (lines_sorted[pos] == first["line_id"][r]) & (seq[row_event[row]] < seq[r])
-    else:
-        row, found = np.zeros(len(r), np.int64), np.zeros(len(r), bool)
+    at = lookup(cols["line_id"][paid_rows], first["line_id"][r])  # accepted lines are unique
+    found = at >= 0
+    row = np.zeros(len(r), dtype=np.int64)
+    row[found] = paid_rows[at[found]]
+    found[found] = seq[row_event[row[found]]] < seq[r[found]]
     reason[r[~found]] = R["UNKNOWN_ORDER"]
     r, row = r[found], row[found]
     paid = cols["amount_fen"][row]

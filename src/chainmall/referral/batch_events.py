@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chainmall.referral.accept import NEVER, Accepted, R, dense_index, is_open, sorting_order
+from chainmall.referral.accept import NEVER, Accepted, R, dense_index, is_open, lookup
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.events import MISSING, TYPE_CODE
 
@@ -80,12 +80,10 @@ def energy_log(
 
 
 def _lookup(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Position of each value in unique ``keys`` and a found mask."""
-    srt = sorting_order(keys)
-    if not len(srt):
-        return np.zeros(len(values), np.int64), np.zeros(len(values), bool)
-    pos = np.minimum(np.searchsorted(keys[srt], values), len(srt) - 1)
-    return srt[pos], keys[srt][pos] == values
+    """Position of each value in unique ``keys`` (0 where absent) and a found mask."""
+    pos = lookup(keys, values)
+    found = pos >= 0
+    return np.maximum(pos, 0), found
 
 
 def _pick(values: np.ndarray, at: np.ndarray, found: np.ndarray, fill: int) -> np.ndarray:

@@ -332,6 +332,10 @@ def _int_column(frame: pd.DataFrame, col: str, name: str) -> np.ndarray:
     series = frame[col]
     dtype = series.dtype
     integer = pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    if integer and dtype == np.int64:  # plain int64: a read-only view, no copy
+        view = series.to_numpy()
+        view.flags.writeable = False
+        return view
     if integer:
         return series.to_numpy(dtype=np.int64, na_value=MISSING)
     if not pd.api.types.is_bool_dtype(dtype) and series.count() == 0:
