@@ -13,7 +13,7 @@ balances of users who withdraw (claw-backs may exceed the available balance).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -546,7 +546,37 @@ def _group_totals(key: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 Block = dict[str, Any]
-"""Entries of one kind as columns: ``n`` rows, each field an array or a scalar."""
+"""Entries of one kind as columns: ``n`` rows, each field a scalar, an array, or a
+function of a row slice giving those rows' values (gathered a chunk at a time)."""
+
+_CHUNK = 1 << 20
+"""Rows per chunk when blocks are placed: small temporaries, reused by the allocator."""
+
+
+def _gather(
+    values: np.ndarray, index: np.ndarray, via: np.ndarray | None = None
+) -> Callable[[slice], np.ndarray]:
+    """Lazy ``values[index]``, or ``values[via[index]]``, for a block field."""
+    if via is None:
+        return lambda s: values[index[s]]
+    return lambda s: values[via[index[s]]]
+
+
+def _line_key(rows: np.ndarray, index: np.ndarray, slot: int) -> Callable[[slice], np.ndarray]:
+    """Lazy ledger tie-break of a line's slot: its first event row * 4 + slot."""
+    return lambda s: rows[index[s]] * 4 + slot
+
+
+def _chunks(n: int) -> list[slice]:
+    return [slice(lo, min(lo + _CHUNK, n)) for lo in range(0, n, _CHUNK)]
+
+
+def _rows(value: Any, s: slice) -> Any:
+    """A block field's values on rows ``s`` (a scalar stays a scalar)."""
+    if callable(value):
+        return value(s)
+    return value[s] if isinstance(value, np.ndarray) else value
+
 
 _FIELDS = (*INT_FIELDS, "kind", "reward_type", "month", "ref", "ev")
 
@@ -558,9 +588,6 @@ _CODES = ("kind", "reward_type", "month", "version")
 def _default(name: str) -> int:
     """Value of a field a block leaves out: MISSING for ints, -1 for codes and refs."""
     return MISSING if name in INT_FIELDS else -1
-
-
-_DETAILS = ("_gross", "_on", "_forfeit", "_want", "_cut")
 
 
 def _entry_blocks(
@@ -589,62 +616,60 @@ def _entry_blocks(
 
     def reward(sub: int, mask: np.ndarray, kind: np.ndarray, capped: bool) -> None:
         i = np.flatnonzero(mask)
-        pay = slots["pay"][sub][i]
-        credit = slots[("d", "t")[sub] + "_credit"][i]
-        want = slots[("d", "t")[sub] + "_want"][i]
-        cut = slots[("d", "t")[sub] + "_cut"][i]
-        bene = (slots["x"], slots["boss"])[sub][i]
-        common: Block = {
+        who = ("d", "t")[sub]
+        pay = slots["pay"][sub]
+        credit, want, cut = (slots[f"{who}_{name}"] for name in ("credit", "want", "cut"))
+        bene = (slots["x"], slots["boss"])[sub]
+        block: Block = {
             "n": len(i),
-            "seq": lines.seq[i],
-            "user_id": user_ids[bene],
-            "buyer_id": user_ids[lines.buyer[i]],
-            "order_id": lines.order_id[i],
-            "line_id": lines.line_id[i],
-            "base_fen": lines.base[i],
-            "month": lines.month[i],
+            "seq": _gather(lines.seq, i),
+            "user_id": _gather(user_ids, i, bene),
+            "buyer_id": _gather(user_ids, i, lines.buyer),
+            "order_id": _gather(lines.order_id, i),
+            "line_id": _gather(lines.line_id, i),
+            "base_fen": _gather(lines.base, i),
+            "month": _gather(lines.month, i),
             "reward_type": sub,
-            "uplift_bp": slots["uplift"][i] if sub == 0 else 0,
-            "k1": lines.rows[i] * 4 + sub * 2 + int(capped),
-            "ratio_cut_fen": np.where(pay, cut, MISSING),
-            "cap_cut_fen": np.where(pay, want - credit, MISSING),
-            "amount_fen": 0 if capped else np.where(pay, credit, 0),
-            "kind": K["CAPPED"] if capped else kind[i],
+            "uplift_bp": _gather(slots["uplift"], i) if sub == 0 else 0,
+            "k1": _line_key(lines.rows, i, sub * 2 + int(capped)),
+            "ratio_cut_fen": lambda s: np.where(pay[i[s]], cut[i[s]], MISSING),
+            "cap_cut_fen": lambda s: np.where(pay[i[s]], want[i[s]] - credit[i[s]], MISSING),
+            "amount_fen": 0 if capped else lambda s: np.where(pay[i[s]], credit[i[s]], 0),
+            "kind": K["CAPPED"] if capped else _gather(kind, i),
         }
-        if sub == 0:
-            common |= {"rate_bp": slots["d_rate"][i], "rank": slots["rank"][i]}
-            common["gross_fen"] = slots["d_gross"][i]
-            if slots["d_blocked"] is not None:  # TEAM_PARENT: its distance is on the entry
-                common["gen_dist"] = slots["d_dist"][i]
-                common["gross_fen"] = np.where(slots["d_blocked"][i], 0, slots["d_gross"][i])
+        blocked = slots[f"{who}_blocked"]
+        gross = slots[f"{who}_gross"]
+        if blocked is not None:  # the slot's beneficiary is beyond the depth limit
+            block["gross_fen"] = lambda s: np.where(blocked[i[s]], 0, gross[i[s]])
         else:
-            blocked = slots["t_blocked"][i]
-            common |= {"rate_bp": at(slots["t_rate"], i), "gen_dist": slots["dist"][i]}
-            common["gross_fen"] = np.where(blocked, 0, slots["t_gross"][i])
+            block["gross_fen"] = _gather(gross, i)
+        if sub == 0:
+            block |= {"rate_bp": _gather(slots["d_rate"], i), "rank": _gather(slots["rank"], i)}
+            if blocked is not None:  # TEAM_PARENT: its distance is on the entry
+                block["gen_dist"] = _gather(slots["d_dist"], i)
+        else:
+            t_rate = slots["t_rate"]  # a scalar, or per line under config versions
+            block |= {"rate_bp": lambda s: at(t_rate, i[s]), "gen_dist": _gather(slots["dist"], i)}
         if slots["version"] is not None:
-            common["version"] = slots["version"][i]
-        index = add(common)
+            block["version"] = _gather(slots["version"], i)
+        index = add(block)
         if not capped:
-            comm_index[sub][i[pay & (credit > 0)]] = index[pay & (credit > 0)]
+            paying = (pay & (credit > 0))[i]
+            comm_index[sub][i[paying]] = index[paying]
 
     for sub, prefix in ((0, "d"), (1, "t")):
         pay = slots["pay"][sub]
         forfeit = slots[prefix + "_forfeit"]
-        kind = np.where(forfeit, K["FORFEITED"], K["COMMISSION"])
+        kind = np.where(forfeit, K["FORFEITED"], K["COMMISSION"]).astype(np.int16)
         main = slots[prefix + "_on"]
         blocked = slots[prefix + "_blocked"]
         if blocked is not None:
-            kind = np.where(blocked, K["BLOCKED_DEPTH"], kind)
+            kind = np.where(blocked, K["BLOCKED_DEPTH"], kind).astype(np.int16)
             main = main | blocked
         reward(sub, main, kind, capped=False)
         credit = slots[prefix + "_credit"]
         reward(sub, pay & (slots[prefix + "_want"] > credit), kind, capped=True)
     del kind, main, pay, forfeit, blocked
-    # the reward details are in the blocks now; settlements and reversals need only
-    # beneficiaries, credits and paid amounts: release the rest early (peak memory)
-    details = [who + what for who in "dt" for what in _DETAILS]
-    for name in ("rank", "d_rate", "dist", "pay", "d_dist", "d_blocked", "t_blocked", *details):
-        del slots[name]
 
     settle_info = _settlements(side, acc, lines, slots, pairs, config, comm_index)
     version = slots["version"]  # per line under config versions, else None
@@ -652,22 +677,22 @@ def _entry_blocks(
         info = settle_info[sub]
         i = info["line"]
         blocks.append(
-            ({} if version is None else {"version": version[i]})
+            ({} if version is None else {"version": _gather(version, i)})
             | {
                 "n": len(i),
                 "seq": info["tick_seq"],
                 "kind": K["SETTLE"],
-                "user_id": user_ids[(slots["x"], slots["boss"])[sub][i]],
-                "order_id": lines.order_id[i],
-                "line_id": lines.line_id[i],
+                "user_id": _gather(user_ids, i, (slots["x"], slots["boss"])[sub]),
+                "order_id": _gather(lines.order_id, i),
+                "line_id": _gather(lines.line_id, i),
                 "reward_type": sub,
-                "month": lines.month[i],
+                "month": _gather(lines.month, i),
                 "amount_fen": info["remaining"],
                 "receivable_fen": 0,
-                "ref": comm_index[sub][i],
+                "ref": _gather(comm_index[sub], i),
                 "k1": info["settle_at"],
-                "k2": lines.seq[i],
-                "k3": lines.rows[i] * 4 + sub * 2,
+                "k2": _gather(lines.seq, i),
+                "k3": _line_key(lines.rows, i, sub * 2),
             }
         )
     p = pairs
@@ -776,31 +801,34 @@ def _assemble(
 ) -> pd.DataFrame:
     """Sort blocks into ledger order, resolve refs, run withdrawal balances.
 
-    Each output column is written once, by scattering every block's values to
-    their ledger positions; a block's arrays are released as soon as they are placed.
+    Each output column is written once: every block's values are gathered and
+    scattered to their ledger positions a chunk at a time.
     """
+    starts = np.cumsum([0] + [b["n"] for b in blocks]).tolist()
 
-    def stacked(name: str, fill: int) -> np.ndarray:
-        parts = [np.broadcast_to(np.asarray(b.pop(name, fill), np.int64), b["n"]) for b in blocks]
-        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    def placed(name: str, fill: int, dtype: type, position: np.ndarray | None) -> np.ndarray:
+        """Field ``name`` of every block, at ``position`` (ledger order) or stacked."""
+        out = np.full(starts[-1], fill, dtype=dtype)
+        for b, lo in zip(blocks, starts[:-1], strict=True):
+            value = b.pop(name, None)
+            if value is None:
+                continue
+            for s in _chunks(b["n"]):
+                at_ = slice(lo + s.start, lo + s.stop)
+                out[at_ if position is None else position[at_]] = _rows(value, s)
+        return out
 
-    seq = stacked("seq", 0)
-    order = np.lexsort((stacked("k3", 0), stacked("k2", 0), stacked("k1", 0), seq))
+    seq = placed("seq", 0, np.int64, None)
+    order = np.lexsort([placed(k, 0, np.int64, None) for k in ("k3", "k2", "k1")] + [seq])
     position = np.empty(len(order), dtype=np.int64)
     position[order] = np.arange(len(order))
     cols = {"seq": seq[order]}
     del seq, order
-    starts = np.cumsum([0] + [b["n"] for b in blocks])
     versioned = any("version" in b for b in blocks)  # else every entry has the initial one
     for name in _FIELDS + (("version",) if versioned else ()):
-        if name == "seq":
-            continue
-        dtype = np.int16 if name in _CODES else np.int64
-        out = np.full(len(position), _default(name), dtype=dtype)
-        for b, lo in zip(blocks, starts[:-1].tolist(), strict=True):
-            if name in b:
-                out[position[lo : lo + b["n"]]] = b.pop(name)
-        cols[name] = out
+        if name != "seq":
+            dtype = np.int16 if name in _CODES else np.int64
+            cols[name] = placed(name, _default(name), dtype, position)
     if versioned:
         cols["config_version"] = cols.pop("version")
     ref = cols.pop("ref")
