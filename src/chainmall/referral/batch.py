@@ -114,6 +114,7 @@ def settle(
     side = _side_events(cols, acc)
     for name in ("user_id", "inviter_id", "order_id", "refund_id"):
         del cols[name]  # the events' ids are in acc, orders and side now (peak memory)
+    energy = energy_frame(points)
     joins = orders.base > 0
     member_seq = np.full(n_users, NEVER, dtype=np.int64)
     np.minimum.at(member_seq, dense(orders.buyer[joins]), acc.ev_seq[order_ev[joins]])
@@ -165,6 +166,7 @@ def settle(
         params = params.take(keep)
     del live
     uplift = _uplifts(points, acc, lines, direct, params)
+    del points
     slots = _reward_slots(
         lines, acc, member_seq, team["rank"], depth, config, uplift, direct, boss, params
     )
@@ -173,25 +175,19 @@ def settle(
     _monthly_cap(slots, refunds)
     blocks = _entry_blocks(side, acc, lines, slots, refunds, config, user_ids)
     del lines, slots, refunds, side, direct, boss, uplift  # the blocks hold what entries need
-    entries = _assemble(blocks, acc, months, list(registry))
-
-    reason = acc.reason
-    bad = np.flatnonzero(~is_open(reason))
-    rejected = rejected_frame(
-        acc.ev_seq[bad].tolist(),
-        [type_names[k] for k in acc.ev_type[bad].tolist()],
-        [REJECT_REASONS[k] for k in reason[bad].tolist()],
+    users = users_frame(
+        user_ids,
+        {
+            "inviter": acc.inviter,
+            "team_parent": team["current"],
+            "rank": team["rank"],
+            "reg_seq": acc.reg_seq,
+            "bind_seq": acc.bind_seq,
+            "member_seq": member_seq,
+            "boss_seq": team["boss_seq"],
+            "ban_seq": acc.ban_seq,
+        },
     )
-    user_fields = {
-        "inviter": acc.inviter,
-        "team_parent": team["current"],
-        "rank": team["rank"],
-        "reg_seq": acc.reg_seq,
-        "bind_seq": acc.bind_seq,
-        "member_seq": member_seq,
-        "boss_seq": team["boss_seq"],
-        "ban_seq": acc.ban_seq,
-    }
     relations = relations_frame(
         user_ids,
         team["log_seq"],
@@ -200,10 +196,16 @@ def settle(
         team["log_to"],
         team["log_reason"],
     )
-    users = users_frame(user_ids, user_fields)
-    del acc, team, user_fields, member_seq, depth  # free before the last two frames (peak memory)
-    energy = energy_frame(points)
-    del points
+    # assembly may still refuse withdrawals; the rest of acceptance is done (peak memory)
+    ev_seq, ev_type, reason = acc.ev_seq, acc.ev_type, acc.reason
+    del acc, team, member_seq, depth
+    entries = _assemble(blocks, reason, months, list(registry))
+    bad = np.flatnonzero(~is_open(reason))
+    rejected = rejected_frame(
+        ev_seq[bad].tolist(),
+        [type_names[k] for k in ev_type[bad].tolist()],
+        [REJECT_REASONS[k] for k in reason[bad].tolist()],
+    )
     return Settlement(
         entries=entries,
         relation_changes=relations,
@@ -797,9 +799,11 @@ def _settlements(
 
 
 def _assemble(
-    blocks: list[Block], acc: Accepted, months: list[str], versions: list[str]
+    blocks: list[Block], reason: np.ndarray, months: list[str], versions: list[str]
 ) -> pd.DataFrame:
     """Sort blocks into ledger order, resolve refs, run withdrawal balances.
+
+    A withdrawal refused for lack of balance gets its reason in ``reason``.
 
     Each output column is written once: every block's values are gathered and
     scattered to their ledger positions a chunk at a time.
@@ -832,9 +836,12 @@ def _assemble(
     if versioned:
         cols["config_version"] = cols.pop("version")
     ref = cols.pop("ref")
-    cols["ref_pos"] = np.where(ref >= 0, position[np.maximum(ref, 0)], -1)
-    del ref, position
-    keep = _withdrawals(cols, acc)
+    none = ref < 0
+    np.maximum(ref, 0, out=ref)
+    cols["ref_pos"] = position[ref]
+    cols["ref_pos"][none] = -1
+    del ref, position, none
+    keep = _withdrawals(cols, reason)
     if not keep.all():
         new_pos = np.cumsum(keep) - 1
         cols = {k: v[keep] for k, v in cols.items()}
@@ -842,7 +849,7 @@ def _assemble(
     return entries_frame(cols, months, versions)
 
 
-def _withdrawals(cols: dict[str, np.ndarray], acc: Accepted) -> np.ndarray:
+def _withdrawals(cols: dict[str, np.ndarray], reason: np.ndarray) -> np.ndarray:
     """Balances of users who withdraw, in ledger order: netting, shortfalls, refusals."""
     keep = np.ones(len(cols["seq"]), dtype=bool)
     wd = cols["kind"] == K["WITHDRAWAL"]
@@ -869,7 +876,7 @@ def _withdrawals(cols: dict[str, np.ndarray], acc: Accepted) -> np.ndarray:
             cols["receivable_fen"][r] = -a - take
         elif -a > avail:
             keep[r] = False
-            acc.reason[cols["ev"][r]] = R["INSUFFICIENT_AVAILABLE"]
+            reason[cols["ev"][r]] = R["INSUFFICIENT_AVAILABLE"]
         else:
             avail += a
         available[u], owed[u] = avail, debt

@@ -141,7 +141,8 @@ def energy_frame(log: dict[str, np.ndarray]) -> pd.DataFrame:
                 log["source"][order], categories=pd.Index(list(SOURCES))
             ),
             "ref": pd.arrays.IntegerArray(log["ref"][order], log["ref"][order] == MISSING),
-        }
+        },
+        copy=False,
     )
 
 
