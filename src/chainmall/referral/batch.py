@@ -115,6 +115,7 @@ def settle(
     for name in ("user_id", "inviter_id", "order_id", "refund_id"):
         del cols[name]  # the events' ids are in acc, orders and side now (peak memory)
     energy = energy_frame(points)
+    del points
     joins = orders.base > 0
     member_seq = np.full(n_users, NEVER, dtype=np.int64)
     np.minimum.at(member_seq, dense(orders.buyer[joins]), acc.ev_seq[order_ev[joins]])
@@ -134,27 +135,30 @@ def settle(
         buyer[earning],
         base[earning],
     )
-    lines = _Lines(
-        rows=rows,
-        order=line_order,
-        seq=acc.ev_seq[order_ev][line_order],
-        buyer=buyer,
-        order_id=orders.order_id[line_order],
-        line_id=cols["line_id"][rows],
-        paid=cols["amount_fen"][rows],
-        base=base,
-        month=order_month[line_order],
-    )
-    del orders, order_ev, order_lines, first_line
+    seq = acc.ev_seq[order_ev][line_order]
+    line_id, paid = cols["line_id"][rows], cols["amount_fen"][rows]
     params = LineParams.of(registry, None)
     if len(activations):  # per-line parameters only when another version is in force
         wd = acc.ev_start[acc.withdrawal_rows]
         params = LineParams.of(
             registry,
-            version_codes(activations, lines.seq, cols["ts"][rows]),
+            version_codes(activations, seq, cols["ts"][rows]),
             version_codes(activations, acc.ev_seq[acc.withdrawal_rows], cols["ts"][wd]),
         )
-    del rows, line_order, buyer, base, earning, order_month, cols  # input columns: done
+    del cols  # input columns: done (peak memory)
+    lines = _Lines(
+        rows=rows,
+        order=line_order,
+        seq=seq,
+        buyer=buyer,
+        order_id=orders.order_id[line_order],
+        line_id=line_id,
+        paid=paid,
+        base=base,
+        month=order_month[line_order],
+    )
+    del orders, order_ev, order_lines, first_line, order_month
+    del rows, line_order, seq, buyer, line_id, paid, base, earning
     direct = direct_beneficiaries(acc.inviter, team, lines.buyer, lines.seq, config)
     boss = _bosses(lines, team, config)
     # lines where nobody can earn (e.g. the inviter is not a member yet) make no entries
@@ -165,8 +169,7 @@ def settle(
         lines, direct, boss = lines.take(keep), direct[keep], boss[keep]
         params = params.take(keep)
     del live
-    uplift = _uplifts(points, acc, lines, direct, params)
-    del points
+    uplift = _uplifts(energy, acc, lines, direct, params)
     slots = _reward_slots(
         lines, acc, member_seq, team["rank"], depth, config, uplift, direct, boss, params
     )
@@ -219,13 +222,14 @@ def settle(
 
 
 def _uplifts(
-    points: dict[str, np.ndarray],
+    energy: pd.DataFrame,
     acc: Accepted,
     lines: _Lines,
     direct: np.ndarray,
     params: LineParams,
 ) -> np.ndarray:
     """Badge uplift (bp) of each line's direct beneficiary, snapshotted at the OrderPaid."""
+    points = {name: energy[name].to_numpy() for name in ("seq", "user_id", "points")}
     x = direct
     ids = acc.user_ids[np.maximum(x, 0)] if len(acc.user_ids) else x
     return np.where(x >= 0, params.uplift_bp(points, ids, lines.seq), 0)

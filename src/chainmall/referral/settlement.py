@@ -145,11 +145,9 @@ def balances_of(entries: pd.DataFrame) -> pd.DataFrame:
     claw-backs exceeded the available balance. Every user with an entry has a
     row, also those with zero-amount entries only.
     """
-    codes, found = pd.factorize(entries["user_id"].to_numpy(dtype=np.int64))
-    users = np.sort(found)
-    user = np.argsort(np.argsort(found))[codes]  # factorize codes -> sorted positions
-    kind = pd.Categorical(entries["kind"], categories=pd.Index(list(KINDS))).codes
-    cell = user * len(KINDS) + kind
+    cell, users = pd.factorize(entries["user_id"].to_numpy(dtype=np.int64), sort=True)
+    cell *= len(KINDS)  # (user, kind) cells, in place
+    cell += pd.Categorical(entries["kind"], categories=pd.Index(list(KINDS))).codes
     shape = (len(users), len(KINDS))
     amount = _sum_by(cell, entries["amount_fen"].to_numpy(np.int64, na_value=0), shape)
     recv = _sum_by(cell, entries["receivable_fen"].to_numpy(np.int64, na_value=0), shape)
@@ -174,7 +172,7 @@ def balances_of(entries: pd.DataFrame) -> pd.DataFrame:
 def _sum_by(cell: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Exact int64 sums of ``values`` per flat ``cell`` code, as a ``shape`` table."""
     size = shape[0] * shape[1]
-    if float(np.abs(values).sum(dtype=np.float64)) < 2**53:
+    if len(values) and max(int(values.max()), -int(values.min())) * len(values) < 2**53:
         # a counting pass: float64 partial sums of integers stay exact below 2**53
         total = np.bincount(cell, weights=values, minlength=size).astype(np.int64)
     else:
