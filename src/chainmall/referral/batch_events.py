@@ -69,12 +69,18 @@ def energy_log(
     if is_comment.any():
         parts.append(_comments(cols, acc, eng[is_comment], config))
     parts.extend(_order_points(cols, acc, orders, config))
-    out = {
-        name: np.concatenate(
-            [np.broadcast_to(np.asarray(p[i], np.int64), len(p[0])) for p in parts]
-        )
-        for i, name in enumerate(("seq", "user_id", "points", "source", "ref"))
-    }
+    sizes = [len(p[0]) for p in parts]
+    fields = [list(p) for p in parts]
+    out = {}
+    for i, name in enumerate(("seq", "user_id", "points", "source", "ref")):
+        pieces = [
+            np.broadcast_to(np.asarray(f[i], np.int64), n)
+            for f, n in zip(fields, sizes, strict=True)
+        ]
+        out[name] = np.concatenate(pieces)
+        for f in fields:
+            f[i] = None  # placed: release it (peak memory)
+        del pieces
     keep = out["points"] != 0
     return {k: v[keep] for k, v in out.items()} if not keep.all() else out
 
@@ -128,29 +134,33 @@ def order_settle_ticks(
     ``order`` indexes the accepted orders (``np.flatnonzero(acc.order_ok)``);
     ``tick_seq`` is NEVER while no tick has settled the order yet.
     """
+    return {
+        "order_id": cols["order_id"][acc.ev_start[acc.receipt_ev]],
+        "order": acc.receipt_order,
+        "tick_seq": _receipt_ticks(cols, acc, config),
+    }
+
+
+def _receipt_ticks(
+    cols: dict[str, np.ndarray], acc: Accepted, config: ReferralConfig
+) -> np.ndarray:
+    """Per accepted receipt: the seq of the tick that settles its order (NEVER: none yet)."""
     tick = np.flatnonzero((acc.ev_type == TYPE_CODE["SETTLEMENT_TICK"]) & is_open(acc.reason))
     t_seq, t_asof = acc.ev_seq[tick], cols["ts"][acc.ev_start[tick]]
-    r_start = acc.ev_start[acc.receipt_ev]
-    settle_at = cols["ts"][r_start] + config.settle_delay_s * _NS
+    settle_at = cols["ts"][acc.ev_start[acc.receipt_ev]] + config.settle_delay_s * _NS
     first = np.maximum(
         np.searchsorted(t_seq, acc.ev_seq[acc.receipt_ev], side="right"),
         np.searchsorted(t_asof, settle_at, side="left"),
     )
-    tick_seq = _pick(t_seq, np.minimum(first, max(len(t_seq) - 1, 0)), first < len(t_seq), NEVER)
-    return {
-        "order_id": cols["order_id"][r_start],
-        "order": acc.receipt_order,
-        "tick_seq": tick_seq,
-    }
+    return _pick(t_seq, np.minimum(first, max(len(t_seq) - 1, 0)), first < len(t_seq), NEVER)
 
 
 def _order_points(
     cols: dict[str, np.ndarray], acc: Accepted, orders: Orders, config: ReferralConfig
 ) -> list[tuple[Any, ...]]:
     """Order settlement points and their claw-back at the first later refund."""
-    settled = order_settle_ticks(cols, acc, config)
     tick = np.full(len(orders.ev), NEVER, dtype=np.int64)
-    tick[settled["order"]] = settled["tick_seq"]
+    tick[acc.receipt_order] = _receipt_ticks(cols, acc, config)
     open_ = is_open(acc.reason[acc.refund_ev])
     ref_ev, ref_row = acc.refund_ev[open_], acc.refund_row[open_]
     ref_order = np.searchsorted(acc.ev_start[orders.ev], ref_row, side="right") - 1
@@ -159,6 +169,7 @@ def _order_points(
     refunded = np.zeros(len(orders.ev), np.int64)
     np.add.at(refunded, ref_order[before], cols["amount_fen"][acc.ev_start[ref_ev[before]]])
     award = (tick != NEVER) & (orders.paid > 0) & (refunded < orders.paid)
+    del refunded
     after = ref_seq > ref_tick
     claw_seq = np.full(len(orders.ev), NEVER, np.int64)
     np.minimum.at(claw_seq, ref_order[after], ref_seq[after])
