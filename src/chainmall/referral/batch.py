@@ -109,11 +109,12 @@ def settle(
         base=np.add.reduceat(base, first_line) if len(rows) else base,
     )
     del paid
-    points = energy_log(cols, acc, orders, config)
-    held_spans = hold_intervals(cols, acc)
     side = _side_events(cols, acc)
-    for name in ("user_id", "inviter_id", "order_id", "refund_id"):
-        del cols[name]  # the events' ids are in acc, orders and side now (peak memory)
+    held_spans = hold_intervals(cols, acc)
+    for name in ("inviter_id", "order_id", "refund_id"):
+        del cols[name]  # these ids are in acc, orders and side now (peak memory)
+    points = energy_log(cols, acc, orders, config)
+    del cols["user_id"]
     energy = energy_frame(points)
     del points
     joins = orders.base > 0
