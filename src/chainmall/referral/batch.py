@@ -210,6 +210,7 @@ def settle(
         [type_names[k] for k in ev_type[bad].tolist()],
         [REJECT_REASONS[k] for k in reason[bad].tolist()],
     )
+    del ev_seq, ev_type, reason, bad
     return Settlement(
         entries=entries,
         relation_changes=relations,
@@ -585,7 +586,7 @@ def _rows(value: Any, s: slice) -> Any:
     return value[s] if isinstance(value, np.ndarray) else value
 
 
-_FIELDS = (*INT_FIELDS, "kind", "reward_type", "month", "ref", "ev")
+_FIELDS = (*INT_FIELDS, "kind", "reward_type", "month", "ref")
 
 
 _CODES = ("kind", "reward_type", "month", "version")
@@ -737,7 +738,7 @@ def _entry_blocks(
             "kind": K["WITHDRAWAL"],
             "user_id": side.withdrawal_user,
             "amount_fen": -side.withdrawal_amount,
-            "ev": wd,
+            "withdrawal_ev": wd,
         }
     )
     return blocks
@@ -791,7 +792,10 @@ def _settlements(
         before = has & (pairs["seq"][mine] < tick_seq[at])
         refunded = np.zeros(len(i), dtype=np.int64)
         np.maximum.at(refunded, at[before], pairs["after"][mine[before]])
-        remaining = credit[i] - _f(credit[i], refunded, slots["paid"][i])
+        remaining = credit[i]
+        r = np.flatnonzero(refunded)  # few lines are refunded before they settle
+        remaining[r] -= _f(remaining[r], refunded[r], slots["paid"][i[r]])
+        del refunded, r
         ok = (tick_seq != NEVER) & (remaining > 0)
         out["pair_tick"][mine[has]] = np.where(ok[at[has]], tick_seq[at[has]], NEVER)
         out[sub] = {
@@ -840,13 +844,18 @@ def _assemble(
             cols[name] = placed(name, _default(name), dtype, position)
     if versioned:
         cols["config_version"] = cols.pop("version")
+    withdrawal_ev: dict[int, int] = {}  # ledger row -> event: a refused one is rejected there
+    for b, lo in zip(blocks, starts[:-1], strict=True):
+        if "withdrawal_ev" in b:
+            rows = position[lo : lo + b["n"]].tolist()
+            withdrawal_ev.update(zip(rows, b.pop("withdrawal_ev").tolist(), strict=True))
     ref = cols.pop("ref")
-    none = ref < 0
-    np.maximum(ref, 0, out=ref)
-    cols["ref_pos"] = position[ref]
-    cols["ref_pos"][none] = -1
-    del ref, position, none
-    keep = _withdrawals(cols, reason)
+    for s in _chunks(len(ref)):  # ref -> ref_pos, in place
+        r = ref[s]
+        ref[s] = np.where(r >= 0, position[np.maximum(r, 0)], -1)
+    cols["ref_pos"] = ref
+    del ref, position
+    keep = _withdrawals(cols, withdrawal_ev, reason)
     if not keep.all():
         new_pos = np.cumsum(keep) - 1
         cols = {k: v[keep] for k, v in cols.items()}
@@ -854,7 +863,9 @@ def _assemble(
     return entries_frame(cols, months, versions)
 
 
-def _withdrawals(cols: dict[str, np.ndarray], reason: np.ndarray) -> np.ndarray:
+def _withdrawals(
+    cols: dict[str, np.ndarray], withdrawal_ev: dict[int, int], reason: np.ndarray
+) -> np.ndarray:
     """Balances of users who withdraw, in ledger order: netting, shortfalls, refusals."""
     keep = np.ones(len(cols["seq"]), dtype=bool)
     wd = cols["kind"] == K["WITHDRAWAL"]
@@ -881,7 +892,7 @@ def _withdrawals(cols: dict[str, np.ndarray], reason: np.ndarray) -> np.ndarray:
             cols["receivable_fen"][r] = -a - take
         elif -a > avail:
             keep[r] = False
-            reason[cols["ev"][r]] = R["INSUFFICIENT_AVAILABLE"]
+            reason[withdrawal_ev[r]] = R["INSUFFICIENT_AVAILABLE"]
         else:
             avail += a
         available[u], owed[u] = avail, debt
