@@ -210,7 +210,7 @@ def settle(
         [type_names[k] for k in ev_type[bad].tolist()],
         [REJECT_REASONS[k] for k in reason[bad].tolist()],
     )
-    del ev_seq, ev_type, reason, bad
+    del ev_seq, ev_type, reason, bad  # before the balances are summed (peak memory)
     return Settlement(
         entries=entries,
         relation_changes=relations,
