@@ -85,9 +85,8 @@ def rows(result: Settlement, kind: str = "COMMISSION") -> list[tuple[int, str, i
     return list(zip(e["user_id"], e["reward_type"].astype(str), e["amount_fen"], strict=True))
 
 
-@pytest.fixture
-def setup() -> Shop:
-    """A is a BOSS without team parent; X under A; B, C, D are X's invitees 1..3."""
+def spec_tree() -> Shop:
+    """Spec §4.5: A a BOSS (P1, P2 joined it); X joined A; X's invitees B, C, D in order."""
     shop = Shop()
     shop.user("A")
     for name in ("P1", "P2"):
@@ -95,7 +94,15 @@ def setup() -> Shop:
     shop.user("X", "A")
     for name in ("B", "C", "D"):
         shop.user(name, "X")
-    shop.join("A", "P1", "P2", "X", "B", "C", "D")
+    shop.join("A", "P1", "P2", "X")
+    return shop
+
+
+@pytest.fixture
+def setup() -> Shop:
+    """A is a BOSS without team parent; X under A; B, C, D are X's invitees 1..3."""
+    shop = spec_tree()
+    shop.join("B", "C", "D")
     return shop
 
 

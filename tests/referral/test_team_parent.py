@@ -14,7 +14,7 @@ from chainmall.referral import (
     fold,
     settle,
 )
-from tests.referral.test_golden import Shop
+from tests.referral.test_golden import Shop, spec_tree
 
 TEAM_PARENT = ReferralConfig(direct_beneficiary=DirectBeneficiary.TEAM_PARENT)
 
@@ -38,19 +38,6 @@ def rewards(result: Settlement, shop: Shop) -> list[tuple[str, str, str, int, in
             e["kind"], e["user_id"], e["reward_type"], e["gen_dist"], e["amount_fen"], strict=True
         )
     ]
-
-
-def spec_tree(mode: SlideMode = SlideMode.FIRST_N) -> Shop:
-    """Spec §4.5: A a BOSS (P1, P2 joined it); X joined A; X's invitees B, C, D in order."""
-    shop = Shop()
-    shop.user("A")
-    for name in ("P1", "P2"):
-        shop.user(name, "A")
-    shop.user("X", "A")
-    for name in ("B", "C", "D"):
-        shop.user(name, "X")
-    shop.join("A", "P1", "P2", "X")
-    return shop
 
 
 def test_first_n_pays_the_team_parent_one_level() -> None:
@@ -99,7 +86,7 @@ def test_only_nth_pays_two_levels_when_the_team_parent_is_no_boss() -> None:
     2 steps) the team share. C (rank 2) slides to A, X breaks away: A earns C's direct only.
     B's next order: X is a BOSS now and boss_of(B) = X: the direct only."""
     config = TEAM_PARENT.replace(slide_mode=SlideMode.ONLY_NTH)
-    shop = spec_tree(SlideMode.ONLY_NTH)
+    shop = spec_tree()
     shop.join("B")
     shop.pay("B", 10_000)
     shop.join("C")
