@@ -52,6 +52,14 @@ class Accepted:
     refund_ev: np.ndarray  # refunds of a known line (open ones are accepted) ...
     refund_row: np.ndarray  # ... and the row of the line each one refunds
 
+    def row_event(self) -> np.ndarray:
+        """Event index of every input row."""
+        return np.repeat(np.arange(len(self.ev_start)), self.ev_rows)
+
+    def order_rows(self) -> np.ndarray:
+        """Input rows of the accepted order lines, ascending."""
+        return np.flatnonzero(np.repeat(self.order_ok, self.ev_rows))
+
 
 REJECT_REASONS = (
     "",

@@ -95,7 +95,7 @@ def settle(
 
     # accepted order lines (the lines of one event are contiguous rows)
     order_ev = np.flatnonzero(acc.order_ok)
-    rows = np.flatnonzero(np.repeat(acc.order_ok, acc.ev_rows))
+    rows = acc.order_rows()
     order_lines = acc.ev_rows[order_ev]
     line_order = np.repeat(np.arange(len(order_ev)), order_lines)  # index into order_ev
     paid = cols["amount_fen"][rows]

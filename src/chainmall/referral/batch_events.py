@@ -103,10 +103,7 @@ def _comments(
     cols: dict[str, np.ndarray], acc: Accepted, ev: np.ndarray, config: ReferralConfig
 ) -> tuple[Any, ...]:
     """COMMENT: the buyer's first comment on a line of a received order earns points."""
-    row_event = np.repeat(
-        np.arange(len(acc.ev_start)), np.diff(np.r_[acc.ev_start, len(cols["seq"])])
-    )
-    rows = np.flatnonzero(acc.order_ok[row_event])
+    row_event, rows = acc.row_event(), acc.order_rows()
     line_id = cols["line_id"][acc.ev_start[ev]]
     user = cols["user_id"][acc.ev_start[ev]]
     at, found = _lookup(cols["line_id"][rows], line_id)

@@ -98,10 +98,7 @@ def largest_remainder(pool: int, weights: np.ndarray, ids: np.ndarray) -> np.nda
 
 
 def _lines(cols: dict[str, np.ndarray], acc: Accepted, tz: str) -> pd.DataFrame:
-    row_event = np.repeat(
-        np.arange(len(acc.ev_start)), np.diff(np.r_[acc.ev_start, len(cols["seq"])])
-    )
-    rows = np.flatnonzero(acc.order_ok[row_event])
+    row_event, rows = acc.row_event(), acc.order_rows()
     ts = pd.DatetimeIndex(cols["ts"][rows].view("M8[ns]")).tz_localize("UTC").tz_convert(tz)
     return pd.DataFrame(
         {
