@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -34,9 +35,9 @@ NEVER = np.iinfo(np.int64).max
 class Accepted:
     """Event-level decisions and the dense user arrays the settlement needs."""
 
-    ev_start: np.ndarray
+    ev_start: np.ndarray  # first input row of each event (int32 below 2**31 rows)
     ev_rows: np.ndarray  # rows of each event (order lines; 1 for other types)
-    ev_seq: np.ndarray
+    ev_seq: EventField  # seq of each event, gathered for the events asked for
     ev_type: np.ndarray  # codes into type_names
     type_names: list[str]
     reason: np.ndarray  # int8 codes into REJECT_REASONS; 0 = accepted
@@ -152,7 +153,7 @@ class EventField:
     def __init__(self, column: np.ndarray, starts: np.ndarray) -> None:
         self.column, self.starts = column, starts
 
-    def __getitem__(self, events: np.ndarray) -> np.ndarray:
+    def __getitem__(self, events: np.ndarray | int | np.integer[Any]) -> np.ndarray:
         values: np.ndarray = self.column[self.starts[events]]
         return values
 
@@ -211,8 +212,9 @@ def accept_events(
     cols: dict[str, np.ndarray], type_names: list[str], config: ReferralConfig
 ) -> Accepted:
     """Decide every event of normalised columns (see :func:`normalize_events`)."""
-    starts = event_bounds(cols)
     n_rows = len(cols["seq"])
+    index = np.int32 if n_rows < 2**31 else np.int64
+    starts = event_bounds(cols).astype(index)
     seq = cols["seq"][starts]
     kind = cols["type"][starts]
     n = len(starts)
@@ -229,7 +231,6 @@ def accept_events(
         reject(seq <= prev_max, "STALE_SEQ")
     known = kind < len(EVENT_TYPES)
     reject(~known, "UNKNOWN_TYPE")
-    index = np.int32 if n_rows < 2**31 else np.int64
     ev_rows: np.ndarray = np.diff(starts, append=n_rows).astype(index)
     row_event = np.repeat(np.arange(n, dtype=index), ev_rows)
     reject(_any_per_event(_missing_fields(cols), starts), "MISSING_FIELD")
@@ -303,7 +304,7 @@ def accept_events(
     return Accepted(
         ev_start=starts,
         ev_rows=ev_rows,
-        ev_seq=seq,
+        ev_seq=EventField(cols["seq"], starts),
         ev_type=kind,
         type_names=type_names,
         reason=reason,

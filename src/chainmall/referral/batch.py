@@ -42,6 +42,7 @@ from chainmall.referral.settlement import (
     entries_frame,
     rejected_frame,
     relations_frame,
+    row_chunks,
     users_frame,
 )
 from chainmall.referral.tree import bosses_at, inviter_depths, place_members
@@ -86,7 +87,6 @@ def settle(
     cols, type_names = normalize_events(events)
     acc = accept_events(cols, type_names, config)
     activations = accept_activations(cols, acc, registry)
-    starts = acc.ev_start
     user_ids = acc.user_ids
     n_users = len(user_ids)
 
@@ -103,8 +103,8 @@ def settle(
     first_line = np.cumsum(order_lines) - order_lines
     orders = Orders(
         ev=order_ev,
-        order_id=cols["order_id"][starts[order_ev]],
-        buyer=cols["user_id"][starts[order_ev]],
+        order_id=cols["order_id"][acc.ev_start[order_ev]],
+        buyer=cols["user_id"][acc.ev_start[order_ev]],
         paid=np.add.reduceat(paid, first_line) if len(rows) else paid,
         base=np.add.reduceat(base, first_line) if len(rows) else base,
     )
@@ -125,7 +125,7 @@ def settle(
     team = place_members(acc.inviter, member_seq, config)
     depth = inviter_depths(acc.inviter)
 
-    order_month, months = _month_codes(cols["ts"][starts[order_ev]], config.timezone)
+    order_month, months = _month_codes(cols["ts"][acc.ev_start[order_ev]], config.timezone)
 
     # only lines whose buyer has an inviter can earn anything (no inviter: no team parent)
     buyer = dense(orders.buyer)[line_order] if n_users else line_order
@@ -200,17 +200,19 @@ def settle(
         team["log_to"],
         team["log_reason"],
     )
-    # assembly may still refuse withdrawals; the rest of acceptance is done (peak memory)
-    ev_seq, ev_type, reason = acc.ev_seq, acc.ev_type, acc.reason
-    del acc, team, member_seq, depth
+    # assembly may still refuse withdrawals: the events that are or may be rejected
+    reason = acc.reason
+    watch = np.union1d(np.flatnonzero(~is_open(reason)), acc.withdrawal_rows)
+    watch_seq, watch_type = acc.ev_seq[watch], acc.ev_type[watch]
+    del acc, team, member_seq, depth  # acceptance is done (peak memory)
     entries = _assemble(blocks, reason, months, list(registry))
-    bad = np.flatnonzero(~is_open(reason))
+    bad = np.flatnonzero(~is_open(reason[watch]))
     rejected = rejected_frame(
-        ev_seq[bad].tolist(),
-        [type_names[k] for k in ev_type[bad].tolist()],
-        [REJECT_REASONS[k] for k in reason[bad].tolist()],
+        watch_seq[bad].tolist(),
+        [type_names[k] for k in watch_type[bad].tolist()],
+        [REJECT_REASONS[k] for k in reason[watch[bad]].tolist()],
     )
-    del ev_seq, ev_type, reason, bad  # before the balances are summed (peak memory)
+    del reason, watch, watch_seq, watch_type, bad  # before the balances are summed
     return Settlement(
         entries=entries,
         relation_changes=relations,
@@ -557,9 +559,6 @@ Block = dict[str, Any]
 """Entries of one kind as columns: ``n`` rows, each field a scalar, an array, or a
 function of a row slice giving those rows' values (gathered a chunk at a time)."""
 
-_CHUNK = 1 << 20
-"""Rows per chunk when blocks are placed: small temporaries, reused by the allocator."""
-
 
 def _gather(
     values: np.ndarray, index: np.ndarray, via: np.ndarray | None = None
@@ -573,10 +572,6 @@ def _gather(
 def _line_key(rows: np.ndarray, index: np.ndarray, slot: int) -> Callable[[slice], np.ndarray]:
     """Lazy ledger tie-break of a line's slot: its first event row * 4 + slot."""
     return lambda s: rows[index[s]] * 4 + slot
-
-
-def _chunks(n: int) -> list[slice]:
-    return [slice(lo, min(lo + _CHUNK, n)) for lo in range(0, n, _CHUNK)]
 
 
 def _rows(value: Any, s: slice) -> Any:
@@ -826,7 +821,7 @@ def _assemble(
             value = b.pop(name, None)
             if value is None:
                 continue
-            for s in _chunks(b["n"]):
+            for s in row_chunks(b["n"]):
                 at_ = slice(lo + s.start, lo + s.stop)
                 out[at_ if position is None else position[at_]] = _rows(value, s)
         return out
@@ -850,7 +845,7 @@ def _assemble(
             rows = position[lo : lo + b["n"]].tolist()
             withdrawal_ev.update(zip(rows, b.pop("withdrawal_ev").tolist(), strict=True))
     ref = cols.pop("ref")
-    for s in _chunks(len(ref)):  # ref -> ref_pos, in place
+    for s in row_chunks(len(ref)):  # ref -> ref_pos, in place
         r = ref[s]
         ref[s] = np.where(r >= 0, position[np.maximum(r, 0)], -1)
     cols["ref_pos"] = ref

@@ -310,7 +310,7 @@ def normalize_events(
     out: dict[str, np.ndarray] = {
         "seq": _int_column(events, "seq", name),
         "type": remap[codes] if len(remap) else codes,
-        "ts": ts.dt.as_unit("ns").to_numpy(dtype="datetime64[ns]").view(np.int64),  # UTC
+        "ts": _utc_ns(ts),
     }
     for col in INT_COLUMNS:
         if col in events.columns:
@@ -326,6 +326,16 @@ def normalize_events(
         else:
             out[col] = np.broadcast_to(np.array(None, dtype=object), len(events))
     return out, all_names
+
+
+def _utc_ns(ts: pd.Series) -> np.ndarray:
+    """UTC nanoseconds of an aware datetime column: a read-only view when stored in ns."""
+    values = ts.array
+    if values.unit != "ns":
+        values = values.as_unit("ns")
+    view: np.ndarray = values.asi8
+    view.flags.writeable = False
+    return view
 
 
 def _int_column(frame: pd.DataFrame, col: str, name: str) -> np.ndarray:

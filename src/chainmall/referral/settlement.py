@@ -149,8 +149,8 @@ def balances_of(entries: pd.DataFrame) -> pd.DataFrame:
     cell *= len(KINDS)  # (user, kind) cells, in place
     cell += pd.Categorical(entries["kind"], categories=pd.Index(list(KINDS))).codes
     shape = (len(users), len(KINDS))
-    amount = _sum_by(cell, entries["amount_fen"].to_numpy(np.int64, na_value=0), shape)
-    recv = _sum_by(cell, entries["receivable_fen"].to_numpy(np.int64, na_value=0), shape)
+    amount = _sum_by(cell, entries["amount_fen"], shape)
+    recv = _sum_by(cell, entries["receivable_fen"], shape)
     a = {k: amount[:, i] for i, k in enumerate(KINDS)}
     r = {k: recv[:, i] for i, k in enumerate(KINDS)}
     return pd.DataFrame(
@@ -169,16 +169,31 @@ def balances_of(entries: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _sum_by(cell: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Exact int64 sums of ``values`` per flat ``cell`` code, as a ``shape`` table."""
+def _sum_by(cell: np.ndarray, column: pd.Series, shape: tuple[int, int]) -> np.ndarray:
+    """Exact int64 sums of ``column`` (nulls count 0) per flat ``cell`` code, as a table.
+
+    Read a chunk of rows at a time, so the temporaries stay small.
+    """
     size = shape[0] * shape[1]
-    if len(values) and max(int(values.max()), -int(values.min())) * len(values) < 2**53:
-        # a counting pass: float64 partial sums of integers stay exact below 2**53
-        total = np.bincount(cell, weights=values, minlength=size).astype(np.int64)
-    else:
-        total = np.zeros(size, dtype=np.int64)
-        np.add.at(total, cell, values)
+    total = np.zeros(size, dtype=np.int64)
+    for rows in row_chunks(len(cell)):
+        at = cell[rows]
+        values = column.iloc[rows].to_numpy(np.int64, na_value=0)
+        if len(values) and max(int(values.max()), -int(values.min())) * len(values) < 2**53:
+            # a counting pass: float64 partial sums of integers stay exact below 2**53
+            total += np.bincount(at, weights=values, minlength=size).astype(np.int64)
+        else:
+            np.add.at(total, at, values)
     return total.reshape(shape)
+
+
+CHUNK_ROWS = 1 << 20
+"""Rows per chunk of the passes that gather or sum large columns: small temporaries."""
+
+
+def row_chunks(n: int) -> list[slice]:
+    """Slices of ``n`` rows, :data:`CHUNK_ROWS` at a time."""
+    return [slice(lo, min(lo + CHUNK_ROWS, n)) for lo in range(0, n, CHUNK_ROWS)]
 
 
 @dataclass(frozen=True)
