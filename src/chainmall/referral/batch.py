@@ -260,7 +260,7 @@ def _month_codes(ts_ns: np.ndarray, timezone: str) -> tuple[np.ndarray, list[str
     index = np.searchsorted(bounds_ns, ts_ns, side="right") - 1
     present = np.zeros(len(bounds_ns), dtype=bool)
     present[index] = True
-    code_of = np.cumsum(present) - 1
+    code_of = (np.cumsum(present) - 1).astype(np.int32)
     labels = [f"{t.year:04d}-{t.month:02d}" for t, p in zip(bounds, present, strict=True) if p]
     return code_of[index], labels
 

@@ -157,7 +157,7 @@ def uplift_at(
     log: dict[str, np.ndarray], user_ids: np.ndarray, seqs: np.ndarray, config: ReferralConfig
 ) -> np.ndarray:
     """Badge uplift (bp) of each ``user_ids[i]`` from points over log rows with seq < ``seqs[i]``."""
-    out = np.zeros(len(user_ids), np.int64)
+    out = np.zeros(len(user_ids), np.int32)  # bp fit in int32
     if not config.badge_uplift_enabled or not len(log["seq"]) or not len(user_ids):
         return out
     # dense rank of all seqs keeps the combined (user, seq) key inside int64
@@ -173,5 +173,5 @@ def uplift_at(
     last = np.searchsorted(keys, q_key, side="left")  # rows with seq < query seq
     points = cum[last] - cum[user_start]
     thresholds = np.array([b.min_points for b in config.incentives.badges], np.int64)
-    uplifts = np.array([0, *(b.uplift_bp for b in config.incentives.badges)], np.int64)
+    uplifts = np.array([0, *(b.uplift_bp for b in config.incentives.badges)], np.int32)
     return np.asarray(uplifts[np.searchsorted(thresholds, points, side="right")])

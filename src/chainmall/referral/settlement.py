@@ -84,7 +84,7 @@ def users_frame(
         3,
         np.where(fields["boss_seq"] != never, 2, np.where(fields["member_seq"] != never, 1, 0)),
     )
-    rank = fields["rank"]
+    rank = fields["rank"].astype(np.int64, copy=False)  # MISSING needs int64
     return pd.DataFrame(
         {
             "user_id": pd.Series(user_ids, dtype="int64"),

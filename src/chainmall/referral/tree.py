@@ -145,7 +145,7 @@ class TeamTree:
 
 def inviter_depths(parent: np.ndarray) -> np.ndarray:
     """Depth of each node of a forest given parent indices (-1 for roots), by pointer jumping."""
-    depth = (parent >= 0).astype(np.int64)
+    depth = (parent >= 0).astype(np.int32)  # below the number of nodes
     anc = parent.astype(np.int64, copy=True)
     live = np.flatnonzero(anc >= 0)
     while len(live):
@@ -174,7 +174,7 @@ def first_n_teams(
     inv = inviter[members]
     has_inv = inv >= 0
     # rank = position among the inviter's member invitees, by membership seq
-    rank = np.zeros(n_users, dtype=np.int64)
+    rank = np.zeros(n_users, dtype=np.int32)  # below the number of users
     order = np.lexsort((member_seq[members], inv))
     sorted_inv = inv[order]
     starts = np.r_[True, sorted_inv[1:] != sorted_inv[:-1]] if len(order) else np.zeros(0, bool)

@@ -179,6 +179,6 @@ def cap_limits(key: np.ndarray, item_cap: np.ndarray) -> tuple[np.ndarray, np.nd
 def _tier_rates(config: ReferralConfig, rank: np.ndarray) -> np.ndarray:
     tiers = config.direct_rate_tiers
     min_rank = np.array([t.min_rank for t in tiers], dtype=np.int64)
-    rates = np.array([t.rate_bp for t in tiers], dtype=np.int64)
+    rates = np.array([t.rate_bp for t in tiers], dtype=np.int32)  # bp fit in int32
     found: np.ndarray = rates[np.maximum(np.searchsorted(min_rank, rank, side="right") - 1, 0)]
     return found
