@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from chainmall._memory import trim_heap
 from chainmall.referral.accept import (
     NEVER,
     REJECT_REASONS,
@@ -205,6 +206,7 @@ def settle(
     watch = np.union1d(np.flatnonzero(~is_open(reason)), acc.withdrawal_rows)
     watch_seq, watch_type = acc.ev_seq[watch], acc.ev_type[watch]
     del acc, team, member_seq, depth  # acceptance is done (peak memory)
+    trim_heap()  # the freed per-line arrays, before the entries are placed
     entries = _assemble(blocks, reason, months, list(registry))
     bad = np.flatnonzero(~is_open(reason[watch]))
     rejected = rejected_frame(
