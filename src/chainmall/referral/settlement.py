@@ -145,7 +145,7 @@ def balances_of(entries: pd.DataFrame) -> pd.DataFrame:
     claw-backs exceeded the available balance. Every user with an entry has a
     row, also those with zero-amount entries only.
     """
-    cell, users = pd.factorize(entries["user_id"].to_numpy(dtype=np.int64), sort=True)
+    cell, users = _sorted_codes(entries["user_id"].to_numpy(dtype=np.int64))
     cell *= len(KINDS)  # (user, kind) cells, in place
     cell += pd.Categorical(entries["kind"], categories=pd.Index(list(KINDS))).codes
     shape = (len(users), len(KINDS))
@@ -167,6 +167,19 @@ def balances_of(entries: pd.DataFrame) -> pd.DataFrame:
             "credited_fen": a["COMMISSION"] + a["REVERSAL"] + a["CLAWBACK"],
         }
     )
+
+
+def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, sort=True)`` of int64 values; a counting pass when they are dense."""
+    if len(values):
+        lo, span = int(values.min()), int(values.max()) - int(values.min()) + 1
+        if span <= 4 * len(values) + 1024:
+            offset = values - lo
+            present = np.bincount(offset, minlength=span) > 0
+            rank = np.cumsum(present) - 1
+            return rank[offset], np.flatnonzero(present) + lo
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes, np.asarray(uniques)
 
 
 def _sum_by(cell: np.ndarray, column: pd.Series, shape: tuple[int, int]) -> np.ndarray:

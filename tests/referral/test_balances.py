@@ -1,0 +1,65 @@
+"""Balances per user, against a plain pandas group-by of the same entries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chainmall.referral.records import KINDS
+from chainmall.referral.settlement import balances_of
+
+
+def _expected(entries: pd.DataFrame) -> pd.DataFrame:
+    """The balance formulas of :func:`balances_of`, written as a group-by."""
+    e = entries.assign(receivable_fen=entries["receivable_fen"].fillna(0))
+    amount = e.pivot_table("amount_fen", "user_id", "kind", aggfunc="sum", observed=False)
+    recv = e.pivot_table("receivable_fen", "user_id", "kind", aggfunc="sum", observed=False)
+    a = amount.reindex(columns=list(KINDS), fill_value=0).fillna(0).astype("int64")
+    r = recv.reindex(columns=list(KINDS), fill_value=0).fillna(0).astype("int64")
+    out = pd.DataFrame(
+        {
+            "pending_fen": a["COMMISSION"] + a["REVERSAL"] - a["SETTLE"],
+            "available_fen": a["SETTLE"]
+            + r["SETTLE"]
+            + a["CLAWBACK"]
+            + r["CLAWBACK"]
+            + a["WITHDRAWAL"],
+            "receivable_fen": r["SETTLE"] + r["CLAWBACK"],
+            "withdrawn_fen": -a["WITHDRAWAL"],
+            "credited_fen": a["COMMISSION"] + a["REVERSAL"] + a["CLAWBACK"],
+        }
+    )
+    return out.rename_axis(index="user_id", columns=None).reset_index()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 30),  # user number
+            st.sampled_from(KINDS),
+            st.integers(-(10**9), 10**9),
+            st.one_of(st.none(), st.integers(-(10**6), 10**6)),
+        ),
+        max_size=60,
+    ),
+    spread=st.sampled_from([1, 1_000, 10**15]),  # dense ids (a counting pass) or sparse ones
+    first=st.integers(-(10**3), 10**3),
+)
+def test_balances_match_group_by(rows: list, spread: int, first: int) -> None:
+    users, kinds, amounts, receivables = zip(*rows, strict=True) if rows else ([], [], [], [])
+    entries = pd.DataFrame(
+        {
+            "user_id": pd.array([first + u * spread for u in users], dtype="Int64"),
+            "kind": pd.Categorical(kinds, categories=list(KINDS)),
+            "amount_fen": pd.array(amounts, dtype="Int64"),
+            "receivable_fen": pd.array(receivables, dtype="Int64"),
+        }
+    )
+    got = balances_of(entries)
+    assert got["user_id"].is_monotonic_increasing
+    assert np.array_equal(got["user_id"].to_numpy(), np.unique(entries["user_id"].to_numpy()))
+    if rows:
+        pd.testing.assert_frame_equal(got, _expected(entries), check_dtype=False)
