@@ -13,8 +13,11 @@ balances of users who withdraw (claw-backs may exceed the available balance).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -60,6 +63,8 @@ __all__ = ["settle"]
 
 K = {name: i for i, name in enumerate(KINDS)}
 _NS = 1_000_000_000
+_PLACING_THREADS = min(4, os.cpu_count() or 1)
+"""Threads placing the ledger's columns in ledger order (numpy releases the GIL)."""
 
 
 def settle(
@@ -812,7 +817,7 @@ def _assemble(
     A withdrawal refused for lack of balance gets its reason in ``reason``.
 
     Each output column is written once: every block's values are gathered and
-    scattered to their ledger positions a chunk at a time.
+    scattered to their ledger positions a chunk at a time, a few columns at once.
     """
     starts = np.cumsum([0] + [b["n"] for b in blocks]).tolist()
 
@@ -828,17 +833,21 @@ def _assemble(
                 out[at_ if position is None else position[at_]] = _rows(value, s)
         return out
 
-    seq = placed("seq", 0, np.int64, None)
-    order = np.lexsort([placed(k, 0, np.int64, None) for k in ("k3", "k2", "k1")] + [seq])
-    position = np.empty(len(order), dtype=np.int64)
-    position[order] = np.arange(len(order))
-    cols = {"seq": seq[order]}
-    del seq, order
     versioned = any("version" in b for b in blocks)  # else every entry has the initial one
-    for name in _FIELDS + (("version",) if versioned else ()):
-        if name != "seq":
-            dtype = np.int16 if name in _CODES else np.int64
-            cols[name] = placed(name, _default(name), dtype, position)
+    names = [n for n in _FIELDS + (("version",) if versioned else ()) if n != "seq"]
+
+    with ThreadPoolExecutor(_PLACING_THREADS) as pool:  # columns are independent
+        seq, *keys = pool.map(lambda k: placed(k, 0, np.int64, None), ("seq", "k1", "k2", "k3"))
+        order = np.lexsort([*keys[::-1], seq])
+        del keys
+        position = np.empty(len(order), dtype=np.int64)
+        position[order] = np.arange(len(order))
+        cols = {"seq": seq[order]}
+        del seq, order
+        fills = [_default(n) for n in names]
+        dtypes = [np.int16 if n in _CODES else np.int64 for n in names]
+        columns = pool.map(placed, names, fills, dtypes, repeat(position))
+        cols |= dict(zip(names, columns, strict=True))
     if versioned:
         cols["config_version"] = cols.pop("version")
     withdrawal_ev: dict[int, int] = {}  # ledger row -> event: a refused one is rejected there
