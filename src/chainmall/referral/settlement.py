@@ -145,7 +145,8 @@ def balances_of(entries: pd.DataFrame) -> pd.DataFrame:
     claw-backs exceeded the available balance. Every user with an entry has a
     row, also those with zero-amount entries only.
     """
-    cell, users = _sorted_codes(entries["user_id"].to_numpy(dtype=np.int64))
+    cell = entries["user_id"].to_numpy(dtype=np.int64, copy=True)
+    users = _codes_in_place(cell)
     cell *= len(KINDS)  # (user, kind) cells, in place
     cell += pd.Categorical(entries["kind"], categories=pd.Index(list(KINDS))).codes
     shape = (len(users), len(KINDS))
@@ -169,17 +170,23 @@ def balances_of(entries: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.factorize(values, sort=True)`` of int64 values; a counting pass when they are dense."""
+def _codes_in_place(values: np.ndarray) -> np.ndarray:
+    """Replace int64 ``values`` by their codes in the sorted uniques, and return those.
+
+    Dense values (the usual user ids) take a counting pass instead of a sort.
+    """
     if len(values):
         lo, span = int(values.min()), int(values.max()) - int(values.min()) + 1
         if span <= 4 * len(values) + 1024:
-            offset = values - lo
-            present = np.bincount(offset, minlength=span) > 0
-            rank = np.cumsum(present) - 1
-            return rank[offset], np.flatnonzero(present) + lo
+            values -= lo
+            present = np.bincount(values, minlength=span) > 0
+            code_of = np.cumsum(present) - 1
+            for rows in row_chunks(len(values)):
+                values[rows] = code_of[values[rows]]
+            return np.flatnonzero(present) + lo
     codes, uniques = pd.factorize(values, sort=True)
-    return codes, np.asarray(uniques)
+    values[:] = codes
+    return np.asarray(uniques)
 
 
 def _sum_by(cell: np.ndarray, column: pd.Series, shape: tuple[int, int]) -> np.ndarray:
