@@ -13,17 +13,16 @@ balances of users who withdraw (claw-backs may exceed the available balance).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
-from itertools import repeat
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from chainmall._memory import trim_heap
+from chainmall._threads import map_columns
 from chainmall.referral.accept import (
     NEVER,
     REJECT_REASONS,
@@ -63,8 +62,6 @@ __all__ = ["settle"]
 
 K = {name: i for i, name in enumerate(KINDS)}
 _NS = 1_000_000_000
-_PLACING_THREADS = min(4, os.cpu_count() or 1)
-"""Threads placing the ledger's columns in ledger order (numpy releases the GIL)."""
 
 
 def settle(
@@ -821,9 +818,13 @@ def _assemble(
     """
     starts = np.cumsum([0] + [b["n"] for b in blocks]).tolist()
 
-    def placed(name: str, fill: int, dtype: type, position: np.ndarray | None) -> np.ndarray:
-        """Field ``name`` of every block, at ``position`` (ledger order) or stacked."""
-        out = np.full(starts[-1], fill, dtype=dtype)
+    def placed(name: str, position: np.ndarray | None = None) -> np.ndarray:
+        """Field ``name`` of every block at ``position`` (ledger order), or stacked (sort keys)."""
+        if position is None:
+            out = np.zeros(starts[-1], dtype=np.int64)
+        else:
+            dtype = np.int16 if name in _CODES else np.int64
+            out = np.full(starts[-1], _default(name), dtype=dtype)
         for b, lo in zip(blocks, starts[:-1], strict=True):
             value = b.pop(name, None)
             if value is None:
@@ -833,21 +834,16 @@ def _assemble(
                 out[at_ if position is None else position[at_]] = _rows(value, s)
         return out
 
+    seq, k1, k2, k3 = map_columns(placed, ("seq", "k1", "k2", "k3"))
+    order = np.lexsort((k3, k2, k1, seq))
+    del k1, k2, k3
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    cols = {"seq": seq[order]}
+    del seq, order
     versioned = any("version" in b for b in blocks)  # else every entry has the initial one
     names = [n for n in _FIELDS + (("version",) if versioned else ()) if n != "seq"]
-
-    with ThreadPoolExecutor(_PLACING_THREADS) as pool:  # columns are independent
-        seq, *keys = pool.map(lambda k: placed(k, 0, np.int64, None), ("seq", "k1", "k2", "k3"))
-        order = np.lexsort([*keys[::-1], seq])
-        del keys
-        position = np.empty(len(order), dtype=np.int64)
-        position[order] = np.arange(len(order))
-        cols = {"seq": seq[order]}
-        del seq, order
-        fills = [_default(n) for n in names]
-        dtypes = [np.int16 if n in _CODES else np.int64 for n in names]
-        columns = pool.map(placed, names, fills, dtypes, repeat(position))
-        cols |= dict(zip(names, columns, strict=True))
+    cols |= zip(names, map_columns(partial(placed, position=position), names), strict=True)
     if versioned:
         cols["config_version"] = cols.pop("version")
     withdrawal_ev: dict[int, int] = {}  # ledger row -> event: a refused one is rejected there

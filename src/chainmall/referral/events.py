@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from chainmall._threads import map_columns
 from chainmall._validation import require_columns, require_frame, require_not_null
 from chainmall.exceptions import DataValidationError
 
@@ -312,9 +313,12 @@ def normalize_events(
         "type": remap[codes] if len(remap) else codes,
         "ts": _utc_ns(ts),
     }
+    present = [col for col in INT_COLUMNS if col in events.columns]
+    columns = map_columns(lambda c: _int_column(events, c, name), present)
+    converted = dict(zip(present, columns, strict=True))
     for col in INT_COLUMNS:
-        if col in events.columns:
-            out[col] = _int_column(events, col, name)
+        if col in converted:
+            out[col] = converted[col]
         else:
             fill = 0 if col == "balance_paid_fen" else MISSING
             out[col] = np.full(len(events), fill, dtype=np.int64)

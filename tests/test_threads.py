@@ -1,0 +1,33 @@
+"""The thread helper for independent column passes."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from chainmall._threads import column_threads, map_columns
+
+
+def test_thread_count_is_small_and_positive() -> None:
+    assert 1 <= column_threads() <= 4
+
+
+def test_results_keep_the_order_of_the_items() -> None:
+    columns = [np.arange(n) for n in range(50)]
+    assert map_columns(lambda a: int(a.sum()), columns) == [n * (n - 1) // 2 for n in range(50)]
+
+
+def test_passes_run_on_worker_threads_and_errors_reach_the_caller() -> None:
+    seen: set[int] = set()
+
+    def work(x: int) -> int:
+        seen.add(threading.get_ident())
+        if x == 3:
+            raise ValueError("bad column 3")
+        return x
+
+    with pytest.raises(ValueError, match="bad column 3"):
+        map_columns(work, range(6))
+    assert threading.get_ident() not in seen
