@@ -778,8 +778,10 @@ def _settlements(
         tick = skip_held(tick, bene[line], t_seq, slots["held_spans"])
         return receipt, np.where(tick < n_ticks, t_seq[np.minimum(tick, n_ticks - 1)], NEVER)
 
-    out: dict[Any, Any] = {"pair_tick": np.full(len(pairs["line"]), NEVER, dtype=np.int64)}
-    for sub in (0, 1):
+    pair_tick = np.full(len(pairs["line"]), NEVER, dtype=np.int64)
+
+    def settled(sub: int) -> dict[str, np.ndarray]:
+        """The settlements of one slot (0 direct, 1 team); its pairs' ticks in ``pair_tick``."""
         credit = slots[("d", "t")[sub] + "_credit"]
         bene = (slots["x"], slots["boss"])[sub]
         i = np.flatnonzero(comm_index[sub] >= 0)
@@ -796,14 +798,16 @@ def _settlements(
         remaining[r] -= _f(remaining[r], refunded[r], slots["paid"][i[r]])
         del refunded, r
         ok = (tick_seq != NEVER) & (remaining > 0)
-        out["pair_tick"][mine[has]] = np.where(ok[at[has]], tick_seq[at[has]], NEVER)
-        out[sub] = {
+        pair_tick[mine[has]] = np.where(ok[at[has]], tick_seq[at[has]], NEVER)
+        return {
             "line": i[ok],
             "tick_seq": tick_seq[ok],
             "settle_at": r_settle_at[receipt[ok]],
             "remaining": remaining[ok],
         }
-    return out
+
+    direct, team = map_columns(settled, (0, 1))  # the two slots are independent
+    return {0: direct, 1: team, "pair_tick": pair_tick}
 
 
 def _assemble(

@@ -51,10 +51,13 @@ def skip_held(
     tick_seq: np.ndarray,
     spans: dict[int, list[tuple[int, int]]],
 ) -> np.ndarray:
-    """Move each tick index past the holds of its (dense) user; ``len(tick_seq)`` = never."""
+    """Move each tick index past the holds of its (dense) user; ``len(tick_seq)`` = never.
+
+    Returns ``first_tick`` itself when nobody is held.
+    """
+    if not spans or not len(first_tick):
+        return first_tick
     out = first_tick.copy()
-    if not spans or not len(out):
-        return out
     n_ticks = len(tick_seq)
     for i in np.flatnonzero(np.isin(user, list(spans))).tolist():  # held users only
         t = int(out[i])
