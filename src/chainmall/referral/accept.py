@@ -176,9 +176,12 @@ def _missing_fields(cols: dict[str, np.ndarray]) -> np.ndarray:
 
 def _any_per_event(row_flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Per event (rows ``starts[i]:starts[i+1]``): does any of its rows have the flag."""
-    if not len(starts):
-        return np.zeros(0, dtype=bool)
-    return np.asarray(np.logical_or.reduceat(row_flags, starts), dtype=bool)
+    flagged = np.flatnonzero(row_flags)
+    if len(flagged) > len(starts) // 64:  # many flags: one reduction over all rows
+        return np.asarray(np.logical_or.reduceat(row_flags, starts), dtype=bool)
+    out = np.zeros(len(starts), dtype=bool)  # few (bad input is rare): find their events
+    out[np.searchsorted(starts, flagged, side="right") - 1] = True
+    return out
 
 
 def dense_index(user_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
