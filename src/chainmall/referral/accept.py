@@ -283,7 +283,10 @@ def accept_events(
     rec = is_["ORDER_RECEIVED"]
     pos = lookup(first["order_id"][ok], first["order_id"][rec])  # accepted ids are unique
     found = pos >= 0
-    found[found] = seq[ok[pos[found]]] < seq[rec[found]]
+    if found.all():  # the usual case: no gathers through a mask
+        found = seq[ok[pos]] < seq[rec]
+    else:
+        found[found] = seq[ok[pos[found]]] < seq[rec[found]]
     reason[rec[~found]] = R["UNKNOWN_ORDER"]
     rec, rec_order = rec[found], pos[found]
     rec_first = _first_per_key(rec_order, seq[rec])  # one accepted order per order id
@@ -346,20 +349,17 @@ def _accept_orders(
     cand &= is_open(reason)
     reason[cand & bad] = R["BAD_AMOUNT"]
     cand &= ~bad
-    row_cand = cand[row_event]
-    rows = np.flatnonzero(row_cand)
-    line = cols["line_id"][rows]
-    ev = row_event[rows]
-    # a line id twice inside one order (none if line ids increase)
-    dup_in = np.zeros(n, dtype=bool)
-    if not _increasing(line):
+    rows = np.flatnonzero(cand[row_event])
+    line, ev = cols["line_id"][rows], row_event[rows]
+    if not _increasing(line):  # a line id twice inside one order (none if line ids increase)
+        dup_in = np.zeros(n, dtype=bool)
         srt = np.lexsort((line, ev))
         same = (ev[srt][1:] == ev[srt][:-1]) & (line[srt][1:] == line[srt][:-1])
         dup_in[ev[srt][1:][same]] = True
-    reason[cand & dup_in] = R["DUPLICATE_LINE"]
-    cand &= ~dup_in
-    rows = np.flatnonzero(cand[row_event])
-    line, ev = cols["line_id"][rows], row_event[rows]
+        reason[cand & dup_in] = R["DUPLICATE_LINE"]
+        cand &= ~dup_in
+        rows = np.flatnonzero(cand[row_event])
+        line, ev = cols["line_id"][rows], row_event[rows]
     cand_ev = np.flatnonzero(cand)
     oid = cols["order_id"][starts[cand_ev]]
     # conflicts: an order id or a line id shared between candidate orders
