@@ -234,7 +234,7 @@ def accept_events(
         reject(seq <= prev_max, "STALE_SEQ")
     known = kind < len(EVENT_TYPES)
     reject(~known, "UNKNOWN_TYPE")
-    ev_rows: np.ndarray = np.diff(starts, append=n_rows).astype(index)
+    ev_rows: np.ndarray = np.diff(starts, append=index(n_rows))
     row_event = np.repeat(np.arange(n, dtype=index), ev_rows)
     reject(_any_per_event(_missing_fields(cols), starts), "MISSING_FIELD")
 

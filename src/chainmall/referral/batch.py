@@ -32,11 +32,19 @@ from chainmall.referral.accept import (
     dense_index,
     is_open,
 )
-from chainmall.referral.batch_events import Orders, energy_log, hold_intervals
+from chainmall.referral.batch_events import (
+    Orders,
+    energy_log,
+    hold_intervals,
+    open_ticks,
+    receipt_settle_at,
+    receipt_ticks,
+    tick_seqs,
+)
 from chainmall.referral.config import ReferralConfig, SlideMode
 from chainmall.referral.direct import direct_beneficiaries, uses_team_parent
 from chainmall.referral.energy import energy_frame
-from chainmall.referral.events import MISSING, TYPE_CODE, normalize_events
+from chainmall.referral.events import MISSING, normalize_events
 from chainmall.referral.holds import skip_held
 from chainmall.referral.records import INT_FIELDS, KINDS
 from chainmall.referral.settlement import (
@@ -61,7 +69,6 @@ from chainmall.referral.versions import version_registry
 __all__ = ["settle"]
 
 K = {name: i for i, name in enumerate(KINDS)}
-_NS = 1_000_000_000
 
 
 def settle(
@@ -112,11 +119,12 @@ def settle(
         base=np.add.reduceat(base, first_line) if len(rows) else base,
     )
     del paid
-    side = _side_events(cols, acc)
+    side = _side_events(cols, acc, config)
     held_spans = hold_intervals(cols, acc)
     for name in ("inviter_id", "order_id", "refund_id"):
         del cols[name]  # these ids are in acc, orders and side now (peak memory)
-    points = energy_log(cols, acc, orders, config)
+    receipt_tick_seq = tick_seqs(acc, side.tick_ev, side.receipt_tick)
+    points = energy_log(cols, acc, orders, receipt_tick_seq, config)
     del cols["user_id"]
     energy = energy_frame(points)
     del points
@@ -180,7 +188,7 @@ def settle(
     slots["held_spans"] = held_spans
     refunds = _refund_pairs(side, acc, lines, slots)
     _monthly_cap(slots, refunds)
-    blocks = _entry_blocks(side, acc, lines, slots, refunds, config, user_ids)
+    blocks = _entry_blocks(side, acc, lines, slots, refunds, user_ids)
     del lines, slots, refunds, side, direct, boss, uplift  # the blocks hold what entries need
     users = users_frame(
         user_ids,
@@ -298,21 +306,21 @@ class _SideEvents:
     refund_id: np.ndarray
     receipt_ev: np.ndarray
     receipt_order: np.ndarray  # index into the accepted orders
-    receipt_ts: np.ndarray
+    receipt_settle_at: np.ndarray  # UTC ns from which the order may settle
+    receipt_tick: np.ndarray  # position in tick_ev of the first tick settling it
     tick_ev: np.ndarray
-    tick_asof: np.ndarray
     withdrawal_user: np.ndarray
     withdrawal_amount: np.ndarray
 
 
-def _side_events(cols: dict[str, np.ndarray], acc: Accepted) -> _SideEvents:
+def _side_events(cols: dict[str, np.ndarray], acc: Accepted, config: ReferralConfig) -> _SideEvents:
     """The few columns the settlement reads from events other than order lines."""
 
     accepted = is_open(acc.reason[acc.refund_ev])
     ref_ev = acc.refund_ev[accepted]
     ref_row = acc.ev_start[ref_ev]
-    tick_ev = np.flatnonzero((acc.ev_type == TYPE_CODE["SETTLEMENT_TICK"]) & is_open(acc.reason))
-    tick_row = acc.ev_start[tick_ev]
+    tick_ev = open_ticks(acc)
+    settle_at = receipt_settle_at(cols, acc, config)
     wd_row = acc.ev_start[acc.withdrawal_rows]
     return _SideEvents(
         refund_ev=ref_ev,
@@ -321,9 +329,9 @@ def _side_events(cols: dict[str, np.ndarray], acc: Accepted) -> _SideEvents:
         refund_id=cols["refund_id"][ref_row],
         receipt_ev=acc.receipt_ev,
         receipt_order=acc.receipt_order,
-        receipt_ts=cols["ts"][acc.ev_start[acc.receipt_ev]],
+        receipt_settle_at=settle_at,
+        receipt_tick=receipt_ticks(cols, acc, tick_ev, settle_at),
         tick_ev=tick_ev,
-        tick_asof=cols["ts"][tick_row],
         withdrawal_user=cols["user_id"][wd_row],
         withdrawal_amount=cols["amount_fen"][wd_row],
     )
@@ -603,7 +611,6 @@ def _entry_blocks(
     lines: _Lines,
     slots: dict[str, Any],
     pairs: dict[str, np.ndarray],
-    config: ReferralConfig,
     user_ids: np.ndarray,
 ) -> list[Block]:
     """Every entry as column blocks with a 4-part ledger sort key (seq, k1, k2, k3)."""
@@ -678,7 +685,7 @@ def _entry_blocks(
         reward(sub, pay & (slots[prefix + "_want"] > credit), kind, capped=True)
     del kind, main, pay, forfeit, blocked
 
-    settle_info = _settlements(side, acc, lines, slots, pairs, config, comm_index)
+    settle_info = _settlements(side, acc, lines, slots, pairs, comm_index)
     version = slots["version"]  # per line under config versions, else None
     for sub in (0, 1):
         info = settle_info[sub]
@@ -749,7 +756,6 @@ def _settlements(
     lines: _Lines,
     slots: dict[str, Any],
     pairs: dict[str, np.ndarray],
-    config: ReferralConfig,
     comm_index: dict[int, np.ndarray],
 ) -> dict[Any, Any]:
     """For each commission: the tick that settles it (R5) and the amount settled.
@@ -757,14 +763,9 @@ def _settlements(
     ``pair_tick`` gives, per refund pair, the seq of the tick that settled its
     commission (NEVER if none did), which makes a later refund a claw-back.
     """
-    t_seq, t_asof = acc.ev_seq[side.tick_ev], side.tick_asof
+    t_seq = acc.ev_seq[side.tick_ev]
     n_ticks = len(t_seq)
-    # per receipt (one per order): when its lines may settle, and the first tick doing it
-    r_settle_at = side.receipt_ts + config.settle_delay_s * _NS
-    r_tick = np.maximum(
-        np.searchsorted(t_seq, acc.ev_seq[side.receipt_ev], side="right"),
-        np.searchsorted(t_asof, r_settle_at, side="left"),
-    )
+    r_settle_at, r_tick = side.receipt_settle_at, side.receipt_tick  # per receipt
     receipt_of_order = np.full(np.count_nonzero(acc.order_ok), -1, dtype=np.int64)
     receipt_of_order[side.receipt_order] = np.arange(len(side.receipt_order))
 

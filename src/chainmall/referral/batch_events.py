@@ -2,7 +2,9 @@
 
 The vectorised twins of the fold rules in :mod:`chainmall.referral.energy` and
 :mod:`chainmall.referral.holds`; :func:`chainmall.referral.settle` calls them
-after :func:`~chainmall.referral.accept.accept_events`.
+after :func:`~chainmall.referral.accept.accept_events`. The tick that settles
+each receipt's order (R5) is found here once, for the energy points and the
+settlement entries alike.
 """
 
 from __future__ import annotations
@@ -17,7 +19,16 @@ from chainmall.referral.accept import NEVER, Accepted, R, dense_index, is_open, 
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.events import MISSING, TYPE_CODE
 
-__all__ = ["Orders", "energy_log", "hold_intervals", "order_settle_ticks"]
+__all__ = [
+    "Orders",
+    "energy_log",
+    "hold_intervals",
+    "open_ticks",
+    "order_settle_ticks",
+    "receipt_settle_at",
+    "receipt_ticks",
+    "tick_seqs",
+]
 
 _NS = 1_000_000_000
 
@@ -34,11 +45,17 @@ class Orders:
 
 
 def energy_log(
-    cols: dict[str, np.ndarray], acc: Accepted, orders: Orders, config: ReferralConfig
+    cols: dict[str, np.ndarray],
+    acc: Accepted,
+    orders: Orders,
+    receipt_tick_seq: np.ndarray,
+    config: ReferralConfig,
 ) -> dict[str, np.ndarray]:
     """Accept ENGAGEMENT events (updates ``acc.reason``) and build the point log.
 
-    Returns arrays ``seq, user_id, points, source, ref`` (user ids, unsorted).
+    ``receipt_tick_seq`` is the seq of the tick settling each accepted receipt's
+    order (NEVER: none yet). Returns arrays ``seq, user_id, points, source, ref``
+    (user ids, unsorted).
     """
     inc = config.incentives
     starts, seq = acc.ev_start, acc.ev_seq
@@ -68,7 +85,7 @@ def energy_log(
         parts.append((seq[eng[s]], user[s], inc.share_points, 0, MISSING))
     if is_comment.any():
         parts.append(_comments(cols, acc, eng[is_comment], config))
-    parts.extend(_order_points(cols, acc, orders, config))
+    parts.extend(_order_points(cols, acc, orders, receipt_tick_seq, config))
     sizes = [len(p[0]) for p in parts]
     fields = [list(p) for p in parts]
     out = {}
@@ -131,33 +148,59 @@ def order_settle_ticks(
     ``order`` indexes the accepted orders (``np.flatnonzero(acc.order_ok)``);
     ``tick_seq`` is NEVER while no tick has settled the order yet.
     """
+    ticks = open_ticks(acc)
     return {
         "order_id": cols["order_id"][acc.ev_start[acc.receipt_ev]],
         "order": acc.receipt_order,
-        "tick_seq": _receipt_ticks(cols, acc, config),
+        "tick_seq": tick_seqs(
+            acc, ticks, receipt_ticks(cols, acc, ticks, receipt_settle_at(cols, acc, config))
+        ),
     }
 
 
-def _receipt_ticks(
+def open_ticks(acc: Accepted) -> np.ndarray:
+    """Event index of every accepted ``SETTLEMENT_TICK``, in seq order."""
+    return np.flatnonzero((acc.ev_type == TYPE_CODE["SETTLEMENT_TICK"]) & is_open(acc.reason))
+
+
+def receipt_settle_at(
     cols: dict[str, np.ndarray], acc: Accepted, config: ReferralConfig
 ) -> np.ndarray:
-    """Per accepted receipt: the seq of the tick that settles its order (NEVER: none yet)."""
-    tick = np.flatnonzero((acc.ev_type == TYPE_CODE["SETTLEMENT_TICK"]) & is_open(acc.reason))
-    t_seq, t_asof = acc.ev_seq[tick], cols["ts"][acc.ev_start[tick]]
-    settle_at = cols["ts"][acc.ev_start[acc.receipt_ev]] + config.settle_delay_s * _NS
-    first = np.maximum(
-        np.searchsorted(t_seq, acc.ev_seq[acc.receipt_ev], side="right"),
-        np.searchsorted(t_asof, settle_at, side="left"),
+    """Per accepted receipt: the UTC ns from which its order's lines may settle (R5)."""
+    settle_at: np.ndarray = cols["ts"][acc.ev_start[acc.receipt_ev]] + config.settle_delay_s * _NS
+    return settle_at
+
+
+def receipt_ticks(
+    cols: dict[str, np.ndarray], acc: Accepted, ticks: np.ndarray, settle_at: np.ndarray
+) -> np.ndarray:
+    """Per accepted receipt: position in ``ticks`` of the first tick that settles its order.
+
+    That tick comes after the receipt and is as of ``settle_at`` or later;
+    ``len(ticks)`` means none has yet.
+    """
+    return np.maximum(
+        np.searchsorted(acc.ev_seq[ticks], acc.ev_seq[acc.receipt_ev], side="right"),
+        np.searchsorted(cols["ts"][acc.ev_start[ticks]], settle_at, side="left"),
     )
-    return _pick(t_seq, np.minimum(first, max(len(t_seq) - 1, 0)), first < len(t_seq), NEVER)
+
+
+def tick_seqs(acc: Accepted, ticks: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Seq of the tick at each position ``at`` of ``ticks`` (NEVER at ``len(ticks)``)."""
+    t_seq = acc.ev_seq[ticks]
+    return _pick(t_seq, np.minimum(at, max(len(t_seq) - 1, 0)), at < len(t_seq), NEVER)
 
 
 def _order_points(
-    cols: dict[str, np.ndarray], acc: Accepted, orders: Orders, config: ReferralConfig
+    cols: dict[str, np.ndarray],
+    acc: Accepted,
+    orders: Orders,
+    receipt_tick_seq: np.ndarray,
+    config: ReferralConfig,
 ) -> list[tuple[Any, ...]]:
     """Order settlement points and their claw-back at the first later refund."""
     tick = np.full(len(orders.ev), NEVER, dtype=np.int64)
-    tick[acc.receipt_order] = _receipt_ticks(cols, acc, config)
+    tick[acc.receipt_order] = receipt_tick_seq
     open_ = is_open(acc.reason[acc.refund_ev])
     ref_ev, ref_row = acc.refund_ev[open_], acc.refund_row[open_]
     ref_order = np.searchsorted(acc.ev_start[orders.ev], ref_row, side="right") - 1
