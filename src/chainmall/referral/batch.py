@@ -837,6 +837,7 @@ def _assemble(
             for s in row_chunks(b["n"]):
                 at_ = slice(lo + s.start, lo + s.stop)
                 out[at_ if position is None else position[at_]] = _rows(value, s)
+        trim_heap()  # the pages this thread freed (its chunks), before the next column
         return out
 
     seq, k1, k2, k3 = map_columns(placed, ("seq", "k1", "k2", "k3"))
