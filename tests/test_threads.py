@@ -19,7 +19,15 @@ def test_results_keep_the_order_of_the_items() -> None:
     assert map_columns(lambda a: int(a.sum()), columns) == [n * (n - 1) // 2 for n in range(50)]
 
 
-def test_passes_run_on_worker_threads_and_errors_reach_the_caller() -> None:
+def test_one_cpu_runs_inline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("chainmall._threads.column_threads", lambda: 1)
+    assert map_columns(lambda _: threading.get_ident(), range(3)) == [threading.get_ident()] * 3
+
+
+def test_passes_run_on_worker_threads_and_errors_reach_the_caller(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("chainmall._threads.column_threads", lambda: 2)
     seen: set[int] = set()
 
     def work(x: int) -> int:

@@ -28,5 +28,8 @@ def map_columns(func: Callable[[T], R], items: Iterable[T]) -> list[R]:
     For passes that touch disjoint data (one output column each): each one's
     numpy work runs while another holds the GIL.
     """
-    with ThreadPoolExecutor(column_threads()) as pool:
+    threads = column_threads()
+    if threads == 1:  # one CPU: no pool
+        return [func(x) for x in items]
+    with ThreadPoolExecutor(threads) as pool:
         return list(pool.map(func, items))
