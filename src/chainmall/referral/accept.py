@@ -25,6 +25,7 @@ from chainmall.referral.events import (
     event_bounds,
 )
 from chainmall.referral.rules import MAX_LINE_FEN, month_end_ns
+from chainmall.referral.settlement import dense_span
 
 __all__ = ["Accepted", "accept_events"]
 
@@ -127,19 +128,18 @@ def _first_per_key(keys: np.ndarray, order_seq: np.ndarray) -> np.ndarray:
     """Mask of the first occurrence (by ``order_seq``) of each key."""
     if _increasing(keys):
         return np.ones(len(keys), dtype=bool)
-    if _increasing(order_seq):  # position order is seq order
-        lo, span = int(keys.min()), int(keys.max()) - int(keys.min()) + 1
-        if span <= 4 * len(keys) + 1024:  # dense keys: a counting pass, no sort
-            offset = keys - lo if lo else keys
-            first = np.ones(len(keys), dtype=bool)
-            counts = np.bincount(offset, minlength=span)
-            if counts.max() <= 1:  # no key repeats
-                return first
-            again = np.flatnonzero(counts[offset] > 1)
-            first_at = np.full(span, len(keys), dtype=np.int64)
-            np.minimum.at(first_at, offset[again], again)
-            first[again] = first_at[offset[again]] == again
+    if _increasing(order_seq) and (dense := dense_span(keys)):  # seq order, dense keys: count
+        lo, span = dense
+        offset = keys - lo if lo else keys
+        first = np.ones(len(keys), dtype=bool)
+        counts = np.bincount(offset, minlength=span)
+        if counts.max() <= 1:  # no key repeats
             return first
+        again = np.flatnonzero(counts[offset] > 1)
+        first_at = np.full(span, len(keys), dtype=np.int64)
+        np.minimum.at(first_at, offset[again], again)
+        first[again] = first_at[offset[again]] == again
+        return first
     order = np.lexsort((order_seq, keys))
     first = np.ones(len(keys), dtype=bool)
     sk = keys[order]

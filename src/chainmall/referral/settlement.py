@@ -175,15 +175,15 @@ def _codes_in_place(values: np.ndarray) -> np.ndarray:
 
     Dense values (the usual user ids) take a counting pass instead of a sort.
     """
-    if len(values):
-        lo, span = int(values.min()), int(values.max()) - int(values.min()) + 1
-        if span <= 4 * len(values) + 1024:
-            values -= lo
-            present = np.bincount(values, minlength=span) > 0
-            code_of = np.cumsum(present) - 1
-            for rows in row_chunks(len(values)):
-                values[rows] = code_of[values[rows]]
-            return np.flatnonzero(present) + lo
+    dense = dense_span(values)
+    if dense is not None:
+        lo, span = dense
+        values -= lo
+        present = np.bincount(values, minlength=span) > 0
+        code_of = np.cumsum(present) - 1
+        for rows in row_chunks(len(values)):
+            values[rows] = code_of[values[rows]]
+        return np.flatnonzero(present) + lo
     codes, uniques = pd.factorize(values, sort=True)
     values[:] = codes
     return np.asarray(uniques)
@@ -209,6 +209,15 @@ def _sum_by(cell: np.ndarray, column: pd.Series, shape: tuple[int, int]) -> np.n
 
 CHUNK_ROWS = 1 << 20
 """Rows per chunk of the passes that gather or sum large columns: small temporaries."""
+
+
+def dense_span(values: np.ndarray) -> tuple[int, int] | None:
+    """``(min, max - min + 1)`` of int ``values`` when a counting pass over that range is
+    cheap (about 4 slots per value at most); None otherwise or when empty."""
+    if not len(values):
+        return None
+    lo, hi = int(values.min()), int(values.max())
+    return (lo, hi - lo + 1) if hi - lo + 1 <= 4 * len(values) + 1024 else None
 
 
 def row_chunks(n: int) -> list[slice]:
