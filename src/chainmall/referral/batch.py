@@ -141,12 +141,10 @@ def settle(
     # only lines whose buyer has an inviter can earn anything (no inviter: no team parent)
     buyer = dense(orders.buyer)[line_order] if n_users else line_order
     earning = np.flatnonzero((base > 0) & (acc.inviter[buyer] >= 0)) if n_users else rows[:0]
-    rows, line_order, buyer, base = (
-        rows[earning],
-        line_order[earning],
-        buyer[earning],
-        base[earning],
-    )
+    rows = rows[earning]  # one at a time: each old array is released before the next gather
+    line_order = line_order[earning]
+    buyer = buyer[earning]
+    base = base[earning]
     seq = acc.ev_seq[order_ev][line_order]
     line_id, paid = cols["line_id"][rows], cols["amount_fen"][rows]
     params = LineParams.of(registry, None)
