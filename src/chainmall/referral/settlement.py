@@ -212,8 +212,10 @@ CHUNK_ROWS = 1 << 20
 
 
 def dense_span(values: np.ndarray) -> tuple[int, int] | None:
-    """``(min, max - min + 1)`` of int ``values`` when a counting pass over that range is
-    cheap (about 4 slots per value at most); None otherwise or when empty."""
+    """``(min, max - min + 1)`` of int ``values`` when a counting pass over it is cheap.
+
+    Cheap: at most about 4 slots per value. None otherwise, or when ``values`` is empty.
+    """
     if not len(values):
         return None
     lo, hi = int(values.min()), int(values.max())
