@@ -477,8 +477,8 @@ def _monthly_cap(slots: dict[str, Any], pairs: dict[str, np.ndarray]) -> None:
     slots["d_credit"], slots["t_credit"] = credit[0], credit[1]
     keys, want, which = [], [], []
     n_months = int(slots["month"].max()) + 1 if n else 0
-    for sub, bene in ((0, slots["x"]), (1, slots["boss"])):
-        idx = np.flatnonzero(slots["pay"][sub])
+    for sub, idx in enumerate(_near_cap(slots, credit)):
+        bene = (slots["x"], slots["boss"])[sub]
         keys.append(bene[idx] * n_months + slots["month"][idx])
         want.append(credit[sub][idx])
         which.append(sub * n + idx)
@@ -548,6 +548,23 @@ def _monthly_cap(slots: dict[str, Any], pairs: dict[str, np.ndarray]) -> None:
             after, before = int(pairs["after"][p]), int(pairs["before"][p])
             f_after = c if after >= whole else c * after // whole
             running -= f_after - c * before // whole
+
+
+def _near_cap(slots: dict[str, Any], credit: dict[int, np.ndarray]) -> list[np.ndarray]:
+    """Per slot (direct, team): the paying lines whose beneficiary may reach a monthly cap.
+
+    A beneficiary wanting no more than the lowest cap over all months together
+    cannot pass it in any one month, so only the few others need month totals.
+    """
+    paying = [np.flatnonzero(slots["pay"][sub]) for sub in (0, 1)]
+    benes = [slots["x"][paying[0]], slots["boss"][paying[1]]]
+    size = max((int(b.max()) + 1 for b in benes if len(b)), default=0)
+    total = np.zeros(size, dtype=np.int64)
+    for sub, bene in enumerate(benes):
+        np.add.at(total, bene, credit[sub][paying[sub]])
+    cap = slots["cap"]  # a scalar, or per line under config versions
+    over = total > (cap.min() if isinstance(cap, np.ndarray) and len(cap) else cap)
+    return [idx[over[bene]] for idx, bene in zip(paying, benes, strict=True)]
 
 
 def _group_totals(key: np.ndarray, values: np.ndarray) -> np.ndarray:
