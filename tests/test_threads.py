@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from chainmall._threads import column_threads, map_columns
+from chainmall._threads import column_threads, map_columns, run_concurrently
 
 
 def test_thread_count_is_small_and_positive() -> None:
@@ -39,3 +39,18 @@ def test_passes_run_on_worker_threads_and_errors_reach_the_caller(
     with pytest.raises(ValueError, match="bad column 3"):
         map_columns(work, range(6))
     assert threading.get_ident() not in seen
+
+
+def test_tasks_run_side_by_side_and_return_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("chainmall._threads.column_threads", lambda: 2)
+    both_started = threading.Barrier(2, timeout=10)  # breaks unless two tasks overlap
+
+    def first() -> str:
+        both_started.wait()
+        return "first"
+
+    def second() -> int:
+        both_started.wait()
+        return 2
+
+    assert run_concurrently(first, second) == ["first", 2]

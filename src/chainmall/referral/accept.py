@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from chainmall._threads import run_concurrently
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.events import (
     EVENT_TYPES,
@@ -271,28 +273,21 @@ def accept_events(
     ban_seq[dense_index(user_ids, first["user_id"][ban])] = seq[ban]
 
     order_ok = _accept_orders(cols, starts, row_event, seq, reason, is_, known_before)
-    first_order_seq = np.full(n_users, NEVER, dtype=np.int64)
     ok = np.flatnonzero(order_ok)
-    np.minimum.at(first_order_seq, dense_index(user_ids, first["user_id"][ok]), seq[ok])
 
-    inviter, bind_seq = _accept_binds(
-        first, seq, reason, is_, known_before, user_ids, ban_seq, first_order_seq
+    def binds() -> tuple[np.ndarray, np.ndarray]:
+        first_order_seq = np.full(n_users, NEVER, dtype=np.int64)
+        np.minimum.at(first_order_seq, dense_index(user_ids, first["user_id"][ok]), seq[ok])
+        return _accept_binds(
+            first, seq, reason, is_, known_before, user_ids, ban_seq, first_order_seq
+        )
+
+    # binds, receipts and refunds decide disjoint events: they run side by side
+    (inviter, bind_seq), (rec, rec_order), (refund_ev, refund_row) = run_concurrently(
+        binds,
+        partial(_accept_receipts, first, reason, is_, ok),
+        partial(_accept_refunds, cols, first, reason, is_, row_event, order_ok),
     )
-
-    # receipts: the order must be accepted earlier; first valid receipt per order wins
-    rec = is_["ORDER_RECEIVED"]
-    pos = lookup(first["order_id"][ok], first["order_id"][rec])  # accepted ids are unique
-    found = pos >= 0
-    if found.all():  # the usual case: no gathers through a mask
-        found = seq[ok[pos]] < seq[rec]
-    else:
-        found[found] = seq[ok[pos[found]]] < seq[rec[found]]
-    reason[rec[~found]] = R["UNKNOWN_ORDER"]
-    rec, rec_order = rec[found], pos[found]
-    rec_first = _first_per_key(rec_order, seq[rec])  # one accepted order per order id
-    reason[rec[~rec_first]] = R["DUPLICATE_RECEIPT"]
-
-    refund_ev, refund_row = _accept_refunds(cols, first, seq, reason, is_, row_event, order_ok)
 
     ticks = is_["SETTLEMENT_TICK"]
     t_ts = first["ts"][ticks]
@@ -321,8 +316,8 @@ def accept_events(
         bind_seq=bind_seq,
         order_ok=order_ok,
         withdrawal_rows=wd,
-        receipt_ev=rec[rec_first],
-        receipt_order=rec_order[rec_first],
+        receipt_ev=rec,
+        receipt_order=rec_order,
         refund_ev=refund_ev,
         refund_row=refund_row,
     )
@@ -443,10 +438,35 @@ def _accept_binds(
     return inviter, bind_seq
 
 
+def _accept_receipts(
+    first: dict[str, EventField],
+    reason: np.ndarray,
+    is_: dict[str, np.ndarray],  # open events of each type
+    ok: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """ORDER_RECEIVED: UNKNOWN_ORDER, DUPLICATE_RECEIPT.
+
+    The order must be accepted earlier; the first valid receipt per order wins.
+    Returns the accepted receipts and the order each receives (index into ``ok``).
+    """
+    rec = is_["ORDER_RECEIVED"]
+    pos = lookup(first["order_id"][ok], first["order_id"][rec])  # accepted ids are unique
+    found = pos >= 0
+    # open events are in seq order: event indices compare as their seqs do
+    if found.all():  # the usual case: no gathers through a mask
+        found = ok[pos] < rec
+    else:
+        found[found] = ok[pos[found]] < rec[found]
+    reason[rec[~found]] = R["UNKNOWN_ORDER"]
+    rec, rec_order = rec[found], pos[found]
+    rec_first = _first_per_key(rec_order, rec)  # one accepted order per order id
+    reason[rec[~rec_first]] = R["DUPLICATE_RECEIPT"]
+    return rec[rec_first], rec_order[rec_first]
+
+
 def _accept_refunds(
     cols: dict[str, np.ndarray],
     first: dict[str, EventField],
-    seq: np.ndarray,
     reason: np.ndarray,
     is_: dict[str, np.ndarray],  # open events of each type
     row_event: np.ndarray,
@@ -465,14 +485,14 @@ def _accept_refunds(
     found = at >= 0
     row = np.zeros(len(r), dtype=np.int64)
     row[found] = paid_rows[at[found]]
-    found[found] = seq[row_event[row[found]]] < seq[r[found]]
+    found[found] = row_event[row[found]] < r[found]  # open events: index order is seq order
     reason[r[~found]] = R["UNKNOWN_ORDER"]
     r, row = r[found], row[found]
     paid = cols["amount_fen"][row]
     amount = first["amount_fen"][r]
     rid = first["refund_id"][r]
     _, inv_id, cnt_id = np.unique(rid, return_inverse=True, return_counts=True)
-    _, inv_line, _ = np.unique(row, return_inverse=True, return_counts=True)
+    _, inv_line = np.unique(row, return_inverse=True)
     total = np.zeros(inv_line.max() + 1 if len(r) else 0, dtype=np.int64)
     np.add.at(total, inv_line, amount)
     complex_ = (cnt_id[inv_id] > 1) | (total[inv_line] > paid)
