@@ -254,17 +254,19 @@ def accept_events(
     reg = reg[reg_first]
     order = np.argsort(first["user_id"][reg], kind="stable")
     user_ids = first["user_id"][reg][order]
-    reg_seq = seq[reg][order]
+    reg_ev = reg[order]
+    reg_seq = seq[reg_ev]
     n_users = len(user_ids)
 
-    def known_before(ids: np.ndarray, at: np.ndarray) -> np.ndarray:
+    def known_before(ids: np.ndarray, events: np.ndarray) -> np.ndarray:
+        """Mask: is each id a user registered before its (open) event."""
         if n_users == 0:
             return np.zeros(len(ids), dtype=bool)
-        idx = dense_index(user_ids, ids)
-        return np.asarray((idx >= 0) & (reg_seq[np.maximum(idx, 0)] < at), dtype=bool)
+        idx = dense_index(user_ids, ids)  # open events: index order is seq order
+        return np.asarray((idx >= 0) & (reg_ev[np.maximum(idx, 0)] < events), dtype=bool)
 
     ban = is_["USER_BANNED"]
-    reason[ban[~known_before(first["user_id"][ban], seq[ban])]] = R["UNKNOWN_USER"]
+    reason[ban[~known_before(first["user_id"][ban], ban)]] = R["UNKNOWN_USER"]
     ban = ban[is_open(reason[ban])]
     ban_first = _first_per_key(first["user_id"][ban], seq[ban])
     reason[ban[~ban_first]] = R["DUPLICATE_BAN"]
@@ -272,7 +274,7 @@ def accept_events(
     ban_seq = np.full(n_users, NEVER, dtype=np.int64)
     ban_seq[dense_index(user_ids, first["user_id"][ban])] = seq[ban]
 
-    order_ok = _accept_orders(cols, starts, row_event, seq, reason, is_, known_before)
+    order_ok = _accept_orders(cols, starts, row_event, reason, is_, known_before)
     ok = np.flatnonzero(order_ok)
 
     def binds() -> tuple[np.ndarray, np.ndarray]:
@@ -297,7 +299,7 @@ def accept_events(
     _accept_closes(cols, starts, reason, is_, config)
 
     wd = is_["WITHDRAWAL"]
-    reason[wd[~known_before(first["user_id"][wd], seq[wd])]] = R["UNKNOWN_USER"]
+    reason[wd[~known_before(first["user_id"][wd], wd)]] = R["UNKNOWN_USER"]
     wd = wd[is_open(reason[wd])]
     reason[wd[first["amount_fen"][wd] <= 0]] = R["NON_POSITIVE_AMOUNT"]
     wd = wd[is_open(reason[wd])]
@@ -327,7 +329,6 @@ def _accept_orders(
     cols: dict[str, np.ndarray],
     starts: np.ndarray,
     row_event: np.ndarray,
-    seq: np.ndarray,
     reason: np.ndarray,
     is_: dict[str, np.ndarray],  # open events of each type
     known_before: Callable[[np.ndarray, np.ndarray], np.ndarray],
@@ -335,7 +336,7 @@ def _accept_orders(
     """ORDER_PAID: UNKNOWN_USER, BAD_AMOUNT, DUPLICATE_LINE, DUPLICATE_ORDER."""
     n = len(starts)
     orders = is_["ORDER_PAID"]
-    reason[orders[~known_before(cols["user_id"][starts[orders]], seq[orders])]] = R["UNKNOWN_USER"]
+    reason[orders[~known_before(cols["user_id"][starts[orders]], orders)]] = R["UNKNOWN_USER"]
     paid, bal = cols["amount_fen"], cols["balance_paid_fen"]
     bad_row = (bal < 0) | (bal > paid) | (paid > MAX_LINE_FEN)
     bad = _any_per_event(bad_row, starts)
@@ -396,7 +397,7 @@ def _accept_binds(
     bind_seq = np.full(n_users, NEVER, dtype=np.int64)
     b = is_["BOUND"]
     u_id, v_id, s = first["user_id"][b], first["inviter_id"][b], seq[b]
-    unknown = ~known_before(u_id, s) | ~known_before(v_id, s)
+    unknown = ~known_before(u_id, b) | ~known_before(v_id, b)
     reason[b[unknown]] = R["UNKNOWN_USER"]
     keep = ~unknown
     reason[b[keep & (u_id == v_id)]] = R["BIND_SELF"]

@@ -177,10 +177,11 @@ def receipt_ticks(
     """Per accepted receipt: position in ``ticks`` of the first tick that settles its order.
 
     That tick comes after the receipt and is as of ``settle_at`` or later;
-    ``len(ticks)`` means none has yet.
+    ``len(ticks)`` means none has yet. Accepted events are in seq order, so
+    event indices tell which comes first.
     """
     return np.maximum(
-        np.searchsorted(acc.ev_seq[ticks], acc.ev_seq[acc.receipt_ev], side="right"),
+        np.searchsorted(ticks, acc.receipt_ev, side="right"),
         np.searchsorted(cols["ts"][acc.ev_start[ticks]], settle_at, side="left"),
     )
 
