@@ -568,18 +568,15 @@ def _near_cap(slots: dict[str, Any], credit: dict[int, np.ndarray]) -> list[np.n
 
 
 def _group_totals(key: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Per item: the sum of non-negative ``values`` over its (non-negative int) ``key``."""
+    """Per item: the exact int64 sum of ``values`` over its (non-negative int) ``key``."""
     size = int(key.max()) + 1 if len(key) else 0
-    if size <= 4 * len(key) + 1_000_000 and int(values.sum()) < 2**53:
-        # a counting pass; float64 sums of integers below 2**53 are exact
-        sums = np.bincount(key, weights=values, minlength=size).astype(np.int64)
-        by_key: np.ndarray = sums[key]
-        return by_key
-    _, inverse = np.unique(key, return_inverse=True)
-    total = np.zeros(int(inverse.max()) + 1 if len(key) else 0, dtype=np.int64)
-    np.add.at(total, inverse, values)
-    out: np.ndarray = total[inverse]
-    return out
+    if size > 4 * len(key) + 1_000_000:  # sparse keys: a table per distinct key
+        _, key = np.unique(key, return_inverse=True)
+        size = int(key.max()) + 1 if len(key) else 0
+    total = np.zeros(size, dtype=np.int64)
+    np.add.at(total, key, values)
+    by_key: np.ndarray = total[key]
+    return by_key
 
 
 Block = dict[str, Any]

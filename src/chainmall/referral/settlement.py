@@ -197,13 +197,7 @@ def _sum_by(cell: np.ndarray, column: pd.Series, shape: tuple[int, int]) -> np.n
     size = shape[0] * shape[1]
     total = np.zeros(size, dtype=np.int64)
     for rows in row_chunks(len(cell)):
-        at = cell[rows]
-        values = column.iloc[rows].to_numpy(np.int64, na_value=0)
-        if len(values) and max(int(values.max()), -int(values.min())) * len(values) < 2**53:
-            # a counting pass: float64 partial sums of integers stay exact below 2**53
-            total += np.bincount(at, weights=values, minlength=size).astype(np.int64)
-        else:
-            np.add.at(total, at, values)
+        np.add.at(total, cell[rows], column.iloc[rows].to_numpy(np.int64, na_value=0))
     return total.reshape(shape)
 
 
