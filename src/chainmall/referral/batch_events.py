@@ -90,9 +90,9 @@ def energy_log(
     fields = [list(p) for p in parts]
     out = {}
     for i, name in enumerate(("seq", "user_id", "points", "source", "ref")):
+        dtype = np.int8 if name == "source" else np.int64  # source: a code into SOURCES
         pieces = [
-            np.broadcast_to(np.asarray(f[i], np.int64), n)
-            for f, n in zip(fields, sizes, strict=True)
+            np.broadcast_to(np.asarray(f[i], dtype), n) for f, n in zip(fields, sizes, strict=True)
         ]
         out[name] = np.concatenate(pieces)
         for f in fields:

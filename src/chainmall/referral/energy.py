@@ -132,6 +132,7 @@ def energy_frame(log: dict[str, np.ndarray]) -> pd.DataFrame:
     ``seq``); a tick awards or a refund claws back an order's points once.
     """
     order = np.lexsort((log["ref"], log["source"], log["seq"]))
+    ref = log["ref"][order]
     return pd.DataFrame(
         {
             "seq": log["seq"][order],
@@ -140,7 +141,7 @@ def energy_frame(log: dict[str, np.ndarray]) -> pd.DataFrame:
             "source": pd.Categorical.from_codes(
                 log["source"][order], categories=pd.Index(list(SOURCES))
             ),
-            "ref": pd.arrays.IntegerArray(log["ref"][order], log["ref"][order] == MISSING),
+            "ref": pd.arrays.IntegerArray(ref, ref == MISSING),
         },
         copy=False,
     )
