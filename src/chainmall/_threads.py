@@ -1,43 +1,30 @@
-"""A few threads for independent column passes (numpy and pandas release the GIL)."""
+"""Independent column passes on threads, only when the caller asks for them.
+
+numpy releases the GIL in its kernels, so passes that each build their own
+output array (one column each) overlap on several threads. Library functions
+take ``threads`` from their caller and default to 1: then everything runs inline
+and no thread is started.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TypeVar
 
-__all__ = ["column_threads", "map_columns", "run_concurrently"]
+__all__ = ["map_columns"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-def column_threads() -> int:
-    """Threads for column passes: the CPUs this process may use, at most 4."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # no CPU affinity outside Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(4, cpus))
+def map_columns(func: Callable[[T], R], items: Iterable[T], threads: int = 1) -> list[R]:
+    """``[func(x) for x in items]``, on ``threads`` threads when more than 1, in order.
 
-
-def map_columns(func: Callable[[T], R], items: Iterable[T]) -> list[R]:
-    """``[func(x) for x in items]`` on :func:`column_threads` threads, in order.
-
-    For passes that touch disjoint data (one output column each): each one's
-    numpy work runs while another holds the GIL.
+    Each call must build its own result and write to no array another call reads
+    or writes.
     """
-    threads = column_threads()
-    if threads == 1:  # one CPU: no pool
+    if threads <= 1:
         return [func(x) for x in items]
     with ThreadPoolExecutor(threads) as pool:
         return list(pool.map(func, items))
-
-
-def run_concurrently(*tasks: Callable[[], Any]) -> list[Any]:
-    """Each task's result, in order; the tasks run on :func:`column_threads` threads.
-
-    For independent steps that read shared arrays and write disjoint parts of them.
-    """
-    return map_columns(lambda task: task(), tasks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -190,3 +191,32 @@ def streams(draw: Any, max_events: int = 60) -> list[Any]:
         elif kind == "dup" and events:
             events.append(events[r % len(events)])
     return events
+
+
+ID_FIELDS = ("user_id", "inviter_id", "order_id", "line_id", "refund_id")
+
+
+def sparse(value: int) -> int:
+    """A sparse, unordered id for ``value``: ids far apart, and not in the same order."""
+    return value * 1_000_003 + (value * 7919) % 104_729
+
+
+def sparse_ids(events: list[Any]) -> list[Any]:
+    """The stream with every id replaced by :func:`sparse` (order lines included).
+
+    Exercises the batch path's sorting and searching kernels, which contiguous
+    ids skip.
+    """
+    out = []
+    for event in events:
+        changes = {f: sparse(getattr(event, f)) for f in ID_FIELDS if _has_int(event, f)}
+        if hasattr(event, "lines"):
+            changes["lines"] = tuple(
+                dataclasses.replace(line, line_id=sparse(line.line_id)) for line in event.lines
+            )
+        out.append(dataclasses.replace(event, **changes))
+    return out
+
+
+def _has_int(event: Any, name: str) -> bool:
+    return isinstance(getattr(event, name, None), int)

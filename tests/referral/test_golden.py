@@ -18,10 +18,8 @@ from chainmall.referral import (
     Registered,
     Settlement,
     SettlementTick,
-    events_to_frame,
-    fold,
-    settle,
 )
+from tests.referral.equality import check_fold_equals_batch
 
 T0 = datetime(2025, 3, 3, tzinfo=UTC)
 
@@ -69,11 +67,8 @@ class Shop:
         self.events.append(RefundSucceeded(self._next(), self.now, self.refund, line_id, amount))
 
     def settle_all(self) -> Settlement:
-        frame = events_to_frame(self.events)
-        slow, fast = fold(frame, CONFIG), settle(frame, CONFIG)
-        pd.testing.assert_frame_equal(slow.entries, fast.entries, check_categorical=False)
-        assert slow.merkle_root() == fast.merkle_root()
-        return fast
+        """The batch settlement, checked equal to the fold (every batch switch taken)."""
+        return check_fold_equals_batch(self.events, CONFIG)
 
 
 CONFIG = ReferralConfig()

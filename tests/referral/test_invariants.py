@@ -11,50 +11,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chainmall.ledger import Ledger
 from chainmall.referral import (
     ReferralConfig,
-    Settlement,
-    events_from_frame,
     events_to_frame,
-    fold,
     settle,
 )
-from chainmall.referral.records import iter_records, ledger_root
-from chainmall.referral.rules import run_fold
+from tests.referral.equality import check_fold_equals_batch
 from tests.referral.referral_streams import configs, streams, versions_of
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=2_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def _both(
-    events: list[Any], config: ReferralConfig, versions: dict[str, ReferralConfig] | None
-) -> tuple[Settlement, Settlement]:
-    frame = events_to_frame(events)
-    return fold(frame, config, versions), settle(frame, config, versions)
-
-
-def check_fold_equals_batch(
-    events: list[Any], config: ReferralConfig, versions: dict[str, ReferralConfig] | None = None
-) -> None:
-    slow, fast = _both(events, config, versions)
-    pd.testing.assert_frame_equal(slow.entries, fast.entries, check_categorical=False)
-    pd.testing.assert_frame_equal(slow.relation_changes, fast.relation_changes)
-    pd.testing.assert_frame_equal(slow.users, fast.users)
-    pd.testing.assert_frame_equal(slow.rejected, fast.rejected)
-    pd.testing.assert_frame_equal(slow.balances, fast.balances)
-    assert slow.energy is not None and fast.energy is not None
-    pd.testing.assert_frame_equal(slow.energy, fast.energy)
-    root = fast.merkle_root()
-    assert slow.merkle_root() == root
-    assert ledger_root(fast.entries, chunk_rows=4) == root  # chunk roots combine
-    assert [e for e, _ in fast.iter_ledger()] == [
-        e for e, _ in iter_records(fast.entries, chunk_rows=3)
-    ]  # references across chunk boundaries
-    _, streamed = run_fold(events_from_frame(events_to_frame(events)), config, versions)
-    assert [r["entry_id"] for r in streamed] == fast.entry_ids()
-    assert Ledger.from_records(streamed).root() == root
 
 
 @FAST

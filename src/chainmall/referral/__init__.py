@@ -1,10 +1,12 @@
 """2+1 referral engine: team tree, commissions within legal limits, settlement, ledger.
 
-Two ways to run the same rules (spec ``referral.md`` §4):
+One rule set (spec ``referral.md`` §4), two ways to run it:
 
 - :func:`apply` folds one event into a :class:`ReferralState` (streaming);
-  :func:`fold` runs it over a whole stream.
-- :func:`settle` settles a whole events frame at once, vectorised; it returns the
+  :func:`fold` runs it over a whole stream. Each rule lives in one module of
+  :mod:`chainmall.referral.rules`, named by its R-code: this is the reference.
+- :func:`settle` settles a whole events frame at once, vectorised (the private
+  ``chainmall.referral._batch``, organised by the same R-codes); it returns the
   identical ledger (same entries, same Merkle root).
 
 Config versions: pass the other configs by label (``versions={"2": cfg2}``) to
@@ -14,7 +16,7 @@ Both return / build a :class:`Settlement`: ledger entries, relation log, users,
 balances and rejected events with reasons.
 """
 
-from chainmall.referral.batch import settle
+from chainmall.referral._batch.settle import settle
 from chainmall.referral.compliance import compliance_report
 from chainmall.referral.config import DirectBeneficiary, RateTier, ReferralConfig, SlideMode
 from chainmall.referral.dashboard import commission_detail, dashboard, fission_path
@@ -33,16 +35,17 @@ from chainmall.referral.events import (
     SettlementTick,
     UserBanned,
     Withdrawal,
-    events_from_frame,
     events_to_frame,
 )
+from chainmall.referral.frame import events_from_frame
 from chainmall.referral.health import HealthConfig, health_report, hold_events
 from chainmall.referral.incentives import MonthCloseResult, badges, close_months
 from chainmall.referral.policy import Badge, IncentiveConfig
+from chainmall.referral.reasons import Reason
 from chainmall.referral.rules import ReferralState, apply
+from chainmall.referral.rules.stream import fold
 from chainmall.referral.settlement import Settlement
 from chainmall.referral.shop import events_from_frames, events_from_shop
-from chainmall.referral.stream import fold
 from chainmall.referral.tax import (
     TaxConfig,
     TaxMethod,
@@ -69,6 +72,7 @@ __all__ = [
     "OrderPaid",
     "OrderReceived",
     "RateTier",
+    "Reason",
     "ReferralConfig",
     "ReferralState",
     "RefundSucceeded",

@@ -183,6 +183,11 @@ class ReferralConfig(EngineConfig):
         return tuple(found)
 
     @property
+    def direct_to_team_parent(self) -> bool:
+        """True when the direct commission goes to the team parent (R4.2)."""
+        return self.direct_beneficiary is DirectBeneficiary.TEAM_PARENT
+
+    @property
     def settle_delay_s(self) -> int:
         """Seconds from receipt to settlement (refund window + processing)."""
         return (self.refund_window_days + self.refund_processing_days) * 86_400

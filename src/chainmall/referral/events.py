@@ -40,13 +40,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chainmall._threads import map_columns
-from chainmall._validation import require_columns, require_frame, require_not_null
-from chainmall.exceptions import DataValidationError
-
 __all__ = [
     "EVENT_COLUMNS",
     "EVENT_TYPES",
+    "MAX_LINE_FEN",
+    "MISSING",
     "Bound",
     "ConfigActivated",
     "Engagement",
@@ -62,9 +60,8 @@ __all__ = [
     "SettlementTick",
     "UserBanned",
     "Withdrawal",
-    "events_from_frame",
     "events_to_frame",
-    "normalize_events",
+    "is_int",
 ]
 
 
@@ -271,189 +268,17 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 MISSING = np.iinfo(np.int64).min
 """Sentinel for a null integer field inside the engine's int64 arrays."""
 
+MAX_LINE_FEN = 2**31 - 1
+"""Largest accepted line amount (21,474,836.47 yuan): keeps fen products inside int64."""
+
+
+def is_int(value: Any) -> bool:
+    """True for a Python or numpy integer (not a bool): ids and fen amounts."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
 
 TYPE_CODE: dict[str, int] = {name: i for i, name in enumerate(EVENT_TYPES)}
 """Code of each known event type; unknown types get codes after these."""
-
-
-def normalize_events(
-    events: pd.DataFrame, *, name: str = "events"
-) -> tuple[dict[str, np.ndarray], list[str]]:
-    """Validate the frame schema; return its columns in engine form and the type names.
-
-    Integer columns become int64 with :data:`MISSING` for nulls, ``ts`` int64 UTC
-    nanoseconds, ``type`` small-int codes into the returned names (known types first,
-    see :data:`TYPE_CODE`), ``month``, ``action``, ``channel`` object arrays (str or
-    None; a read-only all-None view where the frame lacks the column).
-    """
-    require_frame(events, name)
-    require_columns(events, ["seq", "type", "ts"], name=name)
-    require_not_null(events, ["seq", "type", "ts"], name=name)
-    unknown = sorted(set(events.columns) - set(EVENT_COLUMNS))
-    if unknown:
-        raise DataValidationError(
-            f"{name} has unknown column(s) {unknown}; the events frame takes {list(EVENT_COLUMNS)}"
-        )
-    ts = events["ts"]
-    if not isinstance(ts.dtype, pd.DatetimeTZDtype):
-        raise DataValidationError(
-            f"{name}.ts must be timezone-aware datetimes, got dtype {ts.dtype}; naive timestamps "
-            "are ambiguous: localize them, e.g. frame['ts'].dt.tz_localize('Asia/Shanghai')"
-        )
-    kinds = pd.Categorical(
-        events["type"].astype(str) if events["type"].dtype != "category" else events["type"]
-    )
-    names = [str(c) for c in kinds.categories]
-    all_names = list(EVENT_TYPES) + sorted(set(names) - set(EVENT_TYPES))
-    code_type = np.min_scalar_type(-len(all_names))
-    remap = np.array([all_names.index(n) for n in names], dtype=code_type)
-    codes = np.asarray(kinds.codes)
-    out: dict[str, np.ndarray] = {
-        "seq": _int_column(events, "seq", name),
-        "type": remap[codes] if len(remap) else codes,
-        "ts": _utc_ns(ts),
-    }
-    present = [col for col in INT_COLUMNS if col in events.columns]
-    columns = map_columns(lambda c: _int_column(events, c, name), present)
-    converted = dict(zip(present, columns, strict=True))
-    for col in INT_COLUMNS:
-        if col in converted:
-            out[col] = converted[col]
-        else:
-            fill = 0 if col == "balance_paid_fen" else MISSING
-            out[col] = np.full(len(events), fill, dtype=np.int64)
-    for col in STR_COLUMNS:
-        if col in events.columns:
-            text = events[col].astype(object).to_numpy(copy=True)
-            text[pd.isna(text)] = None
-            out[col] = text
-        else:
-            out[col] = np.broadcast_to(np.array(None, dtype=object), len(events))
-    return out, all_names
-
-
-def _utc_ns(ts: pd.Series) -> np.ndarray:
-    """UTC nanoseconds of an aware datetime column: a read-only view when stored in ns."""
-    values = ts.array
-    if values.unit != "ns":
-        values = values.as_unit("ns")
-    view: np.ndarray = values.asi8
-    view.flags.writeable = False
-    return view
-
-
-def _int_column(frame: pd.DataFrame, col: str, name: str) -> np.ndarray:
-    series = frame[col]
-    dtype = series.dtype
-    integer = pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
-    if integer and dtype == np.int64:  # plain int64: a read-only view, no copy
-        view = series.to_numpy()
-        view.flags.writeable = False
-        return view
-    if integer:
-        return series.to_numpy(dtype=np.int64, na_value=MISSING)
-    if not pd.api.types.is_bool_dtype(dtype) and series.count() == 0:
-        return np.full(len(series), MISSING, dtype=np.int64)  # an all-null column
-    raise DataValidationError(
-        f"{name}.{col} must hold integers (ids, and money in integer fen), got dtype "
-        f"{dtype}; convert yuan with Decimal(yuan) * 100 and use the nullable 'Int64' "
-        "dtype for columns with gaps"
-    )
-
-
-def event_bounds(cols: dict[str, np.ndarray]) -> np.ndarray:
-    """Start row of each event in normalised columns (ORDER_PAID lines grouped)."""
-    n = len(cols["seq"])
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    is_order = cols["type"] == TYPE_CODE["ORDER_PAID"]
-    same = np.zeros(n, dtype=bool)
-    same[1:] = is_order[1:] & is_order[:-1]
-    for col in ("seq", "order_id", "user_id", "ts"):
-        values = cols[col]
-        same[1:] &= values[1:] == values[:-1]
-    return np.flatnonzero(~same)
-
-
-def events_from_frame(events: pd.DataFrame) -> list[Event | tuple[int, str, str]]:
-    """Typed events of a frame, in row order, for the per-event fold.
-
-    A row whose required fields are missing becomes ``(seq, type, reason)``
-    (``MISSING_FIELD`` or ``UNKNOWN_TYPE``), which the fold rejects as such.
-    """
-    cols, names = normalize_events(events)
-    bounds = event_bounds(cols)
-    ends = np.append(bounds[1:], len(cols["seq"]))
-    out: list[Event | tuple[int, str, str]] = []
-    for start, end in zip(bounds.tolist(), ends.tolist(), strict=True):
-        kind = names[int(cols["type"][start])]
-        seq = int(cols["seq"][start])
-        if kind not in EVENT_TYPES:
-            out.append((seq, kind, "UNKNOWN_TYPE"))
-            continue
-        rows = range(start, end)
-        if any(_missing(cols, f, r) for f in REQUIRED_FIELDS[kind] for r in rows):
-            out.append((seq, kind, "MISSING_FIELD"))
-            continue
-        ts = pd.Timestamp(int(cols["ts"][start]), tz="UTC").to_pydatetime()
-        out.append(_build(kind, seq, ts, cols, start, end))
-    return out
-
-
-def _missing(cols: dict[str, np.ndarray], field: str, row: int) -> bool:
-    value = cols[field][row]
-    return value is None if field in STR_COLUMNS else int(value) == MISSING
-
-
-def _build(
-    kind: str, seq: int, ts: datetime, cols: dict[str, np.ndarray], start: int, end: int
-) -> Event:
-    def get(col: str) -> int:
-        return int(cols[col][start])
-
-    if kind == "REGISTERED":
-        return Registered(seq, ts, get("user_id"))
-    if kind == "BOUND":
-        return Bound(seq, ts, get("user_id"), get("inviter_id"))
-    if kind == "ORDER_PAID":
-        lines = tuple(
-            OrderLine(int(cols["line_id"][r]), int(cols["amount_fen"][r]), _balance(cols, r))
-            for r in range(start, end)
-        )
-        return OrderPaid(seq, ts, get("order_id"), get("user_id"), lines)
-    if kind == "ORDER_RECEIVED":
-        return OrderReceived(seq, ts, get("order_id"))
-    if kind == "REFUND":
-        return RefundSucceeded(seq, ts, get("refund_id"), get("line_id"), get("amount_fen"))
-    if kind == "SETTLEMENT_TICK":
-        return SettlementTick(seq, ts)
-    if kind == "MONTH_CLOSE":
-        return MonthClose(seq, ts, str(cols["month"][start]))
-    if kind == "USER_BANNED":
-        return UserBanned(seq, ts, get("user_id"))
-    if kind == "ENGAGEMENT":
-        line = get("line_id")
-        channel = cols["channel"][start]
-        return Engagement(
-            seq,
-            ts,
-            get("user_id"),
-            str(cols["action"][start]),
-            None if channel is None else str(channel),
-            None if line == MISSING else line,
-        )
-    if kind == "HOLD":
-        return Hold(seq, ts, get("user_id"))
-    if kind == "RELEASE":
-        return Release(seq, ts, get("user_id"))
-    if kind == "CONFIG_ACTIVATED":
-        return ConfigActivated(seq, ts, str(cols["month"][start]))
-    return Withdrawal(seq, ts, get("user_id"), get("amount_fen"))
-
-
-def _balance(cols: dict[str, np.ndarray], row: int) -> int:
-    value = int(cols["balance_paid_fen"][row])
-    return 0 if value == MISSING else value
 
 
 def events_to_frame(events: list[Event]) -> pd.DataFrame:

@@ -33,10 +33,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chainmall.referral.accept import NEVER, Accepted, accept_events, is_open
-from chainmall.referral.batch_events import hold_intervals, order_settle_ticks
+from chainmall.referral._batch.history import History, accept_history
+from chainmall.referral._batch.kernels import NEVER, Limits
+from chainmall.referral._batch.r11_holds import Holds
+from chainmall.referral._batch.tables import read_tables
+from chainmall.referral.calendar import month_codes
 from chainmall.referral.config import ReferralConfig
-from chainmall.referral.events import TYPE_CODE, normalize_events
+from chainmall.referral.frame import read_frame
 from chainmall.referral.settlement import Settlement
 
 __all__ = ["MonthCloseResult", "badges", "close_months", "largest_remainder"]
@@ -97,46 +100,35 @@ def largest_remainder(pool: int, weights: np.ndarray, ids: np.ndarray) -> np.nda
     return parts
 
 
-def _lines(cols: dict[str, np.ndarray], acc: Accepted, tz: str) -> pd.DataFrame:
-    row_event, rows = acc.row_event(), acc.order_rows()
-    ts = pd.DatetimeIndex(cols["ts"][rows].view("M8[ns]")).tz_localize("UTC").tz_convert(tz)
-    return pd.DataFrame(
-        {
-            "seq": acc.ev_seq[row_event[rows]],
-            "order_id": cols["order_id"][rows],
-            "line_id": cols["line_id"][rows],
-            "user_id": cols["user_id"][rows],
-            "base": cols["amount_fen"][rows] - cols["balance_paid_fen"][rows],
-            "month": [f"{y:04d}-{m:02d}" for y, m in zip(ts.year, ts.month, strict=True)],
-        }
-    )
-
-
-def _orders(
-    cols: dict[str, np.ndarray], acc: Accepted, config: ReferralConfig
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _orders(history: History, tz: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per accepted order: buyer, month, base, settle tick, first-order flag; and refunds."""
-    lines = _lines(cols, acc, config.timezone)
-    ref = np.flatnonzero((acc.ev_type == TYPE_CODE["REFUND"]) & is_open(acc.reason))
-    refunds = pd.DataFrame(
+    orders, accepted = history.orders, history.accepted
+    receipts = accepted.receipts
+    base = np.zeros(len(orders.ev), dtype=np.int64)
+    np.add.at(base, orders.line_order, orders.paid - orders.balance)
+    month_code, months = month_codes(orders.ts, tz)
+    tick = np.full(len(orders.ev), NEVER, dtype=np.int64)
+    tick[receipts.order] = accepted.ticks.seq_at(receipts.tick)
+    frame = pd.DataFrame(
         {
-            "line_id": cols["line_id"][acc.ev_start[ref]],
-            "refund_seq": acc.ev_seq[ref],
-            "refund": cols["amount_fen"][acc.ev_start[ref]],
+            "order_id": orders.order_id,
+            "seq": orders.seq,
+            "user_id": orders.user_id,
+            "month": np.array(months, dtype=object)[month_code] if months else month_code,
+            "base": base,
+            "tick_seq": tick,
         }
-    ).merge(lines[["line_id", "order_id"]], on="line_id")
-    orders = lines.groupby("order_id", sort=True).agg(
-        seq=("seq", "first"),
-        user_id=("user_id", "first"),
-        month=("month", "first"),
-        base=("base", "sum"),
     )
-    ticks = pd.DataFrame(order_settle_ticks(cols, acc, config)).set_index("order_id")
-    orders["tick_seq"] = ticks["tick_seq"].reindex(orders.index, fill_value=NEVER).astype("int64")
-    first_seq = orders.groupby("user_id")["seq"].transform("min")
-    orders["first_order"] = orders["seq"] == first_seq
-    orders = orders.reset_index()
-    return orders, refunds
+    frame["first_order"] = frame["seq"] == frame.groupby("user_id")["seq"].transform("min")
+    refunds = accepted.refunds
+    refund_frame = pd.DataFrame(
+        {
+            "order_id": orders.order_id[orders.line_order[refunds.line]],
+            "refund_seq": refunds.seq,
+            "refund": refunds.amount,
+        }
+    )
+    return frame.sort_values("order_id", kind="stable").reset_index(drop=True), refund_frame
 
 
 def _refunded_before(orders: pd.DataFrame, refunds: pd.DataFrame, seq: np.ndarray) -> np.ndarray:
@@ -181,19 +173,16 @@ def close_months(
     """
     config = config or settlement.config
     inc = config.incentives
-    cols, names = normalize_events(events)
-    acc = accept_events(cols, names, config)
-    spans = hold_intervals(cols, acc)
-    orders, refunds = _orders(cols, acc, config)
+    history = accept_history(
+        read_tables(read_frame(events)), {config.config_version: config}, Limits()
+    )
+    orders, refunds = _orders(history, config.timezone)
     users = settlement.users
     member = users.set_index("user_id")["member_seq"]
     banned = users.set_index("user_id")["banned_seq"]
     anc = _ancestors(users, inc.tcv_depth)
-    closes = np.flatnonzero((acc.ev_type == TYPE_CODE["MONTH_CLOSE"]) & is_open(acc.reason))
-    close_list = sorted(
-        ((str(cols["month"][acc.ev_start[c]]), int(acc.ev_seq[c])) for c in closes),
-        key=lambda x: x[0],
-    )
+    closes = history.accepted.closes
+    close_list = sorted(zip(closes.text.tolist(), closes.seq.tolist(), strict=True))
     contrib = pd.Series(dtype="int64", index=pd.MultiIndex.from_arrays([[], []]))
     tcv_parts, div_parts, ret_parts = [], [], []
     credited = _credited(settlement)
@@ -238,7 +227,7 @@ def close_months(
         )
         if inc.dividend_enabled:
             div, returned = _dividend(
-                month, close_seq, tcv, banned, spans, credited, settlement, config
+                month, close_seq, tcv, banned, history.accepted.holds, credited, settlement, config
             )
             div_parts.append(div)
             ret_parts.append(returned)
@@ -279,14 +268,14 @@ def _dividend(
     close_seq: int,
     tcv: pd.Series,
     banned: pd.Series,
-    spans: dict[int, list[tuple[int, int]]],
+    holds: Holds,
     credited: pd.Series,
     settlement: Settlement,
     config: ReferralConfig,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     inc = config.incentives
     ids = settlement.users["user_id"].to_numpy(dtype=np.int64)
-    held = {int(ids[u]) for u, s in spans.items() if any(a < close_seq < b for a, b in s)}
+    held = {int(ids[u]) for u in holds.spans if holds.held_at(u, close_seq)}
     ban = banned.reindex(tcv.index)
     ok = (ban.isna() | (ban >= close_seq)).to_numpy() & ~tcv.index.isin(list(held))
     pool_users = pd.DataFrame({"user_id": tcv.index[ok].astype("int64"), "tcv_fen": tcv[ok]})

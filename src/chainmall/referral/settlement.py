@@ -1,13 +1,14 @@
-"""The result of a settlement run, shared by the batch path and the fold.
+"""The result of a settlement run, the same from the fold and the batch path.
 
 :class:`Settlement` holds frames only; ledger records, entry ids and the Merkle
 root are computed on request (hashing tens of millions of entries takes longer
-than settling them, so it is a separate, measured step).
+than settling them, so it is a separate, measured step). :func:`balances_of`
+derives every account from the entries alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,143 +16,29 @@ import numpy as np
 import pandas as pd
 
 from chainmall.ledger import Ledger, merkle_root
+from chainmall.referral._batch.kernels import Limits, codes_in_place, row_chunks
 from chainmall.referral.config import ReferralConfig
-from chainmall.referral.events import MISSING
-from chainmall.referral.records import (
-    INT_FIELDS,
-    KINDS,
-    REWARD_TYPES,
-    iter_records,
-    leaf_hashes,
-    record_dict,
-)
+from chainmall.referral.records import KINDS, iter_records, leaf_hashes, record_dict
 
-__all__ = ["Settlement"]
-
-STATUS = ("REGISTERED", "MEMBER", "BOSS", "BANNED")
-REASONS = ("JOIN", "SLIDE", "BREAKAWAY")
+__all__ = ["Settlement", "balances_of"]
 
 
-def _nullable(values: np.ndarray) -> pd.Series:
-    """Int64 series with <NA> where ``values`` holds the MISSING sentinel (no copy of values)."""
-    values = np.ascontiguousarray(values, dtype=np.int64)
-    return pd.Series(pd.arrays.IntegerArray(values, values == MISSING), copy=False)
+def balances_of(entries: pd.DataFrame, limits: Limits | None = None) -> pd.DataFrame:
+    """Per-user accounts (fen) derived from the entries, sorted by ``user_id``.
 
-
-def entries_frame(
-    columns: dict[str, np.ndarray], months: list[str], versions: Sequence[str]
-) -> pd.DataFrame:
-    """The public entries frame from int64 arrays (MISSING for null) and category codes.
-
-    ``kind`` codes index :data:`KINDS`, ``reward_type`` codes :data:`REWARD_TYPES`,
-    ``month`` codes ``months`` (-1 = null) and ``config_version`` codes
-    ``versions`` (no such column: every entry has ``versions[0]``).
-    """
-    data: dict[str, Any] = {}
-    for name in INT_FIELDS:
-        values = columns[name]
-        data[name] = _nullable(values)
-    for name, categories in (("kind", KINDS), ("reward_type", REWARD_TYPES), ("month", months)):
-        codes = columns[name]
-        data[name] = pd.Series(
-            pd.Categorical.from_codes(codes, categories=pd.Index(list(categories)))
-        )
-    data["ref_pos"] = _nullable(columns["ref_pos"])
-    codes = columns.get("config_version", np.zeros(len(data["ref_pos"]), dtype=np.int8))
-    data["config_version"] = pd.Series(
-        pd.Categorical.from_codes(codes, categories=pd.Index(list(versions)))
-    )
-    order = ["seq", "kind", "user_id", "reward_type", "amount_fen"]
-    rest = [c for c in data if c not in order]
-    return pd.DataFrame({c: data[c] for c in order + rest}, copy=False)
-
-
-def users_frame(
-    user_ids: np.ndarray,
-    fields: dict[str, np.ndarray],
-) -> pd.DataFrame:
-    """Per-user relation state (dense arrays indexed like ``user_ids``; -1 = none)."""
-    never = np.iinfo(np.int64).max
-
-    def ids(index: np.ndarray) -> pd.Series:
-        return _nullable(np.where(index >= 0, user_ids[np.maximum(index, 0)], MISSING))
-
-    def seqs(values: np.ndarray) -> pd.Series:
-        return _nullable(np.where(values == never, MISSING, values))
-
-    status = np.where(
-        fields["ban_seq"] != never,
-        3,
-        np.where(fields["boss_seq"] != never, 2, np.where(fields["member_seq"] != never, 1, 0)),
-    )
-    rank = fields["rank"].astype(np.int64, copy=False)  # MISSING needs int64
-    return pd.DataFrame(
-        {
-            "user_id": pd.Series(user_ids, dtype="int64"),
-            "status": pd.Categorical.from_codes(status, categories=pd.Index(list(STATUS))),
-            "inviter_id": ids(fields["inviter"]),
-            "team_parent_id": ids(fields["team_parent"]),
-            "invitee_rank": _nullable(np.where(rank > 0, rank, MISSING)),
-            "registered_seq": seqs(fields["reg_seq"]),
-            "bound_seq": seqs(fields["bind_seq"]),
-            "member_seq": seqs(fields["member_seq"]),
-            "boss_seq": seqs(fields["boss_seq"]),
-            "banned_seq": seqs(fields["ban_seq"]),
-        }
-    )
-
-
-def relations_frame(
-    user_ids: np.ndarray,
-    seq: np.ndarray,
-    user: np.ndarray,
-    source: np.ndarray,
-    target: np.ndarray,
-    reason: np.ndarray,
-) -> pd.DataFrame:
-    """Relation log frame from dense arrays (-1 = platform); reason codes index REASONS."""
-
-    def ids(index: np.ndarray) -> pd.Series:
-        return _nullable(np.where(index >= 0, user_ids[np.maximum(index, 0)], MISSING))
-
-    return pd.DataFrame(
-        {
-            "seq": pd.Series(seq, dtype="int64"),
-            "user_id": pd.Series(user_ids[user], dtype="int64"),
-            "from_parent": ids(source),
-            "to_parent": ids(target),
-            "reason": pd.Categorical.from_codes(reason, categories=pd.Index(list(REASONS))),
-        }
-    )
-
-
-def rejected_frame(seq: list[int], kind: list[str], reason: list[str]) -> pd.DataFrame:
-    """Rejected events: seq, type, reason (sorted by seq)."""
-    frame = pd.DataFrame(
-        {
-            "seq": pd.Series(seq, dtype="int64"),
-            "type": pd.Series(kind, dtype=object),
-            "reason": pd.Series(reason, dtype=object),
-        }
-    )
-    return frame.sort_values("seq", kind="stable").reset_index(drop=True)
-
-
-def balances_of(entries: pd.DataFrame) -> pd.DataFrame:
-    """Per-user accounts derived from the entries (fen), sorted by ``user_id``.
-
-    ``pending`` = commissions - reversals - settled; ``available`` = settled -
-    netted - clawed back - withdrawn; ``receivable`` = what the user owes after
+    ``pending`` = commissions − reversals − settled; ``available`` = settled −
+    netted − clawed back − withdrawn; ``receivable`` = what the user owes after
     claw-backs exceeded the available balance. Every user with an entry has a
     row, also those with zero-amount entries only.
     """
+    limits = limits or Limits()
     cell = entries["user_id"].to_numpy(dtype=np.int64, copy=True)
-    users = _codes_in_place(cell)
+    users = codes_in_place(cell, limits)
     cell *= len(KINDS)  # (user, kind) cells, in place
     cell += pd.Categorical(entries["kind"], categories=pd.Index(list(KINDS))).codes
     shape = (len(users), len(KINDS))
-    amount = _sum_by(cell, entries["amount_fen"], shape)
-    recv = _sum_by(cell, entries["receivable_fen"], shape)
+    amount = _sum_by(cell, entries["amount_fen"], shape, limits)
+    recv = _sum_by(cell, entries["receivable_fen"], shape, limits)
     a = {k: amount[:, i] for i, k in enumerate(KINDS)}
     r = {k: recv[:, i] for i, k in enumerate(KINDS)}
     return pd.DataFrame(
@@ -170,55 +57,17 @@ def balances_of(entries: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _codes_in_place(values: np.ndarray) -> np.ndarray:
-    """Replace int64 ``values`` by their codes in the sorted uniques, and return those.
-
-    Dense values (the usual user ids) take a counting pass instead of a sort.
-    """
-    dense = dense_span(values)
-    if dense is not None:
-        lo, span = dense
-        values -= lo
-        present = np.bincount(values, minlength=span) > 0
-        code_of = np.cumsum(present) - 1
-        for rows in row_chunks(len(values)):
-            values[rows] = code_of[values[rows]]
-        return np.flatnonzero(present) + lo
-    codes, uniques = pd.factorize(values, sort=True)
-    values[:] = codes
-    return np.asarray(uniques)
-
-
-def _sum_by(cell: np.ndarray, column: pd.Series, shape: tuple[int, int]) -> np.ndarray:
+def _sum_by(
+    cell: np.ndarray, column: pd.Series, shape: tuple[int, int], limits: Limits
+) -> np.ndarray:
     """Exact int64 sums of ``column`` (nulls count 0) per flat ``cell`` code, as a table.
 
     Read a chunk of rows at a time, so the temporaries stay small.
     """
-    size = shape[0] * shape[1]
-    total = np.zeros(size, dtype=np.int64)
-    for rows in row_chunks(len(cell)):
+    total = np.zeros(shape[0] * shape[1], dtype=np.int64)
+    for rows in row_chunks(len(cell), limits):
         np.add.at(total, cell[rows], column.iloc[rows].to_numpy(np.int64, na_value=0))
     return total.reshape(shape)
-
-
-CHUNK_ROWS = 1 << 20
-"""Rows per chunk of the passes that gather or sum large columns: small temporaries."""
-
-
-def dense_span(values: np.ndarray) -> tuple[int, int] | None:
-    """``(min, max - min + 1)`` of int ``values`` when a counting pass over it is cheap.
-
-    Cheap: at most about 4 slots per value. None otherwise, or when ``values`` is empty.
-    """
-    if not len(values):
-        return None
-    lo, hi = int(values.min()), int(values.max())
-    return (lo, hi - lo + 1) if hi - lo + 1 <= 4 * len(values) + 1024 else None
-
-
-def row_chunks(n: int) -> list[slice]:
-    """Slices of ``n`` rows, :data:`CHUNK_ROWS` at a time."""
-    return [slice(lo, min(lo + CHUNK_ROWS, n)) for lo in range(0, n, CHUNK_ROWS)]
 
 
 @dataclass(frozen=True)
@@ -275,7 +124,22 @@ class Settlement:
         return Ledger.from_records(self.records())
 
     def to_networkx(self) -> Any:
-        """Inviter and team edges as a ``networkx.DiGraph`` (child -> parent)."""
-        from chainmall.referral.tree import to_networkx
+        """Inviter and team edges as a ``networkx.DiGraph`` (child -> parent).
 
-        return to_networkx(self.users)
+        Nodes are user ids with ``status``; edges carry ``kind`` ``"inviter"``
+        (immutable referral), ``"team"`` (current 2+1 team parent) or both.
+        """
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        users = self.users
+        for row in users.itertuples(index=False):
+            graph.add_node(row.user_id, status=row.status)
+        for kind, col in (("inviter", "inviter_id"), ("team", "team_parent_id")):
+            sub = users[users[col].notna()]
+            for child, parent in zip(sub["user_id"].tolist(), sub[col].tolist(), strict=True):
+                if graph.has_edge(child, parent):
+                    graph.edges[child, parent]["kind"] = "inviter+team"
+                else:
+                    graph.add_edge(child, parent, kind=kind)
+        return graph

@@ -1,0 +1,234 @@
+"""The ledger of a whole log, assembled from blocks of entries in the fold's order.
+
+Each rule stage hands over its entries as a :class:`Block`: one kind of entry,
+its fields as scalars, arrays or lazy gathers, and sort keys. The fold appends
+entries event by event, so ledger order is ``(seq, k1, k2, k3)``:
+
+- rewards of an order line (R4): ``k1`` = line × 4 + slot × 2 + (1 for ``CAPPED``);
+- settlements at a tick (R5): ``k1`` = ``settle_at``, ``k2`` = the order's seq,
+  ``k3`` = line × 4 + slot × 2 (the fold's queue order);
+- reversals and claw-backs of a refund (R6): ``k1`` = slot (direct first);
+- withdrawals: one per event.
+
+:meth:`LedgerBuilder.entries` places every field in ledger order a chunk at a
+time (each output column is written once), resolves references, and runs the
+balance pass that refuses overdrawing withdrawals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chainmall._threads import map_columns
+from chainmall.referral._batch.accounts import withdrawal_balances
+from chainmall.referral._batch.kernels import Limits, row_chunks
+from chainmall.referral._batch.lines import line_key
+from chainmall.referral.events import MISSING
+from chainmall.referral.frames import entries_frame
+from chainmall.referral.records import INT_FIELDS, KINDS
+
+__all__ = ["Block", "Gather", "LedgerBuilder", "LineKey", "Where", "kind_code"]
+
+Values = int | np.ndarray | Callable[[slice], np.ndarray] | None
+"""A block field: one value for every entry, an array, a lazy gather, or None (null)."""
+
+
+def kind_code(kind: str) -> int:
+    """Code of an entry kind (index into :data:`~chainmall.referral.records.KINDS`)."""
+    return KINDS.index(kind)
+
+
+@dataclass(frozen=True)
+class Gather:
+    """Lazy ``values[index]`` (or ``values[via[index]]``), read a slice of entries at a time."""
+
+    values: np.ndarray
+    index: np.ndarray
+    via: np.ndarray | None = None
+
+    def __call__(self, rows: slice) -> np.ndarray:
+        """The values of entries ``rows``."""
+        index = self.index[rows]
+        if self.via is not None:
+            index = self.via[index]
+        found: np.ndarray = self.values[index]
+        return found
+
+
+@dataclass(frozen=True)
+class Where:
+    """Lazy ``where(mask[index], values[index] - minus[index], fill)``, a slice at a time."""
+
+    mask: np.ndarray
+    values: np.ndarray
+    index: np.ndarray
+    fill: int = MISSING
+    minus: np.ndarray | None = None
+
+    def __call__(self, rows: slice) -> np.ndarray:
+        """The values of entries ``rows``."""
+        index = self.index[rows]
+        values = self.values[index]
+        if self.minus is not None:
+            values = values - self.minus[index]
+        return np.where(self.mask[index], values, self.fill)
+
+
+@dataclass(frozen=True)
+class LineKey:
+    """Lazy :func:`~chainmall.referral._batch.lines.line_key` of ``line[index]``."""
+
+    line: np.ndarray
+    index: np.ndarray
+    code: int
+
+    def __call__(self, rows: slice) -> np.ndarray:
+        """The keys of entries ``rows``."""
+        return line_key(self.line[self.index[rows]], self.code)
+
+
+@dataclass
+class Block:
+    """``n`` ledger entries of one stage: entry fields, then the ledger sort keys.
+
+    :meth:`LedgerBuilder.entries` sets each field to None once it is placed, so the
+    arrays behind it are released while the rest are placed.
+    """
+
+    n: int
+    seq: Values
+    kind: Values
+    user_id: Values
+    amount_fen: Values
+    buyer_id: Values = None
+    order_id: Values = None
+    line_id: Values = None
+    base_fen: Values = None
+    rate_bp: Values = None
+    uplift_bp: Values = None
+    rank: Values = None
+    gen_dist: Values = None
+    gross_fen: Values = None
+    ratio_cut_fen: Values = None
+    cap_cut_fen: Values = None
+    receivable_fen: Values = None
+    refund_id: Values = None
+    reward_type: Values = None
+    month: Values = None
+    version: Values = None  # config version code; None: the initial config
+    ref: Values = None  # index (in block order over all blocks) of the entry referred to
+    k1: Values = 0
+    k2: Values = 0
+    k3: Values = 0
+
+
+_CODES = ("kind", "reward_type", "month", "version")
+"""Fields holding small category codes (-1: null) rather than int64 values."""
+_ENTRY_FIELDS = (*INT_FIELDS, "kind", "reward_type", "month", "ref", "version")
+
+
+def _values(value: Values, rows: slice) -> Any:
+    """A field's values on entries ``rows`` (a scalar stays a scalar)."""
+    if callable(value):
+        return value(rows)
+    return value[rows] if isinstance(value, np.ndarray) else value
+
+
+def _null(name: str) -> int:
+    """The value of a field a block leaves out."""
+    return MISSING if name in INT_FIELDS else -1
+
+
+class LedgerBuilder:
+    """Collects blocks; :meth:`entries` returns them as the ledger in fold order."""
+
+    def __init__(self, limits: Limits, threads: int) -> None:
+        self.blocks: list[Block] = []
+        self.size = 0
+        self.limits = limits
+        self.threads = threads
+
+    def add(self, block: Block) -> np.ndarray:
+        """Append a block; return its entries' indices (what a ``ref`` names)."""
+        self.blocks.append(block)
+        self.size += block.n
+        return np.arange(self.size - block.n, self.size)
+
+    def entries(
+        self, months: list[str], versions: Sequence[str]
+    ) -> tuple[pd.DataFrame, np.ndarray]:
+        """The entries frame in ledger order, and the seqs of refused withdrawals.
+
+        Consumes the blocks: each field is released once it is placed.
+        """
+        cols = self._columns()
+        refused_seq = self._withdrawals(cols)
+        if "version" in cols:
+            cols["config_version"] = cols.pop("version")
+        return entries_frame(cols, months, versions), refused_seq
+
+    def _columns(self) -> dict[str, np.ndarray]:
+        """Every entry field as a column in ledger order (``ref`` as ``ref_pos``)."""
+        seq, k1, k2, k3 = map_columns(self._stacked, ("seq", "k1", "k2", "k3"), self.threads)
+        order = np.lexsort((k3, k2, k1, seq))
+        del k1, k2, k3
+        position = np.empty(len(order), dtype=np.int64)
+        position[order] = np.arange(len(order))
+        cols = {"seq": seq[order]}
+        del seq, order
+        versioned = any(b.version is not None for b in self.blocks)
+        names = [n for n in _ENTRY_FIELDS if n != "seq" and (versioned or n != "version")]
+        placed = map_columns(lambda n: self._placed(n, position), names, self.threads)
+        cols |= dict(zip(names, placed, strict=True))
+        ref = cols.pop("ref")
+        for rows in row_chunks(len(ref), self.limits):  # entry index -> ledger position
+            r = ref[rows]
+            ref[rows] = np.where(r >= 0, position[np.maximum(r, 0)], -1)
+        cols["ref_pos"] = ref
+        return cols
+
+    def _stacked(self, name: str) -> np.ndarray:
+        """Sort key ``name`` of every entry, in block order (the field is released)."""
+        out = np.zeros(self.size, dtype=np.int64)
+        lo = 0
+        for b in self.blocks:
+            for rows in row_chunks(b.n, self.limits):
+                out[lo + rows.start : lo + rows.stop] = _values(getattr(b, name), rows)
+            setattr(b, name, None)
+            lo += b.n
+        return out
+
+    def _placed(self, name: str, position: np.ndarray) -> np.ndarray:
+        """Field ``name`` of every entry at its ledger ``position`` (the field is released)."""
+        dtype = np.int16 if name in _CODES else np.int64
+        out = np.full(self.size, _null(name), dtype=dtype)
+        lo = 0
+        for b in self.blocks:
+            value = getattr(b, name)
+            if value is not None:
+                for rows in row_chunks(b.n, self.limits):
+                    out[position[lo + rows.start : lo + rows.stop]] = _values(value, rows)
+                setattr(b, name, None)
+            lo += b.n
+        return out
+
+    def _withdrawals(self, cols: dict[str, np.ndarray]) -> np.ndarray:
+        """Refuse overdrawing withdrawals (drops their entries); return their seqs."""
+        refused = withdrawal_balances(
+            cols["kind"], cols["user_id"], cols["amount_fen"], cols["receivable_fen"]
+        )
+        if not refused.any():
+            return np.zeros(0, dtype=np.int64)
+        refused_seq: np.ndarray = cols["seq"][refused]
+        keep = ~refused
+        new_pos = np.cumsum(keep) - 1
+        for name in list(cols):
+            cols[name] = cols[name][keep]
+        ref = cols["ref_pos"]
+        cols["ref_pos"] = np.where(ref >= 0, new_pos[np.maximum(ref, 0)], -1)
+        return refused_seq

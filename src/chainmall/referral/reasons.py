@@ -1,0 +1,59 @@
+"""Why an event was rejected: one code per reason, shared by the fold and the batch path.
+
+A rejected event changes nothing; both paths report the same reason for the
+same event (the ``rejected`` frame of a :class:`~chainmall.referral.Settlement`
+holds the reason's name). The codes fit an ``int8`` array (the batch path keeps
+one per event, 0 while the event is accepted).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["Reason"]
+
+
+class Reason(IntEnum):
+    """Rejection reasons, grouped by the rule (spec ``referral.md`` §4.3) that checks them."""
+
+    # any event
+    STALE_SEQ = 1  # seq not above every earlier event's
+    UNKNOWN_TYPE = 2
+    MISSING_FIELD = 3  # a field the event type requires is null
+    BAD_SEQ = 4  # typed event whose seq is not an int
+    NAIVE_TIMESTAMP = 5  # typed event whose ts has no time zone
+    # accounts: registration, ban, withdrawal
+    DUPLICATE_USER = 6
+    UNKNOWN_USER = 7
+    DUPLICATE_BAN = 8
+    INSUFFICIENT_AVAILABLE = 9
+    # R1 binding
+    BIND_SELF = 10
+    INVITER_BANNED = 11
+    ALREADY_BOUND = 12
+    BIND_AFTER_ORDER = 13
+    BIND_LOOP = 14
+    # R4 order intake
+    BAD_AMOUNT = 15
+    DUPLICATE_LINE = 16
+    DUPLICATE_ORDER = 17
+    # R5 settlement
+    UNKNOWN_ORDER = 18
+    DUPLICATE_RECEIPT = 19
+    STALE_TICK = 20
+    # R6 refunds (NON_POSITIVE_AMOUNT also for withdrawals)
+    NON_POSITIVE_AMOUNT = 21
+    DUPLICATE_REFUND = 22
+    REFUND_EXCEEDS_PAID = 23
+    # R7 month close
+    BAD_MONTH = 24
+    PREMATURE_CLOSE = 25
+    DUPLICATE_CLOSE = 26
+    # R10 energy
+    BAD_ACTION = 27
+    DUPLICATE_COMMENT = 28
+    # R11 holds
+    ALREADY_HELD = 29
+    NOT_HELD = 30
+    # config versions
+    UNKNOWN_VERSION = 31
