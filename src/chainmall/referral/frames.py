@@ -65,13 +65,15 @@ def entries_frame(
     codes = columns.pop("config_version", None)
     columns["config_version"] = np.zeros(n, dtype=np.int8) if codes is None else codes
     data: dict[str, Any] = {}
-    for name in (*INT_FIELDS, "ref_pos", *categories):
-        values = columns.pop(name)
-        if name in categories:
-            index = pd.Index(list(categories[name]))
-            data[name] = pd.Series(pd.Categorical.from_codes(values, categories=index))
-        else:
-            data[name] = nullable(values)
+    ints = (*INT_FIELDS, "ref_pos")
+    masks = np.empty((len(ints), n), dtype=bool)  # one block for all null masks
+    for row, name in enumerate(ints):
+        values = np.ascontiguousarray(columns.pop(name), dtype=np.int64)
+        np.equal(values, MISSING, out=masks[row])
+        data[name] = pd.Series(pd.arrays.IntegerArray(values, masks[row]), copy=False)
+    for name, labels in categories.items():
+        index = pd.Index(list(labels))
+        data[name] = pd.Series(pd.Categorical.from_codes(columns.pop(name), categories=index))
     order = ["seq", "kind", "user_id", "reward_type", "amount_fen"]
     rest = [*INT_FIELDS, "kind", "reward_type", "month", "ref_pos", "config_version"]
     return pd.DataFrame(

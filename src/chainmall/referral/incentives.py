@@ -177,43 +177,19 @@ def close_months(
         read_tables(read_frame(events)), {config.config_version: config}, Limits()
     )
     orders, refunds = _orders(history, config.timezone)
-    users = settlement.users
-    member = users.set_index("user_id")["member_seq"]
-    banned = users.set_index("user_id")["banned_seq"]
-    anc = _ancestors(users, inc.tcv_depth)
+    users = settlement.users.set_index("user_id")
+    member, banned = users["member_seq"], users["banned_seq"]
+    anc = _ancestors(settlement.users, inc.tcv_depth)
     closes = history.accepted.closes
-    close_list = sorted(zip(closes.text.tolist(), closes.seq.tolist(), strict=True))
     contrib = pd.Series(dtype="int64", index=pd.MultiIndex.from_arrays([[], []]))
     tcv_parts, div_parts, ret_parts = [], [], []
     credited = _credited(settlement)
-    for month, close_seq in close_list:
+    for month, close_seq in sorted(zip(closes.text.tolist(), closes.seq.tolist(), strict=True)):
         in_month = orders[orders["month"] == month]
-        refunded = _refunded_before(in_month, refunds, np.full(len(in_month), close_seq))
-        net = np.maximum(in_month["base"].to_numpy() - refunded, 0)
-        active_order = (in_month["base"].to_numpy() >= inc.repurchase_min_fen) & (
-            net >= inc.repurchase_min_fen
-        )
-        settled = in_month["tick_seq"].to_numpy() < close_seq
-        per_s = (
-            pd.DataFrame(
-                {
-                    "user_id": in_month["user_id"],
-                    "gmv": np.where(settled, net, 0),
-                    "active": active_order,
-                }
-            )
-            .groupby("user_id")
-            .agg(gmv=("gmv", "sum"), active=("active", "any"))
-        )
+        activity = _activity(in_month, refunds, close_seq, inc.repurchase_min_fen)
         is_member = anc["ancestor_id"].map(member).lt(close_seq).fillna(False).to_numpy(bool)
         pairs: pd.Index = anc[is_member].set_index(["ancestor_id", "user_id"]).index
-        keys = pairs.union(contrib.index) if len(contrib) else pairs
-        prev = contrib.reindex(keys, fill_value=0).to_numpy(dtype=np.int64)
-        s_ids = keys.get_level_values(1)
-        active = per_s["active"].reindex(s_ids, fill_value=False).to_numpy(dtype=bool)
-        gmv = per_s["gmv"].reindex(s_ids, fill_value=0).to_numpy(dtype=np.int64)
-        kept = np.where(active, prev, prev * (10_000 - inc.tcv_decay_bp) // 10_000)
-        contrib = pd.Series(kept + gmv, index=keys)
+        contrib = _contributions(contrib, pairs, activity, inc.tcv_decay_bp)
         tcv = contrib.groupby(level=0).sum()
         tcv = tcv[tcv > 0]
         tcv_parts.append(
@@ -231,22 +207,48 @@ def close_months(
             )
             div_parts.append(div)
             ret_parts.append(returned)
-    empty_div = pd.DataFrame(
-        {
-            c: pd.Series(dtype="int64")
-            for c in ("user_id", "tcv_fen", "share_fen", "cap_cut_fen", "amount_fen")
-        }
-    ).assign(month=pd.Series(dtype=object))
     return MonthCloseResult(
         tcv=_concat(tcv_parts, ["month", "user_id", "tcv_fen"]),
         partners=_partners(
             orders, refunds, anc, member, inc.partner_repurchase_count, inc.repurchase_min_fen
         ),
-        dividend=pd.concat(div_parts, ignore_index=True)
-        if div_parts
-        else empty_div[["month", "user_id", "tcv_fen", "share_fen", "cap_cut_fen", "amount_fen"]],
+        dividend=_concat(div_parts, _DIVIDEND_COLUMNS),
         platform_returned=_concat(ret_parts, ["month", "pool_fen", "paid_fen", "returned_fen"]),
     )
+
+
+_DIVIDEND_COLUMNS = ["month", "user_id", "tcv_fen", "share_fen", "cap_cut_fen", "amount_fen"]
+
+
+def _activity(
+    in_month: pd.DataFrame, refunds: pd.DataFrame, close_seq: int, minimum: int
+) -> pd.DataFrame:
+    """Per buyer of the month's orders: settled net GMV and activity at the close (R7)."""
+    refunded = _refunded_before(in_month, refunds, np.full(len(in_month), close_seq))
+    base = in_month["base"].to_numpy()
+    net = np.maximum(base - refunded, 0)
+    settled = in_month["tick_seq"].to_numpy() < close_seq
+    frame = pd.DataFrame(
+        {
+            "user_id": in_month["user_id"],
+            "gmv": np.where(settled, net, 0),
+            "active": (base >= minimum) & (net >= minimum),
+        }
+    )
+    return frame.groupby("user_id").agg(gmv=("gmv", "sum"), active=("active", "any"))
+
+
+def _contributions(
+    contrib: pd.Series, pairs: pd.Index, activity: pd.DataFrame, decay_bp: int
+) -> pd.Series:
+    """R7: ``contrib(u, s, m)`` from last month's, decayed unless ``s`` was active, + GMV."""
+    keys = pairs.union(contrib.index) if len(contrib) else pairs
+    prev = contrib.reindex(keys, fill_value=0).to_numpy(dtype=np.int64)
+    s_ids = keys.get_level_values(1)
+    active = activity["active"].reindex(s_ids, fill_value=False).to_numpy(dtype=bool)
+    gmv = activity["gmv"].reindex(s_ids, fill_value=0).to_numpy(dtype=np.int64)
+    kept = np.where(active, prev, prev * (10_000 - decay_bp) // 10_000)
+    return pd.Series(kept + gmv, index=keys)
 
 
 def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

@@ -48,34 +48,43 @@ def events_from_frames(
     Returns:
         The events frame, ``seq`` strictly increasing (lines of an order share one).
     """
+    _check_tables(members, orders, order_lines, refunds)
+    parts = _event_parts(members, orders, order_lines, refunds)
+    if tick_every:
+        parts.extend(_ticks(parts, tick_every, tick_until))
+    return _merge(parts)
+
+
+_COLUMNS = {
+    "members": ["user_id", "registered_at", "inviter_id", "bound_at"],
+    "orders": ["order_id", "received_at"],
+    "order_lines": ["line_id", "order_id", "user_id", "paid_fen", "balance_paid_fen", "paid_at"],
+    "refunds": ["refund_id", "line_id", "amount_fen", "refunded_at"],
+}
+"""The columns each shop table must have (instants end in ``_at``)."""
+
+
+def _check_tables(
+    members: pd.DataFrame, orders: pd.DataFrame, order_lines: pd.DataFrame, refunds: pd.DataFrame
+) -> None:
+    """Every table is a frame with its columns; every instant column is time-zone aware."""
     tables = {"members": members, "orders": orders, "order_lines": order_lines, "refunds": refunds}
-    need = {
-        "members": ["user_id", "registered_at", "inviter_id", "bound_at"],
-        "orders": ["order_id", "received_at"],
-        "order_lines": [
-            "line_id",
-            "order_id",
-            "user_id",
-            "paid_fen",
-            "balance_paid_fen",
-            "paid_at",
-        ],
-        "refunds": ["refund_id", "line_id", "amount_fen", "refunded_at"],
-    }
     for name, frame in tables.items():
         require_frame(frame, name)
-        require_columns(frame, need[name], name=name)
-    for name, col in (
-        ("members", "registered_at"),
-        ("members", "bound_at"),
-        ("orders", "received_at"),
-        ("order_lines", "paid_at"),
-        ("refunds", "refunded_at"),
-    ):
-        require_tz_aware(tables[name], col, name=name)
+        require_columns(frame, _COLUMNS[name], name=name)
+        for column in _COLUMNS[name]:
+            if column.endswith("_at"):
+                require_tz_aware(frame, column, name=name)
+
+
+def _event_parts(
+    members: pd.DataFrame, orders: pd.DataFrame, order_lines: pd.DataFrame, refunds: pd.DataFrame
+) -> list[dict[str, Any]]:
+    """The events of each kind, as columns with their instants and sort keys."""
     invited = members[members["inviter_id"].notna()]
     received = orders[orders["received_at"].notna()]
-    parts = [
+    lines = order_lines
+    return [
         _part(
             "REGISTERED",
             members["registered_at"],
@@ -93,14 +102,14 @@ def events_from_frames(
         ),
         _part(
             "ORDER_PAID",
-            order_lines["paid_at"],
-            len(order_lines),
-            order_lines["order_id"].to_numpy(),
-            order_id=order_lines["order_id"].to_numpy(),
-            user_id=order_lines["user_id"].to_numpy(),
-            line_id=order_lines["line_id"].to_numpy(),
-            amount_fen=order_lines["paid_fen"].to_numpy(),
-            balance_paid_fen=order_lines["balance_paid_fen"].to_numpy(),
+            lines["paid_at"],
+            len(lines),
+            lines["order_id"].to_numpy(),
+            order_id=lines["order_id"].to_numpy(),
+            user_id=lines["user_id"].to_numpy(),
+            line_id=lines["line_id"].to_numpy(),
+            amount_fen=lines["paid_fen"].to_numpy(),
+            balance_paid_fen=lines["balance_paid_fen"].to_numpy(),
         ),
         _part(
             "ORDER_RECEIVED",
@@ -119,18 +128,19 @@ def events_from_frames(
             amount_fen=refunds["amount_fen"].to_numpy(),
         ),
     ]
-    if tick_every:
-        instants = [p["ts"] for p in parts if p["n"]]
-        first = min(t.min() for t in instants) if instants else None
-        last = tick_until or (
-            max(t.max() for t in instants) + pd.Timedelta(days=15) if instants else None
-        )
-        if first is not None and last is not None:
-            ticks = pd.date_range(first.ceil("D"), last, freq=tick_every)
-            parts.append(
-                _part("SETTLEMENT_TICK", pd.Series(ticks), len(ticks), np.arange(len(ticks)))
-            )
-    return _merge(parts)
+
+
+def _ticks(
+    parts: list[dict[str, Any]], every: str, until: pd.Timestamp | None
+) -> list[dict[str, Any]]:
+    """Settlement ticks every ``every`` from the first event's day to ``until``."""
+    instants = [p["ts"] for p in parts if p["n"]]
+    if not instants:
+        return []
+    first = min(t.min() for t in instants)
+    last = until or max(t.max() for t in instants) + pd.Timedelta(days=15)
+    ticks = pd.date_range(first.ceil("D"), last, freq=every)
+    return [_part("SETTLEMENT_TICK", pd.Series(ticks), len(ticks), np.arange(len(ticks)))]
 
 
 def _merge(parts: list[dict[str, Any]]) -> pd.DataFrame:

@@ -2,12 +2,12 @@
 
 Each rule stage hands over its entries as a :class:`Block`: one kind of entry,
 its fields as scalars, arrays or lazy gathers, and sort keys. The fold appends
-entries event by event, so ledger order is ``(seq, k1, k2, k3)``:
+entries event by event, so ledger order is ``(seq, k1)``, ``k1`` ordering the
+entries of one event:
 
-- rewards of an order line (R4): ``k1`` = line × 4 + slot × 2 + (1 for ``CAPPED``);
-- settlements at a tick (R5): ``k1`` = ``settle_at``, ``k2`` = the order's seq,
-  ``k3`` = line × 4 + slot × 2 (the fold's queue order);
-- reversals and claw-backs of a refund (R6): ``k1`` = slot (direct first);
+- rewards of an order line (R4): the line key (line × 4 + slot × 2, +1 for ``CAPPED``);
+- settlements at a tick (R5): their place in the fold's queue (``queue_ranks``);
+- reversals and claw-backs of a refund (R6): the slot (direct first);
 - withdrawals: one per event.
 
 :meth:`LedgerBuilder.entries` places every field in ledger order a chunk at a
@@ -123,13 +123,39 @@ class Block:
     version: Values = None  # config version code; None: the initial config
     ref: Values = None  # index (in block order over all blocks) of the entry referred to
     k1: Values = 0
-    k2: Values = 0
-    k3: Values = 0
 
 
-_CODES = ("kind", "reward_type", "month", "version")
-"""Fields holding small category codes (-1: null) rather than int64 values."""
-_ENTRY_FIELDS = (*INT_FIELDS, "kind", "reward_type", "month", "ref", "version")
+_CODES: dict[str, type[np.integer[Any]]] = {
+    "kind": np.int8,
+    "reward_type": np.int8,
+    "month": np.int16,
+    "version": np.int16,
+}
+"""Fields holding category codes (-1: null), and their dtypes, rather than int64 values."""
+_PLACEMENT_ORDER = (
+    "kind",
+    "rate_bp",
+    "uplift_bp",
+    "rank",
+    "gen_dist",
+    "buyer_id",
+    "base_fen",
+    "gross_fen",
+    "ratio_cut_fen",
+    "cap_cut_fen",
+    "amount_fen",
+    "user_id",
+    "order_id",
+    "line_id",
+    "month",
+    "version",
+    "ref",
+    "reward_type",
+    "receivable_fen",
+    "refund_id",
+)
+"""Every entry field but ``seq``, in the order they are placed: fields that are the last
+to read some working array come first, so that array is released early (peak memory)."""
 
 
 def _values(value: Values, rows: slice) -> Any:
@@ -174,15 +200,15 @@ class LedgerBuilder:
 
     def _columns(self) -> dict[str, np.ndarray]:
         """Every entry field as a column in ledger order (``ref`` as ``ref_pos``)."""
-        seq, k1, k2, k3 = map_columns(self._stacked, ("seq", "k1", "k2", "k3"), self.threads)
-        order = np.lexsort((k3, k2, k1, seq))
-        del k1, k2, k3
+        seq, k1 = map_columns(self._stacked, ("seq", "k1"), self.threads)
+        order = np.lexsort((k1, seq))
+        del k1
         position = np.empty(len(order), dtype=np.int64)
         position[order] = np.arange(len(order))
         cols = {"seq": seq[order]}
         del seq, order
         versioned = any(b.version is not None for b in self.blocks)
-        names = [n for n in _ENTRY_FIELDS if n != "seq" and (versioned or n != "version")]
+        names = [n for n in _PLACEMENT_ORDER if versioned or n != "version"]
         placed = map_columns(lambda n: self._placed(n, position), names, self.threads)
         cols |= dict(zip(names, placed, strict=True))
         ref = cols.pop("ref")
@@ -205,7 +231,7 @@ class LedgerBuilder:
 
     def _placed(self, name: str, position: np.ndarray) -> np.ndarray:
         """Field ``name`` of every entry at its ledger ``position`` (the field is released)."""
-        dtype = np.int16 if name in _CODES else np.int64
+        dtype = _CODES.get(name, np.int64)
         out = np.full(self.size, _null(name), dtype=dtype)
         lo = 0
         for b in self.blocks:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from chainmall.referral._batch.kernels import NEVER, Limits, first_per_key, lookup
-from chainmall.referral._batch.ledger import Block, Gather, LineKey, kind_code
-from chainmall.referral._batch.lines import Lines, Slot
+from chainmall.referral._batch.ledger import Block, Gather, kind_code
+from chainmall.referral._batch.lines import Lines, Slot, line_key
 from chainmall.referral._batch.r6_refunds import RefundPairs, reversal_target
 from chainmall.referral._batch.r11_holds import Holds
 from chainmall.referral._batch.tables import (
@@ -37,6 +37,7 @@ __all__ = [
     "Ticks",
     "accept_receipts",
     "accept_ticks",
+    "queue_ranks",
     "settle_block",
     "settle_slot",
 ]
@@ -160,10 +161,30 @@ def settle_slot(
     return Settled(line[ok], tick_seq[ok], settle_at, remaining[ok]), pair_tick
 
 
+def queue_ranks(settled: tuple[Settled, Settled], lines: Lines) -> tuple[np.ndarray, np.ndarray]:
+    """Each settlement's place in the fold's queue (mirrors ``settle_due``'s heap order).
+
+    The fold pops a tick's due commissions by ``settle_at``, then creation order:
+    the order's seq, then the line, direct before team.
+    """
+    settle_at = np.concatenate([s.settle_at for s in settled])
+    seq = np.concatenate([lines.seq[s.line] for s in settled])
+    key = np.concatenate([line_key(lines.line[s.line], slot * 2) for slot, s in enumerate(settled)])
+    order = np.lexsort((key, seq, settle_at))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[: len(settled[0].line)], rank[len(settled[0].line) :]
+
+
 def settle_block(
-    settled: Settled, slot: Slot, lines: Lines, commission: np.ndarray, user_ids: np.ndarray
+    settled: Settled,
+    rank: np.ndarray,
+    slot: Slot,
+    lines: Lines,
+    commission: np.ndarray,
+    user_ids: np.ndarray,
 ) -> Block:
-    """The ``SETTLE`` entries of one slot, in the fold's queue order at each tick.
+    """The ``SETTLE`` entries of one slot; ``rank`` orders them within their tick.
 
     ``commission`` is each line's commission entry index; ``receivable_fen`` is
     0 here and set by the balance pass for users who owe something.
@@ -182,7 +203,5 @@ def settle_block(
         month=Gather(lines.month, i),
         version=None if lines.version is None else Gather(lines.version, i),
         ref=Gather(commission, i),
-        k1=settled.settle_at,
-        k2=Gather(lines.seq, i),
-        k3=LineKey(lines.line, i, slot.reward_type * 2),
+        k1=rank,
     )

@@ -38,7 +38,7 @@ from chainmall.referral._batch.r4_rewards import (
     ratio_cap,
     team_slot,
 )
-from chainmall.referral._batch.r5_settlement import Settled, settle_block, settle_slot
+from chainmall.referral._batch.r5_settlement import Settled, queue_ranks, settle_block, settle_slot
 from chainmall.referral._batch.r6_refunds import RefundPairs, refund_pairs, reversal_block
 from chainmall.referral._batch.r10_energy import badge_uplifts
 from chainmall.referral._batch.tables import OrderEvents, compact_index, read_tables
@@ -268,9 +268,11 @@ def _post_slots(
             pairs[s],
         )
 
-    for s, (done, pair_tick) in enumerate(map_columns(settled, (0, 1), threads)):
+    (direct, direct_ticks), (team, team_ticks) = map_columns(settled, (0, 1), threads)
+    ranks = queue_ranks((direct, team), lines)
+    for s, (done, pair_tick) in enumerate(((direct, direct_ticks), (team, team_ticks))):
         slot = slots[s]
-        ledger.add(settle_block(done, slot, lines, commission[s], user_ids))
+        ledger.add(settle_block(done, ranks[s], slot, lines, commission[s], user_ids))
         ledger.add(reversal_block(pairs[s], pair_tick, slot, lines, commission[s], user_ids))
 
 
