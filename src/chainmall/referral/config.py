@@ -85,7 +85,7 @@ class ReferralConfig(EngineConfig):
         default=DirectBeneficiary.INVITER,
         description=(
             "INVITER (original referrer) or TEAM_PARENT (team parent at the order, within "
-            "max_depth_genealogical inviter steps; see chainmall.referral.direct)"
+            "max_depth_genealogical inviter steps; see chainmall.referral.rules.r4_rewards)"
         ),
     )
     direct_rate_tiers: tuple[RateTier, ...] = Field(

@@ -8,7 +8,7 @@ derives every account from the entries alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,11 +16,23 @@ import numpy as np
 import pandas as pd
 
 from chainmall.ledger import Ledger, merkle_root
-from chainmall.referral._batch.kernels import Limits, codes_in_place, row_chunks
+from chainmall.referral._batch.kernels import Limits, row_chunks
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.records import KINDS, iter_records, leaf_hashes, record_dict
 
 __all__ = ["Settlement", "balances_of"]
+
+
+_SUMMED = (
+    ("amount_fen", "COMMISSION"),
+    ("amount_fen", "REVERSAL"),
+    ("amount_fen", "SETTLE"),
+    ("amount_fen", "CLAWBACK"),
+    ("amount_fen", "WITHDRAWAL"),
+    ("receivable_fen", "SETTLE"),
+    ("receivable_fen", "CLAWBACK"),
+)
+"""The per-user sums the accounts are made of: (column, entry kind)."""
 
 
 def balances_of(entries: pd.DataFrame, limits: Limits | None = None) -> pd.DataFrame:
@@ -29,18 +41,26 @@ def balances_of(entries: pd.DataFrame, limits: Limits | None = None) -> pd.DataF
     ``pending`` = commissions − reversals − settled; ``available`` = settled −
     netted − clawed back − withdrawn; ``receivable`` = what the user owes after
     claw-backs exceeded the available balance. Every user with an entry has a
-    row, also those with zero-amount entries only.
+    row, also those with zero-amount entries only. The entries are read a chunk
+    of rows at a time; the sums are exact (int64).
     """
     limits = limits or Limits()
-    cell = entries["user_id"].to_numpy(dtype=np.int64, copy=True)
-    users = codes_in_place(cell, limits)
-    cell *= len(KINDS)  # (user, kind) cells, in place
-    cell += pd.Categorical(entries["kind"], categories=pd.Index(list(KINDS))).codes
-    shape = (len(users), len(KINDS))
-    amount = _sum_by(cell, entries["amount_fen"], shape, limits)
-    recv = _sum_by(cell, entries["receivable_fen"], shape, limits)
-    a = {k: amount[:, i] for i, k in enumerate(KINDS)}
-    r = {k: recv[:, i] for i, k in enumerate(KINDS)}
+    users, code_of = _user_codes(entries["user_id"], limits)
+    kinds = pd.Categorical(entries["kind"], categories=pd.Index(list(KINDS))).codes
+    total = np.zeros((len(users), len(_SUMMED)), dtype=np.int64)
+    for column in ("amount_fen", "receivable_fen"):
+        slot = np.full(len(KINDS), -1, dtype=np.int64)  # kind code -> its sum, -1 none
+        for i, (name, kind) in enumerate(_SUMMED):
+            if name == column:
+                slot[KINDS.index(kind)] = i
+        for rows in row_chunks(len(entries), limits):
+            s = slot[kinds[rows]]
+            keep = s >= 0
+            code = code_of(_ids(entries["user_id"], rows)[keep])
+            values = entries[column].iloc[rows].to_numpy(np.int64, na_value=0)[keep]
+            np.add.at(total, (code, s[keep]), values)
+    a = {kind: total[:, i] for i, (name, kind) in enumerate(_SUMMED) if name == "amount_fen"}
+    r = {kind: total[:, i] for i, (name, kind) in enumerate(_SUMMED) if name != "amount_fen"}
     return pd.DataFrame(
         {
             "user_id": users,
@@ -57,17 +77,35 @@ def balances_of(entries: pd.DataFrame, limits: Limits | None = None) -> pd.DataF
     )
 
 
-def _sum_by(
-    cell: np.ndarray, column: pd.Series, shape: tuple[int, int], limits: Limits
-) -> np.ndarray:
-    """Exact int64 sums of ``column`` (nulls count 0) per flat ``cell`` code, as a table.
+def _ids(user_id: pd.Series, rows: slice) -> np.ndarray:
+    """User ids of entries ``rows`` as int64."""
+    return user_id.iloc[rows].to_numpy(np.int64)
 
-    Read a chunk of rows at a time, so the temporaries stay small.
+
+def _user_codes(
+    user_id: pd.Series, limits: Limits
+) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """The sorted distinct user ids, and a function coding ids by their position there.
+
+    Dense ids (the usual case) are coded through a table over their range, read a
+    chunk at a time; others through a sort of a full copy.
     """
-    total = np.zeros(shape[0] * shape[1], dtype=np.int64)
-    for rows in row_chunks(len(cell), limits):
-        np.add.at(total, cell[rows], column.iloc[rows].to_numpy(np.int64, na_value=0))
-    return total.reshape(shape)
+    chunks = row_chunks(len(user_id), limits)
+    span = None
+    if chunks:  # the range, a chunk at a time (a reduction of the column would copy it)
+        ends = [(int(c.min()), int(c.max())) for c in (_ids(user_id, rows) for rows in chunks)]
+        lo, hi = min(e[0] for e in ends), max(e[1] for e in ends)
+        cheap = hi - lo + 1 <= limits.dense_slots * len(user_id) + limits.dense_extra
+        span = (lo, hi - lo + 1) if cheap else None
+    if span is None:
+        users = np.unique(user_id.to_numpy(np.int64))
+        return users, lambda ids: np.searchsorted(users, ids)
+    lo, size = span
+    present = np.zeros(size, dtype=bool)
+    for rows in chunks:
+        present[_ids(user_id, rows) - lo] = True
+    code = np.cumsum(present) - 1
+    return np.flatnonzero(present) + lo, lambda ids: code[ids - lo]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ import numpy as np
 __all__ = [
     "NEVER",
     "Limits",
-    "codes_in_place",
     "cumsum_by_group",
     "dense_index",
     "dense_span",
@@ -150,21 +149,3 @@ def rank_in_group(starts: np.ndarray) -> np.ndarray:
     position = np.arange(len(starts))
     ranks: np.ndarray = position - np.maximum.accumulate(np.where(starts, position, 0))
     return ranks
-
-
-def codes_in_place(values: np.ndarray, limits: Limits) -> np.ndarray:
-    """Replace int64 ``values`` by their codes in the sorted uniques; return the uniques.
-
-    Dense values (the usual user ids) take a counting pass instead of a sort.
-    """
-    span = dense_span(values, limits)
-    if span is None:
-        uniques, codes = np.unique(values, return_inverse=True)
-        values[:] = codes
-        return uniques
-    values -= span[0]
-    present = np.bincount(values, minlength=span[1]) > 0
-    code_of = np.cumsum(present) - 1
-    for rows in row_chunks(len(values), limits):
-        values[rows] = code_of[values[rows]]
-    return np.flatnonzero(present) + span[0]

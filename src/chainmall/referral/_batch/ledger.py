@@ -134,6 +134,7 @@ _CODES: dict[str, type[np.integer[Any]]] = {
 """Fields holding category codes (-1: null), and their dtypes, rather than int64 values."""
 _PLACEMENT_ORDER = (
     "kind",
+    "ref",
     "rate_bp",
     "uplift_bp",
     "rank",
@@ -149,7 +150,6 @@ _PLACEMENT_ORDER = (
     "line_id",
     "month",
     "version",
-    "ref",
     "reward_type",
     "receivable_fen",
     "refund_id",
