@@ -194,6 +194,17 @@ def test_balance_paid_excluded_and_zero_line(setup: Shop) -> None:  # noqa: F811
     assert mine["base_fen"].tolist() == [6_000] and mine["amount_fen"].tolist() == [1_200]
 
 
+def test_null_balance_paid_counts_as_zero(setup: Shop) -> None:  # noqa: F811
+    setup.pay("D", 10_000)
+    frame = events_to_frame(setup.events)
+    frame.loc[frame.index[-1], "balance_paid_fen"] = pd.NA
+    slow, fast = fold(frame, CONFIG), settle(frame, CONFIG)
+    assert fast.rejected.empty and slow.rejected.empty
+    pd.testing.assert_frame_equal(slow.entries, fast.entries, check_categorical=False)
+    last = fast.entries[fast.entries["seq"] == frame["seq"].iloc[-1]]
+    assert last["base_fen"].tolist() == [10_000] and last["amount_fen"].tolist() == [2_000]
+
+
 def test_zero_order_gives_no_membership() -> None:
     shop = Shop()
     shop.user("A")
