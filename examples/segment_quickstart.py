@@ -2,8 +2,10 @@
 # # RFM-L segmentation quickstart
 #
 # Summarise a purchase log, score and segment customers, forecast purchases
-# and value, and emit churn warnings. Uses the CDNOW sample when the shared
-# data is present (``CHAINMALL_DATA``), else a small synthetic log.
+# and value (the default ``CustomerValueModel`` and the BTYD models it builds
+# on), emit churn warnings, and project a membership's renewals (sBG). Uses the
+# CDNOW sample when the shared data is present (``CHAINMALL_DATA``), else a
+# small synthetic log.
 
 # %%
 import numpy as np
@@ -11,11 +13,15 @@ import pandas as pd
 
 from chainmall.exceptions import DataFileNotFoundError
 from chainmall.segment import (
+    CustomerValueModel,
     GammaGamma,
     ParetoNBD,
     RFMLConfig,
+    ShiftedBetaGeometric,
+    ValueConfig,
     customer_lifetime_value,
     segment_customers,
+    survival_table,
 )
 from chainmall.segment.alerts import churn_alerts
 from chainmall.segment.tags import Condition, TagRule, tag_customers
@@ -28,10 +34,10 @@ try:
     as_of, horizon = "1997-09-30", 39.0
 except DataFileNotFoundError:
     rng = np.random.default_rng(0)
-    n = 5_000
+    n = 8_000
     log = pd.DataFrame(
         {
-            "customer_id": rng.integers(0, 800, n),
+            "customer_id": rng.integers(0, 1_200, n),
             "ts": pd.Timestamp("2024-01-01", tz="UTC")
             + pd.to_timedelta(rng.integers(0, 365 * 24, n), unit="h"),
             "amount": rng.integers(500, 20_000, n),
@@ -64,6 +70,26 @@ customers = customers.assign(
 print(customers.nlargest(5, "clv_fen")[["customer_id", "x", "expected", "p_alive", "clv_fen"]])
 
 # %% [markdown]
+# ## The default value model: who buys again, how often, for how much
+#
+# Its choices (BTYD family, the "buys again" score, how expected purchases
+# are ordered) are made on the last ``validation_days`` of the calibration
+# window only; ``selection_`` lists every candidate's inner score.
+
+# %%
+value = CustomerValueModel(ValueConfig(rfml=cfg)).fit(log)
+print(
+    "family",
+    value.family_,
+    "| buys again by",
+    value.buys_method_,
+    "| counts by",
+    value.count_method_,
+)
+forecast = value.predict(horizon)
+print(forecast.nlargest(5, "value_fen"))
+
+# %% [markdown]
 # ## Tags and churn warnings
 
 # %%
@@ -77,3 +103,19 @@ print(tag_customers(customers, rules).tag.value_counts())
 alerts = churn_alerts(log, as_of, cfg, model=purchases)
 print(alerts.reason.value_counts())
 print(alerts.head())
+
+# %% [markdown]
+# ## A membership programme: renewals with the shifted-beta-geometric model
+#
+# Members of a yearly plan still in at the start of years 0..7 (Fader & Hardie
+# 2007, "regular" customers); the fit projects the following years.
+
+# %%
+members = survival_table([1000, 631, 468, 382, 326, 289, 262, 241])
+renewals = ShiftedBetaGeometric().fit(members, weight="count")
+print({k: round(v, 3) for k, v in renewals.params_.items()})  # alpha .704, beta 1.182
+print("projected members in years 8-12:", np.round(renewals.survival(range(8, 13)) * 1000))
+print(
+    "expected discounted renewals of a 7-year member (10%/year):",
+    renewals.expected_renewals(7, 0.1),
+)

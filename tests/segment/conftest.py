@@ -33,3 +33,30 @@ def small_log() -> pd.DataFrame:
             ("c", "2024-01-05 12:00", 300),
         ]
     )
+
+
+def simulated_log(n_customers: int, seed: int, *, churn: bool = True) -> pd.DataFrame:
+    """A two-year log with acquisition over the first 400 days (UTC, fen).
+
+    Purchase rates ~ Gamma(1.5, 0.02/day); with ``churn`` each customer also
+    leaves after an exponential lifetime (mean rate ~ Gamma(0.8, 1/200 days)).
+    """
+    rng = np.random.default_rng(seed)
+    start = rng.integers(0, 400, n_customers)
+    rate = rng.gamma(1.5, 0.02, n_customers)
+    life = rng.exponential(1.0 / rng.gamma(0.8, 1 / 200, n_customers)) if churn else np.inf
+    active = np.minimum(life, 730 - start)
+    counts = rng.poisson(rate * active) + 1
+    owner = np.repeat(np.arange(n_customers), counts)
+    offset = rng.random(len(owner)) * np.repeat(active, counts)
+    offset[np.concatenate(([0], np.cumsum(counts)[:-1]))] = 0.0
+    day = np.repeat(start, counts) + offset.astype(np.int64)
+    ts = pd.Timestamp("2023-01-01", tz="UTC") + pd.to_timedelta(day * 24 + 10, unit="h")
+    amount = rng.gamma(4.0, np.repeat(rng.gamma(5.0, 800.0, n_customers), counts) / 4.0)
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i:05d}" for i in owner],
+            "ts": ts,
+            "amount": np.rint(amount).astype(np.int64) + 1,
+        }
+    )

@@ -241,3 +241,44 @@ def test_cdnow_master_holdout_reproduces_anchor_figures(data_home: Path) -> None
     predicted = ParetoNBD().fit(customers).expected_purchases(39, customers)
     assert np.abs(predicted - actual).mean() == pytest.approx(0.794, abs=0.001)
     assert predicted.sum() / actual.sum() - 1 == pytest.approx(-0.129, abs=0.002)
+
+
+def test_weighted_rows_equal_repeated_customers() -> None:
+    data = simulate_pareto(300, seed=9)
+    table = data.groupby(["x", "t_x", "T"]).size().rename("n").reset_index()
+    for cls in (BetaGeo, ModifiedBetaGeo):
+        weighted = cls().fit(table, weight="n")
+        plain = cls().fit(data)
+        assert weighted.log_likelihood_ == pytest.approx(plain.log_likelihood_, rel=1e-9)
+        assert weighted.n_customers_ == 300
+    columns = [table[c].to_numpy(float) for c in ("x", "t_x", "T")]
+    counted = Patterns.compress(*columns, pairs=True, weights=table.n.to_numpy(float))
+    single = Patterns.compress(*(data[c].to_numpy(float) for c in ("x", "t_x", "T")), pairs=True)
+    theta = np.log([0.8, 5.0, 0.6, 12.0])
+    assert pareto_ll(theta, counted) == pytest.approx(pareto_ll(theta, single), rel=1e-12)
+    with pytest.raises(DataValidationError, match="whole counts"):
+        BetaGeo().fit(table.assign(n=0.5), weight="n")
+
+
+@pytest.mark.realdata
+def test_pareto_on_a_young_cohort_stops_on_its_ridge(data_home: Path) -> None:
+    """Three months into CDNOW master, s and β run off together: L-BFGS-B ends ABNORMAL.
+
+    The fit restarts once from where it stopped and accepts the stall; its
+    likelihood is at least that of a Nelder-Mead search from the same start.
+    """
+    from scipy.optimize import minimize
+
+    from chainmall.datasets import load_cdnow
+
+    require_file(data_home, "cdnow/CDNOW_master.txt")
+    raw = load_cdnow("master", data_home=data_home)
+    frame = raw.assign(amount=np.rint(raw.amount * 100).astype(np.int64))
+    cfg = RFMLConfig(as_of="1997-03-31", timezone="UTC", time_unit="week")
+    young = summarize(frame, cfg).customers
+    model = ParetoNBD().fit(young)
+    assert model.params_["s"] > 10 and model.params_["beta"] > 100  # far along the ridge
+    patterns = Patterns.compress(*(young[c].to_numpy(float) for c in ("x", "t_x", "T")), pairs=True)
+    start = ParetoNBD()._initial(patterns)
+    search = minimize(lambda t: -pareto_ll(t, patterns), start, method="Nelder-Mead")
+    assert model.log_likelihood_ >= -search.fun - 1e-6

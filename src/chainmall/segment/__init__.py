@@ -2,11 +2,14 @@
 
 ``summarize`` turns a transaction log into per-customer measures; ``score`` and
 ``assign_segments`` (or ``segment_customers`` for all three) add scores and
-segments; ``BetaGeo``, ``ModifiedBetaGeo``, ``ParetoNBD`` and ``GammaGamma``
-forecast purchases and spend.
+segments. ``CustomerValueModel`` is the default "buys again / expected
+purchases / value" model; ``BetaGeo``, ``ModifiedBetaGeo``, ``ParetoNBD`` and
+``GammaGamma`` forecast purchases and spend; ``BetaGeoBetaBinom`` (discrete
+opportunities) and ``ShiftedBetaGeometric`` (membership renewals) cover the
+discrete-time settings.
 """
 
-from chainmall.segment.btyd import BetaGeo, BTYDConfig, ModifiedBetaGeo, ParetoNBD, load_model
+from chainmall.segment.btyd import BetaGeo, BTYDConfig, ModifiedBetaGeo, ParetoNBD
 from chainmall.segment.config import (
     DEFAULT_CLASSES,
     DEFAULT_GRID,
@@ -14,26 +17,34 @@ from chainmall.segment.config import (
     RFMLConfig,
     SegmentRule,
 )
+from chainmall.segment.discrete import BetaGeoBetaBinom, ShiftedBetaGeometric, survival_table
 from chainmall.segment.gamma_gamma import GammaGamma, customer_lifetime_value
+from chainmall.segment.persist import load_model
 from chainmall.segment.rfml import RFMLSummary, summarize
 from chainmall.segment.rules import assign_segments, score, segment_customers
+from chainmall.segment.value import CustomerValueModel, ValueConfig
 
 __all__ = [
     "DEFAULT_CLASSES",
     "DEFAULT_GRID",
     "BTYDConfig",
     "BetaGeo",
+    "BetaGeoBetaBinom",
     "ChurnConfig",
+    "CustomerValueModel",
     "GammaGamma",
     "ModifiedBetaGeo",
     "ParetoNBD",
     "RFMLConfig",
     "RFMLSummary",
     "SegmentRule",
+    "ShiftedBetaGeometric",
+    "ValueConfig",
     "assign_segments",
     "customer_lifetime_value",
     "load_model",
     "score",
     "segment_customers",
     "summarize",
+    "survival_table",
 ]

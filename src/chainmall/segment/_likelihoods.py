@@ -57,15 +57,24 @@ class Patterns:
 
     @classmethod
     def compress(
-        cls, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, *, pairs: bool = False
+        cls,
+        x: np.ndarray,
+        t_x: np.ndarray,
+        T: np.ndarray,
+        *,
+        pairs: bool = False,
+        weights: np.ndarray | None = None,
     ) -> Patterns:
-        """Group equal customers; ``pairs`` also indexes unique (x, t_x) and (x, T) pairs."""
+        """Group equal customers; ``pairs`` also indexes unique (x, t_x) and (x, T) pairs.
+
+        ``weights``: customers per row (default one each).
+        """
         x_values, fx = _factorize(x)
         tx_values, ftx = _factorize(t_x)
         T_values, fT = _factorize(T)
         key = (fx * len(tx_values) + ftx) * len(T_values) + fT
         pattern, first_keys = pd.factorize(key, sort=False)
-        counts = np.bincount(pattern)
+        counts = np.bincount(pattern, weights=weights)
         ix = first_keys // (len(tx_values) * len(T_values))
         itx = first_keys // len(T_values) % len(tx_values)
         iT = first_keys % len(T_values)

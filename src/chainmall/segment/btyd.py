@@ -38,7 +38,7 @@ from chainmall.config import EngineConfig
 from chainmall.exceptions import ConvergenceError, DataValidationError, NotFittedError
 from chainmall.segment._likelihoods import Patterns, beta_geo_ll, pareto_ll, pareto_log_a0
 
-__all__ = ["BTYDConfig", "BetaGeo", "ModifiedBetaGeo", "ParetoNBD", "load_model"]
+__all__ = ["BTYDConfig", "BetaGeo", "ModifiedBetaGeo", "ParetoNBD"]
 
 _WALL = 1e10
 _GAUSS_NODES, _GAUSS_WEIGHTS = np.polynomial.legendre.leggauss(32)
@@ -54,7 +54,13 @@ class BTYDConfig(EngineConfig):
     tol: float = Field(default=1e-10, gt=0, description="Relative tolerance on the mean LL.")
 
 
-def _frame_arrays(customers: pd.DataFrame, x: str, t_x: str, T: str) -> tuple[np.ndarray, ...]:
+def _frame_arrays(
+    customers: pd.DataFrame, x: str, t_x: str, T: str, *, discrete: bool = False
+) -> tuple[np.ndarray, ...]:
+    """``(x, t_x, T)`` as float arrays after the checks every purchase model needs.
+
+    ``discrete`` (BG/BB): ``t_x`` and ``T`` count opportunities and must be integers.
+    """
     require_frame(customers, "customers")
     require_columns(customers, [x, t_x, T], name="customers")
     require_not_null(customers, [x, t_x, T], name="customers")
@@ -62,20 +68,44 @@ def _frame_arrays(customers: pd.DataFrame, x: str, t_x: str, T: str) -> tuple[np
     txs = customers[t_x].to_numpy(dtype=np.float64)
     Ts = customers[T].to_numpy(dtype=np.float64)
     bad = (xs < 0) | (xs != np.round(xs)) | (txs < 0) | (txs > Ts) | ((xs == 0) & (txs != 0))
+    need = "integer x >= 0, 0 <= t_x <= T, and t_x = 0 when x = 0"
+    if discrete:
+        bad |= (txs != np.round(txs)) | (Ts != np.round(Ts)) | (xs > txs) | (Ts < 1)
+        need = "integers 0 <= x <= t_x <= T with T >= 1, and t_x = 0 when x = 0"
     if bad.any():
         where = describe_offenders(customers, bad, "customer_id")
         raise DataValidationError(
-            f"customers has impossible (x, t_x, T) in {where}: "
-            "need integer x >= 0, 0 <= t_x <= T, and t_x = 0 when x = 0; "
-            "build the frame with chainmall.segment.summarize"
+            f"customers has impossible (x, t_x, T) in {where}: need {need}; "
+            + (
+                "count purchases and opportunities in whole periods"
+                if discrete
+                else "build the frame with chainmall.segment.summarize"
+            )
         )
     return xs, txs, Ts
+
+
+def _weights(customers: pd.DataFrame, weight: str | None) -> np.ndarray | None:
+    """Customer counts per row (a recency-frequency table), or None for one each."""
+    if weight is None:
+        return None
+    require_columns(customers, [weight], name="customers")
+    require_not_null(customers, [weight], name="customers")
+    values = customers[weight].to_numpy(dtype=np.float64)
+    bad = (values < 0) | (values != np.round(values))
+    if bad.any():
+        where = describe_offenders(customers, bad, "customer_id")
+        raise DataValidationError(
+            f"customers.{weight} must hold whole counts >= 0; offenders in {where}"
+        )
+    return values
 
 
 class _PurchaseModel(ABC):
     """Shared fit / save / load machinery of the BTYD models."""
 
     param_names: ClassVar[tuple[str, ...]]
+    _discrete: ClassVar[bool] = False
     _needs_pairs: ClassVar[bool] = False
     _analytic_gradient: ClassVar[bool] = False
 
@@ -90,12 +120,25 @@ class _PurchaseModel(ABC):
         scale = float(np.average(data.T, weights=data.weight)) + 1.0
         return np.asarray(np.log(np.array([1.0, scale, 1.0, 1.0])))
 
-    def fit(self, customers: pd.DataFrame, *, x: str = "x", t_x: str = "t_x", T: str = "T") -> Self:
-        """Fit by maximum likelihood on a summary frame (one row per customer)."""
-        xs, txs, Ts = _frame_arrays(customers, x, t_x, T)
-        if len(xs) == 0:
+    def fit(
+        self,
+        customers: pd.DataFrame,
+        *,
+        x: str = "x",
+        t_x: str = "t_x",
+        T: str = "T",
+        weight: str | None = None,
+    ) -> Self:
+        """Fit by maximum likelihood on a summary frame.
+
+        One row per customer, or per ``(x, t_x, T)`` pattern with its number of
+        customers in the column named by ``weight``.
+        """
+        xs, txs, Ts = _frame_arrays(customers, x, t_x, T, discrete=self._discrete)
+        counts = _weights(customers, weight)
+        if len(xs) == 0 or (counts is not None and counts.sum() == 0):
             raise DataValidationError("customers is empty; fit needs at least one customer")
-        data = Patterns.compress(xs, txs, Ts, pairs=self._needs_pairs)
+        data = Patterns.compress(xs, txs, Ts, pairs=self._needs_pairs, weights=counts)
         total = float(data.weight.sum())
         pen = self.config.penalizer
         analytic = self._analytic_gradient
@@ -110,11 +153,32 @@ class _PurchaseModel(ABC):
                 return value
             return value, -grad / total + 2 * pen * params * params
 
+        result = self._minimize(objective, self._initial(data))
+        if not _converged(result):  # a ridge (e.g. s, β -> ∞ at fixed s/β) ends in ABNORMAL
+            restart = self._minimize(objective, result.x)
+            stalled = abs(restart.fun - result.fun) <= self.config.tol * max(1.0, abs(result.fun))
+            result = restart if restart.fun <= result.fun else result
+            if not (_converged(restart) or (stalled and result.fun < _WALL)):
+                raise ConvergenceError(
+                    f"{type(self).__name__} did not converge: {result.message} "
+                    f"(mean LL {-result.fun:.6g} after {result.nit} iterations). Hint: check "
+                    "that t_x and T use the same time unit, try penalizer=0.001, or fit on "
+                    "more customers."
+                )
+        self.params_ = dict(zip(self.param_names, np.exp(result.x).tolist(), strict=True))
+        self.log_likelihood_ = float(-result.fun * total)
+        self.n_customers_ = int(total)
+        self.n_patterns_ = len(data.x)
+        self.standard_errors_ = self._standard_errors(result.x, data)
+        return self
+
+    def _minimize(self, objective: Callable[[np.ndarray], Any], start: np.ndarray) -> Any:
+        """L-BFGS-B on log-parameters within ``[-10, 10]``."""
         with np.errstate(all="ignore"):
-            result = minimize(
+            return minimize(
                 objective,
-                self._initial(data),
-                jac=analytic,
+                start,
+                jac=self._analytic_gradient,
                 method="L-BFGS-B",
                 bounds=[(-10.0, 10.0)] * len(self.param_names),
                 options={
@@ -123,18 +187,6 @@ class _PurchaseModel(ABC):
                     "gtol": self.config.tol,
                 },
             )
-        if result.fun >= _WALL or not (result.success or flat_optimum(result)):
-            raise ConvergenceError(
-                f"{type(self).__name__} did not converge: {result.message} "
-                f"(mean LL {-result.fun:.6g} after {result.nit} iterations). Hint: check that "
-                "t_x and T use the same time unit, try penalizer=0.001, or fit on more customers."
-            )
-        self.params_ = dict(zip(self.param_names, np.exp(result.x).tolist(), strict=True))
-        self.log_likelihood_ = float(-result.fun * total)
-        self.n_customers_ = int(total)
-        self.n_patterns_ = len(data.x)
-        self.standard_errors_ = self._standard_errors(result.x, data)
-        return self
 
     def _standard_errors(self, theta: np.ndarray, data: Patterns) -> dict[str, float]:
         """Delta-method standard errors from the numerical Hessian in log-parameters."""
@@ -162,7 +214,7 @@ class _PurchaseModel(ABC):
 
     def _arrays(self, customers: pd.DataFrame, x: str, t_x: str, T: str) -> tuple[np.ndarray, ...]:
         self._params()
-        return _frame_arrays(customers, x, t_x, T)
+        return _frame_arrays(customers, x, t_x, T, discrete=self._discrete)
 
     @abstractmethod
     def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray: ...
@@ -220,6 +272,10 @@ class _PurchaseModel(ABC):
             "n_patterns": self.n_patterns_,
         }
         Path(path).write_text(json.dumps(payload, indent=2), encoding="utf-8")
+
+
+def _converged(result: Any) -> bool:
+    return bool(result.fun < _WALL and (result.success or flat_optimum(result)))
 
 
 def flat_optimum(result: Any) -> bool:
@@ -356,25 +412,3 @@ class ParetoNBD(_PurchaseModel):
         died_quiet = 0.5 * t * density @ _GAUSS_WEIGHTS
         survived_quiet = (aT[:, 0] / (aT[:, 0] + t)) ** rx[:, 0] * (bT[:, 0] / (bT[:, 0] + t)) ** s
         return np.asarray(died_quiet + survived_quiet)
-
-
-_MODELS: dict[str, type[_PurchaseModel]] = {
-    cls.__name__: cls for cls in (BetaGeo, ModifiedBetaGeo, ParetoNBD)
-}
-
-
-def load_model(path: str | Path) -> _PurchaseModel:
-    """Load a model written by ``save``."""
-    payload = json.loads(Path(path).read_text(encoding="utf-8"))
-    cls = _MODELS.get(payload.get("model", ""))
-    if cls is None:
-        raise DataValidationError(
-            f"{str(path)!r} holds model {payload.get('model')!r}; expected one of {sorted(_MODELS)}"
-        )
-    model = cls(BTYDConfig.from_dict(payload["config"]))
-    model.params_ = {k: float(v) for k, v in payload["params"].items()}
-    model.standard_errors_ = {k: float(v) for k, v in payload["standard_errors"].items()}
-    model.log_likelihood_ = float(payload["log_likelihood"])
-    model.n_customers_ = int(payload["n_customers"])
-    model.n_patterns_ = int(payload["n_patterns"])
-    return model

@@ -20,13 +20,11 @@ import numpy as np
 import pandas as pd
 
 from chainmall._validation import require_columns, require_frame
-from chainmall.segment.config import RFMLConfig, SegmentRule
+from chainmall.segment.config import RFMLConfig
 from chainmall.segment.rfml import RFMLSummary, summary_columns
 
 __all__ = [
     "assign_segments",
-    "check_classes",
-    "check_grid",
     "score",
     "segment_customers",
 ]
@@ -114,60 +112,6 @@ def score_columns(customers: Mapping[str, Any], cfg: RFMLConfig) -> dict[str, np
     m = out["m_score"].astype(np.int16)
     out["fm_score"] = ((f + m + 1) // 2).astype(np.int8)
     return out
-
-
-def check_grid(grid: Sequence[SegmentRule], bins: int) -> None:
-    """Raise ValueError naming every score cell covered by no rule or by several rules."""
-    cover: dict[tuple[int, int], list[str]] = {
-        (r, fm): [] for r in range(1, bins + 1) for fm in range(1, bins + 1)
-    }
-    outside = []
-    for rule in grid:
-        (r0, r1), (f0, f1) = rule.r, rule.fm
-        if r0 > r1 or f0 > f1 or min(r0, f0) < 1 or max(r1, f1) > bins:
-            outside.append(f"{rule.name!r} (r={rule.r}, fm={rule.fm})")
-        for r in range(max(r0, 1), min(r1, bins) + 1):
-            for fm in range(max(f0, 1), min(f1, bins) + 1):
-                cover[(r, fm)].append(rule.name)
-    names = [rule.name for rule in grid]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    holes = [f"(r={r}, fm={f})" for (r, f), who in cover.items() if not who]
-    overlaps = [f"(r={r}, fm={f}): {who}" for (r, f), who in cover.items() if len(who) > 1]
-    problems = []
-    if outside:
-        problems.append(f"rules outside scores 1..{bins} or empty: {', '.join(outside)}")
-    if holes:
-        problems.append(f"cells with no segment: {', '.join(holes)}")
-    if overlaps:
-        problems.append(f"cells in several segments: {'; '.join(overlaps)}")
-    if dupes:
-        problems.append(f"duplicate segment names: {dupes}")
-    if problems:
-        raise ValueError(
-            "segment grid must cover every (r_score, fm_score) cell exactly once; "
-            + " | ".join(problems)
-        )
-
-
-def check_classes(classes: Mapping[str, Sequence[str]], grid: Sequence[SegmentRule]) -> None:
-    """Raise ValueError unless every grid segment belongs to exactly one class."""
-    names = [rule.name for rule in grid]
-    owner: dict[str, list[str]] = {name: [] for name in names}
-    unknown = []
-    for cls, members in classes.items():
-        for member in members:
-            if member in owner:
-                owner[member].append(cls)
-            else:
-                unknown.append(f"{cls}:{member!r}")
-    missing = [n for n, who in owner.items() if not who]
-    double = [f"{n} in {who}" for n, who in owner.items() if len(who) > 1]
-    if unknown or missing or double:
-        raise ValueError(
-            "classes must put every grid segment in exactly one class; "
-            f"unknown segments {unknown}, segments without class {missing}, "
-            f"segments in several classes {double}"
-        )
 
 
 def assign_segments(scored: pd.DataFrame, config: RFMLConfig | None = None) -> pd.DataFrame:
