@@ -99,3 +99,25 @@ def test_movielens_one_fold_beats_bias_anchor(data_home) -> None:  # type: ignor
     pred = RatingBlend().fit(Interactions.from_frame(train)).predict(test).prediction
     assert rmse(pred, test.rating) < 0.91  # surprise BaselineOnly is 0.944, SVD++ 0.919
     assert mae(pred, test.rating) < 0.72
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_movielens_daily_updates_equal_a_refit(data_home) -> None:  # type: ignore[no-untyped-def]
+    from chainmall.datasets import load_movielens_100k
+
+    frame = load_movielens_100k(data_home=data_home).sort_values("ts", kind="stable")
+    day = frame.ts.dt.floor("D")
+    last_days = day >= day.unique()[-5]
+    model = EASE(recency_half_life=20.0).fit(
+        Interactions.from_frame(frame[~last_days], rating_col=None)
+    )
+    for _, batch in frame[last_days].groupby(day[last_days]):
+        model.partial_fit(batch)
+    refit = EASE(recency_half_life=20.0).fit(Interactions.from_frame(frame, rating_col=None))
+    assert np.abs(model.item_weights_ - refit.item_weights_).max() < 1e-9
+    users = frame.user_id.unique()[:100]
+    pd.testing.assert_frame_equal(
+        model.recommend(users, 10).drop(columns="score"),
+        refit.recommend(users, 10).drop(columns="score"),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -106,13 +107,60 @@ def test_mf_learns_low_rank_structure(rating_factory) -> None:  # type: ignore[n
 def test_blend_weights_come_from_training_rows_only(rating_factory) -> None:  # type: ignore[no-untyped-def]
     frame = rating_factory(n_users=80, n_items=40, density=0.4, seed=5)
     data = Interactions.from_frame(frame)
-    blend = RatingBlend([MatrixFactorization(n_factors=2), KNNBaseline(k=10)], seed=1).fit(data)
-    again = RatingBlend([MatrixFactorization(n_factors=2), KNNBaseline(k=10)], seed=1).fit(data)
+    members = [MatrixFactorization(n_factors=2), KNNBaseline(k=10)]
+    blend = RatingBlend(members, seed=1).fit(data)
+    again = RatingBlend(members, seed=1).fit(data)
     np.testing.assert_array_equal(blend.weights_, again.weights_)  # seeded
+    assert blend.selected_ == "stack"  # a rank-2 taste model: the two members complement
     # the fitted members are the ones trained on all rows: same as fitting them alone
     solo = MatrixFactorization(n_factors=2).fit(data)
     np.testing.assert_allclose(blend.fitted_members_[0].item_factors_, solo.item_factors_)
     assert blend.predict(frame).prediction.between(1, 5).all()
+    scores = blend.validation_rmse_
+    assert set(scores) == {"MatrixFactorization", "KNNBaseline", "stack"}
+    assert scores["stack"] == min(scores.values())
+
+
+def bias_only_ratings(seed: int) -> pd.DataFrame:
+    """Ratings that are biases plus loud noise: nothing for MF or kNN to find."""
+    rng = np.random.default_rng(seed)
+    n_users, n_items = 150, 80
+    observed = rng.random((n_users, n_items)) < 0.12
+    observed[:, 0] = True
+    u, i = np.nonzero(observed)
+    bias_u, bias_i = rng.normal(0, 0.5, n_users), rng.normal(0, 0.5, n_items)
+    raw = 3.5 + bias_u[u] + bias_i[i] + rng.normal(0, 1.0, len(u))
+    return pd.DataFrame(
+        {"user_id": u, "item_id": i, "rating": np.clip(np.round(raw), 1, 5), "ts": pd.NaT}
+    ).drop(columns="ts")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_blend_falls_back_to_its_best_member(seed: int) -> None:
+    frame = bias_only_ratings(seed)
+    train = frame.sample(frac=0.8, random_state=seed)
+    test = frame.drop(train.index)
+    data = Interactions.from_frame(train, ts_col=None)
+    blend = RatingBlend().fit(data)
+    scores = blend.validation_rmse_
+    assert scores[blend.selected_] == min(scores.values())  # never worse on its validation
+    stubborn = RatingBlend(min_gain=10.0).fit(data)  # the stack can never win by 10 stars
+    members = {k: v for k, v in scores.items() if k != "stack"}
+    assert stubborn.selected_ == min(members, key=members.__getitem__)
+    assert len(stubborn.fitted_members_) == 1
+    solo = type(stubborn.fitted_members_[0])(stubborn.fitted_members_[0].config).fit(data)
+    np.testing.assert_allclose(
+        stubborn.predict(test).prediction, solo.predict(test).prediction, rtol=0, atol=1e-12
+    )
+    on_test = {
+        name: rmse(model.fit(data).predict(test).prediction, test.rating)
+        for name, model in zip(
+            blend.member_labels(),
+            [MatrixFactorization(), KNNBaseline(), BaselinePredictor()],
+            strict=True,
+        )
+    }
+    assert rmse(blend.predict(test).prediction, test.rating) <= min(on_test.values()) + 0.01
 
 
 def test_bias_golden_example() -> None:
@@ -126,18 +174,22 @@ def test_bias_golden_example() -> None:
     assert model.global_mean_ == pytest.approx(11 / 3)
 
 
-def test_blend_save_load_round_trip(ratings: pd.DataFrame, tmp_path: Path) -> None:
+@pytest.mark.parametrize("min_gain", [0.0, 10.0])
+def test_blend_save_load_round_trip(ratings: pd.DataFrame, tmp_path: Path, min_gain: float) -> None:
     members = [BaselinePredictor(), MatrixFactorization(n_factors=3, n_iters=3)]
-    blend = RatingBlend(members).fit(Interactions.from_frame(ratings))
+    blend = RatingBlend(members, min_gain=min_gain).fit(Interactions.from_frame(ratings))
     folder = blend.save(tmp_path / "blend")
     meta = (folder / "model.json").read_text(encoding="utf-8")
     assert '"BaselinePredictor"' in meta and '"MatrixFactorization"' in meta
     loaded = RatingBlend.load(folder)
-    assert [type(m).__name__ for m in loaded.fitted_members_] == [
+    assert [type(m).__name__ for m in loaded.members] == [
         "BaselinePredictor",
         "MatrixFactorization",
     ]
-    assert loaded.fitted_members_[1].config.n_factors == 3
+    assert [type(m) for m in loaded.fitted_members_] == [type(m) for m in blend.fitted_members_]
+    assert loaded.members[1].config.n_factors == 3  # type: ignore[attr-defined]
+    assert loaded.selected_ == blend.selected_
+    assert loaded.validation_rmse_ == pytest.approx(blend.validation_rmse_)
     np.testing.assert_allclose(loaded.weights_, blend.weights_)
     np.testing.assert_allclose(
         loaded.predict(ratings).prediction, blend.predict(ratings).prediction
@@ -149,3 +201,43 @@ def test_blend_save_load_round_trip(ratings: pd.DataFrame, tmp_path: Path) -> No
         RatingBlend.load(
             BaselinePredictor().fit(Interactions.from_frame(ratings)).save(tmp_path / "b")
         )
+
+
+def test_blend_needs_enough_ratings_to_hold_out() -> None:
+    frame = pd.DataFrame({"user_id": [1, 2, 3], "item_id": [1, 1, 2], "rating": [4.0, 3.0, 5.0]})
+    with pytest.raises(DataValidationError, match="held-out"):
+        RatingBlend().fit(Interactions.from_frame(frame, ts_col=None))
+
+
+class SpyBaseline(BaselinePredictor):
+    """Records the ratings each copy is fitted on and the pairs it is asked about."""
+
+    log: ClassVar[list[tuple[str, Any]]] = []
+
+    def _fit(self, matrix):  # type: ignore[no-untyped-def]
+        SpyBaseline.log.append(("fit", matrix.copy()))
+        super()._fit(matrix)
+
+    def _score_pairs(self, users, items):  # type: ignore[no-untyped-def]
+        SpyBaseline.log.append(("ask", (users.copy(), items.copy())))
+        return super()._score_pairs(users, items)
+
+
+@pytest.mark.parametrize("kfold_below", [0, 10**9])
+def test_blend_members_never_predict_ratings_they_were_fitted_on(
+    ratings: pd.DataFrame, kfold_below: int
+) -> None:
+    SpyBaseline.log = []
+    data = Interactions.from_frame(ratings)
+    RatingBlend([SpyBaseline()], kfold_below=kfold_below).fit(data)
+    inner = SpyBaseline.log[:-1]  # the last entry is the refit on every rating
+    assert [kind for kind, _ in inner] == ["fit", "ask"] * (len(inner) // 2)
+    asked_cells = 0
+    for (_, matrix), (_, (users, items)) in zip(inner[::2], inner[1::2], strict=True):
+        assert not np.asarray(matrix[users, items]).any()  # held-out cells are absent
+        asked_cells += len(users)
+    if kfold_below:  # cross-fitting: every training rating is predicted exactly once
+        assert len(inner) == 2 * 5 and asked_cells == data.matrix.nnz
+    else:
+        assert len(inner) == 2 and 0.1 < asked_cells / data.matrix.nnz < 0.2
+    assert SpyBaseline.log[-1][0] == "fit" and SpyBaseline.log[-1][1].nnz == data.matrix.nnz

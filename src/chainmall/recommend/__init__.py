@@ -5,8 +5,11 @@ Build an :class:`Interactions` from a long frame, fit any model
 ``similar_items(items, k)``, ``save(path)`` / ``Model.load(path)``.
 
 Rating models: :class:`BaselinePredictor`, :class:`KNNBaseline` (item or user),
-:class:`MatrixFactorization`, :class:`RatingBlend`. Implicit top-N models:
-:class:`ImplicitALS`, :class:`EASE`.
+:class:`MatrixFactorization`, :class:`RatingBlend` (the default: stacking with a
+fallback to its best member). Implicit top-N models: :class:`ImplicitALS`,
+:class:`EASE` (the default: ``partial_fit`` for new users, items and rows, and
+cold start from item features). Every model's ``recommend`` takes an allow list
+(``items``) and a deny list (``exclude_items``).
 
 Reinforcement learning (``pip install "chainmall[torch]"``): a slate simulator
 built from ratings (:func:`build_simulation`, :func:`run_episodes`), baseline

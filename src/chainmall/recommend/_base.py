@@ -24,7 +24,7 @@ from chainmall.recommend._persist import read_bundle, write_bundle
 from chainmall.recommend.config import InteractionsConfig
 from chainmall.recommend.interactions import Interactions
 
-__all__ = ["FloatArray", "IntArray", "Recommender", "cosine_scale"]
+__all__ = ["FloatArray", "IntArray", "Recommender", "cosine_scale", "require_interactions"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -50,23 +50,23 @@ class Recommender(ABC):
     # ----------------------------------------------------------------- fitting
     def fit(self, interactions: Interactions) -> Self:
         """Learn from ``interactions`` and return ``self``."""
-        if not isinstance(interactions, Interactions):
-            raise DataValidationError(
-                f"fit needs an Interactions, got {type(interactions).__name__}; "
-                "build one with Interactions.from_frame(frame)"
-            )
+        require_interactions(interactions)
         if self.rating_model and interactions.rating_range is None:
             raise DataValidationError(
                 f"{type(self).__name__} predicts ratings but the interactions have no "
                 "rating column; set rating_col in InteractionsConfig or use ALS/EASE"
             )
+        self._set_data(interactions)
+        self._fit(interactions.matrix)
+        return self
+
+    def _set_data(self, interactions: Interactions) -> None:
+        """Keep the training data and each item's share of users who interacted with it."""
         self.interactions_ = interactions
         matrix = interactions.matrix
         self.popularity_: FloatArray = np.bincount(
             matrix.indices, minlength=matrix.shape[1]
         ).astype(np.float64) / max(matrix.shape[0], 1)
-        self._fit(matrix)
-        return self
 
     @abstractmethod
     def _fit(self, matrix: sp.csr_matrix) -> None: ...
@@ -157,21 +157,36 @@ class Recommender(ABC):
             scores[chunk] = self._score_users(index[chunk])
         return scores, known
 
-    def recommend(self, users: Any, k: int = 10, *, exclude_seen: bool = True) -> pd.DataFrame:
+    def recommend(
+        self,
+        users: Any,
+        k: int = 10,
+        *,
+        exclude_seen: bool = True,
+        items: Any = None,
+        exclude_items: Any = None,
+    ) -> pd.DataFrame:
         """Top-``k`` items per user: ``[user_id, item_id, score, rank, user_known]``.
 
         ``rank`` starts at 1. ``exclude_seen`` drops items the user interacted
-        with in the training data. Unknown users get the most popular items.
+        with in the training data. ``items`` (an allow list, e.g. what is in
+        stock) restricts the candidates to those ids; ``exclude_items`` (a deny
+        list, e.g. hidden or sold-out items) removes ids. Both apply before the
+        top ``k`` are taken, so a user still gets ``k`` items when ``k`` allowed
+        ones remain; ids the model does not know are ignored. Unknown users get
+        the most popular allowed items.
         """
         data = self._check_fitted()
         if k < 1:
             raise DataValidationError(f"k must be >= 1, got {k}")
+        allowed = self._candidate_mask(data, items, exclude_items)
         user_values = np.asarray(users)
         index, known = data.user_index(user_values)
         frames = []
         for start in range(0, len(user_values), _BATCH):
             sl = slice(start, start + _BATCH)
             scores, _ = self.score_items(user_values[sl])
+            scores[:, ~allowed] = -np.inf
             if exclude_seen:
                 seen = data.matrix[index[sl]].tocoo()
                 mask = known[sl][seen.row]
@@ -180,6 +195,27 @@ class Recommender(ABC):
         if not frames:
             return _top_k(np.empty((0, data.n_items)), k, user_values, known, data)
         return pd.concat(frames, ignore_index=True)
+
+    @staticmethod
+    def _candidate_mask(
+        data: Interactions, items: Any, exclude_items: Any
+    ) -> npt.NDArray[np.bool_]:
+        """Which of the model's items may be recommended under the allow/deny lists."""
+        allowed = np.ones(data.n_items, dtype=bool)
+        for name, ids, keep in (("items", items, True), ("exclude_items", exclude_items, False)):
+            if ids is None:
+                continue
+            values = np.asarray(list(ids) if isinstance(ids, set | frozenset) else ids)
+            if isinstance(ids, str | bytes) or values.ndim != 1:
+                raise DataValidationError(
+                    f"{name} must be a one-dimensional list of item ids, got {type(ids).__name__}"
+                    f"; wrap a single id in a list: {name}=[...]"
+                )
+            index, known = data.item_index(values)
+            listed = np.zeros(data.n_items, dtype=bool)
+            listed[index[known]] = True
+            allowed &= listed if keep else ~listed
+        return allowed
 
     def similar_items(self, items: Any, k: int = 10) -> pd.DataFrame:
         """The ``k`` most similar items to each of ``items``:
@@ -225,6 +261,8 @@ class Recommender(ABC):
             "popularity": self.popularity_,
             **{f"state_{k}": v for k, v in self._state().items()},
         }
+        if data.ts_matrix is not None:  # same sparsity as the matrix: the values suffice
+            arrays["matrix_ts"] = data.ts_matrix.data
         return write_bundle(path, meta, arrays)
 
     @classmethod
@@ -247,16 +285,32 @@ class Recommender(ABC):
             if meta["rating_range"]
             else None
         )
+        ts_matrix = None
+        if "matrix_ts" in arrays:
+            ts_matrix = sp.csr_matrix(
+                (arrays["matrix_ts"], matrix.indices, matrix.indptr), shape=matrix.shape
+            )
         model.interactions_ = Interactions(
             matrix,
             user_ids,
             item_ids,
             rating_range,
             InteractionsConfig.from_dict(meta["interactions_config"]),
+            ts_matrix=ts_matrix,
         )
         model.popularity_ = arrays["popularity"]
         model._set_state({k[6:]: v for k, v in arrays.items() if k.startswith("state_")})
         return model
+
+
+def require_interactions(obj: object) -> Interactions:
+    """``obj`` if it is an :class:`Interactions`, else a clear error."""
+    if not isinstance(obj, Interactions):
+        raise DataValidationError(
+            f"fit needs an Interactions, got {type(obj).__name__}; "
+            "build one with Interactions.from_frame(frame)"
+        )
+    return obj
 
 
 def cosine_scale(dots: FloatArray, left: FloatArray, right: FloatArray) -> FloatArray:

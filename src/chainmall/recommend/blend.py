@@ -1,15 +1,31 @@
-"""Linear blend of rating models, weights learned on an inner split of the training data.
+"""Stacked blend of rating models that falls back to its best member.
 
-``fit`` holds out ``validation_fraction`` of the training ratings (seeded), fits
-a copy of every member on the rest, and learns ``r̂ = w_0 + Σ_m w_m r̂_m`` by
-ridge regression (penalty ``ridge``, intercept unpenalised) on the held-out
-ratings. It then refits every member on all the training data and keeps the
-weights. No rating outside the training data is ever seen.
+``fit`` holds out training ratings and predicts them with copies of every
+member fitted on the rest: one seeded split of ``validation_fraction``, or, on
+small data (fewer than ``kfold_below`` ratings), ``cv_folds``-fold
+cross-fitting so that every training rating is predicted once by members that
+never saw it. Two kinds of candidate are then compared on those held-out
+ratings only:
+
+* each member alone, by its held-out RMSE;
+* the stack ``r̂ = w·x``, a ridge regression (intercept unpenalised) on the
+  design ``x = [1, l_u, l_i, r̂_m, r̂_m l_u, r̂_m l_i (each member m)]`` with
+  ``l_u``, ``l_i`` the centred ``log(1 + rating count)`` of the user and the
+  item, so the weights can shift with support. Its error is estimated by
+  ``cv_folds``-fold cross-validation over the held-out ratings, for every
+  penalty in ``ridge_grid``.
+
+The stack is kept only if its cross-validated RMSE beats the best member's by
+more than ``min_gain``; otherwise the blend *is* the best member (its
+predictions, unchanged). Then the members in use are refitted on all the
+training ratings. No rating outside the training data is ever seen, so on its
+own validation split the blend never does worse than its best member.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Self
@@ -29,14 +45,23 @@ from chainmall.recommend.mf import MatrixFactorization
 
 __all__ = ["RatingBlend"]
 
+logger = logging.getLogger(__name__)
+STACK = "stack"
+
 
 class RatingBlend(RatingModel):
-    """Blend of rating models (default: biased MF + item-kNN-baseline).
+    """Stacked blend of rating models (default: biased MF, item-kNN-baseline, baseline)
+    that falls back to its best member when stacking does not help.
 
     Args:
         members: unfitted rating models to blend; their configs are copied (a
             ``BlendConfig`` here is taken as ``config``, with the default members).
         config: blend settings.
+
+    After ``fit``: ``selected_`` is ``"stack"`` or the label of the member in use,
+    ``validation_rmse_`` maps each candidate to its held-out RMSE (the stack's
+    is cross-validated), ``fitted_members_`` are the members in use, refitted
+    on all training ratings, and ``weights_`` the stacked weights.
     """
 
     config_class = BlendConfig
@@ -51,7 +76,11 @@ class RatingBlend(RatingModel):
         if isinstance(members, BlendConfig):  # config first, as every Recommender takes it
             members, config = None, members if config is None else config
         super().__init__(config, **overrides)
-        chosen = list(members) if members is not None else [MatrixFactorization(), KNNBaseline()]
+        chosen = (
+            list(members)
+            if members is not None
+            else [MatrixFactorization(), KNNBaseline(), BaselinePredictor()]
+        )
         if not chosen or not all(isinstance(m, RatingModel) for m in chosen):
             raise DataValidationError(
                 "RatingBlend needs at least one rating model (BaselinePredictor, KNNBaseline, "
@@ -59,38 +88,104 @@ class RatingBlend(RatingModel):
             )
         self.members = chosen
 
+    def member_labels(self) -> list[str]:
+        """One label per member: its class name, numbered when a class repeats."""
+        names = [type(m).__name__ for m in self.members]
+        return [f"{n}#{k}" if names.count(n) > 1 else n for k, n in enumerate(names)]
+
+    # ----------------------------------------------------------------- fitting
     def _fit(self, matrix: sp.csr_matrix) -> None:
         data = self.interactions_
-        coo = matrix.tocoo()
-        rng = np.random.default_rng(self.config.seed)
-        held = rng.random(coo.nnz) < self.config.validation_fraction
-        inner = sp.csr_matrix(
-            (coo.data[~held], (coo.row[~held], coo.col[~held])), shape=matrix.shape
-        )
-        users, items = coo.row[held].astype(np.int64), coo.col[held].astype(np.int64)
-        inner_data = Interactions(
-            inner, data.user_ids, data.item_ids, data.rating_range, data.config
-        )
-        columns = [np.ones(len(users))]
-        for member in self.members:
-            model = _copy(member).fit(inner_data)
-            columns.append(
-                np.clip(model._score_pairs(users, items), *data.rating_range or (-np.inf, np.inf))
-            )
+        users, items, actual, parts = self._held_out_predictions(matrix)
         self.support_: tuple[FloatArray, FloatArray] = _log_support(matrix)
-        x = self._design(columns[1:], users, items)
-        penalty = np.full(x.shape[1], self.config.ridge)
-        penalty[0] = 0.0
-        self.weights_: FloatArray = np.linalg.solve(
-            x.T @ x + np.diag(penalty), x.T @ coo.data[held]
+        design = self._design(parts, users, items)
+        labels = self.member_labels()
+        scores = {lab: _rmse(part, actual) for lab, part in zip(labels, parts, strict=True)}
+        ridge, scores[STACK] = self._cross_validate(design, actual)
+        self.validation_rmse_: dict[str, float] = scores
+        best = min(labels, key=scores.__getitem__)
+        use_stack = scores[STACK] < scores[best] - self.config.min_gain
+        self.selected_: str = STACK if use_stack else best
+        logger.info("RatingBlend held-out RMSE %s; using %s", scores, self.selected_)
+        if use_stack:
+            self.weights_: FloatArray = _ridge(design, actual, ridge)
+            chosen = self.members
+        else:
+            self.weights_ = _member_weights()
+            chosen = [self.members[labels.index(best)]]
+        self.fitted_members_ = [_copy(m).fit(data) for m in chosen]
+        self._take_biases()
+
+    def _held_out_predictions(
+        self, matrix: sp.csr_matrix
+    ) -> tuple[IntArray, IntArray, FloatArray, list[FloatArray]]:
+        """Users, items, ratings and each member's predictions of the held-out ratings:
+        one split of ``validation_fraction``, or every rating once through
+        ``cv_folds``-fold cross-fitting when there are fewer than ``kfold_below``."""
+        cfg = self.config
+        coo = matrix.tocoo()
+        rng = np.random.default_rng(cfg.seed)
+        if coo.nnz < cfg.kfold_below:
+            fold = rng.permutation(coo.nnz) % cfg.cv_folds
+        else:
+            fold = np.where(rng.random(coo.nnz) < cfg.validation_fraction, 0, -1)
+        n_held = int((fold >= 0).sum())
+        if n_held < cfg.cv_folds or (fold.max() == 0 and n_held == coo.nnz):
+            raise DataValidationError(
+                f"RatingBlend needs at least {cfg.cv_folds} held-out and one kept rating; got "
+                f"{n_held} held out of {coo.nnz}: pass more ratings or a larger "
+                "validation_fraction"
+            )
+        pieces = []
+        for k in range(int(fold.max()) + 1):
+            held, kept = fold == k, fold != k
+            inner = Interactions(
+                sp.csr_matrix((coo.data[kept], (coo.row[kept], coo.col[kept])), shape=matrix.shape),
+                self.interactions_.user_ids,
+                self.interactions_.item_ids,
+                self.interactions_.rating_range,
+                self.interactions_.config,
+            )
+            users, items = coo.row[held].astype(np.int64), coo.col[held].astype(np.int64)
+            predicted = [
+                self._clip(_copy(m).fit(inner)._score_pairs(users, items)) for m in self.members
+            ]
+            pieces.append((users, items, coo.data[held], predicted))
+        return (
+            np.concatenate([p[0] for p in pieces]),
+            np.concatenate([p[1] for p in pieces]),
+            np.concatenate([p[2] for p in pieces]),
+            [np.concatenate([p[3][m] for p in pieces]) for m in range(len(self.members))],
         )
-        self.fitted_members_ = [_copy(m).fit(data) for m in self.members]
+
+    def _cross_validate(self, design: FloatArray, actual: FloatArray) -> tuple[float, float]:
+        """The penalty of ``ridge_grid`` with the lowest K-fold RMSE, and that RMSE."""
+        rng = np.random.default_rng(self.config.seed + 1)
+        fold = rng.permutation(len(actual)) % self.config.cv_folds
+        errors = {}
+        for ridge in self.config.ridge_grid:
+            predicted = np.empty_like(actual)
+            for k in range(self.config.cv_folds):
+                out = fold == k
+                weights = _ridge(design[~out], actual[~out], ridge)
+                predicted[out] = self._clip(design[out] @ weights)
+            errors[ridge] = _rmse(predicted, actual)
+        best = min(errors, key=errors.__getitem__)
+        return best, errors[best]
+
+    def _take_biases(self) -> None:
+        """Unknown-id fallbacks come from the first member in use."""
         first = self.fitted_members_[0]
         self.global_mean_, self.user_bias_, self.item_bias_ = (
             first.global_mean_,
             first.user_bias_,
             first.item_bias_,
         )
+
+    # ----------------------------------------------------------------- scoring
+    def _clip(self, values: FloatArray) -> FloatArray:
+        lo, hi = self.interactions_.rating_range or (-np.inf, np.inf)
+        return np.clip(values, lo, hi)
 
     def _design(self, parts: list[FloatArray], users: IntArray, items: IntArray) -> FloatArray:
         """Blend features: each prediction, and each times the user's and the item's
@@ -102,8 +197,7 @@ class RatingBlend(RatingModel):
         return np.column_stack(cols)
 
     def _score_pairs(self, users: IntArray, items: IntArray) -> FloatArray:
-        lo, hi = self.interactions_.rating_range or (-np.inf, np.inf)
-        parts = [np.clip(m._score_pairs(users, items), lo, hi) for m in self.fitted_members_]
+        parts = [self._clip(m._score_pairs(users, items)) for m in self.fitted_members_]
         return self._design(parts, users, items) @ self.weights_
 
     def _score_users(self, users: IntArray) -> FloatArray:
@@ -112,15 +206,17 @@ class RatingBlend(RatingModel):
         i = np.tile(np.arange(n_items, dtype=np.int64), len(users))
         return self._score_pairs(u, i).reshape(len(users), n_items)
 
+    # ------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
-        """Save to folder ``path``; members are stored under ``member{m}_`` prefixes and
-        their class names and configs go to ``model.json``."""
+        """Save to folder ``path``; the fitted members' arrays are stored under
+        ``member{m}_`` prefixes, every member's class and config in ``model.json``."""
         folder = super().save(path)
         meta_file = folder / "model.json"
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        meta["members"] = [
-            {"model": type(m).__name__, "config": m.config.to_dict()} for m in self.fitted_members_
-        ]
+        meta["members"] = [_describe(m) for m in self.members]
+        meta["fitted_members"] = [_describe(m) for m in self.fitted_members_]
+        meta["selected"] = self.selected_
+        meta["validation_rmse"] = self.validation_rmse_
         meta_file.write_text(json.dumps(meta, indent=1), encoding="utf-8")
         return folder
 
@@ -128,26 +224,16 @@ class RatingBlend(RatingModel):
     def load(cls, path: str | Path) -> Self:
         """Load a blend saved by :meth:`save`, members included."""
         meta, arrays = read_bundle(path)
-        if meta.get("model") != cls.__name__ or "members" not in meta:
+        if meta.get("model") != cls.__name__ or "fitted_members" not in meta:
             raise DataValidationError(
                 f"{str(path)!r} holds a {meta.get('model')!r} without blend members, not a "
                 f"{cls.__name__}; load it with {meta.get('model')}.load"
             )
-        classes: dict[str, type[RatingModel]] = {
-            c.__name__: c for c in (BaselinePredictor, KNNBaseline, MatrixFactorization)
-        }
-        unknown = [e["model"] for e in meta["members"] if e["model"] not in classes]
-        if unknown:
-            raise DataValidationError(
-                f"unknown blend member(s) {unknown} in {str(path)!r}; known: {sorted(classes)}"
-            )
         model = super().load(path)
-        model.members = []
+        model.members = [_build(entry, path) for entry in meta["members"]]
         model.fitted_members_ = []
-        for m, entry in enumerate(meta["members"]):
-            member_cls = classes[entry["model"]]
-            member = member_cls(member_cls.config_class.from_dict(entry["config"]))
-            model.members.append(member_cls(member.config))
+        for m, entry in enumerate(meta["fitted_members"]):
+            member = _build(entry, path)
             prefix = f"state_member{m}_"
             member.interactions_ = model.interactions_
             member.popularity_ = model.popularity_
@@ -155,12 +241,9 @@ class RatingBlend(RatingModel):
                 {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
             )
             model.fitted_members_.append(member)
-        first = model.fitted_members_[0]
-        model.global_mean_, model.user_bias_, model.item_bias_ = (
-            first.global_mean_,
-            first.user_bias_,
-            first.item_bias_,
-        )
+        model.selected_ = meta["selected"]
+        model.validation_rmse_ = meta["validation_rmse"]
+        model._take_biases()
         return model
 
     def _state(self) -> dict[str, npt.NDArray[Any]]:
@@ -179,11 +262,48 @@ class RatingBlend(RatingModel):
         self.support_ = (arrays["support_user"], arrays["support_item"])
 
 
+def _member_weights() -> FloatArray:
+    """Weights of the design ``[1, l_u, l_i, r̂, r̂ l_u, r̂ l_i]`` that return ``r̂``."""
+    return np.array([0.0, 0.0, 0.0, 1.0, 0.0, 0.0])
+
+
+def _ridge(design: FloatArray, actual: FloatArray, ridge: float) -> FloatArray:
+    """Ridge weights with an unpenalised intercept (column 0)."""
+    penalty = np.full(design.shape[1], ridge)
+    penalty[0] = 0.0
+    gram = design.T @ design + np.diag(penalty + 1e-9)
+    weights: FloatArray = np.linalg.solve(gram, design.T @ actual).astype(np.float64)
+    return weights
+
+
+def _rmse(predicted: FloatArray, actual: FloatArray) -> float:
+    return float(np.sqrt(np.mean((predicted - actual) ** 2)))
+
+
 def _log_support(matrix: sp.csr_matrix) -> tuple[FloatArray, FloatArray]:
     """Centred ``log(1 + ratings)`` of every user and every item."""
     lu = np.log1p(np.diff(matrix.indptr).astype(np.float64))
     li = np.log1p(np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float64))
     return lu - lu.mean(), li - li.mean()
+
+
+_MEMBER_CLASSES: dict[str, type[RatingModel]] = {
+    c.__name__: c for c in (BaselinePredictor, KNNBaseline, MatrixFactorization)
+}
+
+
+def _describe(model: RatingModel) -> dict[str, Any]:
+    return {"model": type(model).__name__, "config": model.config.to_dict()}
+
+
+def _build(entry: dict[str, Any], path: str | Path) -> RatingModel:
+    member_cls = _MEMBER_CLASSES.get(entry["model"])
+    if member_cls is None:
+        raise DataValidationError(
+            f"unknown blend member {entry['model']!r} in {str(path)!r}; "
+            f"known: {sorted(_MEMBER_CLASSES)}"
+        )
+    return member_cls(member_cls.config_class.from_dict(entry["config"]))
 
 
 def _copy(model: Recommender) -> RatingModel:

@@ -90,13 +90,46 @@ class MFConfig(EngineConfig):
 
 
 class BlendConfig(EngineConfig):
-    """Linear blend of rating models, weights learned on an inner validation split."""
+    """Stacked blend of rating models with a fallback to the best single member.
+
+    Everything is chosen on an inner validation split of the training ratings.
+    """
 
     validation_fraction: float = Field(
-        0.15, gt=0, lt=0.5, description="share of training rows held out to learn weights"
+        0.15, gt=0, lt=0.5, description="share of training ratings held out to learn the blend"
     )
-    ridge: float = Field(1.0, ge=0, description="ridge penalty on the blend weights")
-    seed: int = Field(0, description="seed of the inner split")
+    ridge_grid: tuple[float, ...] = Field(
+        (1.0, 10.0, 100.0, 1000.0),
+        min_length=1,
+        description="ridge penalties (on squared ratings) tried for the stacked weights; the "
+        "one with the lowest cross-validated error on the held-out ratings is used",
+    )
+    cv_folds: int = Field(
+        5,
+        ge=2,
+        description="folds over the held-out ratings that estimate the stack's error, and "
+        "folds of the cross-fitting used below kfold_below ratings (count)",
+    )
+    kfold_below: int = Field(
+        20_000,
+        ge=0,
+        description="with fewer training ratings than this, every rating is held out once "
+        "by cv_folds-fold cross-fitting of the members (a less noisy choice where data is "
+        "small, at cv_folds times the fitting cost); else one split of validation_fraction",
+    )
+    min_gain: float = Field(
+        0.0,
+        ge=0,
+        description="the stack is kept only if its cross-validated RMSE beats the best "
+        "member's held-out RMSE by more than this (rating units); else the best member is used",
+    )
+    seed: int = Field(0, description="seed of the inner split and of the folds")
+
+    @model_validator(mode="after")
+    def _check_grid(self) -> Self:
+        if any(r < 0 for r in self.ridge_grid):
+            raise ValueError(f"ridge_grid values must be >= 0, got {self.ridge_grid}")
+        return self
 
 
 class ALSConfig(EngineConfig):
@@ -119,4 +152,10 @@ class EASEConfig(EngineConfig):
         gt=0,
         description="if set, a user's k-th most recent interaction weighs 0.5^(k/half_life) "
         "when scoring (interactions, counted from the latest); None weighs all equally",
+    )
+    feature_reg: float = Field(
+        10.0,
+        ge=0,
+        description="ridge penalty of the map from item features to an item's column, "
+        "used for items without interactions (cold start); features are standardised first",
     )

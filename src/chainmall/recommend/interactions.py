@@ -6,11 +6,17 @@ row that comes last) and lists every dropped row in :attr:`Interactions.rejected
 with the reason ``"duplicate (user, item): a later row was kept"``;
 ``duplicates="sum"`` adds the values (for implicit counts). Ratings outside
 ``[rating_min, rating_max]`` and missing ids fail.
+
+:meth:`Interactions.extend` merges new rows into an existing matrix under the
+same rule, exactly as :meth:`Interactions.from_frame` would on the old cells
+followed by the new rows; :meth:`Interactions.with_items` adds catalogue items
+that have no interactions yet (empty columns). Ids stay sorted, so a merged
+matrix has the same layout as one built from scratch.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -32,6 +38,7 @@ from chainmall.recommend.config import InteractionsConfig
 __all__ = ["Interactions"]
 
 DUPLICATE_REASON = "duplicate (user, item): a later row was kept"
+_EPOCH = pd.Timestamp(0, tz="UTC")
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,22 +67,66 @@ class Interactions:
         if overrides:
             cfg = cfg.replace(**overrides)
         frame = require_frame(frame, "interactions")
+        if frame.empty:
+            raise DataValidationError(
+                "interactions is empty; pass at least one (user, item) row to fit a model"
+            )
         rows = _validated_rows(frame, cfg)
         rows, rejected = _apply_duplicate_rule(rows, cfg)
-        user_ids, u = np.unique(rows["user"].to_numpy(), return_inverse=True)
-        item_ids, i = np.unique(rows["item"].to_numpy(), return_inverse=True)
-        matrix = sp.csr_matrix(
-            (rows["value"].to_numpy(dtype=np.float64), (u, i)),
-            shape=(len(user_ids), len(item_ids)),
+        return _assemble(rows, cfg, rejected)
+
+    def extend(self, frame: pd.DataFrame) -> Interactions:
+        """A new :class:`Interactions` with the rows of ``frame`` merged in.
+
+        The result equals ``from_frame`` on this object's cells (one row per
+        cell, with its latest timestamp) followed by the rows of ``frame``, under
+        the same duplicate rule: ``"raise"`` fails if a row repeats a stored
+        cell, ``"keep_latest"`` keeps the later timestamp (a tie goes to the new
+        row), ``"sum"`` adds. ``rejected`` lists the rows of ``frame`` that were
+        not kept (``row`` is their position in ``frame``); stored cells that a
+        later row replaces are the point of the update and are not listed.
+        Items of this catalogue stay in it even without interactions; an empty
+        ``frame`` changes nothing.
+        """
+        frame = require_frame(frame, "new interactions")
+        rows = _validated_rows(frame, self.config)
+        stored = self._stored_rows()
+        combined = pd.concat([stored, rows], ignore_index=True)
+        combined, rejected = _apply_duplicate_rule(combined, self.config)
+        rejected = rejected[rejected["row"] >= 0].reset_index(drop=True)
+        return _assemble(combined, self.config, rejected).with_items(self.item_ids)
+
+    def with_items(self, item_ids: Any) -> Interactions:
+        """The same interactions over a catalogue that also holds ``item_ids``
+        (items without interactions get empty columns; known ids are kept)."""
+        extra = np.setdiff1d(np.asarray(item_ids), self.item_ids)
+        if len(extra) == 0:
+            return self
+        items = np.union1d(self.item_ids, extra)
+        columns = np.searchsorted(items, self.item_ids)
+        return replace(
+            self,
+            matrix=_remap_columns(self.matrix, columns, len(items)),
+            item_ids=items,
+            ts_matrix=None
+            if self.ts_matrix is None
+            else _remap_columns(self.ts_matrix, columns, len(items)),
         )
-        matrix.sum_duplicates()
-        matrix.sort_indices()
-        ts_matrix = None
-        if "ts" in rows:
-            seconds = rows["ts"].to_numpy(dtype="datetime64[ns]").astype(np.int64) / 1e9
-            ts_matrix = _max_per_cell(u, i, seconds, matrix)
-        rating_range = (cfg.rating_min, cfg.rating_max) if cfg.rating_col is not None else None
-        return cls(matrix, user_ids, item_ids, rating_range, cfg, rejected, ts_matrix)
+
+    def _stored_rows(self) -> pd.DataFrame:
+        """The matrix as rows in the layout of ``_validated_rows`` (``row`` = -1)."""
+        coo = self.matrix.tocoo()
+        stored = pd.DataFrame(
+            {
+                "user": self.user_ids[coo.row],
+                "item": self.item_ids[coo.col],
+                "value": coo.data,
+            }
+        )
+        if self.config.ts_col is not None and self.ts_matrix is not None:
+            stored["ts"] = self.ts_matrix.tocoo().data
+        stored["row"] = np.full(len(stored), -1, dtype=np.int64)
+        return stored
 
     @property
     def n_users(self) -> int:
@@ -107,6 +158,32 @@ class Interactions:
         )
 
 
+def _assemble(rows: pd.DataFrame, cfg: InteractionsConfig, rejected: pd.DataFrame) -> Interactions:
+    """Build the CSR matrix (ids sorted, duplicates summed) from validated rows."""
+    user_ids, u = np.unique(rows["user"].to_numpy(), return_inverse=True)
+    item_ids, i = np.unique(rows["item"].to_numpy(), return_inverse=True)
+    matrix = sp.csr_matrix(
+        (rows["value"].to_numpy(dtype=np.float64), (u, i)),
+        shape=(len(user_ids), len(item_ids)),
+    )
+    matrix.sum_duplicates()
+    matrix.sort_indices()
+    ts_matrix = None
+    if "ts" in rows:
+        ts_matrix = _max_per_cell(u, i, rows["ts"].to_numpy(dtype=np.float64), matrix)
+    rating_range = (cfg.rating_min, cfg.rating_max) if cfg.rating_col is not None else None
+    return Interactions(matrix, user_ids, item_ids, rating_range, cfg, rejected, ts_matrix)
+
+
+def _remap_columns(matrix: sp.csr_matrix, columns: npt.NDArray[np.intp], n: int) -> sp.csr_matrix:
+    """``matrix`` with column ``c`` moved to ``columns[c]`` in a matrix of ``n`` columns
+    (``columns`` increasing, so each row stays sorted)."""
+    return sp.csr_matrix(
+        (matrix.data.copy(), columns[matrix.indices], matrix.indptr.copy()),
+        shape=(matrix.shape[0], n),
+    )
+
+
 def _max_per_cell(
     users: npt.NDArray[np.intp],
     items: npt.NDArray[np.intp],
@@ -127,13 +204,19 @@ def _lookup(
     known: npt.NDArray[Any], ids: Any
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     values = np.asarray(ids)
-    if values.dtype.kind != known.dtype.kind and not (
-        values.dtype.kind in "iu" and known.dtype.kind in "iu"
-    ):
-        values = values.astype(known.dtype) if values.dtype.kind in "iuU" else values
-    pos = np.searchsorted(known, values)
-    pos = np.clip(pos, 0, max(len(known) - 1, 0))
-    found = (known[pos] == values) if len(known) else np.zeros(len(values), dtype=bool)
+    nowhere = np.zeros(values.shape, dtype=np.int64), np.zeros(values.shape, dtype=bool)
+    if values.size == 0 or len(known) == 0:
+        return nowhere
+    try:  # ids of another type (a string for integer ids) are unknown, not an error
+        if values.dtype.kind != known.dtype.kind and not (
+            values.dtype.kind in "iu" and known.dtype.kind in "iu"
+        ):
+            values = values.astype(known.dtype) if values.dtype.kind in "iuU" else values
+        pos = np.searchsorted(known, values)
+    except (TypeError, ValueError):
+        return nowhere
+    pos = np.clip(pos, 0, len(known) - 1)
+    found = known[pos] == values
     return np.where(found, pos, 0).astype(np.int64), np.asarray(found, dtype=bool)
 
 
@@ -144,10 +227,6 @@ def _validated_rows(frame: pd.DataFrame, cfg: InteractionsConfig) -> pd.DataFram
     if cfg.ts_col is not None:
         cols.append(cfg.ts_col)
     require_columns(frame, cols, name="interactions")
-    if frame.empty:
-        raise DataValidationError(
-            "interactions is empty; pass at least one (user, item) row to fit a model"
-        )
     require_not_null(frame, cols, name="interactions", id_column=cfg.user_col)
     out = pd.DataFrame(
         {"user": frame[cfg.user_col].to_numpy(), "item": frame[cfg.item_col].to_numpy()}
@@ -168,7 +247,7 @@ def _validated_rows(frame: pd.DataFrame, cfg: InteractionsConfig) -> pd.DataFram
         out["value"] = 1.0
     if cfg.ts_col is not None:
         require_tz_aware(frame, cfg.ts_col, name="interactions")
-        out["ts"] = frame[cfg.ts_col].to_numpy()
+        out["ts"] = (frame[cfg.ts_col] - _EPOCH).dt.total_seconds().to_numpy()
     out["row"] = np.arange(len(frame))
     return out
 

@@ -30,25 +30,35 @@ from chainmall.recommend.config import KNNConfig
 
 __all__ = ["KNNBaseline", "pearson_baseline_similarity"]
 
+Float32Array = npt.NDArray[np.float32]
 
-def pearson_baseline_similarity(residuals: sp.csr_matrix, shrinkage: float) -> FloatArray:
+
+def pearson_baseline_similarity(residuals: sp.csr_matrix, shrinkage: float) -> Float32Array:
     """Shrunk residual correlation between the columns of ``residuals`` (owners × targets).
 
     Stored entries are the observed cells (an exact-zero residual is still observed).
+    Computed in float32 (three dense products), returned as float32.
     """
     e = residuals.toarray().astype(np.float32)
-    observed = np.zeros_like(e)
-    coo = residuals.tocoo()
-    observed[coo.row, coo.col] = 1.0
-    num = e.T @ e
-    squares = (e * e).T @ observed  # [i, j] = Σ_u e_ui² over co-raters of i and j
-    co_raters = observed.T @ observed
-    denom = np.sqrt(squares * squares.T)
-    sims = np.divide(num, denom, out=np.zeros_like(num), where=denom > 0)
-    support = np.maximum(co_raters - 1.0, 0.0)
-    sims *= support / (support + shrinkage) if shrinkage > 0 else np.sign(support)
+    observed = sp.csr_matrix(
+        (np.ones(residuals.nnz, dtype=np.float32), residuals.indices, residuals.indptr),
+        shape=residuals.shape,
+    ).toarray()
+    sims = e.T @ e
+    denom = (e * e).T @ observed  # [i, j] = Σ_u e_ui² over co-raters of i and j
+    denom *= denom.T.copy()
+    np.sqrt(denom, out=denom)
+    # a zero denominator means no co-raters or all-zero residuals, so the numerator is 0 too
+    np.divide(sims, denom, out=sims, where=denom > 0)
+    support = observed.T @ observed  # co-raters
+    support -= 1.0
+    np.maximum(support, 0.0, out=support)
+    if shrinkage > 0:
+        sims *= support / (support + np.float32(shrinkage))
+    else:
+        sims *= np.sign(support)
     np.fill_diagonal(sims, 0.0)
-    out: FloatArray = sims.astype(np.float64)
+    out: Float32Array = sims
     return out
 
 
@@ -118,7 +128,7 @@ class KNNBaseline(RatingModel):
 
     def _item_similarity(self, items: IntArray) -> FloatArray:
         if self.config.kind == "item":
-            return self.similarity_[items].copy()
+            return self.similarity_[items].astype(np.float64)
         return super()._item_similarity(items)
 
     def _state(self) -> dict[str, npt.NDArray[Any]]:

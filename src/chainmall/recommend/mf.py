@@ -9,7 +9,8 @@ ALS-WR, ``a = 0`` a constant penalty). Stochastic gradient descent is sequential
 ALS is not: with the items fixed, each user's ``[b_u, p_u]`` is a ridge regression
 on the augmented item vectors ``[1, q_i]``, solved for all users at once. The
 Gram matrices ``Σ_i x_i x_iᵀ`` of every user come from one sparse product of the
-rating mask with the flattened outer products ``x_i ⊗ x_i`` (``n_items × (k+1)²``),
+rating mask with the upper triangles of the outer products ``x_i ⊗ x_i``
+(``n_items × (k+1)(k+2)/2``),
 then one batched ``numpy.linalg.solve``.
 """
 
@@ -25,7 +26,7 @@ from chainmall.recommend._base import FloatArray, IntArray, cosine_scale
 from chainmall.recommend.baseline import RatingModel
 from chainmall.recommend.config import MFConfig
 
-__all__ = ["MatrixFactorization", "ridge_rows"]
+__all__ = ["MatrixFactorization", "ridge_rows", "transpose_layout"]
 
 
 def ridge_rows(
@@ -42,16 +43,39 @@ def ridge_rows(
     ``mask`` may hold weights (confidences); ``gram_offset`` is added to every
     row's Gram matrix (``d × d``). Returns ``(n_rows, d)`` solutions.
     """
-    n, d = features.shape
-    outer = (features[:, :, None] * features[:, None, :]).reshape(n, d * d)
-    gram = np.asarray(mask @ outer).reshape(-1, d, d)
+    d = features.shape[1]
+    upper, lower = np.triu_indices(d)  # Gram matrices are symmetric: product half of them
+    triangle = np.asarray(mask @ (features[:, upper] * features[:, lower]))
+    gram = triangle[:, _symmetric_positions(d)].reshape(-1, d, d)
     if gram_offset is not None:
         gram += gram_offset
-    diag = np.arange(d)
-    gram[:, diag, diag] += penalty + 1e-9
+    gram.reshape(-1, d * d)[:, :: d + 1] += penalty + 1e-9  # the diagonals
     rhs = np.asarray(targets @ features)
     solved: FloatArray = np.linalg.solve(gram, rhs[..., None])[..., 0]
     return solved
+
+
+def transpose_layout(matrix: sp.csr_matrix) -> tuple[IntArray, IntArray, IntArray]:
+    """How the stored cells of a sorted CSR matrix line up in its transpose.
+
+    Returns ``(order, rows, indptr)``: ``data[order]`` with ``indices=rows`` and
+    ``indptr`` is the CSR of ``matrix.T`` (so values can be moved without a sort).
+    """
+    users = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
+    order = np.argsort(matrix.indices, kind="stable").astype(np.int64)
+    counts = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    indptr = np.r_[0, np.cumsum(counts)].astype(np.int64)
+    return order, users[order], indptr
+
+
+def _symmetric_positions(d: int) -> IntArray:
+    """For each cell of a ``d × d`` matrix (row-major), its column in the
+    upper-triangle layout of ``numpy.triu_indices(d)``."""
+    upper, lower = np.triu_indices(d)
+    positions = np.empty((d, d), dtype=np.int64)
+    positions[upper, lower] = np.arange(len(upper))
+    positions[lower, upper] = np.arange(len(upper))
+    return positions.ravel()
 
 
 class MatrixFactorization(RatingModel):
@@ -64,25 +88,33 @@ class MatrixFactorization(RatingModel):
         cfg = self.config
         rng = np.random.default_rng(cfg.seed)
         n_users, n_items = matrix.shape
-        coo = matrix.tocoo()
-        users, items, ratings = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
+        users = np.repeat(np.arange(n_users), np.diff(matrix.indptr))
+        items, ratings = matrix.indices, matrix.data
         mu = float(ratings.mean())
-        mask_u = sp.csr_matrix((np.ones_like(ratings), (users, items)), shape=matrix.shape)
-        mask_i = mask_u.T.tocsr()
-        n_u = np.asarray(mask_u.sum(axis=1)).ravel() ** cfg.reg_exponent
-        n_i = np.asarray(mask_i.sum(axis=1)).ravel() ** cfg.reg_exponent
+        to_items, item_rows, item_indptr = transpose_layout(matrix)
+
+        def by_user(values: FloatArray) -> sp.csr_matrix:
+            return sp.csr_matrix((values, items, matrix.indptr), shape=matrix.shape)
+
+        def by_item(values: FloatArray) -> sp.csr_matrix:
+            return sp.csr_matrix(
+                (values[to_items], item_rows, item_indptr), shape=(n_items, n_users)
+            )
+
+        ones = np.ones_like(ratings)
+        mask_u, mask_i = by_user(ones), by_item(ones)
+        n_u = np.diff(matrix.indptr) ** cfg.reg_exponent
+        n_i = np.diff(item_indptr) ** cfg.reg_exponent
         scale = np.r_[cfg.reg_bias, np.full(cfg.n_factors, cfg.reg)]
         p = rng.normal(0.0, cfg.init_std, (n_users, cfg.n_factors))
         q = rng.normal(0.0, cfg.init_std, (n_items, cfg.n_factors))
         b_u, b_i = np.zeros(n_users), np.zeros(n_items)
         ones_u, ones_i = np.ones((n_users, 1)), np.ones((n_items, 1))
         for _ in range(cfg.n_iters):
-            target = sp.csr_matrix((ratings - mu - b_i[items], (users, items)), shape=matrix.shape)
+            target = by_user(ratings - mu - b_i[items])
             sol = ridge_rows(mask_u, target, np.hstack([ones_i, q]), n_u[:, None] * scale)
             b_u, p = sol[:, 0], sol[:, 1:]
-            target = sp.csr_matrix(
-                (ratings - mu - b_u[users], (items, users)), shape=(n_items, n_users)
-            )
+            target = by_item(ratings - mu - b_u[users])
             sol = ridge_rows(mask_i, target, np.hstack([ones_u, p]), n_i[:, None] * scale)
             b_i, q = sol[:, 0], sol[:, 1:]
         self.global_mean_, self.user_bias_, self.item_bias_ = mu, b_u, b_i
