@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from chainmall.exceptions import DataValidationError
 from chainmall.replenish import Naive, ReplenishConfig, SeasonalNaive, cross_validation, evaluate_cv
 from chainmall.replenish.metrics import evaluate_forecasts
 
@@ -53,3 +54,30 @@ def test_cross_validation_is_out_of_sample(make_panel: Any) -> None:
     assert len(scores) == 6
     no_refit = cross_validation([Naive()], df, h=4, n_windows=3, step=2, refit=False)
     pd.testing.assert_series_equal(no_refit["Naive"], cv["Naive"])
+
+
+class _CountingNaive(Naive):
+    """Naive whose fits are recorded in ``fits`` (the lengths of the series it was fitted on)."""
+
+    fits: list[int] = []  # noqa: RUF012 - test bookkeeping shared by clones
+
+    def _fit_panel(self, panel: Any) -> None:
+        _CountingNaive.fits.append(len(panel.values[0]))
+        super()._fit_panel(panel)
+
+
+@pytest.mark.parametrize(("refit", "fitted_at"), [(True, 7), (False, 1), (3, 3)])
+def test_cross_validation_refit_schedule(
+    make_panel: Any, refit: bool | int, fitted_at: int
+) -> None:
+    df = make_panel(2, 40)
+    _CountingNaive.fits = []
+    cv = cross_validation([_CountingNaive()], df, h=2, n_windows=7, step=1, refit=refit)
+    assert len(_CountingNaive.fits) == fitted_at
+    assert _CountingNaive.fits[0] == 40 - 2 - 6  # the first origin
+    # between refits, forecasts start from the newer history: Naive repeats the last value
+    last = df.set_index(["unique_id", "ds"])["y"]
+    for (uid, cutoff), part in cv.groupby(["unique_id", "cutoff"]):
+        assert (part["Naive"] == last.loc[(uid, cutoff)]).all()
+    with pytest.raises(DataValidationError):
+        cross_validation([Naive()], df, h=2, n_windows=3, step=1, refit=0)

@@ -13,6 +13,7 @@ from chainmall.replenish import (
     reorder_points,
     safety_stock,
     simulate_order_up_to,
+    simulate_service_feedback,
     suggest_orders,
 )
 
@@ -150,3 +151,49 @@ def test_conformal_safety_stock_covers_its_own_errors(errs: list[float], level: 
     assert covered >= level * len(errs) / (len(errs) + 1) - 1e-12
     interpolated = float(safety_stock(frame, level, conformal=False)["safety_stock"].iloc[0])
     assert ss >= interpolated - 1e-9
+
+
+def test_simulator_random_lead_times_and_crossing_orders() -> None:
+    demand = np.array([[4.0, 4, 4, 4, 4]])
+    lead = np.array([[3, 1, 1, 1, 1]])  # the first order arrives after the second
+    res = simulate_order_up_to(demand, np.full((1, 5), 10.0), lead_time=lead, initial_on_hand=[6])
+    # t0: IP 6 -> order 4 (due t3); serve 4 -> 2. t1: IP 2 + 4 -> order 4 (due t2); serve 2 of 4
+    # t2: +4 -> 4, IP 4 + 4 -> order 2 (due t3); serve 4 -> 0. t3: +4 +2 -> 6, order 4; serve 4
+    assert res.orders[0].tolist() == [4, 4, 2, 4, 4]
+    assert res.on_hand_end[0].tolist() == [2, 0, 0, 2, 2]
+    assert res.kpis["orders"].iloc[0] == 5
+    with pytest.raises(DataValidationError, match="integer array"):
+        simulate_order_up_to(demand, np.full((1, 5), 10.0), lead_time=np.ones((1, 5)))
+
+
+def test_simulator_reorder_level_gives_an_s_S_policy() -> None:
+    demand = np.full((1, 6), 3.0)
+    res = simulate_order_up_to(
+        demand,
+        np.full((1, 6), 12.0),
+        reorder_level=np.full((1, 6), 5.0),
+        lead_time=0,
+        initial_on_hand=[12],
+    )
+    # IP 12, 9, 6 (no order: above s = 5), 3 -> order 9 up to 12, then 9, 6
+    assert res.orders[0].tolist() == [0, 0, 0, 9, 0, 0]
+    assert res.summary()["orders"] == 1.0
+
+
+def test_service_feedback_without_adaptation_is_the_fixed_policy() -> None:
+    rng = np.random.default_rng(0)
+    demand = rng.gamma(4.0, 5.0, size=(30, 40))
+    expected = np.full(demand.shape, 40.0)
+
+    def safety(t: int, level: float) -> np.ndarray:
+        return np.full(30, 30.0 * level)
+
+    fed, levels = simulate_service_feedback(demand, expected, safety, 0.9, adapt_rate=0.0)
+    fixed = simulate_order_up_to(demand, expected + 27.0)
+    pd.testing.assert_frame_equal(fed.kpis, fixed.kpis)
+    assert (levels == 0.9).all()
+    over, high = simulate_service_feedback(demand, expected, safety, 0.6, adapt_rate=2.0, warmup=10)
+    assert high[-1] < 0.6 - 0.05  # over-protected at 0.6: the level is lowered
+    assert len(over.kpis) == 30 and over.served.shape == (30, 30)
+    with pytest.raises(DataValidationError):
+        simulate_service_feedback(demand, expected, safety, 1.2)

@@ -26,6 +26,7 @@ from scipy import stats
 from chainmall._validation import require_columns, require_frame
 from chainmall.exceptions import DataValidationError, NotFittedError
 from chainmall.replenish._panel import Panel, prepare_panel
+from chainmall.replenish._persist import load_forecaster, save_forecaster
 from chainmall.replenish.config import ReplenishConfig
 
 __all__ = ["Forecaster", "map_series"]
@@ -58,6 +59,17 @@ def _check_levels(level: Sequence[float] | None) -> list[float]:
             f"level must be percentages in (0, 100), got {bad}; e.g. [80, 95]"
         )
     return levels
+
+
+def _forecaster_classes() -> dict[str, type[Forecaster]]:
+    """Every defined forecaster class by name (subclasses of subclasses included)."""
+    found: dict[str, type[Forecaster]] = {}
+    pending: list[type[Forecaster]] = [Forecaster]
+    while pending:
+        cls = pending.pop()
+        found.setdefault(cls.__name__, cls)
+        pending.extend(cls.__subclasses__())
+    return found
 
 
 class Forecaster:
@@ -142,16 +154,12 @@ class Forecaster:
 
     def save(self, path: str | Path) -> Path:
         """Write the fitted model to folder ``path`` (JSON + ``.npz``, no pickle)."""
-        from chainmall.replenish._persist import save_forecaster
-
-        return save_forecaster(self, path)
+        return save_forecaster(self, path, _forecaster_classes())
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
         """Read a model written by :meth:`save`; it must be of this class."""
-        from chainmall.replenish._persist import load_forecaster
-
-        model = load_forecaster(path)
+        model = load_forecaster(path, _forecaster_classes())
         if not isinstance(model, cls):
             raise DataValidationError(
                 f"{path} holds a {type(model).__name__}, not a {cls.__name__}; "

@@ -11,59 +11,82 @@ A fitted forecaster is a folder:
 * model-native files: XGBoost's ``booster.json``, the LSTM's ``weights.pt``
   (a ``state_dict``, loaded with ``weights_only=True``);
 * ``members/<k>/``: fitted sub-models of hybrids and combinations.
+
+This module knows forecasters only through the attributes it reads (the
+:class:`SavedModel` protocol) and the ``classes`` mapping its caller passes
+(class name -> class), so it imports none of the forecaster modules: the base
+class imports it, never the other way round.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from chainmall.exceptions import DataValidationError, NotFittedError
-from chainmall.replenish._base import Forecaster
 from chainmall.replenish._panel import Panel
 from chainmall.replenish.config import ReplenishConfig
 
-__all__ = ["load_forecaster", "save_forecaster"]
+__all__ = ["SavedModel", "load_forecaster", "save_forecaster"]
 
 FORMAT_VERSION = 1
 
 
-def _classes() -> dict[str, type[Forecaster]]:
-    from chainmall.replenish import arima, baselines, gbm, hybrid, lstm
+class SavedModel(Protocol):
+    """What saving and loading read from and write to a forecaster."""
 
-    found: dict[str, type[Forecaster]] = {}
-    for module in (arima, baselines, gbm, hybrid, lstm):
-        for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, Forecaster):
-                found[value.__name__] = value
-    return found
+    config: ReplenishConfig | None
+    panel_: Panel
+    exog_cols_: list[str]
+    report_: pd.DataFrame
+
+    def get_params(self) -> dict[str, Any]: ...
+
+    def _learned_state(self) -> dict[str, Any]: ...
+
+    def _restore_state(self, learned: dict[str, Any], members: list[Any], folder: Path) -> None: ...
+
+    def _save_native(self, folder: Path) -> None: ...
 
 
-def _spec(value: Any) -> Any:
+Classes = Mapping[str, type[Any]]
+
+
+def _spec(value: Any, classes: Classes) -> Any:
     """JSON form of a constructor parameter (forecasters become class + params)."""
-    if isinstance(value, Forecaster):
-        params = {k: _spec(v) for k, v in value.get_params().items() if k != "config"}
+    if classes.get(type(value).__name__) is type(value):
+        params = {k: _spec(v, classes) for k, v in value.get_params().items() if k != "config"}
         return {"__forecaster__": type(value).__name__, "params": params}
     if isinstance(value, list | tuple):
-        return [_spec(v) for v in value]
+        return [_spec(v, classes) for v in value]
     return value
 
 
-def _unspec(value: Any, config: ReplenishConfig | None) -> Any:
+def _class(name: str, classes: Classes) -> type[Any]:
+    if name not in classes:
+        raise DataValidationError(
+            f"saved model class {name!r} is unknown here (known: {sorted(classes)}); "
+            "import the module that defines it before loading"
+        )
+    return classes[name]
+
+
+def _unspec(value: Any, config: ReplenishConfig | None, classes: Classes) -> Any:
     if isinstance(value, dict) and "__forecaster__" in value:
-        cls = _classes()[value["__forecaster__"]]
-        params = {k: _unspec(v, config) for k, v in value["params"].items()}
+        cls = _class(value["__forecaster__"], classes)
+        params = {k: _unspec(v, config, classes) for k, v in value["params"].items()}
         return cls(**params, config=config)
     if isinstance(value, list):
-        return [_unspec(v, config) for v in value]
+        return [_unspec(v, config, classes) for v in value]
     return value
 
 
-def _members(model: Forecaster) -> list[Forecaster]:
+def _members(model: Any) -> list[Any]:
     """Fitted sub-models, in a fixed order."""
     if hasattr(model, "members_"):
         return list(model.members_)
@@ -72,8 +95,12 @@ def _members(model: Forecaster) -> list[Forecaster]:
     return []
 
 
-def save_forecaster(model: Forecaster, path: str | Path) -> Path:
-    """Write fitted ``model`` into folder ``path`` (created); returns the folder."""
+def save_forecaster(model: SavedModel, path: str | Path, classes: Classes) -> Path:
+    """Write fitted ``model`` into folder ``path`` (created); returns the folder.
+
+    ``classes`` maps class names to the forecaster classes (to recognise nested
+    forecasters among the constructor parameters).
+    """
     if not hasattr(model, "panel_"):
         raise NotFittedError(f"{type(model).__name__} is not fitted; call fit(df) first")
     folder = Path(path)
@@ -88,7 +115,7 @@ def save_forecaster(model: Forecaster, path: str | Path) -> Path:
     learned = model._learned_state()
     small = {k: v for k, v in learned.items() if not isinstance(v, np.ndarray)}
     arrays.update({f"learned__{k}": v for k, v in learned.items() if isinstance(v, np.ndarray)})
-    params = {k: _spec(v) for k, v in model.get_params().items() if k != "config"}
+    params = {k: _spec(v, classes) for k, v in model.get_params().items() if k != "config"}
     meta = {
         "format_version": FORMAT_VERSION,
         "class": type(model).__name__,
@@ -108,12 +135,15 @@ def save_forecaster(model: Forecaster, path: str | Path) -> Path:
     np.savez(folder / "arrays.npz", **arrays)  # type: ignore[arg-type]
     model._save_native(folder)
     for k, member in enumerate(_members(model)):
-        save_forecaster(member, folder / "members" / str(k))
+        save_forecaster(member, folder / "members" / str(k), classes)
     return folder
 
 
-def load_forecaster(path: str | Path) -> Forecaster:
-    """Read a folder written by :func:`save_forecaster`; the model predicts as before."""
+def load_forecaster(path: str | Path, classes: Classes) -> Any:
+    """Read a folder written by :func:`save_forecaster`; the model predicts as before.
+
+    ``classes`` maps the saved class names to the classes to build.
+    """
     folder = Path(path)
     meta_file = folder / "model.json"
     if not meta_file.is_file():
@@ -125,8 +155,8 @@ def load_forecaster(path: str | Path) -> Forecaster:
             f"this version reads {FORMAT_VERSION}"
         )
     config = ReplenishConfig.from_dict(meta["config"]) if meta["config"] is not None else None
-    cls = _classes()[meta["class"]]
-    params = {k: _unspec(v, config) for k, v in meta["params"].items()}
+    cls = _class(meta["class"], classes)
+    params = {k: _unspec(v, config, classes) for k, v in meta["params"].items()}
     model = cls(**params, config=config)
     with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
@@ -148,7 +178,10 @@ def load_forecaster(path: str | Path) -> Forecaster:
     )
     members_dir = folder / "members"
     members = (
-        [load_forecaster(members_dir / str(k)) for k in range(len(list(members_dir.iterdir())))]
+        [
+            load_forecaster(members_dir / str(k), classes)
+            for k in range(len(list(members_dir.iterdir())))
+        ]
         if members_dir.is_dir()
         else []
     )

@@ -4,9 +4,10 @@
 ``step`` periods apart (the last one ``h`` periods before the end), fits each
 forecaster on the data up to the origin (or, with ``refit=False``, once at the
 first origin, then forecasts later origins from the newer history without
-refitting) and returns every forecast next to the truth. The ``cutoff``
-column is the last training timestamp. These errors are out of sample, which
-is what safety stock must be based on (:mod:`chainmall.replenish.policy`).
+refitting; with ``refit=k``, at every ``k``-th origin) and returns every
+forecast next to the truth. The ``cutoff`` column is the last training
+timestamp. These errors are out of sample, which is what safety stock must be
+based on (:mod:`chainmall.replenish.conformal`, :mod:`chainmall.replenish.policy`).
 """
 
 from __future__ import annotations
@@ -33,17 +34,23 @@ def cross_validation(
     step: int | None = None,
     level: Sequence[float] | None = None,
     exog_cols: Sequence[str] = (),
-    refit: bool = True,
+    refit: bool | int = True,
     config: ReplenishConfig | None = None,
 ) -> pd.DataFrame:
     """Forecasts at ``n_windows`` rolling origins: ``[id, time, cutoff, y, <model> ...]``.
 
     Exogenous columns of the test periods are passed as ``X_future`` (they must be
-    known in advance, like holiday flags). Models are cloned; inputs untouched.
+    known in advance, like holiday flags). ``refit``: ``True`` refits at every
+    origin, ``False`` only at the first, an int ``k`` at every ``k``-th (in between,
+    forecasts start from the newer history without refitting). Models are cloned;
+    inputs untouched.
     """
     cfg = config or ReplenishConfig()
     cid, ct, cy = cfg.id_col, cfg.time_col, cfg.target_col
     step = h if step is None else step
+    every = 1 if refit is True else (n_windows if refit is False else int(refit))
+    if every < 1:
+        raise DataValidationError(f"refit must be a bool or an int >= 1 origins, got {refit!r}")
     dates = np.sort(np.asarray(df[ct].unique()))
     needed = h + step * (n_windows - 1) + 1
     if len(dates) < needed:
@@ -59,7 +66,7 @@ def cross_validation(
         test = df[df[ct] > cutoff].sort_values([cid, ct]).groupby(cid, sort=False).head(h)
         frame = test[[cid, ct, cy]].assign(cutoff=cutoff)
         for i, model in enumerate(fitted):
-            if refit or j == 0:
+            if j % every == 0:
                 fitted[i] = model = models[i].clone().fit(train, exog_cols=exog_cols)
                 fc = model.predict(h, level, X_future=test if exog_cols else None)
             else:

@@ -6,15 +6,19 @@ for continuous review): for series ``i`` and backtest origin ``c``,
 ``E_{i,c} = Σ_{k=1..P} (y_{c+k} - ŷ_{c+k})`` and ``SS_i`` = the ``⌈(n+1)α⌉``-th
 smallest of the series' ``n`` errors (a split-conformal quantile: coverage ≥ α
 for exchangeable errors). With few origins per series the errors can be
-pooled: ``SS_i = ŝ_i · Q_α(E / ŝ)`` with ``ŝ_i`` the series' mean forecast per period. (In-sample ``σ√(L+R)`` ignores
-parameter and model error and under-protects.)
+pooled: ``SS_i = ŝ_i · Q_α(E / ŝ)`` with ``ŝ_i`` the series' mean forecast per
+period. (In-sample ``σ√(L+R)`` ignores parameter and model error and
+under-protects.) Rolling safety stocks that use only the errors realised at
+each origin, a smoothed conformal rank and random lead times live in
+:mod:`chainmall.replenish.conformal`.
 
 Policies (``D̂(P)`` = forecast demand over ``P`` periods):
 
 * periodic review (R, S): every ``R`` periods order ``S - IP`` with
   ``S = D̂(L+R) + SS(L+R)``;
 * continuous review (s, Q): when ``IP ≤ s = D̂(L) + SS(L)`` order ``Q``;
-* (s, S): when ``IP ≤ s`` order up to ``S = s + Q``;
+* (s, S): when ``IP ≤ s`` order up to ``S = s + Q`` (cost-optimal ``s``, ``S``
+  with an order cost: :mod:`chainmall.replenish.lotsizing`);
 * newsvendor (one period, perishables): ``q* = D̂ + Q_{cr}(E)`` with the
   critical ratio ``cr = c_u / (c_u + c_o)``.
 
