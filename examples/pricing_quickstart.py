@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Pricing quickstart: demand, elasticities, basket prices, audit trail
 #
-# A seeded synthetic market (3 substitute products in 6 stores, 2 years of weeks)
+# A seeded synthetic market (3 substitute products in 24 stores, 2 years of weeks)
 # with known demand: fit the monotone demand model, estimate own and cross
 # elasticities by double ML, price next week's baskets inside the guard rails,
 # record every decision in a hash-chained ledger, and compare with the oracle.
@@ -25,7 +25,7 @@ from chainmall.pricing import (
     simulate_market,
 )
 
-market = simulate_market(n_stores=6, n_weeks=104, seed=7)
+market = simulate_market(n_stores=24, n_weeks=104, seed=7)
 history = market.history.rename(columns={"price_fen": "price", "product": "brand"})
 train = history[history["week"] < 100]
 print(history.head())
@@ -47,7 +47,9 @@ model = DemandModel(DemandConfig(n_estimators=150, learning_rate=0.1)).fit(
 print("grid check:", model.train_report_)
 
 # %% [markdown]
-# Double ML: own price and the rivals' prices as joint treatments, per product.
+# Double ML: own price and the rivals' prices as joint treatments, per product. A
+# store's weeks share shocks, so the errors are clustered by store (and the folds split
+# stores); two fold splits are aggregated by the median.
 
 # %%
 rivals = [c for c in cols if c.startswith("comp_log_price__")]
@@ -56,7 +58,8 @@ elasticities = estimate_elasticity(
     controls=[c for c in cols if c not in ("log_price", "comp_min_log_price", *rivals)],
     treatment=["log_price", *rivals],
     by=["brand"],
-    config=ElasticityConfig(max_iter=100, n_folds=3),
+    cluster="store",
+    config=ElasticityConfig(max_iter=100, n_folds=3, n_repeats=2),
 )
 print(elasticities.round(2))
 print("true own:", market.own_elasticity.round(2))
@@ -98,7 +101,8 @@ decision = optimize_prices(
     model_versions={"demand": model.version_},
     ledger=ledger,
 )
-print(decision.prices[["store", "product", "current_price_fen", "price_fen", "binding_constraint"]])
+shown = ["store", "product", "current_price_fen", "price_fen", "binding_constraint"]
+print(decision.prices[shown].head(9))
 
 # %% [markdown]
 # Anyone holding the published tree head can check a single decision.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -95,7 +96,7 @@ class _RisingBooster:
 def test_grid_check_raises_on_rising_curve(fitted: Fitted) -> None:
     _, feats, model = fitted
     broken = DemandModel(model.config)
-    broken.model_ = _RisingBooster()
+    broken.boosters_ = (_RisingBooster(),)
     broken.feature_names_ = model.feature_names_
     broken.price_range_ = model.price_range_
     with pytest.raises(MonotonicityError, match="rises with own price") as raised:
@@ -125,3 +126,46 @@ def test_load_refuses_mismatched_sidecar(fitted: Fitted, tmp_path: Path) -> None
         DemandModel.load(folder)
     with pytest.raises(DataValidationError, match="does not hold"):
         DemandModel.load(tmp_path / "missing")
+
+
+def test_bag_is_the_mean_of_single_seed_models_and_round_trips(
+    fitted: Fitted, tmp_path: Path
+) -> None:
+    builder, feats, model = fitted
+    cols = model.feature_names_
+    train = feats[feats["week"] < 50]
+    catalog = builder.catalog_for(cols)
+
+    def fit(**update: int) -> DemandModel:
+        cfg = model.config.model_copy(update=update)
+        return DemandModel(cfg).fit(train[cols], train["log_units"], catalog=catalog)
+
+    bag = fit(n_boosters=2, seed=4)
+    singles = [fit(seed=4), fit(seed=5)]
+    test = feats.loc[feats["week"] >= 50, cols]
+    expected = (singles[0].predict(test) + singles[1].predict(test)) / 2
+    np.testing.assert_allclose(bag.predict(test), expected, rtol=1e-6)
+    assert not np.allclose(singles[0].predict(test), singles[1].predict(test))
+    assert bag.check_monotone(test).max_rise == 0.0
+    folder = bag.save(tmp_path / "bag")
+    assert {p.name for p in folder.iterdir()} == {
+        "booster.json",
+        "booster_1.json",
+        "demand_model.json",
+    }
+    np.testing.assert_allclose(DemandModel.load(folder).predict(test), bag.predict(test), rtol=1e-6)
+    (folder / "booster_1.json").unlink()
+    with pytest.raises(DataValidationError, match=r"booster_1\.json"):
+        DemandModel.load(folder)
+
+
+def test_loads_the_single_booster_format(fitted: Fitted, tmp_path: Path) -> None:
+    _, feats, model = fitted
+    folder = model.save(tmp_path / "old")
+    side = folder / "demand_model.json"
+    sidecar = json.loads(side.read_text())
+    del sidecar["boosters"]
+    sidecar["format"] = "chainmall.pricing.DemandModel/1"
+    side.write_text(json.dumps(sidecar))
+    X = feats[model.feature_names_].head(50)
+    np.testing.assert_allclose(DemandModel.load(folder).predict(X), model.predict(X), rtol=1e-6)

@@ -8,6 +8,7 @@ import pytest
 
 from chainmall.exceptions import DataValidationError, NotFittedError
 from chainmall.pricing import ElasticityConfig, LogLogModel, estimate_elasticity
+from chainmall.pricing.crossfit import cross_fit, fold_splits
 
 TRUE = {0: -2.5, 1: -1.5}
 
@@ -117,3 +118,113 @@ def test_dml_treatment_missing_in_a_whole_group_is_left_out_partly_missing_raise
             by=["group"],
             config=ElasticityConfig(learner="ridge"),
         )
+
+
+def _store_panel(rng: np.random.Generator, n_stores: int = 40, n_weeks: int = 25) -> pd.DataFrame:
+    """Store-week panel, elasticity -2, with store-level shocks in price and in demand."""
+    store = np.repeat(np.arange(n_stores), n_weeks)
+    week = np.tile(np.arange(n_weeks), n_stores)
+    season = np.sin(2 * np.pi * week / 13)
+    log_price = (
+        1 + 0.3 * season + rng.normal(0, 0.1, n_stores)[store] + rng.normal(0, 0.1, len(store))
+    )
+    noise = rng.normal(0, 0.3, n_stores)[store] + rng.normal(0, 0.3, len(store))
+    log_units = 5 - 2.0 * log_price + 0.8 * season + noise
+    return pd.DataFrame(
+        {
+            "store": [f"s{s:02d}" for s in store],  # ids of any type
+            "week": week,
+            "season": season,
+            "log_price": log_price,
+            "log_units": log_units,
+        }
+    )
+
+
+def test_clustered_errors_replay_statsmodels_on_the_cross_fitted_residuals() -> None:
+    sm = pytest.importorskip("statsmodels.api")
+    data = _store_panel(np.random.default_rng(3))
+    cfg = ElasticityConfig(learner="ridge", n_repeats=3, n_folds=4)
+    out = estimate_elasticity(data, controls=["season"], cluster="store", config=cfg).iloc[0]
+    codes = pd.factorize(data["store"])[0]
+    X = data[["season"]].to_numpy()
+    thetas, clustered, robust = [], [], []
+    for folds in fold_splits(len(data), cfg, codes):
+        u = cross_fit(X, data["log_units"].to_numpy(), folds, cfg)
+        v = cross_fit(X, data["log_price"].to_numpy(), folds, cfg)
+        fit = sm.OLS(u, v).fit(cov_type="cluster", cov_kwds={"groups": codes})
+        thetas.append(fit.params[0])
+        clustered.append(fit.bse[0] ** 2)
+        robust.append(sm.OLS(u, v).fit(cov_type="HC1").bse[0] ** 2)
+    t = np.array(thetas)
+    median = np.median(t)
+    assert len(set(np.round(t, 12))) == 3  # the three splits differ
+    assert out["elasticity"] == pytest.approx(median, rel=1e-12)
+    assert out["std_error"] == pytest.approx(
+        np.sqrt(np.median(np.array(clustered) + (t - median) ** 2)), rel=1e-10
+    )
+    assert out["std_error_hc"] == pytest.approx(
+        np.sqrt(np.median(np.array(robust) + (t - median) ** 2)), rel=1e-10
+    )
+    assert (out["n_rows"], out["n_clusters"]) == (1000, 40)
+
+
+@pytest.mark.slow
+def test_store_clustered_ci_covers_where_the_robust_ci_does_not() -> None:
+    """Seeded Monte-Carlo: 200 panels of 40 stores x 25 weeks, nominal 95%."""
+    rng = np.random.default_rng(2024)
+    cfg = ElasticityConfig(learner="ridge")
+    covered_cluster, covered_robust = [], []
+    for _ in range(200):
+        out = estimate_elasticity(
+            _store_panel(rng), controls=["season"], cluster="store", config=cfg
+        ).iloc[0]
+        half = out["ci_high"] - out["elasticity"]
+        covered_cluster.append(abs(out["elasticity"] + 2.0) <= half)
+        z = half / out["std_error"]
+        covered_robust.append(abs(out["elasticity"] + 2.0) <= z * out["std_error_hc"])
+    assert 0.91 <= np.mean(covered_cluster) <= 0.985
+    assert np.mean(covered_robust) < 0.75
+
+
+def test_two_way_clusters_and_the_reported_cluster_count() -> None:
+    data = _store_panel(np.random.default_rng(5))
+    cfg = ElasticityConfig(learner="ridge")
+    one = estimate_elasticity(data, controls=["season"], cluster="store", config=cfg)
+    two = estimate_elasticity(data, controls=["season"], cluster=("store", "week"), config=cfg)
+    assert one["elasticity"].iloc[0] == two["elasticity"].iloc[0]  # same folds (by store)
+    assert two["n_clusters"].iloc[0] == 25
+    assert two["std_error"].iloc[0] != one["std_error"].iloc[0]
+    assert two["std_error_hc"].iloc[0] == pytest.approx(one["std_error_hc"].iloc[0])
+
+
+def test_cluster_arguments_are_checked_before_fitting() -> None:
+    data = _store_panel(np.random.default_rng(6), n_stores=6, n_weeks=20)
+    cfg = ElasticityConfig(learner="ridge")
+    with pytest.raises(DataValidationError, match="fewer than n_folds=8"):
+        estimate_elasticity(
+            data, controls=["season"], cluster="store", config=cfg.model_copy(update={"n_folds": 8})
+        )
+    with pytest.raises(DataValidationError, match="only one cluster"):
+        estimate_elasticity(
+            data.assign(group=data["store"]),
+            controls=["season"],
+            by=["group"],
+            cluster="store",
+            config=cfg.model_copy(update={"min_rows": 10}),
+        )
+    with pytest.raises(DataValidationError, match="one or two columns"):
+        estimate_elasticity(data, controls=["season"], cluster=("store", "week", "season"))
+    data.loc[3, "store"] = None
+    with pytest.raises(DataValidationError, match="store"):
+        estimate_elasticity(data, controls=["season"], cluster="store", config=cfg)
+
+
+def test_row_folds_with_clustered_errors() -> None:
+    data = _store_panel(np.random.default_rng(8), n_stores=4, n_weeks=60)
+    cfg = ElasticityConfig(learner="ridge", fold_by_cluster=False)
+    out = estimate_elasticity(data, controls=["season"], cluster="store", config=cfg).iloc[0]
+    folds = fold_splits(len(data), cfg)[0]
+    assert len(np.unique(folds[data["store"] == "s00"])) == cfg.n_folds  # a store in every fold
+    assert out["n_clusters"] == 4
+    assert out["ci_low"] < out["elasticity"] < out["ci_high"]

@@ -54,8 +54,15 @@ class DemandConfig(EngineConfig):
         description="a non-price feature whose |correlation| with own price reaches this "
         "carries own price and is refused",
     )
+    n_boosters: int = Field(
+        1,
+        ge=1,
+        le=50,
+        description="boosters averaged in log units, seeds seed, seed+1, ...; the mean of "
+        "non-increasing curves is non-increasing (less seed noise, n times the fit time)",
+    )
     n_jobs: int = Field(1, ge=1, description="threads used by XGBoost")
-    seed: int = Field(0, description="random seed of the booster")
+    seed: int = Field(0, description="random seed of the (first) booster")
 
 
 class ElasticityConfig(EngineConfig):
@@ -64,12 +71,31 @@ class ElasticityConfig(EngineConfig):
     learner: Literal["hist_gradient_boosting", "random_forest", "ridge"] = Field(
         "hist_gradient_boosting", description="scikit-learn learner for both nuisances"
     )
-    n_folds: int = Field(5, ge=2, description="cross-fitting folds")
+    n_folds: int = Field(
+        5, ge=2, description="cross-fitting folds (split by cluster when clusters are given)"
+    )
+    n_repeats: int = Field(
+        1,
+        ge=1,
+        description="repeated cross-fitting: independent fold splits, aggregated by the "
+        "median (estimate) and the median of variance plus squared spread (standard error)",
+    )
+    fold_by_cluster: bool = Field(
+        True,
+        description="with clusters, folds split clusters (no nuisance model sees a held-out "
+        "store); False splits rows, for when the cluster's own identity is a confounder the "
+        "nuisances must learn (e.g. a store-specific season)",
+    )
+    small_sample_correction: bool = Field(
+        True,
+        description="scale the sandwich by G/(G-1) * (n-1)/(n-k) per clustering (CR1/HC1, as "
+        "Stata and statsmodels); False gives CR0/HC0 (as DoubleML)",
+    )
     confidence: float = Field(0.95, gt=0, lt=1, description="confidence level of the CI")
     max_iter: int = Field(200, ge=10, description="boosting iterations / trees of the learner")
     min_rows: int = Field(50, ge=10, description="minimum rows per group to estimate")
     n_jobs: int = Field(1, ge=1, description="threads of the nuisance learners")
-    seed: int = Field(0, description="seed of the fold split and learners")
+    seed: int = Field(0, description="seed of the fold splits and learners")
 
 
 class GuardRailConfig(EngineConfig):

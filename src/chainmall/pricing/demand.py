@@ -8,8 +8,12 @@ the price feature over its training range on every training row and raises
 rows too. Intervals come from residual quantiles on the latest periods held out
 (split-conformal style), so they are honest out of time.
 
-Save/load writes XGBoost's own JSON (``booster.json``) and a JSON sidecar
-(``demand_model.json``); no pickle.
+With ``n_boosters > 1`` the model is the mean, in log units, of boosters that differ only
+in their seed; a mean of non-increasing curves is non-increasing, so the constraint and
+the grid check carry over, and the seed noise of one booster shrinks.
+
+Save/load writes XGBoost's own JSON (``booster.json``, then ``booster_1.json``, ... for a
+bag) and a JSON sidecar (``demand_model.json``); no pickle.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ __all__ = ["DemandModel", "MonotoneReport"]
 _LEVELS = np.round(np.arange(0.01, 1.0, 0.01), 2)
 _BOOSTER_FILE = "booster.json"
 _SIDECAR_FILE = "demand_model.json"
+_FORMAT = "chainmall.pricing.DemandModel/2"
 _CHUNK_CELLS = 2_000_000
 
 
@@ -102,7 +107,7 @@ class DemandModel:
             )
 
     # -- fitting -----------------------------------------------------------------
-    def _booster(self, n_features: int, columns: list[str]) -> Any:
+    def _booster(self, columns: list[str], seed: int) -> Any:
         xgb = import_optional("xgboost", extra="xgboost")
         cfg = self.config
         constraints = tuple(-1 if c == cfg.price_feature else 0 for c in columns)
@@ -116,7 +121,15 @@ class DemandModel:
             monotone_constraints=constraints,
             tree_method="hist",
             n_jobs=cfg.n_jobs,
-            random_state=cfg.seed,
+            random_state=seed,
+        )
+
+    def _fit_bag(self, X: np.ndarray, y: np.ndarray, columns: list[str]) -> tuple[Any, ...]:
+        """``n_boosters`` boosters on the same rows, seeds ``seed, seed+1, ...``."""
+        cfg = self.config
+        return tuple(
+            self._booster(columns, cfg.seed + i).fit(X, y, sample_weight=self._weights(y))
+            for i in range(cfg.n_boosters)
         )
 
     def _weights(self, log_units: np.ndarray) -> np.ndarray:
@@ -157,14 +170,11 @@ class DemandModel:
             cut = np.quantile(np.unique(p), 1 - share)
             early = p < cut
             if early.sum() > 0 and (~early).sum() > 0:
-                calib = self._booster(X.shape[1], columns)
-                calib.fit(X[early], y[early], sample_weight=self._weights(y[early]))
-                residuals = y[~early] - calib.predict(X[~early])
-        model = self._booster(X.shape[1], columns)
-        model.fit(X, y, sample_weight=self._weights(y))
+                calib = self._fit_bag(X[early], y[early], columns)
+                residuals = y[~early] - _bag_predict(calib, X[~early])
+        self.boosters_ = self._fit_bag(X, y, columns)
         if residuals is None:
-            residuals = y - model.predict(X)
-        self.model_ = model
+            residuals = y - _bag_predict(self.boosters_, X)
         self.feature_names_ = columns
         self.residual_quantiles_ = np.quantile(residuals, _LEVELS)
         price = X[:, columns.index(self.config.price_feature)]
@@ -174,12 +184,14 @@ class DemandModel:
         return self
 
     def _version(self) -> str:
-        raw = bytes(self.model_.get_booster().save_raw(raw_format="json"))
-        return "xgb-" + hashlib.sha256(raw).hexdigest()[:12]
+        digest = hashlib.sha256()
+        for booster in self.boosters_:
+            digest.update(bytes(booster.get_booster().save_raw(raw_format="json")))
+        return "xgb-" + digest.hexdigest()[:12]
 
     # -- prediction --------------------------------------------------------------
     def _matrix(self, features: pd.DataFrame) -> np.ndarray:
-        if not hasattr(self, "model_"):
+        if not hasattr(self, "boosters_"):
             raise NotFittedError("DemandModel used before fit(features, log_units)")
         self._check_inputs(features)
         missing = [c for c in self.feature_names_ if c not in features.columns]
@@ -192,8 +204,8 @@ class DemandModel:
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         """Expected ``log1p(units)`` per row."""
-        X = self._matrix(features)
-        return np.asarray(self.model_.predict(X), dtype=float)
+        X = self._matrix(features)  # raises before fit
+        return _bag_predict(self.boosters_, X)
 
     def predict_units(self, features: pd.DataFrame) -> np.ndarray:
         """Point forecast of units per row (``expm1`` of the log prediction, >= 0)."""
@@ -228,12 +240,12 @@ class DemandModel:
         for start in range(0, len(X), step):
             block = np.repeat(X[start : start + step], len(grid), axis=0)
             block[:, col] = np.tile(grid, len(block) // len(grid))
-            out[start : start + step] = self.model_.predict(block).reshape(-1, len(grid))
+            out[start : start + step] = _bag_predict(self.boosters_, block).reshape(-1, len(grid))
         return out
 
     def check_monotone(self, features: pd.DataFrame, tolerance: float = 1e-9) -> MonotoneReport:
         """Sweep own price over its training range on every row; raise on any rise."""
-        if not hasattr(self, "model_"):
+        if not hasattr(self, "boosters_"):
             raise NotFittedError("DemandModel.check_monotone called before fit")
         grid = np.linspace(*self.price_range_, self.config.monotone_grid)
         curves = self.price_curve(features, grid)
@@ -254,15 +266,18 @@ class DemandModel:
 
     # -- persistence -------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
-        """Write ``booster.json`` (XGBoost JSON) and ``demand_model.json`` into ``directory``."""
-        if not hasattr(self, "model_"):
+        """Write the boosters (XGBoost JSON) and ``demand_model.json`` into ``directory``."""
+        if not hasattr(self, "boosters_"):
             raise NotFittedError("DemandModel.save called before fit")
         folder = Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
-        self.model_.get_booster().save_model(str(folder / _BOOSTER_FILE))
+        files = _booster_files(len(self.boosters_))
+        for booster, name in zip(self.boosters_, files, strict=True):
+            booster.get_booster().save_model(str(folder / name))
         sidecar = {
-            "format": "chainmall.pricing.DemandModel/1",
+            "format": _FORMAT,
             "config": self.config.to_dict(),
+            "boosters": files,
             "feature_names": self.feature_names_,
             "residual_quantiles": self.residual_quantiles_.tolist(),
             "price_range": list(self.price_range_),
@@ -273,7 +288,7 @@ class DemandModel:
 
     @classmethod
     def load(cls, directory: str | Path) -> DemandModel:
-        """Read a model written by :meth:`save`."""
+        """Read a model written by :meth:`save` (this format or the single-booster one)."""
         folder = Path(directory)
         side_path = folder / _SIDECAR_FILE
         if not side_path.is_file() or not (folder / _BOOSTER_FILE).is_file():
@@ -283,17 +298,38 @@ class DemandModel:
             )
         sidecar = json.loads(side_path.read_text(encoding="utf-8"))
         model = cls(DemandConfig.from_dict(sidecar["config"]))
-        booster = model._booster(len(sidecar["feature_names"]), sidecar["feature_names"])
-        booster.load_model(str(folder / _BOOSTER_FILE))
-        model.model_ = booster
-        model.feature_names_ = list(sidecar["feature_names"])
+        columns = list(sidecar["feature_names"])
+        names = list(sidecar.get("boosters", [_BOOSTER_FILE]))
+        missing = [name for name in names if not (folder / name).is_file()]
+        if missing:
+            raise DataValidationError(
+                f"{str(folder)!r} lacks booster file(s) {missing} named in {_SIDECAR_FILE}; "
+                "copy the whole folder written by DemandModel.save"
+            )
+        boosters = []
+        for name in names:
+            booster = model._booster(columns, model.config.seed)
+            booster.load_model(str(folder / name))
+            boosters.append(booster)
+        model.boosters_ = tuple(boosters)
+        model.feature_names_ = columns
         model.residual_quantiles_ = np.asarray(sidecar["residual_quantiles"], dtype=float)
         low, high = sidecar["price_range"]
         model.price_range_ = (float(low), float(high))
         model.version_ = model._version()
         if model.version_ != sidecar["version"]:
             raise DataValidationError(
-                f"booster in {str(folder)!r} has version {model.version_}, sidecar says "
+                f"boosters in {str(folder)!r} have version {model.version_}, sidecar says "
                 f"{sidecar['version']}: the files do not belong together"
             )
         return model
+
+
+def _booster_files(count: int) -> list[str]:
+    """``booster.json``, ``booster_1.json``, ...: a single booster keeps the old name."""
+    return [_BOOSTER_FILE, *(f"booster_{i}.json" for i in range(1, count))]
+
+
+def _bag_predict(boosters: tuple[Any, ...], X: np.ndarray) -> np.ndarray:
+    """Mean prediction (log units) of the boosters."""
+    return np.asarray(np.mean([b.predict(X) for b in boosters], axis=0), dtype=float)

@@ -7,16 +7,17 @@
 
 for each group :math:`g` (product, segment). Both nuisances :math:`\\ell(X)=E[Y|X]` and
 :math:`m(X)=E[T|X]` are learnt by a scikit-learn regressor with K-fold **cross-fitting**
-(each row's residual comes from a model that never saw it); then per group
+(each row's residual comes from a model that never saw it; with clusters, never saw its
+cluster: :mod:`chainmall.pricing.crossfit`); then per group
 
-.. math:: \\hat\\theta_g = \\frac{\\sum \\tilde v\\,\\tilde u}{\\sum \\tilde v^2},\\quad
-   \\widehat{\\operatorname{Var}} = \\frac{\\sum \\tilde v^2 (\\tilde u-\\hat\\theta_g\\tilde v)^2}{(\\sum \\tilde v^2)^2}
+.. math:: \\hat\\theta_g = (\\tilde V'\\tilde V)^{-1}\\tilde V'\\tilde u
 
-with :math:`\\tilde u = Y-\\hat\\ell(X)`, :math:`\\tilde v = T-\\hat m(X)` and a normal CI.
-With several treatments (own price, then rivals' prices) each gets its own nuisance and
-:math:`\\hat\\theta_g = (\\tilde V'\\tilde V)^{-1}\\tilde V'\\tilde u` gives own and cross
-elasticities jointly, with HC0 (sandwich) standard errors; one treatment is the special
-case above.
+with :math:`\\tilde u = Y-\\hat\\ell(X)` and :math:`\\tilde V` the treatment residuals
+(own price, then optionally rivals' prices: own and cross elasticities jointly; one
+treatment gives :math:`\\sum\\tilde v\\tilde u/\\sum\\tilde v^2`). Standard errors are the
+cluster-robust sandwich of :mod:`chainmall.pricing.sandwich` (by store, optionally two-way
+store/week; heteroskedasticity-robust without clusters), and with ``n_repeats`` fold
+splits the median rule aggregates them. The CI is normal.
 The group column must be among the controls so the nuisances can differ by group.
 
 **Log-log OLS** (:class:`LogLogModel`): ``log1p(units)`` on a per-group log-price slope,
@@ -27,7 +28,7 @@ cross-check on predicted lifts.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -36,40 +37,101 @@ from scipy import stats
 from chainmall._validation import require_columns, require_frame, require_not_null
 from chainmall.exceptions import DataValidationError, NotFittedError
 from chainmall.pricing.config import ElasticityConfig
+from chainmall.pricing.crossfit import cross_fit, fold_splits
+from chainmall.pricing.sandwich import cluster_sandwich, median_aggregate
 
 __all__ = ["LogLogModel", "estimate_elasticity"]
 
 
-def _learner(config: ElasticityConfig) -> Any:
-    from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
-    from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import Ridge
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+@dataclass(frozen=True)
+class _Group:
+    """One estimation group: its label, rows, treatments present, and cluster codes."""
 
-    if config.learner == "hist_gradient_boosting":
-        return HistGradientBoostingRegressor(max_iter=config.max_iter, random_state=config.seed)
-    if config.learner == "random_forest":
-        return RandomForestRegressor(
-            n_estimators=config.max_iter, min_samples_leaf=5, random_state=config.seed, n_jobs=1
+    label: tuple[object, ...]
+    rows: np.ndarray
+    used: list[int]
+    clusters: list[np.ndarray]
+
+
+def _check_arguments(
+    frame: pd.DataFrame,
+    outcome: str,
+    treatments: list[str],
+    controls: Sequence[str],
+    by: Sequence[str],
+    clusters: list[str],
+) -> None:
+    require_frame(frame, "frame")
+    require_columns(frame, [outcome, *treatments, *controls, *by, *clusters], name="frame")
+    require_not_null(frame, [outcome, treatments[0], *by, *clusters], name="frame")
+    clash = sorted({outcome, *treatments} & set(controls))
+    if clash:
+        raise DataValidationError(
+            f"controls must not contain the outcome or a treatment: {clash}; remove them"
         )
-    return make_pipeline(SimpleImputer(), StandardScaler(), Ridge(alpha=1.0))
+    if len(clusters) > 2:
+        raise DataValidationError(
+            f"cluster takes one or two columns (e.g. 'store' or ('store', 'week')), got {clusters}"
+        )
 
 
-def _cross_fit(X: np.ndarray, target: np.ndarray, config: ElasticityConfig) -> np.ndarray:
-    """Out-of-fold residuals of ``target``; rows where it is NaN stay NaN."""
-    from sklearn.model_selection import KFold
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+def _plan_groups(
+    frame: pd.DataFrame,
+    treatments: list[str],
+    by: Sequence[str],
+    codes: list[np.ndarray],
+    cfg: ElasticityConfig,
+) -> list[_Group]:
+    """Validate every group before any learner is fitted."""
+    keys = frame[list(by)].reset_index(drop=True) if by else pd.DataFrame(index=range(len(frame)))
+    indices = keys.groupby(list(by), sort=True).indices if by else {(): np.arange(len(frame))}
+    present = frame[treatments].notna().to_numpy()
+    plan = []
+    for key, rows_of_group in indices.items():
+        rows = np.asarray(rows_of_group, dtype=np.int64)
+        label = key if isinstance(key, tuple) else (key,)
+        where = "/".join(str(k) for k in label) or "(all rows)"
+        if len(rows) < cfg.min_rows:
+            raise DataValidationError(
+                f"group {where} has {len(rows)} rows, fewer than min_rows={cfg.min_rows}; "
+                "pool it with others or lower ElasticityConfig.min_rows"
+            )
+        seen = present[rows]
+        used = [i for i in range(len(treatments)) if seen[:, i].any()]
+        partial = [treatments[i] for i in used if not seen[:, i].all()]
+        if partial:
+            raise DataValidationError(
+                f"treatment column(s) {partial} are missing on some rows of group {where}; "
+                "fill them (e.g. carry the last known price) or drop those rows"
+            )
+        local = [np.unique(c[rows], return_inverse=True)[1].ravel() for c in codes]
+        if any(c.max() < 1 for c in local):
+            raise DataValidationError(
+                f"group {where} has rows of only one cluster; cluster-robust errors need at "
+                "least two (better 30 or more): pool groups or cluster more coarsely"
+            )
+        plan.append(_Group(label, rows, used, local))
+    return plan
 
-    residual = np.full_like(target, np.nan)
-    known = np.flatnonzero(np.isfinite(target))
-    folds = KFold(config.n_folds, shuffle=True, random_state=config.seed)
-    # OpenMP learners spin on busy machines: n_jobs threads keep CPU time honest
-    with threadpool_limits(limits=config.n_jobs):
-        for train, held in folds.split(known):
-            model = _learner(config).fit(X[known[train]], target[known[train]])
-            residual[known[held]] = target[known[held]] - model.predict(X[known[held]])
-    return residual
+
+def _split_estimates(
+    X: np.ndarray,
+    targets: list[np.ndarray],
+    folds: np.ndarray,
+    plan: list[_Group],
+    cfg: ElasticityConfig,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per group: estimate, clustered variance and unclustered variance of one fold split."""
+    u, *vs = (cross_fit(X, target, folds, cfg) for target in targets)
+    V = np.column_stack(vs)
+    out = []
+    for group in plan:
+        v, e = V[group.rows][:, group.used], u[group.rows]
+        small = cfg.small_sample_correction
+        theta, cov = cluster_sandwich(v, e, group.clusters, small_sample=small)
+        _, cov_hc = cluster_sandwich(v, e, small_sample=small)
+        out.append((theta, np.diag(cov), np.diag(cov_hc)))
+    return out
 
 
 def estimate_elasticity(
@@ -79,6 +141,7 @@ def estimate_elasticity(
     outcome: str = "log_units",
     treatment: str | Sequence[str] = "log_price",
     by: Sequence[str] = (),
+    cluster: str | Sequence[str] = (),
     config: ElasticityConfig | None = None,
 ) -> pd.DataFrame:
     """Elasticity of demand to own price per group, with cross-fitted DML and a CI.
@@ -93,64 +156,68 @@ def estimate_elasticity(
             A treatment missing on every row of a group (a rival column masked for the
             product itself) is left out for that group; one missing on some rows raises.
         by: group columns (e.g. ``("brand",)``); empty = one pooled elasticity.
-        config: learner, folds, confidence level, seed.
+        cluster: column(s) whose rows share shocks: one (``"store"``) for cluster-robust
+            errors and folds split by store, two (``("store", "week")``) for two-way
+            errors (folds split by the first); empty = rows independent. Set
+            ``config.fold_by_cluster=False`` to split rows instead.
+        config: learner, folds, repeats, correction, confidence level, seed.
 
     Returns:
-        ``by`` columns, ``elasticity``, ``std_error``, ``ci_low``, ``ci_high``, ``n_rows``;
-        with several treatments one row per group and treatment, named in ``treatment``.
+        ``by`` columns, ``elasticity``, ``std_error``, ``ci_low``, ``ci_high``,
+        ``std_error_hc`` (the same residuals without clustering, to show how much the
+        clustering matters), ``n_rows``, ``n_clusters`` (fewest clusters of any
+        clustering; rows when unclustered); with
+        several treatments one row per group and treatment, named in ``treatment``.
         Groups with fewer than ``config.min_rows`` rows raise.
     """
     cfg = config if config is not None else ElasticityConfig()
     treatments = [treatment] if isinstance(treatment, str) else list(treatment)
-    require_frame(frame, "frame")
-    require_columns(frame, [outcome, *treatments, *controls, *by], name="frame")
-    require_not_null(frame, [outcome, treatments[0], *by], name="frame")
-    clash = sorted({outcome, *treatments} & set(controls))
-    if clash:
+    clusters = [cluster] if isinstance(cluster, str) else list(cluster)
+    _check_arguments(frame, outcome, treatments, controls, by, clusters)
+    codes = [np.asarray(pd.factorize(frame[c])[0], dtype=np.int64) for c in clusters]
+    fold_groups = codes[0] if codes and cfg.fold_by_cluster else None
+    if fold_groups is not None and int(fold_groups.max()) + 1 < cfg.n_folds:
         raise DataValidationError(
-            f"controls must not contain the outcome or a treatment: {clash}; remove them"
+            f"cluster column {clusters[0]!r} has {int(fold_groups.max()) + 1} levels, fewer "
+            f"than n_folds={cfg.n_folds}; folds split clusters, so lower "
+            "ElasticityConfig.n_folds or set fold_by_cluster=False"
         )
+    plan = _plan_groups(frame, treatments, by, codes, cfg)
     X = frame[list(controls)].to_numpy(dtype=float)
-    u = _cross_fit(X, frame[outcome].to_numpy(dtype=float), cfg)
-    V = np.column_stack([_cross_fit(X, frame[t].to_numpy(dtype=float), cfg) for t in treatments])
-    keys = frame[list(by)].reset_index(drop=True) if by else pd.DataFrame(index=range(len(frame)))
-    groups = keys.groupby(list(by), sort=True).indices if by else {(): np.arange(len(frame))}
+    targets = [frame[c].to_numpy(dtype=float) for c in (outcome, *treatments)]
+    splits = fold_splits(len(frame), cfg, fold_groups)
+    per_split = [_split_estimates(X, targets, folds, plan, cfg) for folds in splits]
+    return _result_frame(plan, per_split, treatments, by, cfg)
+
+
+def _result_frame(
+    plan: list[_Group],
+    per_split: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]],
+    treatments: list[str],
+    by: Sequence[str],
+    cfg: ElasticityConfig,
+) -> pd.DataFrame:
+    """Aggregate the splits by the median rule, one row per group (and treatment)."""
     z = float(stats.norm.ppf(0.5 + cfg.confidence / 2))
     rows = []
-    for key, rows_of_group in groups.items():
-        idx = np.asarray(rows_of_group, dtype=np.int64)
-        label = key if isinstance(key, tuple) else (key,)
-        where = "/".join(str(k) for k in label) or "(all rows)"
-        if len(idx) < cfg.min_rows:
-            raise DataValidationError(
-                f"group {where} has {len(idx)} rows, fewer than min_rows={cfg.min_rows}; "
-                "pool it with others or lower ElasticityConfig.min_rows"
-            )
-        finite = np.isfinite(V[idx])
-        used = np.flatnonzero(finite.any(axis=0))
-        partial = [treatments[i] for i in used if not finite[:, i].all()]
-        if partial:
-            raise DataValidationError(
-                f"treatment column(s) {partial} are missing on some rows of group {where}; "
-                "fill them (e.g. carry the last known price) or drop those rows"
-            )
-        theta, se = _ols_sandwich(V[np.ix_(idx, used)], u[idx])
-        for i, t in enumerate(used):
+    for i, group in enumerate(plan):
+        thetas = np.array([split[i][0] for split in per_split])
+        theta, se = median_aggregate(thetas, np.array([split[i][1] for split in per_split]))
+        _, se_hc = median_aggregate(thetas, np.array([split[i][2] for split in per_split]))
+        n_clusters = min((int(c.max()) + 1 for c in group.clusters), default=len(group.rows))
+        for j, t in enumerate(group.used):
             name = (treatments[t],) if len(treatments) > 1 else ()
-            ci = (theta[i] - z * se[i], theta[i] + z * se[i])
-            rows.append((*label, *name, theta[i], se[i], *ci, len(idx)))
+            ci = (theta[j] - z * se[j], theta[j] + z * se[j])
+            rows.append(
+                (*group.label, *name, theta[j], se[j], *ci, se_hc[j], len(group.rows), n_clusters)
+            )
     names = ["treatment"] if len(treatments) > 1 else []
-    columns = [*by, *names, "elasticity", "std_error", "ci_low", "ci_high", "n_rows"]
+    columns = [
+        *by,
+        *names,
+        *("elasticity", "std_error", "ci_low", "ci_high", "std_error_hc", "n_rows", "n_clusters"),
+    ]
     return pd.DataFrame(rows, columns=columns)
-
-
-def _ols_sandwich(v: np.ndarray, u: np.ndarray) -> tuple[list[float], list[float]]:
-    """Residual-on-residual slopes and heteroskedasticity-robust (HC0) standard errors."""
-    bread = np.linalg.inv(v.T @ v)
-    theta = bread @ v.T @ u
-    meat = (v * ((u - v @ theta) ** 2)[:, None]).T @ v
-    cov = bread @ meat @ bread
-    return [float(t) for t in theta], [float(np.sqrt(c)) for c in np.diag(cov)]
 
 
 class LogLogModel:
