@@ -18,7 +18,7 @@ def cluster_client() -> Iterator[Any]:
             n_workers=2,
             threads_per_worker=1,
             processes=False,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: two clusters may run at once
         ) as cluster,
         Client(cluster) as client,
     ):

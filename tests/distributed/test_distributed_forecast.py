@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from chainmall.datasets import make_shop
 from chainmall.distributed import forecast_partitioned
-from chainmall.exceptions import ColumnNotFoundError, ConfigError
+from chainmall.exceptions import ColumnNotFoundError, ConfigError, DataValidationError
 from chainmall.replenish import (
     AutoARIMA,
     Croston,
@@ -73,3 +75,31 @@ def test_missing_column_names_the_config(cluster_client: Any, demand: pd.DataFra
         forecast_partitioned(
             demand, SeasonalNaive(config=DAILY.replace(id_col="sku")), 5, level=[80]
         )
+
+
+def test_parquet_sorted_by_series_needs_no_shuffle(
+    cluster_client: Any, demand: pd.DataFrame, tmp_path: Path
+) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    ordered = demand.sort_values(["unique_id", "ds"], ignore_index=True)
+    folder = tmp_path / "demand"
+    folder.mkdir()
+    for i, rows in enumerate(np.array_split(np.arange(len(ordered)), 3)):
+        table = pa.Table.from_pandas(ordered.iloc[rows], preserve_index=False)
+        pq.write_table(table, folder / f"part-{i}.parquet", row_group_size=333)
+    model = SeasonalNaive(config=DAILY)
+    lazy = forecast_partitioned(str(folder), model, 10, level=[80])
+    assert "shuffle" not in str(lazy.forecast.dask.keys())  # whole series read as they lie
+    lazy.to_parquet(str(tmp_path / "out"))
+    forecast = pd.read_parquet(tmp_path / "out" / "forecast")
+    forecast = forecast.sort_values(["unique_id", "ds"], ignore_index=True)
+    want, _ = _single(model, ordered, [80])
+    pd.testing.assert_frame_equal(forecast, want, check_dtype=False, rtol=0, atol=0)
+
+
+def test_whole_series_claim_is_checked(cluster_client: Any, demand: pd.DataFrame) -> None:
+    scattered = dd.from_pandas(demand.sample(frac=1.0, random_state=0), npartitions=3)
+    lazy = forecast_partitioned(scattered, Croston(config=DAILY), 5, whole_series=True)
+    with pytest.raises(DataValidationError, match="several partitions"):
+        lazy.compute()

@@ -33,8 +33,14 @@ def test_totals_keep_every_fen(entries: pd.DataFrame) -> None:
 
 
 def test_partitioned_totals_equal(cluster_client: Any, entries: pd.DataFrame) -> None:
+    """Partial sums of 5 row ranges meet in 3 earner buckets; earners span several ranges."""
     want = earner_month_totals(entries)
-    lazy = earner_month_totals_partitioned(dd.from_pandas(entries, npartitions=5), npartitions=3)
+    frame = dd.from_pandas(entries, npartitions=5)
+    spans = pd.concat(
+        [frame.get_partition(i)[["user_id"]].compute().assign(part=i) for i in range(5)]
+    )
+    assert spans.groupby("user_id")["part"].nunique().max() > 1
+    lazy = earner_month_totals_partitioned(frame, npartitions=3)
     got = lazy.compute().sort_values(["user_id", "month", "kind", "reward_type"], ignore_index=True)
     want = want.sort_values(["user_id", "month", "kind", "reward_type"], ignore_index=True)
     pd.testing.assert_frame_equal(got, want)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,13 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chainmall import segment
-from chainmall.datasets import make_shop
+from chainmall.datasets import load_cdnow, make_shop
 from chainmall.distributed import score_edges, segment_customers, summarize_partitioned
-from chainmall.distributed.rfml import _merge_counts, _thresholds, _value_counts
+from chainmall.distributed.scores import merge_counts, thresholds, value_counts
 from chainmall.exceptions import ColumnNotFoundError, DataValidationError
 from chainmall.segment import RFMLConfig, SegmentRule
+from tests.conftest import require_file
 
 dd = pytest.importorskip("dask.dataframe", reason='dask is an extra: pip install "chainmall[dask]"')
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
 
 NAMES = {"customer_id": "user_id", "ts": "paid_at", "amount": "paid_fen"}
 
@@ -39,6 +43,19 @@ def _single(frame: pd.DataFrame, cfg: RFMLConfig, **names: str) -> segment.RFMLS
         rejected=result.rejected.sort_values(key, ignore_index=True),
         as_of=result.as_of,
         n_rows_after_as_of=result.n_rows_after_as_of,
+    )
+
+
+def _text_ids_as(
+    got: segment.RFMLSummary, want: segment.RFMLSummary, column: str
+) -> segment.RFMLSummary:
+    """Dask keeps text as pyarrow strings (``dataframe.convert-string``): same values."""
+    assert isinstance(got.customers[column].dtype, pd.StringDtype)
+    dtype = want.customers[column].dtype
+    return replace(
+        got,
+        customers=got.customers.astype({column: dtype}),
+        rejected=got.rejected.astype({column: dtype}),
     )
 
 
@@ -99,14 +116,7 @@ def test_refunds_string_ids_and_rejected_customers(cluster_client: Any) -> None:
     got = segment_customers(dd.from_pandas(frame, npartitions=4), cfg).compute(
         sort_by="customer_id"
     )
-    # dask stores object strings as pyarrow strings (dataframe.convert-string): same values
-    assert isinstance(got.customers["customer_id"].dtype, pd.StringDtype)
-    got = replace(
-        got,
-        customers=got.customers.astype({"customer_id": object}),
-        rejected=got.rejected.astype({"customer_id": object}),
-    )
-    _assert_equal(got, want)
+    _assert_equal(_text_ids_as(got, want, "customer_id"), want)
 
 
 def test_partitioning_does_not_change_scores(cluster_client: Any, log: pd.DataFrame) -> None:
@@ -149,6 +159,41 @@ def test_errors_match_the_engine(cluster_client: Any, log: pd.DataFrame) -> None
         segment_customers(dd.from_pandas(floats, npartitions=2), **NAMES).compute()
 
 
+def _write_parquet(frame: pd.DataFrame, folder: Path, files: int, row_group_size: int) -> Path:
+    folder.mkdir()
+    for i, part in enumerate(np.array_split(np.arange(len(frame)), files)):
+        table = pa.Table.from_pandas(frame.iloc[part], preserve_index=False)
+        pq.write_table(table, folder / f"part-{i}.parquet", row_group_size=row_group_size)
+    return folder
+
+
+def test_parquet_files_in_time_order_equal_single_machine(
+    cluster_client: Any, log: pd.DataFrame, tmp_path: Path
+) -> None:
+    """Files sorted by time: whole partitions fall after as_of, customers span many files."""
+    ordered = log.sort_values("paid_at", ignore_index=True)
+    folder = _write_parquet(ordered, tmp_path / "lines", files=3, row_group_size=700)
+    cfg = RFMLConfig(as_of="2025-04-15")
+    got = segment_customers(str(folder), cfg, npartitions=4, **NAMES)
+    want = _single(ordered, cfg)
+    assert want.n_rows_after_as_of > len(ordered) // 3  # more than a whole file is cut off
+    _assert_equal(got.compute(sort_by="user_id"), want)
+
+
+def test_cdnow_master_from_parquet(cluster_client: Any, data_home: Path, tmp_path: Path) -> None:
+    """Real purchases (string ids, many same-day rows) read from Parquet files."""
+    require_file(data_home, "cdnow/CDNOW_master.txt")
+    cdnow = load_cdnow("master", data_home=data_home)
+    cents = (cdnow["amount"] * 100).round().astype("int64")
+    frame = cdnow[["customer_id", "ts"]].assign(amount=cents)
+    folder = _write_parquet(frame, tmp_path / "cdnow", files=4, row_group_size=5_000)
+    cfg = RFMLConfig(time_unit="week", timezone="UTC")
+    got = segment_customers(folder, cfg, npartitions=5).compute(sort_by="customer_id")
+    want = _single(frame, cfg, customer_id="customer_id")
+    assert len(want.customers) == 23_570
+    _assert_equal(_text_ids_as(got, want, "customer_id"), want)
+
+
 def test_import_does_not_load_dask() -> None:
     code = "import sys, chainmall.distributed; print('dask' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -167,17 +212,17 @@ def test_merged_edges_reproduce_engine_quantile_scores(
 ) -> None:
     """Split a column in two partitions, merge counts, score: equals the one-machine score."""
     frame = pd.DataFrame({"gap_cv": values, "n_purchases": np.arange(len(values))})
-    counts = _merge_counts(
-        _value_counts(frame.iloc[:cut], ("gap_cv", "n_purchases")),
-        _value_counts(frame.iloc[cut:], ("gap_cv", "n_purchases")),
+    counts = merge_counts(
+        value_counts(frame.iloc[:cut], ("gap_cv", "n_purchases")),
+        value_counts(frame.iloc[cut:], ("gap_cv", "n_purchases")),
     )
     from chainmall.segment.rules import _quantile_score
 
     for column, lower in (("gap_cv", True), ("n_purchases", False)):
-        thresholds = _thresholds(counts[column], len(values), bins)
+        edges = thresholds(counts[column], len(values), bins)
         raw = frame[column].to_numpy()
         goodness = -raw if lower else raw
-        got = 1 + np.searchsorted(thresholds, goodness, side="right")
+        got = 1 + np.searchsorted(edges, goodness, side="right")
         got[np.isnan(goodness.astype(float))] = 1
         want = _quantile_score(raw, bins, lower)
         np.testing.assert_array_equal(got, want)

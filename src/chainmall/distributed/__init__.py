@@ -1,9 +1,13 @@
 """The engines' pure functions on Dask partitions (``pip install "chainmall[dask]"``).
 
-Work is partitioned by key (customer, earner, series) so each partition runs
-the single-machine function unchanged, and the few global quantities (the
-as-of day, quantile score edges) are computed in a separate reduction. Results
-equal the single-machine ones; see ``docs/distributed.md``.
+Per-key work never moves raw rows: each partition reduces its rows to a
+partial aggregate (customer-day nets, earner-month sums), split into key
+buckets; each bucket's pieces meet in one task that finishes them, and the few
+global quantities (the as-of day, quantile score edges) come from tree
+reductions. Per-series forecasting needs whole series per partition: Parquet
+files sorted by series are read that way, other inputs are shuffled by series.
+Inputs are pandas or Dask frames or Parquet paths. Results equal the
+single-machine ones; see ``docs/distributed.md``.
 
 Importing this package does not import dask; the functions do when called.
 """

@@ -1,4 +1,4 @@
-"""Lazy access to dask (``pip install "chainmall[dask]"``) and small partition helpers."""
+"""Lazy access to dask (``pip install "chainmall[dask]"``) and small graph helpers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from chainmall._optional import import_optional
 
-__all__ = ["dask_dataframe", "delayed", "is_dask_frame", "tree_reduce"]
+__all__ = ["dask_dataframe", "dask_module", "delayed", "is_dask_frame", "tree_reduce"]
 
 
 def dask_dataframe() -> Any:
@@ -16,10 +16,15 @@ def dask_dataframe() -> Any:
     return import_optional("dask.dataframe", extra="dask")
 
 
+def dask_module() -> Any:
+    """The ``dask`` module (``compute``, ``persist``), or an install hint."""
+    dask_dataframe()
+    return import_optional("dask", extra="dask")
+
+
 def delayed(function: Callable[..., Any], **kwargs: Any) -> Any:
     """``dask.delayed(function, **kwargs)``."""
-    dask = import_optional("dask", extra="dask")
-    return dask.delayed(function, **kwargs)
+    return dask_module().delayed(function, **kwargs)
 
 
 def is_dask_frame(obj: object) -> bool:

@@ -3,8 +3,11 @@
 A per-series forecaster (:class:`~chainmall.replenish.Naive`,
 :class:`~chainmall.replenish.SeasonalNaive`, :class:`~chainmall.replenish.Croston`,
 :class:`~chainmall.replenish.AutoARIMA`) fits every series on its own data only, so
-after shuffling the demand rows by series id (each series whole in one partition)
-fitting an unfitted clone per partition gives the single-machine numbers exactly.
+with each series whole in one partition, fitting an unfitted clone per partition
+gives the single-machine numbers exactly. Parquet files sorted by series (their
+row-group statistics say so) are read with whole series per partition and no
+shuffle; other inputs are shuffled by series id unless the caller says their
+partitions already hold whole series (checked when the result is computed).
 Global models (XGBoost, LSTM, hybrids, combinations) learn across series and are
 refused: their partitioned fit would differ.
 
@@ -22,9 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chainmall._optional import import_optional
-from chainmall.distributed._dask import dask_dataframe, delayed
-from chainmall.exceptions import ColumnNotFoundError, ConfigError
+from chainmall.distributed._dask import dask_dataframe, dask_module, delayed
+from chainmall.distributed._sources import as_dask, is_parquet_source, parquet_frame
+from chainmall.exceptions import ColumnNotFoundError, ConfigError, DataValidationError
 
 __all__ = ["DaskForecast", "forecast_partitioned"]
 
@@ -55,11 +58,38 @@ class DaskForecast:
     time_col: str
 
     def compute(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Both frames in one pass, sorted by series (and period), index reset."""
-        dask = import_optional("dask", extra="dask")
-        forecast, report = dask.compute(self.forecast, self.report)
+        """Both frames in one pass, sorted by series (and period), index reset.
+
+        Raises:
+            DataValidationError: a series was fitted in several partitions (the
+                input said ``whole_series=True`` but was not partitioned by series).
+        """
+        forecast, report = dask_module().compute(self.forecast, self.report)
+        _check_whole(report, self.id_col)
         forecast = forecast.sort_values([self.id_col, self.time_col], ignore_index=True)
         return forecast, report.sort_values(self.id_col, ignore_index=True)
+
+    def to_parquet(self, path: str) -> None:
+        """Write ``path/forecast`` and ``path/report`` (Parquet, one file per partition)
+        in one pass, then check that every series was fitted once."""
+        dask = dask_module()
+        root = path.rstrip("/")
+        dask.compute(
+            self.forecast.to_parquet(f"{root}/forecast", compute=False, write_index=False),
+            self.report.to_parquet(f"{root}/report", compute=False, write_index=False),
+        )
+        ids = dask_dataframe().read_parquet(f"{root}/report", columns=[self.id_col])
+        _check_whole(ids.compute(), self.id_col)
+
+
+def _check_whole(report: pd.DataFrame, id_col: str) -> None:
+    repeated = report[id_col][report[id_col].duplicated()]
+    if len(repeated):
+        raise DataValidationError(
+            f"{repeated.nunique()} series were fitted in several partitions (e.g. "
+            f"{repeated.unique()[:5].tolist()}): the input was not partitioned by {id_col}; "
+            "drop whole_series=True so that the rows are shuffled by series"
+        )
 
 
 def _fit_predict(
@@ -111,12 +141,15 @@ def forecast_partitioned(
     *,
     level: Sequence[float] | None = None,
     npartitions: int | None = None,
+    whole_series: bool = False,
 ) -> DaskForecast:
     """Fit ``model`` per series partition and forecast ``h`` periods (lazy).
 
     Args:
-        frame: dask (or pandas) long frame ``[id, time, target]`` with the column
-            names of the model's :class:`~chainmall.replenish.ReplenishConfig`.
+        frame: dask or pandas long frame ``[id, time, target]`` (the column
+            names of the model's :class:`~chainmall.replenish.ReplenishConfig`),
+            or Parquet path(s) of one; files sorted by series are read with
+            whole series per partition (no shuffle).
             Set the config's ``freq``: with ``None`` each partition infers its own
             step (equal to the single-machine one when all series share a step).
         model: an unfitted per-series forecaster (``AutoARIMA``, ``SeasonalNaive``,
@@ -124,6 +157,9 @@ def forecast_partitioned(
         h: horizon in periods (>= 1).
         level: interval coverages in percent, e.g. ``[80, 95]``.
         npartitions: series partitions after the shuffle (default: the input's).
+        whole_series: the input's partitions already hold whole series (e.g. a
+            Dask frame read from files written by series): skip the shuffle.
+            :meth:`DaskForecast.compute` fails if a series turns up twice.
 
     Returns:
         :class:`DaskForecast`; after ``compute()`` equal to
@@ -143,20 +179,25 @@ def forecast_partitioned(
     if h < 1:
         raise ConfigError(f"h must be >= 1 period, got {h}")
     cfg = model.cfg
-    if isinstance(frame, pd.DataFrame):
-        frame = dd.from_pandas(frame, npartitions=max(1, min(8, len(frame) // 200_000 + 1)))
     needed = [cfg.id_col, cfg.time_col, cfg.target_col]
+    source = frame
+    by_series = None
+    if is_parquet_source(source):
+        by_series = parquet_frame(source, needed, whole_key=cfg.id_col)
+    frame = by_series if by_series is not None else as_dask(source, needed)
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise ColumnNotFoundError(
             f"frame lacks {missing} (the model's ReplenishConfig names {needed}); present: "
-            f"{list(frame.columns)}; rename the columns or set id_col/time_col/target_col"
+            f"{list(as_dask(source).columns)}; rename the columns or set "
+            "id_col/time_col/target_col"
         )
     levels = list(level) if level else None
     metas = _metas(frame._meta, model, levels or [])
-    shuffled = frame[needed].shuffle(on=cfg.id_col, npartitions=npartitions or frame.npartitions)
+    if by_series is None and not whole_series:
+        frame = frame.shuffle(on=cfg.id_col, npartitions=npartitions or frame.npartitions)
     run = delayed(_fit_predict, nout=2)
-    pairs = [run(part, model, h, levels, metas) for part in shuffled.to_delayed()]
+    pairs = [run(part, model, h, levels, metas) for part in frame.to_delayed()]
     forecast = dd.from_delayed([p[0] for p in pairs], meta=metas[0], verify_meta=False)
     report = dd.from_delayed([p[1] for p in pairs], meta=metas[1], verify_meta=False)
     return DaskForecast(forecast, report, cfg.id_col, cfg.time_col)

@@ -3,17 +3,20 @@
 Any fitted model whose ``predict(frame)`` maps each row independently to one
 number (``chainmall.pricing.DemandModel``, ``LogLogModel``, a scikit-learn
 pipeline) gives the same numbers on any partitioning, so scoring is a plain
-``map_partitions``; the fitted model travels to the workers once.
+``map_partitions``; the fitted model travels to the workers once. The rows may
+come from Parquet files (read once, one partition per group of row groups);
+write the scores with ``.to_parquet(path)``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from chainmall.distributed._dask import dask_dataframe
+from chainmall.distributed._sources import as_dask
 from chainmall.exceptions import ColumnNotFoundError
 
 __all__ = ["RowModel", "predict_partitioned"]
@@ -42,21 +45,24 @@ def predict_partitioned(
     keep: tuple[str, ...] = (),
     output: str = "prediction",
     method: str = "predict",
+    columns: Sequence[str] | None = None,
 ) -> Any:
     """Score every row of a Dask DataFrame with a fitted row-wise model (lazy).
 
     Args:
-        frame: dask DataFrame of feature rows (the columns the model needs).
+        frame: dask or pandas DataFrame, or Parquet path(s), of feature rows.
         model: fitted model; ``getattr(model, method)(partition)`` returns one
             float per row.
         keep: id columns copied next to the prediction (e.g. ``("unique_id", "ds")``).
         output: name of the prediction column.
         method: the model's scoring method (``predict``, ``predict_units``...).
+        columns: the columns the model and ``keep`` need (default: all); from
+            Parquet only these are read.
 
     Returns:
         Dask DataFrame ``keep + (output,)`` with the input's partitions and index.
     """
-    dask_dataframe()
+    frame = as_dask(frame, None if columns is None else [*keep, *columns])
     missing = [c for c in keep if c not in frame.columns]
     if missing:
         raise ColumnNotFoundError(
