@@ -13,7 +13,9 @@ One tree, so a caller can catch as broadly or as narrowly as it needs::
     ├── NotFittedError               a model used before ``fit``
     ├── ConvergenceError             an optimiser did not converge
     ├── MonotonicityError            a demand model whose predicted demand rises with own price
-    └── OptionalDependencyError      an extra (torch, xgboost, ...) is not installed
+    ├── OptionalDependencyError      an extra (torch, xgboost, ...) is not installed
+    └── StoreError                   a durable store that cannot serve the call
+        └── SchemaVersionError       a database whose schema is older or newer than this library
 
     ChainmallWarning (UserWarning)
     └── ComplianceWarning            a risky choice made explicitly with ``unsafe_allow``
@@ -39,6 +41,8 @@ __all__ = [
     "NotFittedError",
     "OptionalDependencyError",
     "ReferralIntegrityError",
+    "SchemaVersionError",
+    "StoreError",
 ]
 
 
@@ -105,3 +109,11 @@ class ChainmallWarning(UserWarning):
 
 class ComplianceWarning(ChainmallWarning):
     """A legally risky option was enabled explicitly (``unsafe_allow=True``)."""
+
+
+class StoreError(ChainmallError):
+    """A durable store cannot serve the call (database unreachable, programme missing, ...)."""
+
+
+class SchemaVersionError(StoreError):
+    """The database schema is older or newer than this library; the message says how to upgrade."""
