@@ -22,6 +22,7 @@ class Reason(IntEnum):
     MISSING_FIELD = 3  # a field the event type requires is null
     BAD_SEQ = 4  # typed event whose seq is not an int
     NAIVE_TIMESTAMP = 5  # typed event whose ts has no time zone
+    BAD_TIMESTAMP = 32  # typed event whose ts is outside 1677-09-22 .. 2262-04-11 (UTC ns)
     # accounts: registration, ban, withdrawal
     DUPLICATE_USER = 6
     UNKNOWN_USER = 7

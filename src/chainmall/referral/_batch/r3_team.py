@@ -23,6 +23,7 @@ import numpy as np
 from chainmall.referral._batch.kernels import NEVER
 from chainmall.referral.config import ReferralConfig, SlideMode
 from chainmall.referral.frames import RELATION_REASONS
+from chainmall.referral.rules.journal import Table
 from chainmall.referral.rules.r3_team import TeamTree
 
 __all__ = ["RelationLog", "Team", "bosses_at", "inviter_depths", "parents_at", "place_members"]
@@ -157,7 +158,7 @@ def _replay(inviter: np.ndarray, member_seq: np.ndarray, config: ReferralConfig)
         tree.join(user, parent if parent >= 0 else None, int(member_seq[user]), config)
     n = len(inviter)
 
-    def dense(mapping: dict[int, Any], fill: int) -> np.ndarray:
+    def dense(mapping: Table[Any, Any], fill: int) -> np.ndarray:
         out = np.full(n, fill, dtype=np.int64)
         for key, value in mapping.items():
             out[key] = fill if value is None else value

@@ -26,6 +26,7 @@ one. Rejections never raise: the event is recorded in ``state.rejected`` with a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -60,10 +61,11 @@ from chainmall.referral.rules import (
     r10_energy,
     r11_holds,
 )
+from chainmall.referral.rules.journal import Journal
 from chainmall.referral.rules.state import ReferralState, Step
 from chainmall.referral.versions import version_registry
 
-__all__ = ["HANDLERS", "ReferralState", "apply", "run_fold"]
+__all__ = ["HANDLERS", "Applied", "ReferralState", "apply", "apply_event", "run_fold"]
 
 Untyped = tuple[int, str, str]
 """A row that could not be typed: ``(seq, type, reason name)`` (see ``events_from_frame``)."""
@@ -121,45 +123,75 @@ def run_fold(
     return state, records
 
 
+@dataclass(frozen=True)
+class Applied:
+    """One event's outcome: its ledger records, or why it was rejected; what it changed.
+
+    ``journal`` lists the containers and keys the event changed (None when it
+    was rejected, which changes nothing but ``last_seq``).
+    """
+
+    records: list[dict[str, Any]]
+    reason: str | None
+    journal: Journal | None
+
+
 def _apply(
     state: ReferralState, event: Event | Untyped, registry: Mapping[str, ReferralConfig]
 ) -> tuple[ReferralState, list[dict[str, Any]]]:
-    """Sequence checks, then the event type's rule; a rejection changes nothing else."""
+    return state, apply_event(state, event, registry).records
+
+
+def apply_event(
+    state: ReferralState, event: Event | Untyped, registry: Mapping[str, ReferralConfig]
+) -> Applied:
+    """Sequence checks, then the event type's rule, all or nothing.
+
+    A rejection changes nothing but ``last_seq`` (and ``state.rejected``). An
+    exception inside a rule undoes everything the event changed and propagates:
+    the state is as before the call, so the event may be applied again.
+    """
     if isinstance(event, tuple):
         seq, name, why = event
-        stale = state.last_seq is not None and seq <= state.last_seq
-        state.last_seq = state.last_seq if stale else seq
-        state.rejected.append((seq, name, Reason.STALE_SEQ.name if stale else why))
-        return state, []
+        last = state.last_seq.value
+        stale = last is not None and seq <= last
+        if not stale:
+            state.last_seq.value = seq
+        return _rejected(state, seq, name, Reason.STALE_SEQ.name if stale else why)
     name = TYPE_OF.get(type(event), type(event).__name__)
     if not is_int(event.seq):
-        state.rejected.append((-1, name, Reason.BAD_SEQ.name))
-        return state, []
-    if state.last_seq is not None and event.seq <= state.last_seq:
-        state.rejected.append((event.seq, name, Reason.STALE_SEQ.name))
-        return state, []
-    state.last_seq = event.seq
-    reason = _precheck(event)
+        return _rejected(state, -1, name, Reason.BAD_SEQ.name)
+    last = state.last_seq.value
+    if last is not None and event.seq <= last:
+        return _rejected(state, event.seq, name, Reason.STALE_SEQ.name)
+    reason, ts_ns = _precheck(event)
     if reason is None:
-        step = Step(state, registry, _ns(event.ts))
-        reason = HANDLERS[type(event)](step, event)
+        step = Step(state, registry, ts_ns)
+        with state.journaled() as journal:
+            reason = HANDLERS[type(event)](step, event)
+            if reason is not None:  # rules reject before they change anything; to be sure
+                journal.rollback()
+    state.last_seq.value = event.seq
     if reason is not None:
-        state.rejected.append((event.seq, name, reason.name))
-        return state, []
-    return state, step.out
+        return _rejected(state, event.seq, name, reason.name)
+    return Applied(step.out, None, journal)
 
 
-def _precheck(event: Any) -> Reason | None:
-    """Type-level checks of a typed event before its rule runs."""
-    if not isinstance(event.ts, datetime):
-        return Reason.MISSING_FIELD
-    if event.ts.tzinfo is None or event.ts.utcoffset() is None:
-        return Reason.NAIVE_TIMESTAMP
+def _rejected(state: ReferralState, seq: int, name: str, reason: str) -> Applied:
+    state.rejected.append((seq, name, reason))
+    return Applied([], reason, None)
+
+
+def _precheck(event: Any) -> tuple[Reason | None, int]:
+    """Type-level checks of a typed event before its rule runs; its UTC ns."""
+    ts = event.ts
+    if not isinstance(ts, datetime):
+        return Reason.MISSING_FIELD, 0
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        return Reason.NAIVE_TIMESTAMP, 0
     if isinstance(event, OrderPaid) and not event.lines:
-        return Reason.MISSING_FIELD
-    return None
-
-
-def _ns(ts: datetime) -> int:
-    """UTC nanoseconds of an aware datetime."""
-    return int(pd.Timestamp(ts).as_unit("ns").value)
+        return Reason.MISSING_FIELD, 0
+    try:
+        return None, int(pd.Timestamp(ts).as_unit("ns").value)
+    except (OverflowError, pd.errors.OutOfBoundsDatetime):
+        return Reason.BAD_TIMESTAMP, 0

@@ -75,7 +75,7 @@ def month_close(step: Step, e: MonthClose) -> Reason | None:
         return Reason.PREMATURE_CLOSE
     if e.month in step.state.closed_months:
         return Reason.DUPLICATE_CLOSE
-    step.state.closed_months.add(e.month)
+    step.state.closed_months[e.month] = True
     return None
 
 

@@ -17,43 +17,48 @@ a bind or a distance costs amortised O(log n) instead of a walk to the root.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from chainmall.referral.rules.journal import Table
 
 __all__ = ["InviterForest"]
 
 
 @dataclass
 class InviterForest:
-    """Inviter links (user -> inviter), their bind seqs, and root shortcuts."""
+    """Inviter links (user -> inviter), their bind seqs, and root shortcuts.
 
-    inviter: dict[int, int] = field(default_factory=dict)
-    bind_seq: dict[int, int] = field(default_factory=dict)
-    _shortcut: dict[int, int] = field(default_factory=dict)
-    _steps: dict[int, int] = field(default_factory=dict)
+    ``shortcut[u]`` is ``(node, steps)``: a node on the way from ``u`` to its root
+    and the inviter steps up to it.
+    """
 
-    def bind(self, user: int, inviter: int, seq: int) -> None:
+    inviter: Table[Any, Any] = field(default_factory=lambda: Table("inviter"))
+    bind_seq: Table[Any, int] = field(default_factory=lambda: Table("bind_seq"))
+    shortcut: Table[Any, tuple[Any, int]] = field(default_factory=lambda: Table("shortcut"))
+
+    def bind(self, user: Any, inviter: Any, seq: int) -> None:
         """Record an accepted binding of ``user`` (a root: it has no inviter yet)."""
         self.inviter[user] = inviter
         self.bind_seq[user] = seq
-        self._shortcut[user] = inviter
-        self._steps[user] = 1
+        self.shortcut[user] = (inviter, 1)
 
-    def would_loop(self, user: int, inviter: int) -> bool:
+    def would_loop(self, user: Any, inviter: Any) -> bool:
         """True if ``inviter`` is ``user`` or its descendant (``user`` has no inviter)."""
-        return self._root(inviter)[0] == user
+        return bool(self._root(inviter)[0] == user)
 
-    def gen_dist(self, user: int, ancestor: int) -> int:
+    def gen_dist(self, user: Any, ancestor: Any) -> int:
         """Inviter steps from ``user`` up to ``ancestor``, which must be its ancestor."""
         return self._root(user)[1] - self._root(ancestor)[1]
 
-    def _root(self, node: int) -> tuple[int, int]:
+    def _root(self, node: Any) -> tuple[Any, int]:
         """The root of ``node``'s tree and the inviter steps up to it; compresses the path."""
         path = []
-        while node in self._shortcut:
-            path.append(node)
-            node = self._shortcut[node]
+        while (link := self.shortcut.get(node)) is not None:
+            path.append((node, link))
+            node = link[0]
         steps = 0
-        for visited in reversed(path):  # nearest the root first
-            steps += self._steps[visited]
-            self._shortcut[visited] = node
-            self._steps[visited] = steps
+        for visited, link in reversed(path):  # nearest the root first
+            steps += link[1]
+            if link != (node, steps):
+                self.shortcut[visited] = (node, steps)
         return node, steps

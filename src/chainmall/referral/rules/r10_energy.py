@@ -18,7 +18,6 @@ Batch twin: :mod:`chainmall.referral._batch.r10_energy`.
 
 from __future__ import annotations
 
-import heapq
 from datetime import datetime
 
 from chainmall.referral.calendar import NS_PER_S
@@ -54,21 +53,20 @@ def engagement(step: Step, e: Engagement) -> Reason | None:
     if e.line_id in energy.commented:
         return Reason.DUPLICATE_COMMENT
     line_id = int(e.line_id or 0)
-    energy.commented.add(line_id)
+    energy.commented[line_id] = True
     energy.add(e.seq, e.user_id, inc.comment_points, "COMMENT", line_id)
     return None
 
 
 def on_receipt(energy: EnergyState, order_id: int, settle_at: int, seq: int) -> None:
     """Queue the order's points for the tick that settles it."""
-    heapq.heappush(energy.queue, (settle_at, seq, order_id))
+    energy.queue.push((settle_at, seq, order_id))
 
 
 def on_tick(s: ReferralState, as_of: int, seq: int, config: ReferralConfig) -> None:
     """Award order points to the buyers of orders settling at this tick."""
     energy = s.energy
-    while energy.queue and energy.queue[0][0] <= as_of:
-        _, _, order_id = heapq.heappop(energy.queue)
+    for _, _, order_id in energy.queue.pop_due(as_of):
         lines = [s.lines[lid] for lid in s.order_lines[order_id]]
         paid = sum(line.paid for line in lines)
         if paid > 0 and sum(line.refunded for line in lines) < paid:

@@ -25,7 +25,7 @@ def hold(step: Step, e: Hold) -> Reason | None:
         return Reason.UNKNOWN_USER
     if e.user_id in s.held:
         return Reason.ALREADY_HELD
-    s.held.add(e.user_id)
+    s.held[e.user_id] = True
     return None
 
 
@@ -36,5 +36,5 @@ def release(step: Step, e: Release) -> Reason | None:
         return Reason.UNKNOWN_USER
     if e.user_id not in s.held:
         return Reason.NOT_HELD
-    s.held.discard(e.user_id)
+    del s.held[e.user_id]
     return None

@@ -18,8 +18,10 @@ Relation changes are rows ``(seq, user_id, from_parent, to_parent, reason)``;
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from chainmall.referral.config import ReferralConfig, SlideMode
+from chainmall.referral.rules.journal import Log, Table
 
 __all__ = ["RelationChange", "TeamTree"]
 
@@ -29,9 +31,9 @@ class RelationChange:
     """One append-only change of the team tree (reason ``JOIN``, ``SLIDE``, ``BREAKAWAY``)."""
 
     seq: int
-    user_id: int
-    from_parent: int | None
-    to_parent: int | None
+    user_id: Any
+    from_parent: Any  # None: the platform
+    to_parent: Any
     reason: str
 
 
@@ -39,29 +41,31 @@ class RelationChange:
 class TeamTree:
     """The mutable 2+1 team tree: memberships, bosses, team parents, invitee ranks."""
 
-    member_seq: dict[int, int] = field(default_factory=dict)
-    boss_seq: dict[int, int] = field(default_factory=dict)
-    team_parent: dict[int, int | None] = field(default_factory=dict)
-    invitee_count: dict[int, int] = field(default_factory=dict)
-    rank: dict[int, int] = field(default_factory=dict)
-    provisional: dict[int, list[int]] = field(default_factory=dict)
-    changes: list[RelationChange] = field(default_factory=list)
+    member_seq: Table[Any, int] = field(default_factory=lambda: Table("member_seq"))
+    boss_seq: Table[Any, int] = field(default_factory=lambda: Table("boss_seq"))
+    team_parent: Table[Any, Any] = field(default_factory=lambda: Table("team_parent"))
+    invitee_count: Table[Any, int] = field(default_factory=lambda: Table("invitee_count", 0))
+    rank: Table[Any, int] = field(default_factory=lambda: Table("rank"))
+    provisional: Table[Any, tuple[Any, ...]] = field(
+        default_factory=lambda: Table("provisional", ())
+    )
+    changes: Log[RelationChange] = field(default_factory=lambda: Log("relation_changes"))
 
-    def boss_of(self, user: int) -> int | None:
+    def boss_of(self, user: Any) -> Any:
         """Nearest BOSS on the team chain starting at ``team_parent(user)`` (None: platform)."""
         node = self.team_parent.get(user)
         while node is not None and node not in self.boss_seq:
             node = self.team_parent.get(node)
         return node
 
-    def join(self, user: int, inviter: int | None, seq: int, config: ReferralConfig) -> None:
+    def join(self, user: Any, inviter: Any, seq: int, config: ReferralConfig) -> None:
         """``user`` becomes a MEMBER at ``seq`` (R2): rank it and place it (R3)."""
         self.member_seq[user] = seq
         n, mode = config.slide_count, config.slide_mode
         reason, source, parent = "JOIN", None, None
         becomes_boss = False
         if inviter is not None:
-            k = self.invitee_count.get(inviter, 0) + 1  # R3.1
+            k = self.invitee_count[inviter] + 1  # R3.1
             self.invitee_count[inviter] = k
             self.rank[user] = k
             if inviter in self.boss_seq:  # R3.2
@@ -72,7 +76,7 @@ class TeamTree:
             else:
                 parent = inviter
                 if mode is SlideMode.ALL_ON_BREAKAWAY:
-                    self.provisional.setdefault(inviter, []).append(user)
+                    self.provisional[inviter] = (*self.provisional[inviter], user)
         if config.breakaway_detach and user in self.boss_seq:
             parent = None
         self.team_parent[user] = parent
@@ -80,13 +84,16 @@ class TeamTree:
         if becomes_boss and inviter is not None:
             self._break_away(inviter, parent, seq, config)
 
-    def _break_away(self, boss: int, target: int | None, seq: int, config: ReferralConfig) -> None:
+    def _break_away(self, boss: Any, target: Any, seq: int, config: ReferralConfig) -> None:
         """R3.3: ``boss`` becomes a BOSS; provisional invitees slide; it may detach."""
         self.boss_seq[boss] = seq
-        for waiting in self.provisional.pop(boss, []):
-            if self.team_parent.get(waiting) == boss:
-                self.team_parent[waiting] = target
-                self.changes.append(RelationChange(seq, waiting, boss, target, "SLIDE"))
+        waiting = self.provisional[boss]
+        if waiting:
+            del self.provisional[boss]
+        for user in waiting:
+            if self.team_parent.get(user) == boss:
+                self.team_parent[user] = target
+                self.changes.append(RelationChange(seq, user, boss, target, "SLIDE"))
         if config.breakaway_detach:
             old = self.team_parent.get(boss)
             self.team_parent[boss] = None

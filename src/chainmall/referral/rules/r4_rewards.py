@@ -28,6 +28,7 @@ Batch twin: :mod:`chainmall.referral._batch.r4_rewards` (R4.2–R4.5) and
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from chainmall.referral.calendar import month_key
@@ -102,7 +103,7 @@ def _reward_line(
         _post(step, record, e.order_id, line_id)
 
 
-def direct_beneficiary(s: ReferralState, user: int, cfg: ReferralConfig) -> int | None:
+def direct_beneficiary(s: ReferralState, user: Any, cfg: ReferralConfig) -> Any:
     """R4.2: who may earn the direct commission on ``user``'s order now (None: nobody)."""
     if cfg.direct_to_team_parent:
         return s.tree.team_parent.get(user)
@@ -197,11 +198,12 @@ def _post(step: Step, record: dict[str, Any], order_id: int, line_id: int) -> No
     if credit > 0:
         eid = posted["entry_id"]
         reward = record["reward_type"]
-        position = s.n_entries - 1
+        position = s.n_entries.value - 1
         s.commissions[eid] = Commission(
             eid, position, b, order_id, line_id, reward, month, credit, version
         )
-        s.lines[line_id].commissions.append(eid)
+        line = s.lines[line_id]
+        s.lines[line_id] = replace(line, commissions=(*line.commissions, eid))
     if wanted > credit:
         capped = {k: v for k, v in posted.items() if k != "entry_id"}
         step.emit(capped | {"kind": "CAPPED", "amount_fen": 0})

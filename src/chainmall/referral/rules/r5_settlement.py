@@ -15,7 +15,7 @@ Batch twin: :mod:`chainmall.referral._batch.r5_settlement`.
 
 from __future__ import annotations
 
-import heapq
+from dataclasses import replace
 
 from chainmall.referral.calendar import NS_PER_S
 from chainmall.referral.events import OrderReceived, SettlementTick
@@ -33,11 +33,11 @@ def order_received(step: Step, e: OrderReceived) -> Reason | None:
         return Reason.UNKNOWN_ORDER
     if e.order_id in s.received:
         return Reason.DUPLICATE_RECEIPT
-    s.received.add(e.order_id)
+    s.received[e.order_id] = True
     settle_at = step.ts_ns + step.config.settle_delay_s * NS_PER_S
     for line_id in s.order_lines[e.order_id]:
         for eid in s.lines[line_id].commissions:
-            heapq.heappush(s.settle_queue, (settle_at, s.commissions[eid].position, eid))
+            s.settle_queue.push((settle_at, s.commissions[eid].position, eid))
     on_receipt(s.energy, e.order_id, settle_at, e.seq)
     return None
 
@@ -45,9 +45,10 @@ def order_received(step: Step, e: OrderReceived) -> Reason | None:
 def tick(step: Step, e: SettlementTick) -> Reason | None:
     """SETTLEMENT_TICK: award R10 order points, then settle what is due."""
     s = step.state
-    if s.last_tick_ns is not None and step.ts_ns < s.last_tick_ns:
+    last = s.last_tick_ns.value
+    if last is not None and step.ts_ns < last:
         return Reason.STALE_TICK
-    s.last_tick_ns = step.ts_ns
+    s.last_tick_ns.value = step.ts_ns
     on_tick(s, step.ts_ns, e.seq, step.config)
     settle_due(step, e.seq)
     return None
@@ -56,23 +57,19 @@ def tick(step: Step, e: SettlementTick) -> Reason | None:
 def settle_due(step: Step, seq: int) -> None:
     """Settle queued commissions with ``settle_at <= ts_ns`` in queue order; holds wait (R11)."""
     s = step.state
-    held_back = []
-    while s.settle_queue and s.settle_queue[0][0] <= step.ts_ns:
-        item = heapq.heappop(s.settle_queue)
+    for item in s.settle_queue.pop_due(step.ts_ns):
         c = s.commissions[item[2]]
         if c.user_id in s.held:  # a hold pauses settlement; amounts unchanged
-            held_back.append(item)
+            s.settle_queue.push(item)
         elif c.credited > c.reversed:
             _settle(step, c, seq)
-    for item in held_back:
-        heapq.heappush(s.settle_queue, item)
 
 
 def _settle(step: Step, c: Commission, seq: int) -> None:
     """Move what is left of ``c`` from pending to available, netting receivable first."""
     s = step.state
     remaining = c.credited - c.reversed
-    c.settled = True
+    s.commissions[c.entry_id] = replace(c, settled=True)
     netted = min(s.receivable[c.user_id], remaining)
     s.receivable[c.user_id] -= netted
     s.available[c.user_id] += remaining - netted

@@ -21,6 +21,8 @@ Batch twin: :mod:`chainmall.referral._batch.r6_refunds`.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from chainmall.referral.events import RefundSucceeded, is_int
 from chainmall.referral.reasons import Reason
 from chainmall.referral.rules.r10_energy import on_refund
@@ -46,8 +48,9 @@ def refund(step: Step, e: RefundSucceeded) -> Reason | None:
         return Reason.DUPLICATE_REFUND
     if line.refunded + e.amount_fen > line.paid:
         return Reason.REFUND_EXCEEDS_PAID
-    s.refunds.add(e.refund_id)
-    line.refunded += e.amount_fen
+    s.refunds[e.refund_id] = True
+    line = replace(line, refunded=line.refunded + e.amount_fen)
+    s.lines[e.line_id] = line
     on_refund(s.energy, line.order_id, e.seq, step.config)
     for eid in line.commissions:
         c = s.commissions[eid]
@@ -60,7 +63,7 @@ def refund(step: Step, e: RefundSucceeded) -> Reason | None:
 def _reverse(step: Step, c: Commission, delta: int, e: RefundSucceeded) -> None:
     """Post ``delta`` fen of ``c``'s reversal: from pending, or clawed back from available."""
     s = step.state
-    c.reversed += delta
+    s.commissions[c.entry_id] = replace(c, reversed=c.reversed + delta)
     s.credited[(c.user_id, c.month)] -= delta  # frees cap headroom in the accrual month
     record = blank_record(seq=e.seq, user_id=c.user_id, order_id=c.order_id, line_id=c.line_id)
     record |= {"reward_type": c.reward_type, "month": c.month, "amount_fen": -delta}

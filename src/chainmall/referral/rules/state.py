@@ -8,9 +8,9 @@ imported here.
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,21 +18,22 @@ from chainmall.referral.config import ReferralConfig
 from chainmall.referral.frames import ENERGY_SOURCES
 from chainmall.referral.records import ENTRY_FIELDS, entry_id
 from chainmall.referral.rules.forest import InviterForest
+from chainmall.referral.rules.journal import Cell, Journal, Log, Queue, Table
 from chainmall.referral.rules.r3_team import TeamTree
 from chainmall.referral.versions import version_at
 
 __all__ = ["Commission", "EnergyState", "LineState", "ReferralState", "Step", "blank_record"]
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Commission:
-    """Running state of one COMMISSION entry (R4.6 credit, R6 reversals, R5 settlement)."""
+    """One COMMISSION entry's running state (R4.6 credit, R6 reversals, R5 settlement)."""
 
     entry_id: str
     position: int  # ledger position: the tie-break of the settlement queue
-    user_id: int
-    order_id: int
-    line_id: int
+    user_id: Any
+    order_id: Any
+    line_id: Any
     reward_type: str
     month: str
     credited: int
@@ -41,67 +42,96 @@ class Commission:
     settled: bool = False
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class LineState:
-    """A paid line: amount, cumulative refunds (R6) and its commission entries."""
+    """A paid line: amount, cumulative refunds (R6) and its commission entry ids."""
 
-    order_id: int
+    order_id: Any
     paid: int
     refunded: int = 0
-    commissions: list[str] = field(default_factory=list)
+    commissions: tuple[str, ...] = ()
 
 
 @dataclass
 class EnergyState:
     """R10 memory: point totals and log, share counts, comments, orders to award."""
 
-    points: dict[int, int] = field(default_factory=lambda: defaultdict(int))
-    log: list[tuple[int, int, int, int, int]] = field(default_factory=list)
-    shares: dict[tuple[int, int], int] = field(default_factory=lambda: defaultdict(int))
-    commented: set[int] = field(default_factory=set)
-    buyer: dict[int, int] = field(default_factory=dict)
-    queue: list[tuple[int, int, int]] = field(default_factory=list)
-    awarded: dict[int, bool] = field(default_factory=dict)
+    points: Table[Any, int] = field(default_factory=lambda: Table("points", 0))
+    log: Log[tuple[int, Any, int, int, Any]] = field(default_factory=lambda: Log("energy_log"))
+    shares: Table[tuple[Any, int], int] = field(default_factory=lambda: Table("shares", 0))
+    commented: Table[Any, bool] = field(default_factory=lambda: Table("commented"))
+    buyer: Table[Any, Any] = field(default_factory=lambda: Table("buyer"))
+    queue: Queue = field(default_factory=lambda: Queue("energy_queue"))
+    awarded: Table[Any, bool] = field(default_factory=lambda: Table("awarded"))
 
-    def add(self, seq: int, user: int, delta: int, source: str, ref: int) -> None:
+    def add(self, seq: int, user: Any, delta: int, source: str, ref: Any) -> None:
         """Post ``delta`` points to ``user`` (log rows: seq, user, delta, source code, ref)."""
         if delta:
-            self.points[user] += delta
+            self.points.add(user, delta)
             self.log.append((seq, user, delta, ENERGY_SOURCES.index(source), ref))
 
 
 @dataclass
 class ReferralState:
-    """Everything the fold remembers between events (accounts in fen)."""
+    """Everything the fold remembers between events (accounts in fen).
 
-    last_seq: int | None = None
-    registered: dict[int, int] = field(default_factory=dict)
-    banned: dict[int, int] = field(default_factory=dict)
+    Every part is a journaled container (:mod:`~chainmall.referral.rules.journal`),
+    so an event is applied in full or not at all. ``rejected`` lists the rejected
+    events ``(seq, type, reason)``; it is outside the journal.
+    """
+
+    last_seq: Cell[int | None] = field(default_factory=lambda: Cell("last_seq", None))
+    registered: Table[Any, int] = field(default_factory=lambda: Table("registered"))
+    banned: Table[Any, int] = field(default_factory=lambda: Table("banned"))
     forest: InviterForest = field(default_factory=InviterForest)
     tree: TeamTree = field(default_factory=TeamTree)
-    first_order_seq: dict[int, int] = field(default_factory=dict)
-    order_lines: dict[int, tuple[int, ...]] = field(default_factory=dict)
-    received: set[int] = field(default_factory=set)
-    lines: dict[int, LineState] = field(default_factory=dict)
-    refunds: set[int] = field(default_factory=set)
-    commissions: dict[str, Commission] = field(default_factory=dict)
-    credited: dict[tuple[int, str], int] = field(default_factory=lambda: defaultdict(int))
-    pending: dict[int, int] = field(default_factory=lambda: defaultdict(int))
-    available: dict[int, int] = field(default_factory=lambda: defaultdict(int))
-    receivable: dict[int, int] = field(default_factory=lambda: defaultdict(int))
-    withdrawn: dict[int, int] = field(default_factory=lambda: defaultdict(int))
-    settle_queue: list[tuple[int, int, str]] = field(default_factory=list)
-    last_tick_ns: int | None = None
-    closed_months: set[str] = field(default_factory=set)
+    first_order_seq: Table[Any, int] = field(default_factory=lambda: Table("first_order_seq"))
+    order_lines: Table[Any, tuple[Any, ...]] = field(default_factory=lambda: Table("order_lines"))
+    received: Table[Any, bool] = field(default_factory=lambda: Table("received"))
+    lines: Table[Any, LineState] = field(default_factory=lambda: Table("lines"))
+    refunds: Table[Any, bool] = field(default_factory=lambda: Table("refunds"))
+    commissions: Table[str, Commission] = field(default_factory=lambda: Table("commissions"))
+    credited: Table[tuple[Any, str], int] = field(default_factory=lambda: Table("credited", 0))
+    pending: Table[Any, int] = field(default_factory=lambda: Table("pending", 0))
+    available: Table[Any, int] = field(default_factory=lambda: Table("available", 0))
+    receivable: Table[Any, int] = field(default_factory=lambda: Table("receivable", 0))
+    withdrawn: Table[Any, int] = field(default_factory=lambda: Table("withdrawn", 0))
+    settle_queue: Queue = field(default_factory=lambda: Queue("settle_queue"))
+    last_tick_ns: Cell[int | None] = field(default_factory=lambda: Cell("last_tick_ns", None))
+    closed_months: Table[str, bool] = field(default_factory=lambda: Table("closed_months"))
     energy: EnergyState = field(default_factory=EnergyState)
-    held: set[int] = field(default_factory=set)
-    activations: list[tuple[int, int, str]] = field(default_factory=list)
-    n_entries: int = 0
+    held: Table[Any, bool] = field(default_factory=lambda: Table("held"))
+    activations: Log[tuple[int, int, str]] = field(default_factory=lambda: Log("activations"))
+    n_entries: Cell[int] = field(default_factory=lambda: Cell("n_entries", 0))
     rejected: list[tuple[int, str, str]] = field(default_factory=list)
 
     def copy(self) -> ReferralState:
         """An independent snapshot of the state."""
         return copy.deepcopy(self)
+
+    def containers(self) -> Iterator[Any]:
+        """Every journaled container of the state."""
+        for part in (self, self.forest, self.tree, self.energy):
+            for f in fields(part):
+                value = getattr(part, f.name)
+                if isinstance(value, Table | Log | Queue | Cell):
+                    yield value
+
+    @contextmanager
+    def journaled(self) -> Iterator[Journal]:
+        """Record the changes made inside the block; undo them all if it raises."""
+        journal = Journal()
+        containers = list(self.containers())
+        for container in containers:
+            container.journal = journal
+        try:
+            yield journal
+        except BaseException:
+            journal.rollback()
+            raise
+        finally:
+            for container in containers:
+                container.journal = None
 
 
 def blank_record(**values: Any) -> dict[str, Any]:
@@ -129,7 +159,7 @@ class Step:
 
     def version_now(self) -> ReferralConfig:
         """The config version in force for this event (paid at ``ts_ns``)."""
-        label = version_at(self.state.activations, self.ts_ns, self.config.config_version)
+        label = version_at(list(self.state.activations), self.ts_ns, self.config.config_version)
         return self.registry[label]
 
     def emit(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -146,5 +176,5 @@ class Step:
             refund_id=record["refund_id"],
         )
         self.out.append(record)
-        self.state.n_entries += 1
+        self.state.n_entries.value += 1
         return record

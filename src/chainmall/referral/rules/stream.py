@@ -23,6 +23,7 @@ from chainmall.referral.frames import (
 )
 from chainmall.referral.records import INT_FIELDS, KINDS, REWARD_TYPES
 from chainmall.referral.rules import run_fold
+from chainmall.referral.rules.journal import Table
 from chainmall.referral.rules.state import ReferralState
 from chainmall.referral.settlement import Settlement, balances_of
 from chainmall.referral.versions import version_registry
@@ -57,7 +58,7 @@ def settlement_of(
     entries = _entries(records, list(registry))
     user_ids = np.array(sorted(state.registered), dtype=np.int64)
     index = {u: i for i, u in enumerate(user_ids.tolist())}
-    log = np.array(state.energy.log, dtype=np.int64).reshape(-1, 5)
+    log = np.array(list(state.energy.log), dtype=np.int64).reshape(-1, 5)
     return Settlement(
         entries=entries,
         relation_changes=_relations(state, user_ids, index),
@@ -103,7 +104,7 @@ def _user_fields(
 ) -> dict[str, np.ndarray]:
     """Dense per-user arrays of the fold's relation state (see :func:`users_frame`)."""
 
-    def dense(mapping: Mapping[int, Any], *, ids: bool = False, fill: int = NEVER) -> np.ndarray:
+    def dense(mapping: Table[Any, Any], *, ids: bool = False, fill: int = NEVER) -> np.ndarray:
         out = np.full(len(user_ids), -1 if ids else fill, dtype=np.int64)
         for user, value in mapping.items():
             if value is not None:
