@@ -1,10 +1,10 @@
 """fold = batch: the equality check every referral test stream goes through.
 
 The batch path switches algorithm at size thresholds (:class:`Limits`) and on
-the shape of the ids (contiguous or not); the check runs it under thresholds
-lowered both ways, with threads, and on the same stream with sparse ids, so
-every switch is taken on small streams too. It also checks the fold's running
-accounts against the balances derived from the ledger.
+the shape of the ids (contiguous or not, integers or text); the check runs it
+under thresholds lowered both ways, with threads, and on the same stream with
+sparse and with text ids, so every switch is taken on small streams too. It also
+checks the fold's running accounts against the balances derived from the ledger.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from chainmall.referral._batch.settle import settle_frame
 from chainmall.referral.frame import read_frame
 from chainmall.referral.records import iter_records, ledger_root
 from chainmall.referral.rules import ReferralState, run_fold
-from chainmall.referral.rules.stream import settlement_of
+from chainmall.referral.rules.stream import event_ids, settlement_of
 from chainmall.referral.versions import version_registry
-from tests.referral.referral_streams import sparse_ids
+from tests.referral.referral_streams import sparse_ids, text
 
 SORTING = Limits(chunk_rows=2, dense_slots=0, dense_extra=0, sparse_extra=-(10**9))
 """Thresholds that send every size switch of the batch path to its large-log side."""
@@ -40,11 +40,12 @@ def check_fold_equals_batch(
     events: list[Any], config: ReferralConfig, versions: dict[str, ReferralConfig] | None = None
 ) -> Settlement:
     """fold = batch under every threshold setting and with threads, on plain and sparse ids."""
-    for stream in (events, sparse_ids(events)):
+    for stream in (events, sparse_ids(events), sparse_ids(events, text)):
         frame = events_to_frame(stream)
         registry = version_registry(config, versions)
-        state, records = run_fold(events_from_frame(frame), config, versions)
-        slow = settlement_of(state, records, registry)
+        typed = events_from_frame(frame)
+        state, records = run_fold(typed, config, versions)
+        slow = settlement_of(state, records, registry, given=event_ids(typed))
         fast = settle(frame, config, versions)
         assert_same(slow, fast)
         assert_accounts(state, fast)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -201,18 +202,23 @@ def sparse(value: int) -> int:
     return value * 1_000_003 + (value * 7919) % 104_729
 
 
-def sparse_ids(events: list[Any]) -> list[Any]:
-    """The stream with every id replaced by :func:`sparse` (order lines included).
+def text(value: int) -> str:
+    """A text id for ``value`` whose text order is not the numbers' order (and not ASCII)."""
+    return f"会员-{sparse(value) % 9973:04d}-{value}"
 
-    Exercises the batch path's sorting and searching kernels, which contiguous
-    ids skip.
+
+def sparse_ids(events: list[Any], new_id: Callable[[int], Any] = sparse) -> list[Any]:
+    """The stream with every id replaced by ``new_id`` (order lines included).
+
+    :func:`sparse` exercises the batch path's sorting and searching kernels, which
+    contiguous ids skip; :func:`text` the caller's text ids (WeChat openids).
     """
     out = []
     for event in events:
-        changes = {f: sparse(getattr(event, f)) for f in ID_FIELDS if _has_int(event, f)}
+        changes = {f: new_id(getattr(event, f)) for f in ID_FIELDS if _has_int(event, f)}
         if hasattr(event, "lines"):
             changes["lines"] = tuple(
-                dataclasses.replace(line, line_id=sparse(line.line_id)) for line in event.lines
+                dataclasses.replace(line, line_id=new_id(line.line_id)) for line in event.lines
             )
         out.append(dataclasses.replace(event, **changes))
     return out

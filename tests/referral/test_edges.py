@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -247,9 +247,12 @@ def test_frame_level_errors(setup: Shop) -> None:  # noqa: F811
     naive = frame.assign(ts=frame["ts"].dt.tz_localize(None))
     with pytest.raises(DataValidationError, match="timezone-aware"):
         settle(naive)
-    floats = frame.assign(amount_fen=frame["amount_fen"].astype("float64") + 0.5)
-    with pytest.raises(DataValidationError, match="amount_fen must hold integers"):
-        settle(floats)
+    paid = frame.index[frame["type"] == "ORDER_PAID"][0]
+    for bad in (100.37, float("inf"), True):
+        amounts = frame["amount_fen"].astype(object if bad is True else "float64")
+        amounts[paid] = bad
+        with pytest.raises(DataValidationError, match=rf"amount_fen .*rows \[{paid}\]"):
+            settle(frame.assign(amount_fen=amounts))
     with pytest.raises(DataValidationError, match="unknown column"):
         settle(frame.assign(amout=1))
     with pytest.raises(DataValidationError, match="DataFrame"):
@@ -284,7 +287,48 @@ def test_compliance_switches(setting: dict[str, object]) -> None:
     shop = Shop()
     shop.user("A")
     frame = events_to_frame(shop.events)
-    assert settle(frame, risky).compliance_overrides == tuple(setting)
+    with pytest.warns(ComplianceWarning):  # reported again where the rules run
+        assert settle(frame, risky).compliance_overrides == tuple(setting)
+
+
+def _unvalidated() -> list[ReferralConfig]:
+    """Configs past a legal limit, made the three ways that skip validation."""
+    assigned = ReferralConfig()
+    object.__setattr__(assigned, "max_beneficiaries_per_line", 5)
+    return [
+        ReferralConfig().model_copy(update={"max_depth_genealogical": 3}),
+        ReferralConfig.model_construct(max_payout_ratio_bp=50_000),
+        assigned,
+        ReferralConfig().model_copy(update={"per_head_reward_fen": 100}),
+    ]
+
+
+@pytest.mark.parametrize("config", _unvalidated(), ids=["copy", "construct", "setattr", "C3"])
+def test_compliance_enforced_where_the_rules_run(config: ReferralConfig) -> None:
+    shop = Shop()
+    shop.user("A")
+    shop.user("B", inviter="A")
+    shop.pay("B", 10_000)
+    frame = events_to_frame(shop.events)
+    for run in (
+        lambda: settle(frame, config),
+        lambda: fold(frame, config),
+        lambda: apply(ReferralState(), shop.events[0], config),
+        lambda: settle(
+            frame, CONFIG, versions={"2": config.model_copy(update={"config_version": "2"})}
+        ),
+    ):
+        with pytest.raises(ComplianceConfigError, match=r"limit|unsafe_allow"):
+            run()
+
+
+def test_compliance_override_by_copy_is_recorded_and_warned() -> None:
+    risky = ReferralConfig().model_copy(update={"per_head_reward_fen": 100, "unsafe_allow": True})
+    shop = Shop()
+    shop.user("A")
+    with pytest.warns(ComplianceWarning, match="per_head_reward_fen"):
+        result = settle(events_to_frame(shop.events), risky)
+    assert result.compliance_overrides == ("per_head_reward_fen",)
 
 
 def test_config_errors() -> None:
@@ -356,3 +400,19 @@ def test_ledger_proofs_and_tamper(setup: Shop) -> None:  # noqa: F811
         ledger.verify()
     ids = result.entry_ids()
     assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize("amount", [100.37, float("nan"), float("inf"), True, 10**30 * 1.0])
+def test_typed_money_is_never_truncated(amount: object) -> None:
+    start = datetime(2025, 3, 1, tzinfo=UTC)
+    paid = OrderPaid(3, start, 7, 2, (OrderLine(70, amount, 0),))  # type: ignore[arg-type]
+    with pytest.raises(DataValidationError, match=r"seq 3: amount_fen=.*integer fen"):
+        events_to_frame([Registered(1, start, 2), paid])
+    state, records = apply(ReferralState(), Registered(1, start, 2), CONFIG)
+    state, records = apply(state, paid, CONFIG)  # the fold rejects it, never truncates
+    assert records == [] and state.rejected[-1][2] == "BAD_AMOUNT"
+
+
+def test_typed_naive_timestamp_is_refused_by_the_frame() -> None:
+    with pytest.raises(DataValidationError, match="timezone-aware"):
+        events_to_frame([Registered(1, datetime(2025, 3, 1), 2)])

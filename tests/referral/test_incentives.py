@@ -31,7 +31,7 @@ from chainmall.referral import (
 )
 from chainmall.referral.incentives import largest_remainder
 from chainmall.referral.policy import Badge
-from tests.referral.referral_streams import configs, streams
+from tests.referral.referral_streams import configs, sparse_ids, streams, text
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 T0 = datetime(2025, 1, 6, 2, tzinfo=UTC)  # 10:00 in Shanghai
@@ -90,9 +90,12 @@ def test_badge_uplift_golden() -> None:
     assert off.entries.loc[off.entries["kind"] == "COMMISSION", "amount_fen"].tolist() == [2_000]
 
 
-def _tcv_shop(dividend: bool = False, pool: int = 1_000) -> tuple[Any, pd.DataFrame]:
+def _tcv_shop(
+    dividend: bool = False, pool: int = 1_000, ids: Any = None
+) -> tuple[Any, pd.DataFrame]:
     """A(1) ← B(2) ← C(3): C pays 10,000 fen on 6 Jan, received 7 Jan, settled by the
-    tick on 25 Jan; B pays 20,000 on 8 Jan. Months close on 20 Feb (Jan) and 20 Mar (Feb)."""
+    tick on 25 Jan; B pays 20,000 on 8 Jan. Months close on 20 Feb (Jan) and 20 Mar (Feb).
+    ``ids`` turns every id into another (e.g. text)."""
     ev: list[Any] = [Registered(1, T0, 1), Registered(2, T0, 2), Registered(3, T0, 3)]
     ev += [Bound(4, T0, 2, 1), Bound(5, T0, 3, 2)]
     ev += [OrderPaid(6, T0, 10, 1, (OrderLine(10, 1_000),))]
@@ -103,7 +106,7 @@ def _tcv_shop(dividend: bool = False, pool: int = 1_000) -> tuple[Any, pd.DataFr
     ev += [MonthClose(13, datetime(2025, 3, 20, tzinfo=UTC), "2025-02")]
     inc = IncentiveConfig(dividend_enabled=dividend, dividend_pool_fen=pool)
     config = ReferralConfig(incentives=inc)
-    frame = events_to_frame(ev)
+    frame = events_to_frame(ev if ids is None else sparse_ids(ev, ids))
     return close_months(settle(frame, config), frame, config), frame
 
 
@@ -120,6 +123,21 @@ def test_tcv_golden() -> None:
         ("2025-02", 2): 7_000,
     }
     assert result.dividend.empty  # off by default
+
+
+def test_month_close_with_text_ids() -> None:
+    """The same shop with text ids: the same figures, under the caller's ids."""
+    numbers, _ = _tcv_shop(dividend=True)
+    texts, _ = _tcv_shop(dividend=True, ids=text)
+    for frame in ("tcv", "dividend", "partners"):
+        expected = getattr(numbers, frame).assign(
+            user_id=lambda f: [text(int(u)) for u in f["user_id"]]
+        )
+        pd.testing.assert_frame_equal(
+            getattr(texts, frame).reset_index(drop=True),
+            expected.reset_index(drop=True),
+            check_dtype=False,
+        )
 
 
 def test_dividend_golden() -> None:

@@ -196,8 +196,12 @@ def test_versions_validated_at_the_boundary(shop: VersionShop) -> None:
     with pytest.warns(ComplianceWarning):
         risky = ReferralConfig(config_version="2", gratitude_enabled=True, unsafe_allow=True)
         initial = ReferralConfig(gratitude_enabled=True, unsafe_allow=True)
-    with pytest.raises(ConfigError, match="gratitude_enabled"):  # compliance is structural
+    with (
+        pytest.raises(ConfigError, match="gratitude_enabled"),  # compliance is structural
+        pytest.warns(ComplianceWarning),  # the override is reported where the rules run
+    ):
         settle(frame, V1, {"2": risky})
-    both = settle(frame, initial, {"2": risky})
+    with pytest.warns(ComplianceWarning):
+        both = settle(frame, initial, {"2": risky})
     assert both.compliance_overrides == ("gratitude_enabled",)  # recorded for every version
     assert list(both.versions) == ["1", "2"]

@@ -20,10 +20,20 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from chainmall.config import EngineConfig, Timezone
-from chainmall.exceptions import ComplianceConfigError, ComplianceWarning
+from chainmall.exceptions import ComplianceConfigError, ComplianceWarning, ConfigError
 from chainmall.referral.policy import IncentiveConfig
 
-__all__ = ["DirectBeneficiary", "RateTier", "ReferralConfig", "SlideMode"]
+__all__ = ["COMPLIANCE_LIMITS", "DirectBeneficiary", "RateTier", "ReferralConfig", "SlideMode"]
+
+COMPLIANCE_LIMITS = (
+    "max_depth_genealogical",
+    "max_beneficiaries_per_line",
+    "max_payout_ratio_bp",
+    "monthly_cap_fen",
+    "cap_refill_on_refund",
+)
+"""Fields whose bounds are legal limits (spec §2.9 C1, C6, C7): breaking one is a
+:class:`~chainmall.exceptions.ComplianceConfigError`."""
 
 
 class SlideMode(StrEnum):
@@ -191,6 +201,33 @@ class ReferralConfig(EngineConfig):
     def settle_delay_s(self) -> int:
         """Seconds from receipt to settlement (refund window + processing)."""
         return (self.refund_window_days + self.refund_processing_days) * 86_400
+
+    def checked(self) -> ReferralConfig:
+        """This config validated again, as the rules run it (spec §2.9).
+
+        ``model_copy(update=...)``, ``model_construct`` and ``object.__setattr__``
+        skip pydantic's validation; every entry point of the rules (``apply``,
+        ``fold``, ``settle``, ``ReferralStore.open``) calls this, so a limit broken
+        that way is refused there. The unlawful switches (C3-C5) still need
+        ``unsafe_allow=True``, and warn again each time.
+
+        Raises:
+            ComplianceConfigError: a legal limit (:data:`COMPLIANCE_LIMITS`) or an
+                unlawful switch without ``unsafe_allow``.
+            ConfigError: any other invalid field.
+        """
+        try:
+            return type(self)(**self.model_dump())
+        except ComplianceConfigError:
+            raise
+        except ConfigError as exc:
+            if any(loc and loc[0] in COMPLIANCE_LIMITS for loc, _ in exc.problems):
+                raise ComplianceConfigError(
+                    f"{exc}\nThis config was changed without validation (model_copy, "
+                    "model_construct or attribute assignment) past a legal limit (spec §2.9); "
+                    "build it with ReferralConfig(...) or config.replace(...) within the limits"
+                ) from None
+            raise
 
     def direct_rate_bp(self, rank: int) -> int:
         """Direct commission rate (bp) for an invitee of ``rank`` (1-based)."""

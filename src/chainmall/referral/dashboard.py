@@ -7,26 +7,29 @@ accepted order lines. Balances come from the settlement's ledger.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from chainmall.referral.ids import as_ids
 from chainmall.referral.settlement import Settlement
 
 __all__ = ["commission_detail", "dashboard", "fission_path", "team_members"]
 
 
-def _children(users: pd.DataFrame, column: str) -> dict[int, list[int]]:
+def _children(users: pd.DataFrame, column: str) -> dict[Any, list[Any]]:
     links = users[users[column].notna()]
-    out: dict[int, list[int]] = {}
+    out: dict[Any, list[Any]] = {}
     for child, parent in zip(
-        links["user_id"].tolist(), links[column].astype("int64").tolist(), strict=True
+        links["user_id"].tolist(), as_ids(links[column]).tolist(), strict=True
     ):
         out.setdefault(parent, []).append(child)
     return out
 
 
 def team_members(
-    settlement: Settlement, user_id: int, *, max_depth: int | None = None
+    settlement: Settlement, user_id: Any, *, max_depth: int | None = None
 ) -> pd.DataFrame:
     """``user_id, parent_id, level`` of the member's current team subtree (breadth first)."""
     children = _children(settlement.users, "team_parent_id")
@@ -39,22 +42,29 @@ def team_members(
                 rows.append((child, parent, level))
                 nxt.append(child)
         frontier = nxt
-    return pd.DataFrame(rows, columns=["user_id", "parent_id", "level"], dtype="int64")
+    frame = pd.DataFrame(rows, columns=["user_id", "parent_id", "level"])
+    return frame.assign(
+        user_id=as_ids(frame["user_id"]),
+        parent_id=as_ids(frame["parent_id"]),
+        level=frame["level"].astype("int64"),
+    )
 
 
-def fission_path(settlement: Settlement, user_id: int) -> list[int]:
+def fission_path(settlement: Settlement, user_id: Any) -> list[Any]:
     """Inviter chain from the root of the user's inviter tree down to the user."""
     inviter = settlement.users.set_index("user_id")["inviter_id"]
     path = [user_id]
     while pd.notna(inviter.get(path[-1])):
-        path.append(int(inviter[path[-1]]))
+        parent = inviter[path[-1]]
+        path.append(int(parent) if isinstance(parent, int | np.integer) else parent)
     return path[::-1]
 
 
-def commission_detail(settlement: Settlement, user_id: int) -> pd.DataFrame:
+def commission_detail(settlement: Settlement, user_id: Any) -> pd.DataFrame:
     """Every ledger entry of the user, in ledger order."""
     e = settlement.entries
-    return e[e["user_id"] == user_id].reset_index(drop=True)
+    mine: pd.DataFrame = e[e["user_id"] == user_id]
+    return mine.reset_index(drop=True)
 
 
 def dashboard(settlement: Settlement, events: pd.DataFrame) -> pd.DataFrame:
@@ -64,7 +74,7 @@ def dashboard(settlement: Settlement, events: pd.DataFrame) -> pd.DataFrame:
     parent = users.set_index("user_id")["team_parent_id"]
     paid = events[events["type"] == "ORDER_PAID"]
     base = paid["amount_fen"].astype("int64") - paid["balance_paid_fen"].fillna(0).astype("int64")
-    gmv = base.groupby(paid["user_id"].astype("int64").to_numpy()).sum()
+    gmv = base.groupby(as_ids(paid["user_id"]).to_numpy()).sum()
     size = pd.Series(0, index=users["user_id"].to_numpy(), dtype="int64")
     team_gmv = pd.Series(0, index=users["user_id"].to_numpy(), dtype="int64")
     own = gmv.reindex(users["user_id"].to_numpy(), fill_value=0)
@@ -72,9 +82,9 @@ def dashboard(settlement: Settlement, events: pd.DataFrame) -> pd.DataFrame:
         node = parent.get(u)
         seen = 0
         while pd.notna(node) and seen < len(users):
-            size[int(node)] += 1
-            team_gmv[int(node)] += int(own[u])
-            node = parent.get(int(node))
+            size[node] += 1
+            team_gmv[node] += int(own[u])
+            node = parent.get(node)
             seen += 1
     depth = np.array([len(fission_path(settlement, u)) - 1 for u in members["user_id"].tolist()])
     out = members[["user_id", "status"]].assign(

@@ -40,6 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from chainmall.exceptions import DataValidationError
+
 __all__ = [
     "EVENT_COLUMNS",
     "EVENT_TYPES",
@@ -61,7 +63,9 @@ __all__ = [
     "UserBanned",
     "Withdrawal",
     "events_to_frame",
+    "is_id",
     "is_int",
+    "rows_to_frame",
 ]
 
 
@@ -273,8 +277,17 @@ MAX_LINE_FEN = 2**31 - 1
 
 
 def is_int(value: Any) -> bool:
-    """True for a Python or numpy integer (not a bool): ids and fen amounts."""
+    """True for a Python or numpy integer (not a bool): fen amounts, seqs, integer ids."""
     return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def is_id(value: Any) -> bool:
+    """True for a caller's id: an integer (not a bool) or a non-empty text."""
+    return is_int(value) or (isinstance(value, str) and value != "")
+
+
+ID_FIELDS = ("user_id", "inviter_id", "order_id", "refund_id")
+"""Fields of the typed events that hold ids (line ids are on the lines)."""
 
 
 TYPE_CODE: dict[str, int] = {name: i for i, name in enumerate(EVENT_TYPES)}
@@ -282,7 +295,14 @@ TYPE_CODE: dict[str, int] = {name: i for i, name in enumerate(EVENT_TYPES)}
 
 
 def events_to_frame(events: list[Event]) -> pd.DataFrame:
-    """The events frame of typed events (ORDER_PAID expands to one row per line)."""
+    """The events frame of typed events (ORDER_PAID expands to one row per line).
+
+    Id columns holding text ids are ``object`` columns; the others nullable ``Int64``.
+
+    Raises:
+        DataValidationError: a timestamp that is not a timezone-aware datetime, or an
+            amount or id that is a float, a bool or another type (nothing is truncated).
+    """
     rows: list[dict[str, Any]] = []
     for event in events:
         base = {"seq": event.seq, "type": TYPE_OF[type(event)], "ts": event.ts}
@@ -307,11 +327,48 @@ def events_to_frame(events: list[Event]) -> pd.DataFrame:
         if isinstance(event, ConfigActivated):
             fields["month"] = event.version
         rows.append({**base, **fields})
+    return rows_to_frame(rows)
+
+
+def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The events frame of rows given as dicts (absent keys are nulls).
+
+    Raises:
+        DataValidationError: see :func:`events_to_frame`.
+    """
+    _check_rows(rows)
     frame = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
-    for col in INT_COLUMNS:
-        frame[col] = frame[col].astype("Int64")
+    for col in INT_COLUMNS:  # text ids stay text (object); the rest are nullable Int64
+        text = frame[col].map(lambda v: isinstance(v, str)).any()
+        frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+        if not text:
+            frame[col] = frame[col].astype("Int64")
     frame["seq"] = frame["seq"].astype("int64")
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
     for col in STR_COLUMNS:
         frame[col] = frame[col].astype(object)
     return frame
+
+
+_MONEY = ("amount_fen", "balance_paid_fen")
+
+
+def _check_rows(rows: list[dict[str, Any]]) -> None:
+    """Timestamps are aware datetimes; money is int fen; ids are int or text."""
+    bad: list[str] = []
+    for row in rows:
+        ts = row.get("ts")
+        if not isinstance(ts, datetime) or ts.tzinfo is None or ts.utcoffset() is None:
+            bad.append(f"seq {row.get('seq')!r}: ts={ts!r} (a timezone-aware datetime)")
+        for col in INT_COLUMNS:
+            value = row.get(col)
+            ok = value is None or is_int(value) or (col not in _MONEY and isinstance(value, str))
+            if not ok:
+                want = "integer fen" if col in _MONEY else "an integer or text id"
+                bad.append(f"seq {row.get('seq')!r}: {col}={value!r} ({want})")
+    if bad:
+        raise DataValidationError(
+            f"{len(bad)} event field(s) cannot be stored as given, e.g. {'; '.join(bad[:5])}; "
+            "nothing was converted or truncated: give money in integer fen (e.g. "
+            "int(Decimal('100.37') * 100) for 100.37 yuan) and aware timestamps"
+        )

@@ -31,7 +31,9 @@ from chainmall.referral.events import (
     Event,
     OrderLine,
     OrderPaid,
+    is_int,
 )
+from chainmall.referral.ids import ID_COLUMNS, IdSpace, IdSpaces, id_kind_of
 from chainmall.referral.reasons import Reason
 
 __all__ = ["EventFrame", "event_starts", "events_from_frame", "order_line_groups", "read_frame"]
@@ -46,6 +48,7 @@ class EventFrame:
 
     ``type`` holds codes into ``type_names`` (known types first, in
     :data:`~chainmall.referral.events.TYPE_CODE` order, unknown names after).
+    ``ids`` holds the code space of each kind of id given as text.
     """
 
     frame: pd.DataFrame
@@ -53,6 +56,7 @@ class EventFrame:
     type: np.ndarray
     type_names: list[str]
     ts: np.ndarray
+    ids: IdSpaces
 
     @property
     def n_rows(self) -> int:
@@ -62,10 +66,20 @@ class EventFrame:
     def ints(self, column: str, rows: np.ndarray | None = None) -> np.ndarray:
         """Integer ``column`` as int64 at ``rows`` (all rows: None); nulls are :data:`MISSING`.
 
-        Nulls of :data:`ZERO_WHEN_NULL` columns are 0. All rows of a plain int64
-        column are a read-only view of the frame, not a copy.
+        A text id column gives its ids' codes. Nulls of :data:`ZERO_WHEN_NULL`
+        columns are 0. All rows of a plain int64 column are a read-only view of
+        the frame, not a copy.
         """
+        space = self.ids.spaces.get(id_kind_of(column) or "")
+        if space is not None and column in self.frame.columns:
+            return space.codes(self.texts(column, rows))
         return _int_values(self.frame, column, rows)
+
+    def values(self, column: str, rows: np.ndarray | None = None) -> list[Any]:
+        """``column`` at ``rows`` as the caller's values (int or str; None for null)."""
+        if self.ids.spaces.get(id_kind_of(column) or "") is not None:
+            return list(self.texts(column, rows))
+        return [None if v == MISSING else int(v) for v in self.ints(column, rows).tolist()]
 
     def texts(self, column: str, rows: np.ndarray | None = None) -> np.ndarray:
         """Text ``column`` as an object array (str, or None for null) at ``rows``."""
@@ -83,7 +97,8 @@ def read_frame(events: pd.DataFrame, *, name: str = "events") -> EventFrame:
 
     Raises:
         DataValidationError: not a frame, a required column missing or null, an
-            unknown column, naive timestamps, or a non-integer id / money column.
+            unknown column, naive or unrepresentable timestamps, money that is not
+            integer fen, or ids that are neither all integers nor all text per kind.
     """
     require_frame(events, name)
     require_columns(events, ["seq", "type", "ts"], name=name)
@@ -100,10 +115,52 @@ def read_frame(events: pd.DataFrame, *, name: str = "events") -> EventFrame:
             "are ambiguous: localize them, e.g. frame['ts'].dt.tz_localize('Asia/Shanghai')"
         )
     for column in ("seq", *INT_COLUMNS):
-        if column in events.columns:
+        if column in events.columns and id_kind_of(column) is None:
             _check_integer(events[column], f"{name}.{column}")
     codes, type_names = _type_codes(events["type"])
-    return EventFrame(events, _int_values(events, "seq", None), codes, type_names, _utc_ns(ts))
+    return EventFrame(
+        events,
+        _int_values(events, "seq", None),
+        codes,
+        type_names,
+        _utc_ns(ts, f"{name}.ts"),
+        _id_spaces(events, name),
+    )
+
+
+def _id_spaces(events: pd.DataFrame, name: str) -> IdSpaces:
+    """Check each kind of id column (all integers or all text); the text kinds' spaces."""
+    spaces = {}
+    for kind, columns in ID_COLUMNS.items():
+        present = [c for c in columns if c in events.columns and events[c].count() > 0]
+        text = [c for c in present if not _is_integer(events[c].dtype)]
+        for column in present:
+            if column in text:
+                _check_text(events[column], f"{name}.{column}")
+            else:
+                _check_integer(events[column], f"{name}.{column}")
+        if text and len(text) != len(present):
+            raise DataValidationError(
+                f"{name}: {' and '.join(present)} name the same {kind}s but {text[0]} holds text "
+                f"and the other integers; give them in one type"
+            )
+        if text:
+            values = np.concatenate([events[c].dropna().to_numpy(dtype=object) for c in text])
+            spaces[kind] = IdSpace.of(values)
+    return IdSpaces(spaces)
+
+
+def _check_text(series: pd.Series, where: str) -> None:
+    """A text id column holds only str values (and nulls)."""
+    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        return
+    present = series.dropna()
+    bad = present[[not isinstance(v, str) for v in present]]
+    raise DataValidationError(
+        f"{where} mixes text ids with other values (rows {list(bad.index[:5])}: "
+        f"{[repr(v) for v in bad.iloc[:5]]}); give every id of a column as text, or every one "
+        "as an integer"
+    )
 
 
 def _int_values(frame: pd.DataFrame, column: str, rows: np.ndarray | None) -> np.ndarray:
@@ -129,16 +186,49 @@ def _is_integer(dtype: Any) -> bool:
     return pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
+_INT64 = np.iinfo(np.int64)
+
+
 def _check_integer(series: pd.Series, where: str) -> None:
-    """Integer dtypes pass; an all-null column of another dtype counts as absent."""
+    """Integers inside int64 (its minimum is the null marker); an all-null column is absent."""
     dtype = series.dtype
-    if _is_integer(dtype) or (not pd.api.types.is_bool_dtype(dtype) and series.count() == 0):
+    if not _is_integer(dtype):
+        if not pd.api.types.is_bool_dtype(dtype) and series.count() == 0:
+            return
+        rows = _not_integer_rows(series)
+        raise DataValidationError(
+            f"{where} must hold integers (ids, and money in integer fen), got dtype {dtype} "
+            f"(rows {list(rows.index[:5])}: {[repr(v) for v in rows.iloc[:5]]}); nothing was "
+            "truncated: convert yuan with Decimal(yuan) * 100 and use the nullable 'Int64' "
+            "dtype for columns with gaps"
+        )
+    if series.count() == 0:
         return
-    raise DataValidationError(
-        f"{where} must hold integers (ids, and money in integer fen), got dtype {dtype}; "
-        "convert yuan with Decimal(yuan) * 100 and use the nullable 'Int64' dtype for "
-        "columns with gaps"
-    )
+    low, high = series.min(), series.max()
+    if int(high) > _INT64.max or int(low) <= _INT64.min:
+        outside = series[(series > _INT64.max) | (series <= _INT64.min)]
+        raise DataValidationError(
+            f"{where} holds {len(outside)} value(s) outside -(2**63 - 1) .. 2**63 - 1 (rows "
+            f"{list(outside.index[:5])}: {list(outside.iloc[:5])}); ids and fen amounts must "
+            "fit a signed 64-bit integer"
+        )
+
+
+def _not_integer_rows(series: pd.Series) -> pd.Series:
+    """The rows of a non-integer column to show: fractions and inf, else NaN, bools, text."""
+    if pd.api.types.is_float_dtype(series.dtype):
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        present = ~np.isnan(values)
+        for bad in (present & (np.isinf(values) | (values != np.round(values))), ~present):
+            if bad.any():
+                shown: pd.Series = series[bad]
+                return shown
+        return series
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series
+    present = series.dropna()
+    odd: pd.Series = present[[isinstance(v, bool) or not is_int(v) for v in present]]
+    return odd
 
 
 def _type_codes(types: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -152,11 +242,17 @@ def _type_codes(types: pd.Series) -> tuple[np.ndarray, list[str]]:
     return (remap[codes] if len(remap) else codes.astype(dtype)), all_names
 
 
-def _utc_ns(ts: pd.Series) -> np.ndarray:
+def _utc_ns(ts: pd.Series, where: str) -> np.ndarray:
     """UTC nanoseconds of an aware datetime column: a read-only view when stored in ns."""
     values = ts.array
     if values.unit != "ns":
-        values = values.as_unit("ns")
+        try:
+            values = values.as_unit("ns")
+        except (OverflowError, pd.errors.OutOfBoundsDatetime) as error:
+            raise DataValidationError(
+                f"{where} holds instants outside 1677-09-22 .. 2262-04-11 ({error}); the engine "
+                "keeps UTC nanoseconds: correct or drop those rows"
+            ) from None
     view: np.ndarray = values.asi8
     view.flags.writeable = False
     return view
@@ -204,7 +300,7 @@ def events_from_frame(events: pd.DataFrame) -> list[Event | tuple[int, str, str]
     frame = read_frame(events)
     starts = event_starts(frame)
     ends = np.append(starts[1:], frame.n_rows)
-    cols = {c: frame.ints(c) for c in INT_COLUMNS} | {c: frame.texts(c) for c in STR_COLUMNS}
+    cols = {c: frame.values(c) for c in INT_COLUMNS} | {c: frame.texts(c) for c in STR_COLUMNS}
     out: list[Event | tuple[int, str, str]] = []
     for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
         kind = frame.type_names[int(frame.type[start])]
@@ -220,22 +316,16 @@ def events_from_frame(events: pd.DataFrame) -> list[Event | tuple[int, str, str]
 
 
 def _null(value: object) -> bool:
-    return value is None or value == MISSING
+    return value is None
 
 
-def _typed(
-    kind: str, seq: int, ts: datetime, cols: dict[str, np.ndarray], start: int, end: int
-) -> Event:
+def _typed(kind: str, seq: int, ts: datetime, cols: dict[str, Any], start: int, end: int) -> Event:
     """The typed event of rows ``start:end`` (one row unless ``ORDER_PAID``)."""
     value = {c: cols[c][start] for c in cols}
-    ints = {c: int(value[c]) for c in INT_COLUMNS if value[c] != MISSING}
+    ints = {c: value[c] for c in INT_COLUMNS if value[c] is not None}
     if kind == "ORDER_PAID":
         lines = tuple(
-            OrderLine(
-                int(cols["line_id"][r]),
-                int(cols["amount_fen"][r]),
-                int(cols["balance_paid_fen"][r]),
-            )
+            OrderLine(cols["line_id"][r], cols["amount_fen"][r], cols["balance_paid_fen"][r])
             for r in range(start, end)
         )
         return OrderPaid(seq, ts, ints["order_id"], ints["user_id"], lines)

@@ -27,6 +27,7 @@ from pydantic import Field
 
 from chainmall._validation import require_columns, require_frame
 from chainmall.config import EngineConfig
+from chainmall.referral.ids import as_ids
 
 __all__ = ["HealthConfig", "health_report", "hold_events", "inject_fraud_rings", "team_features"]
 
@@ -64,9 +65,9 @@ def team_features(events: pd.DataFrame, config: HealthConfig | None = None) -> p
     require_frame(events, "events")
     require_columns(events, ["type", "ts", "user_id"], name="events")
     binds = events[events["type"] == "BOUND"].drop_duplicates("user_id")
-    inviter = binds.set_index("user_id")["inviter_id"].astype("int64")
+    inviter = as_ids(binds.set_index("user_id")["inviter_id"])
     hour = binds["ts"].dt.floor("h")
-    per_hour = binds.groupby([binds["inviter_id"].astype("int64"), hour]).size()
+    per_hour = binds.groupby([as_ids(binds["inviter_id"]), hour]).size()
     feats = pd.DataFrame(
         {
             "n_invitees": inviter.value_counts(),
@@ -88,7 +89,8 @@ def team_features(events: pd.DataFrame, config: HealthConfig | None = None) -> p
         .reset_index()
     )
     orders["inviter"] = orders["user_id"].map(inviter)
-    team_orders = orders[orders["inviter"].notna()].astype({"inviter": "int64"})
+    team_orders = orders[orders["inviter"].notna()]
+    team_orders = team_orders.assign(inviter=as_ids(team_orders["inviter"]))
     first = team_orders.sort_values("seq").drop_duplicates("user_id")
     at_min = (first["base"] >= config.min_amount_fen) & (
         first["base"] <= config.min_amount_fen * 105 // 100
@@ -155,13 +157,13 @@ def health_report(
 
 def hold_events(report: pd.DataFrame, *, start_seq: int, ts: pd.Timestamp) -> pd.DataFrame:
     """HOLD events (one per held team inviter) to append to an events frame at ``ts``."""
-    held = report.loc[report["hold"], "user_id"].to_numpy(dtype=np.int64)
+    held = as_ids(report.loc[report["hold"], "user_id"])
     return pd.DataFrame(
         {
             "seq": np.arange(start_seq, start_seq + len(held), dtype=np.int64),
             "type": "HOLD",
             "ts": pd.Series([ts] * len(held), dtype=f"datetime64[ns, {ts.tz}]"),
-            "user_id": pd.array(held, dtype="Int64"),
+            "user_id": held.astype("Int64" if held.dtype == np.int64 else object).to_numpy(),
         }
     )
 

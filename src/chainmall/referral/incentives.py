@@ -40,6 +40,7 @@ from chainmall.referral._batch.tables import read_tables
 from chainmall.referral.calendar import month_codes
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.frame import read_frame
+from chainmall.referral.ids import IdSpaces, as_ids
 from chainmall.referral.settlement import Settlement
 
 __all__ = ["MonthCloseResult", "badges", "close_months", "largest_remainder"]
@@ -95,14 +96,16 @@ def largest_remainder(pool: int, weights: np.ndarray, ids: np.ndarray) -> np.nda
     parts = np.array([s // total for s in scaled], dtype=np.int64)
     rema = np.array([s % total for s in scaled], dtype=object)
     left = pool - int(parts.sum())
-    order = sorted(range(len(weights)), key=lambda i: (-rema[i], int(ids[i])))
+    order = sorted(range(len(weights)), key=lambda i: (-rema[i], ids[i]))
     parts[order[:left]] += 1
     return parts
 
 
-def _orders(history: History, tz: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per accepted order: buyer, month, base, settle tick, first-order flag; and refunds."""
+def _orders(history: History, tz: str, ids: IdSpaces) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per accepted order: buyer (the caller's id), month, base, settle tick, first-order
+    flag; and refunds."""
     orders, accepted = history.orders, history.accepted
+    users = ids.spaces.get("user")
     receipts = accepted.receipts
     base = np.zeros(len(orders.ev), dtype=np.int64)
     np.add.at(base, orders.line_order, orders.paid - orders.balance)
@@ -113,7 +116,7 @@ def _orders(history: History, tz: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         {
             "order_id": orders.order_id,
             "seq": orders.seq,
-            "user_id": orders.user_id,
+            "user_id": orders.user_id if users is None else users.ids(orders.user_id),
             "month": np.array(months, dtype=object)[month_code] if months else month_code,
             "base": base,
             "tick_seq": tick,
@@ -144,7 +147,7 @@ def _refunded_before(orders: pd.DataFrame, refunds: pd.DataFrame, seq: np.ndarra
 def _ancestors(users: pd.DataFrame, depth: int) -> pd.DataFrame:
     """``user_id, ancestor_id, level`` over the inviter tree, levels 1..depth."""
     inviter = users.set_index("user_id")["inviter_id"]
-    frames, current = [], inviter.dropna().astype("int64")
+    frames, current = [], as_ids(inviter.dropna())
     for level in range(1, depth + 1):
         frames.append(
             pd.DataFrame(
@@ -157,7 +160,7 @@ def _ancestors(users: pd.DataFrame, depth: int) -> pd.DataFrame:
         )
         up = inviter.reindex(current.to_numpy())
         keep = up.notna().to_numpy()
-        current = pd.Series(up.to_numpy()[keep], index=current.index[keep]).astype("int64")
+        current = as_ids(pd.Series(up.to_numpy()[keep], index=current.index[keep]))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -173,10 +176,9 @@ def close_months(
     """
     config = config or settlement.config
     inc = config.incentives
-    history = accept_history(
-        read_tables(read_frame(events)), {config.config_version: config}, Limits()
-    )
-    orders, refunds = _orders(history, config.timezone)
+    frame = read_frame(events)
+    history = accept_history(read_tables(frame), {config.config_version: config}, Limits())
+    orders, refunds = _orders(history, config.timezone, frame.ids)
     users = settlement.users.set_index("user_id")
     member, banned = users["member_seq"], users["banned_seq"]
     anc = _ancestors(settlement.users, inc.tcv_depth)
@@ -196,7 +198,7 @@ def close_months(
             pd.DataFrame(
                 {
                     "month": month,
-                    "user_id": tcv.index.astype("int64"),
+                    "user_id": as_ids(pd.Series(tcv.index)).to_numpy(),
                     "tcv_fen": tcv.to_numpy(dtype=np.int64),
                 }
             )
@@ -261,7 +263,7 @@ def _credited(settlement: Settlement) -> pd.Series:
     """Credited commissions per (user_id, accrual month), fen (R4.6 running total at the end)."""
     e = settlement.entries
     money = e[e["kind"].isin(["COMMISSION", "REVERSAL", "CLAWBACK"])]
-    grouped = money.groupby([money["user_id"].astype("int64"), money["month"].astype(str)])
+    grouped = money.groupby([as_ids(money["user_id"]), money["month"].astype(str)])
     return grouped["amount_fen"].sum().astype("int64")
 
 
@@ -276,11 +278,13 @@ def _dividend(
     config: ReferralConfig,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     inc = config.incentives
-    ids = settlement.users["user_id"].to_numpy(dtype=np.int64)
+    ids = as_ids(settlement.users["user_id"]).to_numpy()
     held = {int(ids[u]) for u in holds.spans if holds.held_at(u, close_seq)}
     ban = banned.reindex(tcv.index)
     ok = (ban.isna() | (ban >= close_seq)).to_numpy() & ~tcv.index.isin(list(held))
-    pool_users = pd.DataFrame({"user_id": tcv.index[ok].astype("int64"), "tcv_fen": tcv[ok]})
+    pool_users = pd.DataFrame(
+        {"user_id": as_ids(pd.Series(tcv.index[ok])).to_numpy(), "tcv_fen": tcv[ok]}
+    )
     pool_users = pool_users.sort_values(["tcv_fen", "user_id"], ascending=[False, True])
     k = -(-len(pool_users) * inc.dividend_top_fraction_bp // 10_000)
     top = pool_users.head(k).reset_index(drop=True)
@@ -326,7 +330,7 @@ def _partners(
     hit = hit[hit["ancestor_id"].map(member).notna().to_numpy()]
     out = pd.DataFrame(
         {
-            "user_id": hit["ancestor_id"].to_numpy(dtype=np.int64),
+            "user_id": as_ids(hit["ancestor_id"]).to_numpy(),
             "partner_seq": hit["tick_seq"].to_numpy(dtype=np.int64),
         }
     )
@@ -348,7 +352,7 @@ def badges(settlement: Settlement, config: ReferralConfig | None = None) -> pd.D
     priority = np.array([False, *(b.logistics_priority for b in inc.badges)], dtype=bool)
     return pd.DataFrame(
         {
-            "user_id": points.index.to_numpy(dtype=np.int64),
+            "user_id": as_ids(pd.Series(points.index)).to_numpy(),
             "points": points.to_numpy(dtype=np.int64),
             "badge": names[level + 1],
             "uplift_bp": uplift[level + 1] if config.badge_uplift_enabled else 0,

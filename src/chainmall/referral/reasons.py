@@ -23,6 +23,7 @@ class Reason(IntEnum):
     BAD_SEQ = 4  # typed event whose seq is not an int
     NAIVE_TIMESTAMP = 5  # typed event whose ts has no time zone
     BAD_TIMESTAMP = 32  # typed event whose ts is outside 1677-09-22 .. 2262-04-11 (UTC ns)
+    BAD_ID = 33  # typed event with an id that is neither an integer nor a non-empty text
     # accounts: registration, ban, withdrawal
     DUPLICATE_USER = 6
     UNKNOWN_USER = 7

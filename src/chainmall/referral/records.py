@@ -95,7 +95,7 @@ def entry_id(
 
 
 def _json(value: Any) -> str:
-    """JSON text of one scalar field (None, str or int)."""
+    """JSON text of one scalar field (None, str or int), as ``canonical_json`` writes it."""
     if value is None:
         return "null"
     if isinstance(value, str):
@@ -108,13 +108,16 @@ CHUNK_ROWS = 1 << 16
 """Rows formatted per chunk; a power of two, so chunk roots combine into the ledger root."""
 
 
-def _ints(values: Any) -> list[int | None]:
-    """Python ints of a nullable Int64 slice (``None`` for missing)."""
+def _texts(values: Any) -> list[str]:
+    """JSON texts of an int or id column slice (``null`` for missing; text ids quoted)."""
+    if pd.api.types.is_object_dtype(values.dtype):
+        return [_json(v) for v in values]
     array = values.to_numpy(dtype=np.int64, na_value=_NULL)
-    out: list[int | None] = array.tolist()
-    if not values.isna().any():
-        return out
-    return [None if v == _NULL else v for v in out]
+    out: list[str] = array.astype(str).tolist()
+    if values.isna().any():
+        for i in np.flatnonzero(array == _NULL).tolist():
+            out[i] = "null"
+    return out
 
 
 def _text_lookup(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -152,7 +155,7 @@ def iter_records(
         columns: dict[str, list[Any]] = {
             name: lookup[codes[lo:hi]].tolist() for name, (codes, lookup) in texts.items()
         }
-        columns |= {name: _ints(array[lo:hi]) for name, array in arrays.items()}
+        columns |= {name: _texts(array[lo:hi]) for name, array in arrays.items()}
         head = [columns[n] for n in names[:first]]
         mid = [columns[n] for n in names[first + 1 : second]]
         tail = [columns[n] for n in names[second + 1 :]]
@@ -182,7 +185,6 @@ def iter_records(
             eid = digest.hex()
             ref_text = "null" if ref is None else f'"{ref}"'
             body = template % (*a, f'"{eid}"', *b, ref_text, *c)
-            body = body.replace("None", "null")
             yield eid, body.encode("utf-8")
 
 

@@ -31,6 +31,7 @@ from pydantic import Field
 
 from chainmall._validation import require_columns, require_frame
 from chainmall.config import EngineConfig, Timezone
+from chainmall.referral.ids import as_ids
 from chainmall.referral.settlement import Settlement
 
 __all__ = [
@@ -119,7 +120,7 @@ def withholding(
     out = pd.DataFrame(
         {
             "seq": wd["seq"].to_numpy(dtype=np.int64),
-            "user_id": wd["user_id"].to_numpy(dtype=np.int64),
+            "user_id": as_ids(wd["user_id"]).to_numpy(),
             "month": [f"{y:04d}-{m:02d}" for y, m in zip(local.year, local.month, strict=True)],
             "method": config.method.value,
             "gross_fen": -wd["amount_fen"].to_numpy(dtype=np.int64),
@@ -173,18 +174,18 @@ def monthly_statements(settlement: Settlement, payouts: pd.DataFrame) -> pd.Data
     """
     e = settlement.entries
     money = e[e["kind"].isin(["COMMISSION", "REVERSAL", "CLAWBACK"])]
-    credited = money.groupby([money["user_id"].astype("int64"), money["month"].astype(str)])[
+    credited = money.groupby([as_ids(money["user_id"]), money["month"].astype(str)])[
         "amount_fen"
     ].sum()
     paid = payouts.groupby(["user_id", "month"])[["gross_fen", "withheld_fen", "net_fen"]].sum()
     credited.index.names = ["user_id", "month"]
     frame = pd.concat([credited.rename("credited_fen"), paid], axis=1).fillna(0)
     frame = frame.astype("int64").reset_index().sort_values(["user_id", "month"])
+    frame["user_id"] = as_ids(frame["user_id"])
     frame = frame.rename(columns={"gross_fen": "paid_out_fen"})
     rows = frame.to_dict("records")
     frame["statement_hash"] = [
-        _hash({str(k): (int(v) if not isinstance(v, str) else v) for k, v in r.items()})
-        for r in rows
+        _hash({str(k): (v if isinstance(v, str) else int(v)) for k, v in r.items()}) for r in rows
     ]
     return frame.reset_index(drop=True)
 
@@ -194,7 +195,7 @@ def statement_records(statements: pd.DataFrame, version: str) -> list[dict[str, 
     return [
         {
             "kind": "STATEMENT",
-            "user_id": int(r["user_id"]),
+            "user_id": r["user_id"] if isinstance(r["user_id"], str) else int(r["user_id"]),
             "month": str(r["month"]),
             "statement_hash": str(r["statement_hash"]),
             "config_version": version,

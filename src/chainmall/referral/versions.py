@@ -46,17 +46,25 @@ def version_registry(
 
     The position of a label in this order is its code in the batch arrays.
 
+    Every config is validated again (:meth:`ReferralConfig.checked`): a copy made
+    without validation cannot carry a broken legal limit into the rules.
+
     Raises:
+        ComplianceConfigError: a config breaks a legal limit (see ``checked``).
         ConfigError: a key differs from its config's ``config_version``, a label
             maps to two different configs, or a field outside
             :data:`VERSIONED_FIELDS` differs from the initial config.
     """
+    if not isinstance(config, ReferralConfig):
+        raise ConfigError(f"config must be a ReferralConfig, got {type(config).__name__}")
+    config.checked()
     registry = {config.config_version: config}
     for label, other in sorted((versions or {}).items()):
         if not isinstance(other, ReferralConfig):
             raise ConfigError(
                 f"versions[{label!r}] must be a ReferralConfig, got {type(other).__name__}"
             )
+        other.checked()
         if label != other.config_version:
             raise ConfigError(
                 f"versions key {label!r} differs from its config_version "

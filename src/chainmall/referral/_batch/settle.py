@@ -100,7 +100,7 @@ def settle_frame(
         limits,
     )
     entries, refused_seq = posted.ledger.entries(posted.months, list(registry))
-    return Settlement(
+    settlement = Settlement(
         entries=entries,
         relation_changes=posted.relations,
         users=posted.users,
@@ -110,6 +110,8 @@ def settle_frame(
         energy=posted.energy,
         versions=dict(registry),
     )
+    external: Settlement = frame.ids.external(settlement)
+    return external
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ import pandas as pd
 
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.events import (
+    ID_FIELDS,
     TYPE_OF,
     Bound,
     ConfigActivated,
@@ -49,6 +50,7 @@ from chainmall.referral.events import (
     SettlementTick,
     UserBanned,
     Withdrawal,
+    is_id,
     is_int,
 )
 from chainmall.referral.reasons import Reason
@@ -182,6 +184,16 @@ def _rejected(state: ReferralState, seq: int, name: str, reason: str) -> Applied
     return Applied([], reason, None)
 
 
+def _ids_ok(event: Any) -> bool:
+    """Every id of the event is an integer or a non-empty text."""
+    ids = [getattr(event, f) for f in ID_FIELDS if hasattr(event, f)]
+    if isinstance(event, OrderPaid):
+        ids.extend(line.line_id for line in event.lines)
+    elif isinstance(event, RefundSucceeded | Engagement):
+        ids.extend([] if event.line_id is None else [event.line_id])
+    return all(is_id(v) for v in ids)
+
+
 def _precheck(event: Any) -> tuple[Reason | None, int]:
     """Type-level checks of a typed event before its rule runs; its UTC ns."""
     ts = event.ts
@@ -191,6 +203,8 @@ def _precheck(event: Any) -> tuple[Reason | None, int]:
         return Reason.NAIVE_TIMESTAMP, 0
     if isinstance(event, OrderPaid) and not event.lines:
         return Reason.MISSING_FIELD, 0
+    if not _ids_ok(event):
+        return Reason.BAD_ID, 0
     try:
         return None, int(pd.Timestamp(ts).as_unit("ns").value)
     except (OverflowError, pd.errors.OutOfBoundsDatetime):

@@ -52,9 +52,8 @@ def engagement(step: Step, e: Engagement) -> Reason | None:
         return Reason.UNKNOWN_ORDER
     if e.line_id in energy.commented:
         return Reason.DUPLICATE_COMMENT
-    line_id = int(e.line_id or 0)
-    energy.commented[line_id] = True
-    energy.add(e.seq, e.user_id, inc.comment_points, "COMMENT", line_id)
+    energy.commented[e.line_id] = True
+    energy.add(e.seq, e.user_id, inc.comment_points, "COMMENT", e.line_id)
     return None
 
 

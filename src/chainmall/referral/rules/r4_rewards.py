@@ -73,7 +73,7 @@ def _intake(s: ReferralState, e: OrderPaid) -> Reason | None:
     if e.user_id not in s.registered:
         return Reason.UNKNOWN_USER
     for line in e.lines:
-        if not all(is_int(v) for v in (line.line_id, line.paid_fen, line.balance_paid_fen)):
+        if not all(is_int(v) for v in (line.paid_fen, line.balance_paid_fen)):
             return Reason.BAD_AMOUNT
         if not 0 <= line.balance_paid_fen <= line.paid_fen <= MAX_LINE_FEN:
             return Reason.BAD_AMOUNT

@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 
 from chainmall.referral.config import ReferralConfig
-from chainmall.referral.events import MISSING, Event
+from chainmall.referral.events import MISSING, Event, OrderPaid
 from chainmall.referral.frame import events_from_frame
 from chainmall.referral.frames import (
+    ENERGY_SOURCES,
     NEVER,
     RELATION_REASONS,
     PointLog,
@@ -21,6 +22,7 @@ from chainmall.referral.frames import (
     relations_frame,
     users_frame,
 )
+from chainmall.referral.ids import IdSpaces
 from chainmall.referral.records import INT_FIELDS, KINDS, REWARD_TYPES
 from chainmall.referral.rules import run_fold
 from chainmall.referral.rules.journal import Table
@@ -28,7 +30,7 @@ from chainmall.referral.rules.state import ReferralState
 from chainmall.referral.settlement import Settlement, balances_of
 from chainmall.referral.versions import version_registry
 
-__all__ = ["fold", "settlement_of"]
+__all__ = ["event_ids", "fold", "settlement_of"]
 
 
 def fold(
@@ -43,23 +45,56 @@ def fold(
     the initial config, ``versions`` the others by label (``CONFIG_ACTIVATED``).
     """
     registry = version_registry(config, versions)
-    typed = events_from_frame(events) if isinstance(events, pd.DataFrame) else events
+    typed = list(events_from_frame(events) if isinstance(events, pd.DataFrame) else events)
     state, records = run_fold(typed, config, versions)
-    return settlement_of(state, records, registry)
+    return settlement_of(state, records, registry, given=event_ids(typed))
+
+
+def event_ids(events: Iterable[Event | tuple[int, str, str]]) -> dict[str, list[Any]]:
+    """The ids each kind takes in ``events``: whether a kind is text is decided by them."""
+    seen: dict[str, list[Any]] = {"user": [], "order": [], "line": [], "refund": []}
+    for event in events:
+        if isinstance(event, tuple):  # a row that could not be typed names no ids
+            continue
+        for name, kind in (("user_id", "user"), ("inviter_id", "user"), ("order_id", "order")):
+            if hasattr(event, name):
+                seen[kind].append(getattr(event, name))
+        if hasattr(event, "refund_id"):
+            seen["refund"].append(event.refund_id)
+        if isinstance(event, OrderPaid):
+            seen["line"].extend(line.line_id for line in event.lines)
+        elif hasattr(event, "line_id"):
+            seen["line"].append(event.line_id)
+    return seen
 
 
 def settlement_of(
     state: ReferralState,
     records: list[dict[str, Any]],
     registry: Mapping[str, ReferralConfig],
+    given: dict[str, list[Any]] | None = None,
 ) -> Settlement:
-    """Package a fold's final state and records (``registry``: configs by version label)."""
-    config = next(iter(registry.values()))
-    entries = _entries(records, list(registry))
-    user_ids = np.array(sorted(state.registered), dtype=np.int64)
-    index = {u: i for i, u in enumerate(user_ids.tolist())}
-    log = np.array(list(state.energy.log), dtype=np.int64).reshape(-1, 5)
-    return Settlement(
+    """Package a fold's final state and records (``registry``: configs by version label).
+
+    Text ids are coded for the frames (:mod:`chainmall.referral.ids`) and the
+    frames turned back to the caller's ids at the end, as the batch path does.
+    ``given`` are the ids of the events folded, by kind: a kind given as text has
+    text columns even where no entry names one.
+
+    Raises:
+        DataValidationError: a kind of id mixes text and integers.
+    """
+    coder = _Coder(state, records, given or {})
+    entries = _entries(records, list(registry), coder)
+    users = sorted(state.registered)
+    user_ids = np.array([coder.code("user", u) for u in users], dtype=np.int64)
+    index = {u: i for i, u in enumerate(users)}
+    log = [
+        (seq, coder.code("user", user), points, source, coder.code(_REF_KIND[source], ref))
+        for seq, user, points, source, ref in state.energy.log
+    ]
+    rows = np.array(log, dtype=np.int64).reshape(-1, 5)
+    settlement = Settlement(
         entries=entries,
         relation_changes=_relations(state, user_ids, index),
         users=users_frame(user_ids, _user_fields(state, user_ids, index)),
@@ -69,13 +104,53 @@ def settlement_of(
             [r[1] for r in state.rejected],
             [r[2] for r in state.rejected],
         ),
-        config=config,
-        energy=energy_frame(PointLog(*(log[:, i] for i in range(5)))),
+        config=next(iter(registry.values())),
+        energy=energy_frame(PointLog(*(rows[:, i] for i in range(5)))),
         versions=dict(registry),
     )
+    external: Settlement = coder.spaces.external(settlement)
+    return external
 
 
-def _entries(records: list[dict[str, Any]], labels: list[str]) -> pd.DataFrame:
+_REF_KIND = {ENERGY_SOURCES.index("COMMENT"): "line", ENERGY_SOURCES.index("ORDER"): "order"}
+_REF_KIND[ENERGY_SOURCES.index("CLAWBACK")] = "order"
+_REF_KIND[ENERGY_SOURCES.index("SHARE")] = "none"
+_ID_FIELDS = {
+    "user_id": "user",
+    "buyer_id": "user",
+    "order_id": "order",
+    "line_id": "line",
+    "refund_id": "refund",
+}
+
+
+class _Coder:
+    """Codes of the fold's text ids (integer ids stay as they are)."""
+
+    def __init__(
+        self, state: ReferralState, records: list[dict[str, Any]], given: dict[str, list[Any]]
+    ) -> None:
+        seen: dict[str, list[Any]] = {kind: list(ids) for kind, ids in given.items()}
+        seen.setdefault("user", []).extend(state.registered)
+        for name, kind in _ID_FIELDS.items():
+            seen.setdefault(kind, []).extend(r[name] for r in records)
+        for _, user, _, source, ref in state.energy.log:
+            seen["user"].append(user)
+            seen.setdefault(_REF_KIND[source], []).append(ref)
+        seen.pop("none", None)
+        self.spaces = IdSpaces.of_values(seen)
+        self.index = {
+            kind: {v: i for i, v in enumerate(space.values.tolist())}
+            for kind, space in self.spaces.spaces.items()
+        }
+
+    def code(self, kind: str, value: Any) -> Any:
+        """The code of a text id; an integer id (or None, MISSING) as it is."""
+        index = self.index.get(kind)
+        return value if index is None or not isinstance(value, str) else index[value]
+
+
+def _entries(records: list[dict[str, Any]], labels: list[str], coder: _Coder) -> pd.DataFrame:
     """The entries frame of the fold's records (``ref`` ids become row positions)."""
     position = {r["entry_id"]: i for i, r in enumerate(records)}
     months = sorted({r["month"] for r in records if r["month"] is not None})
@@ -83,10 +158,13 @@ def _entries(records: list[dict[str, Any]], labels: list[str]) -> pd.DataFrame:
     def column(values: list[Any]) -> np.ndarray:
         return np.array(values, dtype=np.int64).reshape(len(values))
 
-    cols = {
-        name: column([MISSING if r[name] is None else r[name] for r in records])
-        for name in INT_FIELDS
-    }
+    def value(record: dict[str, Any], name: str) -> Any:
+        raw = record[name]
+        if raw is None:
+            return MISSING
+        return coder.code(_ID_FIELDS[name], raw) if name in _ID_FIELDS else raw
+
+    cols = {name: column([value(r, name) for r in records]) for name in INT_FIELDS}
     cols["kind"] = column([KINDS.index(r["kind"]) for r in records])
     cols["reward_type"] = column(
         [-1 if r["reward_type"] is None else REWARD_TYPES.index(r["reward_type"]) for r in records]
@@ -100,7 +178,7 @@ def _entries(records: list[dict[str, Any]], labels: list[str]) -> pd.DataFrame:
 
 
 def _user_fields(
-    state: ReferralState, user_ids: np.ndarray, index: dict[int, int]
+    state: ReferralState, user_ids: np.ndarray, index: dict[Any, int]
 ) -> dict[str, np.ndarray]:
     """Dense per-user arrays of the fold's relation state (see :func:`users_frame`)."""
 
@@ -124,14 +202,14 @@ def _user_fields(
     }
 
 
-def _relations(state: ReferralState, user_ids: np.ndarray, index: dict[int, int]) -> pd.DataFrame:
+def _relations(state: ReferralState, user_ids: np.ndarray, index: dict[Any, int]) -> pd.DataFrame:
     """The relation log frame of the fold's team tree."""
     changes = state.tree.changes
 
     def col(values: list[int]) -> np.ndarray:
         return np.array(values, dtype=np.int64).reshape(len(values))
 
-    def ids(values: list[int | None]) -> np.ndarray:
+    def ids(values: list[Any]) -> np.ndarray:
         return col([-1 if v is None else index[v] for v in values])
 
     return relations_frame(
