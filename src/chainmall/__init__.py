@@ -24,6 +24,8 @@ from chainmall.exceptions import (
     NotFittedError,
     OptionalDependencyError,
     ReferralIntegrityError,
+    SchemaVersionError,
+    StoreError,
 )
 
 __version__ = "0.1.0.dev0"
@@ -44,5 +46,7 @@ __all__ = [
     "NotFittedError",
     "OptionalDependencyError",
     "ReferralIntegrityError",
+    "SchemaVersionError",
+    "StoreError",
     "__version__",
 ]
