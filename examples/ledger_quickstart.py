@@ -29,8 +29,8 @@ today = ledger.head()
 
 # %%
 proof = ledger.inclusion_proof(0)
-assert verify_inclusion({"type": "COMMISSION", "user": "u1", "amount_fen": 2000}, proof, today.root)
-assert verify_consistency(ledger.consistency_proof(yesterday.size), yesterday.root, today.root)
+assert verify_inclusion({"type": "COMMISSION", "user": "u1", "amount_fen": 2000}, proof, today)
+assert verify_consistency(ledger.consistency_proof(yesterday.size), yesterday, today)
 print("inclusion path:", len(proof.path), "hashes")
 
 # %% [markdown]

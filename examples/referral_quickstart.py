@@ -73,4 +73,4 @@ ledger = shop_result.ledger()
 head = ledger.head()
 index = 0
 proof = ledger.inclusion_proof(index)
-print(head.size, head.root[:16], verify_inclusion(ledger.entries[index].record, proof, head.root))
+print(head.size, head.root[:16], verify_inclusion(ledger.entries[index].record, proof, head))

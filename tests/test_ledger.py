@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from dataclasses import replace
 
 import pytest
@@ -15,6 +16,7 @@ from chainmall.ledger import (
     ConsistencyProof,
     InclusionProof,
     Ledger,
+    TreeHead,
     canonical_json,
     leaf_hash,
     merkle_root,
@@ -57,19 +59,71 @@ def test_bottom_up_root_equals_recursive_definition(n: int) -> None:
     assert merkle_root(leaves) == reference_root(leaves)
 
 
+def head_of(ledger: Ledger, size: int) -> TreeHead:
+    return TreeHead(size=size, root=ledger.root(size).hex())
+
+
 def test_every_inclusion_proof_verifies_and_wrong_ones_fail() -> None:
     recs = records(13)
     ledger = Ledger.from_records(recs)
     for size in range(1, 14):
-        root = ledger.root(size).hex()
+        head = head_of(ledger, size)
         for index in range(size):
             proof = ledger.inclusion_proof(index, size)
-            assert verify_inclusion(recs[index], proof, root)
+            assert verify_inclusion(recs[index], proof, head)
             other = recs[(index + 1) % size] if size > 1 else {"x": 1}
-            assert not verify_inclusion(other, proof, root)
-            assert not verify_inclusion(recs[index], replace(proof, index=index ^ 1), root) or (
+            assert not verify_inclusion(other, proof, head)
+            assert not verify_inclusion(recs[index], replace(proof, index=index ^ 1), head) or (
                 size == 1
             )
+
+
+def relabelled_inclusion_passes(max_size: int) -> tuple[int, int, int]:
+    """(tried, passed against a bare root, passed against the head) over every true
+    proof of trees up to ``max_size`` relabelled with every other (index, size)."""
+    recs = records(max_size)
+    ledger = Ledger.from_records(recs)
+    tried = with_root = with_head = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for size in range(1, max_size + 1):
+            head = head_of(ledger, size)
+            for index in range(size):
+                proof = ledger.inclusion_proof(index, size)
+                for fake_size in range(1, max_size + 1):
+                    for fake_index in range(fake_size):
+                        if (fake_index, fake_size) == (index, size):
+                            continue
+                        fake = InclusionProof(fake_index, fake_size, proof.path)
+                        tried += 1
+                        with_head += verify_inclusion(recs[index], fake, head)
+                        with_root += verify_inclusion(recs[index], fake, head.root)
+    return tried, with_root, with_head
+
+
+def test_relabelled_inclusion_proofs_fail_against_the_published_head() -> None:
+    """Issue 23: a true proof relabelled with another index or size must not verify.
+
+    Against a bare root (the old API) some relabels pass, e.g. leaf 6 of 7 read as
+    leaf 5 of 6; against the published head (size and root) none does.
+    """
+    tried, with_root, with_head = relabelled_inclusion_passes(16)
+    assert tried > 18_000
+    assert with_root > 0  # why the head, not the root, must be trusted
+    assert with_head == 0
+
+
+@pytest.mark.slow
+def test_relabelled_inclusion_proofs_fail_at_scale() -> None:
+    tried, _, with_head = relabelled_inclusion_passes(48)
+    assert tried > 1_300_000
+    assert with_head == 0
+
+
+def test_a_bare_root_still_verifies_with_a_deprecation_warning() -> None:
+    ledger = Ledger.from_records(records(5))
+    with pytest.warns(DeprecationWarning, match="TreeHead"):
+        assert verify_inclusion(records(5)[2], ledger.inclusion_proof(2), ledger.head().root)
 
 
 def test_every_consistency_proof_verifies_and_forged_roots_fail() -> None:
@@ -77,12 +131,29 @@ def test_every_consistency_proof_verifies_and_forged_roots_fail() -> None:
     for new in range(1, 18):
         for old in range(1, new + 1):
             proof = ledger.consistency_proof(old, new)
-            old_root, new_root = ledger.root(old).hex(), ledger.root(new).hex()
-            assert verify_consistency(proof, old_root, new_root)
+            old_head, new_head = head_of(ledger, old), head_of(ledger, new)
+            assert verify_consistency(proof, old_head, new_head)
             if old < new:
                 forged = hashlib.sha256(b"forged").hexdigest()
-                assert not verify_consistency(proof, forged, new_root)
-                assert not verify_consistency(proof, old_root, forged)
+                assert not verify_consistency(proof, replace(old_head, root=forged), new_head)
+                assert not verify_consistency(proof, old_head, replace(new_head, root=forged))
+
+
+def test_relabelled_consistency_proofs_fail_against_the_published_heads() -> None:
+    ledger = Ledger.from_records(records(16))
+    tried = 0
+    for new in range(1, 17):
+        for old in range(1, new + 1):
+            proof = ledger.consistency_proof(old, new)
+            old_head, new_head = head_of(ledger, old), head_of(ledger, new)
+            for fake_new in range(1, 17):
+                for fake_old in range(1, fake_new + 1):
+                    if (fake_old, fake_new) == (old, new):
+                        continue
+                    tried += 1
+                    fake = ConsistencyProof(fake_old, fake_new, proof.path)
+                    assert not verify_consistency(fake, old_head, new_head)
+    assert tried > 18_000
 
 
 def test_consistency_fails_when_history_is_rewritten() -> None:
@@ -91,8 +162,8 @@ def test_consistency_fails_when_history_is_rewritten() -> None:
     old_head = Ledger.from_records(recs[:6]).head()
     rewritten = Ledger.from_records([*recs[:3], {"i": 99}, *recs[4:]])
     proof = rewritten.consistency_proof(6)
-    assert not verify_consistency(proof, old_head.root, rewritten.head().root)
-    assert verify_consistency(honest.consistency_proof(6), old_head.root, honest.head().root)
+    assert not verify_consistency(proof, old_head, rewritten.head())
+    assert verify_consistency(honest.consistency_proof(6), old_head, honest.head())
 
 
 def test_verify_passes_on_an_honest_ledger() -> None:
@@ -119,9 +190,9 @@ def test_jsonl_round_trip_and_tampered_file(tmp_path) -> None:
     ledger.to_jsonl(path)
     assert Ledger.from_jsonl(path).head() == ledger.head()
     lines = path.read_text(encoding="utf-8").splitlines()
-    row = json.loads(lines[1])
+    row = json.loads(lines[2])  # line 0 is the header: this is entry 1
     row["record"]["amount_fen"] = 10**9
-    lines[1] = json.dumps(row)
+    lines[2] = json.dumps(row)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(LedgerIntegrityError, match="entry 1"):
         Ledger.from_jsonl(path)
@@ -153,8 +224,15 @@ def test_proof_arguments_are_range_checked() -> None:
         ledger.consistency_proof(0)
     with pytest.raises(DataValidationError):
         ledger.root(4)
-    assert not verify_inclusion({"i": 0}, InclusionProof(5, 3, ()), ledger.head().root)
-    assert not verify_consistency(ConsistencyProof(2, 3, ()), "00", ledger.head().root)
+    head = ledger.head()
+    assert not verify_inclusion({"i": 0}, InclusionProof(5, 3, ()), head)
+    assert not verify_consistency(ConsistencyProof(2, 3, ()), TreeHead(2, "00"), head)
+    assert not verify_inclusion({"i": 0}, InclusionProof(0, 3, ("zz" * 32,)), head)
+    assert not verify_inclusion({"i": 0}, InclusionProof(True, 3, ()), head)  # type: ignore[arg-type]
+    with pytest.raises(DataValidationError, match="TreeHead"):
+        verify_inclusion({"i": 0}, ledger.inclusion_proof(0), None)  # type: ignore[arg-type]
+    with pytest.raises(DataValidationError, match="index must be an integer"):
+        ledger.inclusion_proof(1.0)  # type: ignore[arg-type]
 
 
 @settings(max_examples=30, deadline=None)
@@ -163,4 +241,4 @@ def test_inclusion_property(values: list[int], data: st.DataObject) -> None:
     recs = [{"v": v, "n": i} for i, v in enumerate(values)]
     ledger = Ledger.from_records(recs)
     index = data.draw(st.integers(0, len(recs) - 1))
-    assert verify_inclusion(recs[index], ledger.inclusion_proof(index), ledger.head().root)
+    assert verify_inclusion(recs[index], ledger.inclusion_proof(index), ledger.head())

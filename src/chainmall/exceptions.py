@@ -9,7 +9,8 @@ One tree, so a caller can catch as broadly or as narrowly as it needs::
     │   ├── ColumnNotFoundError      a required column is absent
     │   ├── DataFileNotFoundError    a data set file is not where the loader looks
     │   ├── ReferralIntegrityError   referral events that break the tree's rules
-    │   └── LedgerIntegrityError     a ledger whose hashes do not match (edited, removed, reordered)
+    │   ├── LedgerIntegrityError     a ledger whose hashes do not match (edited, removed, reordered)
+    │   └── ModelFileError           a saved model file that is missing, corrupt or not ours
     ├── NotFittedError               a model used before ``fit``
     ├── ConvergenceError             an optimiser did not converge
     ├── MonotonicityError            a demand model whose predicted demand rises with own price
@@ -37,6 +38,7 @@ __all__ = [
     "DataFileNotFoundError",
     "DataValidationError",
     "LedgerIntegrityError",
+    "ModelFileError",
     "MonotonicityError",
     "NotFittedError",
     "OptionalDependencyError",
@@ -85,6 +87,14 @@ class ReferralIntegrityError(DataValidationError):
 
 class LedgerIntegrityError(DataValidationError):
     """A ledger's recomputed hashes disagree with the stored ones: it was tampered with."""
+
+
+class ModelFileError(DataValidationError):
+    """A saved model (or its folder) is missing, truncated, corrupt, hostile or of another class.
+
+    Loading never runs code from the file; anything it cannot parse ends here,
+    with the file named and the cause chained.
+    """
 
 
 class NotFittedError(ChainmallError, AttributeError):

@@ -391,10 +391,10 @@ def test_ledger_proofs_and_tamper(setup: Shop) -> None:  # noqa: F811
     mine = [i for i, r in enumerate(result.records()) if r["user_id"] == setup.ids["A"]]
     for index in mine:
         proof = ledger.inclusion_proof(index)
-        assert verify_inclusion(ledger.entries[index].record, proof, head.root)
+        assert verify_inclusion(ledger.entries[index].record, proof, head)
     record = dict(ledger.entries[mine[-1]].record)
     record["amount_fen"] += 1
-    assert not verify_inclusion(record, ledger.inclusion_proof(mine[-1]), head.root)
+    assert not verify_inclusion(record, ledger.inclusion_proof(mine[-1]), head)
     ledger.entries[mine[-1]].record["amount_fen"] += 1  # type: ignore[index]
     with pytest.raises(LedgerIntegrityError):
         ledger.verify()

@@ -110,9 +110,7 @@ def test_settlement_and_withdrawal_versions(shop: VersionShop, tmp_path: Path) -
     assert ledger.root() == result.merkle_root()
     head = ledger.head()
     for index in range(len(ledger)):
-        assert verify_inclusion(
-            ledger.entries[index].record, ledger.inclusion_proof(index), head.root
-        )
+        assert verify_inclusion(ledger.entries[index].record, ledger.inclusion_proof(index), head)
     ledger.to_jsonl(tmp_path / "ledger.jsonl")
     assert Ledger.from_jsonl(tmp_path / "ledger.jsonl").root() == ledger.root()
 
