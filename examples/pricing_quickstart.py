@@ -110,7 +110,7 @@ print(decision.prices[shown].head(9))
 # %%
 head = ledger.head()
 proof = ledger.inclusion_proof(4)
-print("decision 4 included:", verify_inclusion(decision.audit_records[4], proof, head.root))
+print("decision 4 included:", verify_inclusion(decision.audit_records[4], proof, head))
 
 # %% [markdown]
 # Realised (true expected) profit against the oracle, which knows the demand.

@@ -53,20 +53,59 @@ def _print_report(report: Any) -> None:
     print(f"report written to {report['path']}")
 
 
+_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+
+
+def parse_timestamps(values: Any, timezone: str, column: str) -> Any:
+    """Timestamps from text: an explicit offset (``+08:00``, ``Z``) is kept, a naive
+    value is a local time in ``timezone`` (as the Python API's business calendar)."""
+    import pandas as pd
+
+    from chainmall._validation import describe_offenders
+    from chainmall.exceptions import DataValidationError
+
+    text = pd.Series(values, dtype="string").str.strip()
+    with_offset = text.str.contains(_OFFSET, regex=True, na=False).to_numpy(dtype=bool)
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
+    try:
+        if with_offset.any():
+            parsed[with_offset] = pd.to_datetime(text[with_offset], utc=True, format="ISO8601")
+        if (~with_offset).any():
+            local = pd.to_datetime(text[~with_offset], format="ISO8601")
+            parsed[~with_offset] = local.dt.tz_localize(timezone).dt.tz_convert("UTC")
+    except (ValueError, OverflowError) as exc:  # pandas' parse and range errors
+        raise DataValidationError(
+            f"column {column!r} holds values that are not ISO 8601 timestamps "
+            f"({str(exc).split('. ')[0]}); "
+            "write them as 2025-01-31T10:00:00 (local) or 2025-01-31T10:00:00+08:00"
+        ) from None
+    bad = parsed.isna().to_numpy(dtype=bool)
+    if bad.any():
+        frame = pd.DataFrame({column: text})
+        raise DataValidationError(
+            f"column {column!r} is empty in {describe_offenders(frame, bad)}; "
+            "fill or remove those rows"
+        )
+    return parsed
+
+
 def _segment(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from chainmall._storage import atomic_write
     from chainmall._validation import require_columns
     from chainmall.segment import RFMLConfig, segment_customers
 
-    frame = pd.read_csv(args.input, dtype={args.customer_id: str})
-    require_columns(frame, [args.customer_id, args.ts, args.amount], name=str(args.input))
-    frame[args.ts] = pd.to_datetime(frame[args.ts], utc=True)
     config = RFMLConfig.from_file(args.config, section="segment") if args.config else RFMLConfig()
+    if args.tz is not None:
+        config = config.replace(timezone=args.tz)
+    frame = pd.read_csv(args.input, dtype={args.customer_id: str, args.ts: str})
+    require_columns(frame, [args.customer_id, args.ts, args.amount], name=str(args.input))
+    frame[args.ts] = parse_timestamps(frame[args.ts], config.timezone, args.ts)
     result = segment_customers(
         frame, config, customer_id=args.customer_id, ts=args.ts, amount=args.amount
     )
-    result.customers.to_csv(args.output, index=False)
+    atomic_write(args.output, result.customers.to_csv(index=False))
     print(result.customers["segment"].value_counts().to_string())
     if len(result.rejected):
         print(f"{len(result.rejected)} customers rejected (see the reasons with the Python API)")
@@ -103,18 +142,36 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("output", help="CSV to write, one row per customer")
     seg.add_argument("--config", help="TOML/JSON file with a [segment] table (RFMLConfig)")
     seg.add_argument("--customer-id", default="customer_id", help="customer id column")
-    seg.add_argument("--ts", default="ts", help="timestamp column (UTC unless an offset is given)")
+    seg.add_argument(
+        "--ts",
+        default="ts",
+        help="timestamp column; a value without an offset is local time in --tz",
+    )
+    seg.add_argument(
+        "--tz",
+        default=None,
+        help="IANA time zone of naive timestamps and of purchase days (default: the "
+        "config's timezone, Asia/Shanghai)",
+    )
     seg.add_argument("--amount", default="amount", help="amount column")
     seg.set_defaults(run=_segment)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``chainmall`` console script; returns the exit status."""
+    """Entry point of the ``chainmall`` console script; returns the exit status.
+
+    Errors in the input (a missing or unreadable file, bad data or config) print one
+    line ``chainmall: error: ...`` to stderr and return 2, as argparse does for bad
+    arguments.
+    """
     args = build_parser().parse_args(argv)
     try:
         status: int = args.run(args)
-    except ChainmallError as exc:
-        print(f"chainmall: error: {exc}", file=sys.stderr)
+    except (ChainmallError, OSError, ValueError) as exc:  # ValueError: pandas' CSV errors
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        if isinstance(exc, OSError) and exc.filename is not None:
+            text = f"cannot read or write {exc.filename!r}: {exc.strerror or exc}"
+        print(f"chainmall: error: {text}", file=sys.stderr)
         return 2
     return status

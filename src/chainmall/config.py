@@ -13,7 +13,6 @@ Example::
 from __future__ import annotations
 
 import difflib
-import json
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
+from chainmall._storage import parse_json
 from chainmall.exceptions import ConfigError
 
 __all__ = ["EngineConfig", "Timezone"]
@@ -74,6 +74,26 @@ def _problems(model: type[BaseModel], exc: ValidationError) -> list[Problem]:
     return found
 
 
+def _read_config_file(path: Path) -> Any:
+    """Parsed TOML/JSON of ``path``; every failure is a ConfigError naming the file."""
+    if path.suffix not in (".toml", ".json"):
+        raise ConfigError(
+            f"config file {str(path)!r}: unsupported suffix {path.suffix!r}; use .toml or .json"
+        )
+    try:
+        text = path.read_bytes().decode("utf-8")
+        return tomllib.loads(text) if path.suffix == ".toml" else parse_json(text)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {str(path)!r} does not exist") from None
+    except OSError as exc:  # a folder, a symlink loop, no permission
+        raise ConfigError(f"config file {str(path)!r} cannot be read: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # bad UTF-8, bad syntax, nesting too deep
+        raise ConfigError(
+            f"config file {str(path)!r} is not valid: {type(exc).__name__}: {exc}; "
+            "fix the file (UTF-8 TOML or JSON)"
+        ) from None
+
+
 def _config_error(model: type[BaseModel], problems: list[Problem]) -> ConfigError:
     lines = [f"invalid {model.__name__}: {len(problems)} problem(s)"]
     lines += [f"  - {'.'.join(map(str, loc)) or '(config)'}: {text}" for loc, text in problems]
@@ -86,10 +106,13 @@ class EngineConfig(BaseModel):
     """Base of every engine's configuration: frozen, strict about keys, documented.
 
     Subclasses declare fields with ``Field(description=...)`` naming the unit.
-    Invalid values raise :class:`~chainmall.exceptions.ConfigError`.
+    Invalid values raise :class:`~chainmall.exceptions.ConfigError`; NaN and
+    infinity are refused for every float field.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
+    )
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -115,22 +138,12 @@ class EngineConfig(BaseModel):
 
     @classmethod
     def from_file(cls, path: str | Path, *, section: str | None = None) -> Self:
-        """Load a config from a ``.toml`` or ``.json`` file, optionally one table of it."""
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file {str(path)!r} does not exist")
-        try:
-            if path.suffix == ".toml":
-                data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
-            elif path.suffix == ".json":
-                data = json.loads(path.read_text(encoding="utf-8"))
-            else:
-                raise ConfigError(
-                    f"config file {str(path)!r}: unsupported suffix {path.suffix!r}; "
-                    "use .toml or .json"
-                )
-        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"config file {str(path)!r} is not valid: {exc}") from None
+        """Load a config from a ``.toml`` or ``.json`` file (UTF-8), optionally one table of it.
+
+        JSON is parsed strictly: a repeated key or a NaN/Infinity constant is an error.
+        Every problem with the file raises :class:`~chainmall.exceptions.ConfigError`.
+        """
+        data = _read_config_file(Path(path))
         if section is not None:
             if not isinstance(data, dict) or section not in data:
                 found = sorted(data) if isinstance(data, dict) else []
@@ -138,7 +151,12 @@ class EngineConfig(BaseModel):
                     f"config file {str(path)!r} has no section {section!r}; found {found}"
                 )
             data = data[section]
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except ConfigError as exc:
+            error = ConfigError(f"config file {str(path)!r}: {exc}")
+            error.problems = exc.problems
+            raise error from None
 
     def replace(self, **changes: Any) -> Self:
         """A validated copy with ``changes`` applied (configs are frozen)."""

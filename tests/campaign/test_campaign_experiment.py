@@ -57,7 +57,7 @@ def test_diff_in_proportions_matches_statsmodels() -> None:
 
 
 def test_bad_inputs_fail_clearly() -> None:
-    with pytest.raises(DataValidationError, match="missing or infinite"):
+    with pytest.raises(DataValidationError, match="missing, infinite"):
         diff_in_means([1.0, np.nan, 2.0], [1.0, 2.0])
     with pytest.raises(DataValidationError, match="at least 2"):
         diff_in_means([1.0], [1.0, 2.0])

@@ -108,7 +108,7 @@ def test_registry_errors(tmp_path: Path) -> None:
     clash = pd.concat([REGISTRY, pd.DataFrame({"name": ["上海云帆信息科技有限公司"]})])
     with pytest.raises(DataValidationError, match="collide"):
         LocalRegistryProvider(clash)
-    with pytest.raises(DataValidationError, match="empty"):
+    with pytest.raises(DataValidationError, match="name has missing values"):
         LocalRegistryProvider(pd.DataFrame({"name": ["a", np.nan]}))
     with pytest.raises(DataValidationError, match="does not exist"):
         LocalRegistryProvider.from_file(tmp_path / "none.csv")

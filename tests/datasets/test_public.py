@@ -201,3 +201,29 @@ def test_walmart_download_explains_how_to_get_the_file(tmp_path: Path) -> None:
     message = str(caught.value)
     assert "walmart-recruiting-store-sales-forecasting" in message and "Kaggle" in message
     assert str(tmp_path / "walmart_store_sales" / "train.csv.zip") in message
+
+
+@pytest.mark.parametrize(
+    ("folder", "name", "content"),
+    [
+        ("ml-100k", "u.data", b"1\t2\tthree\t4\n"),
+        ("ml-100k", "u.data", b"\xff\xfe\x00garbage"),
+        ("cdnow", "CDNOW_master.txt", b"00001 19970101\n"),
+        ("dominicks_oj", "oj_large.csv", b"store,brand\n1,a\n"),
+        ("walmart_store_sales", "train.csv.zip", b"PK\x03\x04 not a zip"),
+    ],
+)
+def test_corrupt_data_files_raise_data_validation_error(
+    tmp_path: Path, folder: str, name: str, content: bytes
+) -> None:
+    """Issue 23: a damaged data file names itself instead of raising a pandas error."""
+    (tmp_path / folder).mkdir()
+    (tmp_path / folder / name).write_bytes(content)
+    loader = {
+        "ml-100k": load_movielens_100k,
+        "cdnow": load_cdnow,
+        "dominicks_oj": load_orange_juice,
+        "walmart_store_sales": load_walmart_sales,
+    }[folder]
+    with pytest.raises(DataValidationError, match=name.replace(".", r"\.")):
+        loader(data_home=tmp_path)

@@ -53,8 +53,8 @@ def test_each_bad_row_has_its_reasons(at: Callable[[float], pd.Timestamp]) -> No
     assert reasons[0] == "x must be a fraction of the viewport in [0, 1]"
     assert "unknown event_type 'clik' (did you mean 'click'?)" in reasons[1]
     assert reasons[2] == "user_id is missing"
-    assert reasons[3] == "dwell_ms must be an integer >= 0"
-    assert reasons[4] == "quantity must be an integer >= 1"
+    assert reasons[3] == "dwell_ms must be a whole number >= 0 (finite; not text or a bool)"
+    assert reasons[4] == "quantity must be a whole number >= 1 (finite; not text or a bool)"
     assert reasons[5] == "order needs amount_fen"
     assert len(batch.rejected) + len(batch.events) == len(raw)
 

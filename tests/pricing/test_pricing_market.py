@@ -25,13 +25,13 @@ def test_seeded_and_reproducible() -> None:
 def test_own_price_lowers_and_rival_price_raises_demand(market: SyntheticMarket) -> None:
     week = market.history[market.history.week == 10]
     base = market.expected_units(week)
-    own_up = week.assign(
-        price_fen=np.where(week["product"] == 0, week["price_fen"] * 1.1, week["price_fen"])
-    )
+    raised = np.rint(week["price_fen"] * 1.1).astype(np.int64)  # prices stay integer fen
+    own_up = week.assign(price_fen=np.where(week["product"] == 0, raised, week["price_fen"]))
     moved = market.expected_units(own_up)
     p0 = (week["product"] == 0).to_numpy()
     ratio = moved[p0] / base[p0]
-    np.testing.assert_allclose(ratio, 1.1 ** market.own_elasticity[0])
+    step = (raised / week["price_fen"]).to_numpy()[p0]
+    np.testing.assert_allclose(ratio, step ** market.own_elasticity[0])
     assert (moved[~p0] > base[~p0]).all()
 
 

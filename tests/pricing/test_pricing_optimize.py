@@ -239,17 +239,15 @@ def test_audit_goes_into_the_ledger_with_inclusion_proofs() -> None:
         assert record["type"] == "PRICE_DECISION"
         assert record["price_fen"] == int(decision.prices.loc[index, "price_fen"])
         proof = led.inclusion_proof(index)
-        assert verify_inclusion(record, proof, head.root)
+        assert verify_inclusion(record, proof, head)
         # another decision, or the same one with its price changed, is not included
-        assert not verify_inclusion(decision.audit_records[index + 1], proof, head.root)
-        assert not verify_inclusion(
-            {**record, "price_fen": record["price_fen"] + 1}, proof, head.root
-        )
+        assert not verify_inclusion(decision.audit_records[index + 1], proof, head)
+        assert not verify_inclusion({**record, "price_fen": record["price_fen"] + 1}, proof, head)
     # a later batch extends the same chain, and the old head stays provable
     optimize_prices(_offer(store=9), NO_CAP, ledger=led)
     assert len(led) == 6
-    assert verify_inclusion(decision.audit_records[0], led.inclusion_proof(0), led.head().root)
-    assert verify_consistency(led.consistency_proof(5), head.root, led.head().root)
+    assert verify_inclusion(decision.audit_records[0], led.inclusion_proof(0), led.head())
+    assert verify_consistency(led.consistency_proof(5), head, led.head())
 
 
 def test_many_rows_vectorised() -> None:

@@ -62,5 +62,5 @@ def test_paired_difference() -> None:
     assert better.excludes_zero and better.low > 0 and better.p_value < 0.01
     with pytest.raises(DataValidationError, match="same users"):
         paired_difference(base, base[:10])
-    with pytest.raises(DataValidationError, match="finite"):
+    with pytest.raises(DataValidationError, match="no number"):
         bootstrap_ci(np.array([np.nan]))

@@ -27,11 +27,21 @@ def test_seasonal_naive_golden() -> None:
 
 
 def test_naive_golden_and_interval_width() -> None:
-    fc = Naive().fit(_frame([1, 3, 5, 7])).predict(4, level=[95])
-    assert fc["Naive"].tolist() == [7, 7, 7, 7]
+    fc = Naive().fit(_frame([101, 103, 105, 107])).predict(4, level=[95])
+    assert fc["Naive"].tolist() == [107, 107, 107, 107]
     width = (fc["Naive-hi-95"] - fc["Naive-lo-95"]).to_numpy()
     # sigma_1 = RMS of first differences = 2; width = 2 * 1.96 * 2 * sqrt(k)
     assert width == pytest.approx(2 * 1.959964 * 2 * np.sqrt([1, 2, 3, 4]), rel=1e-5)
+
+
+def test_demand_intervals_never_go_below_zero() -> None:
+    """Issue 23: a series without negative history gets no negative forecast or bound."""
+    fc = Naive().fit(_frame([1, 3, 5, 7, 0, 1])).predict(6, level=[80, 95])
+    bounds = fc[["Naive", "Naive-lo-80", "Naive-lo-95", "Naive-hi-95"]].to_numpy()
+    assert (bounds >= 0).all()
+    assert (fc["Naive-lo-95"] == 0).any()  # the floor binds
+    returns = Naive().fit(_frame([5, -3, 4, 6])).predict(3, level=[95])
+    assert (returns["Naive-lo-95"] < 0).all()  # net returns in history: not floored
 
 
 def test_croston_sba_tsb_golden() -> None:

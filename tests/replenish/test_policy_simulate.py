@@ -162,7 +162,7 @@ def test_simulator_random_lead_times_and_crossing_orders() -> None:
     assert res.orders[0].tolist() == [4, 4, 2, 4, 4]
     assert res.on_hand_end[0].tolist() == [2, 0, 0, 2, 2]
     assert res.kpis["orders"].iloc[0] == 5
-    with pytest.raises(DataValidationError, match="integer array"):
+    with pytest.raises(DataValidationError, match="lead_time must hold integers"):
         simulate_order_up_to(demand, np.full((1, 5), 10.0), lead_time=np.ones((1, 5)))
 
 

@@ -133,3 +133,16 @@ def _unit_cost(table: pd.DataFrame) -> np.ndarray:
     cost = shop.catalogue.set_index("item_id")["unit_cost_fen"]
     ids = table["unique_id"].str.removeprefix("sku-").astype(np.int64)
     return cost.reindex(ids).to_numpy(dtype=np.float64)
+
+
+def test_a_non_shop_is_refused_and_writing_is_atomic(tmp_path: Path) -> None:
+    from chainmall.exceptions import DataValidationError
+
+    with pytest.raises(DataValidationError, match="shop must be a Shop"):
+        build_report({"members": []})  # type: ignore[arg-type]
+    page = DemoReport(html="<html>new</html>", sections=(), omitted=())
+    target = tmp_path / "report.html"
+    target.write_text("<html>old</html>")
+    page.write(target)
+    assert target.read_text() == "<html>new</html>"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary file left

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +12,7 @@ from chainmall.exceptions import ConfigError, DataValidationError
 from chainmall.segment import ChurnConfig, ParetoNBD, RFMLConfig, segment_customers, summarize
 from chainmall.segment.alerts import ALERT_COLUMNS, churn_alerts
 from chainmall.segment.tags import Condition, TagRule, attribute_shares, tag_customers
+from tests.conftest import require_file
 
 
 def test_inactivity_and_overdue_alerts_golden(small_log: pd.DataFrame) -> None:
@@ -24,13 +27,49 @@ def test_inactivity_and_overdue_alerts_golden(small_log: pd.DataFrame) -> None:
     assert "12.0x own mean gap" in c_overdue.evidence and "coupon" in c_overdue.action
 
 
-def test_default_inactivity_is_three_days(small_log: pd.DataFrame) -> None:
+def test_default_inactivity_follows_each_customers_rhythm(small_log: pd.DataFrame) -> None:
+    """Issue 23: on purchases the default window is 1.5 x the customer's own mean gap."""
     alerts = churn_alerts(small_log, "2024-01-25", RFMLConfig(timezone="UTC"))
-    inactive = alerts[alerts.reason == "inactive"]
+    inactive = alerts[alerts.reason == "inactive"].set_index("customer_id")
+    # a: 3 days < 1.5 x 10.5; b (one purchase): 10 >= 1.5 x median(10.5, 2) = 9.375;
+    # c: 20 >= 1.5 x 2
+    assert set(inactive.index) == {"b", "c"}
+    assert inactive.loc["b", "threshold"] == pytest.approx(9.375)
+    assert inactive.loc["c", "threshold"] == pytest.approx(3.0)
+    assert "(threshold 9.38)" in inactive.loc["b", "evidence"]
+
+
+def test_fixed_three_day_rule_stays_available(small_log: pd.DataFrame) -> None:
+    cfg = RFMLConfig(timezone="UTC", churn=ChurnConfig(inactivity_days=3))
+    inactive = churn_alerts(small_log, "2024-01-25", cfg)
     # a bought on Jan 22 (3 days before): alerted; events after "now" are ignored
-    assert set(inactive.customer_id) == {"a", "b", "c"}
-    quiet = churn_alerts(small_log, "2024-01-23", RFMLConfig(timezone="UTC"))
+    assert set(inactive[inactive.reason == "inactive"].customer_id) == {"a", "b", "c"}
+    quiet = churn_alerts(small_log, "2024-01-23", cfg)
     assert "a" not in set(quiet[quiet.reason == "inactive"].customer_id)
+
+
+@pytest.mark.realdata
+def test_rhythm_window_spares_returning_cdnow_customers(data_home: Path) -> None:
+    """Issue 23: 3 days without a purchase flags ~all CDNOW customers, returners included."""
+    from chainmall.datasets import load_cdnow
+
+    require_file(data_home, "cdnow/CDNOW_master.txt")
+    raw = load_cdnow(data_home=data_home)
+    log = raw.assign(amount=(raw["amount"] * 100).round().astype("int64"))
+    cfg = RFMLConfig(timezone="UTC")
+    now = pd.Timestamp("1997-09-30", tz="UTC")
+    soon = log[(log.ts >= now + pd.Timedelta(days=1)) & (log.ts < now + pd.Timedelta(days=91))]
+    known = summarize(log, cfg.replace(as_of="1997-09-30")).customers["customer_id"]
+    returns = known.isin(set(soon["customer_id"])).to_numpy()
+
+    def flagged(rules: ChurnConfig) -> np.ndarray:
+        alerts = churn_alerts(log, "1997-09-30", cfg.replace(churn=rules))
+        return known.isin(set(alerts.customer_id[alerts.reason == "inactive"])).to_numpy()
+
+    three_days, rhythm = flagged(ChurnConfig(inactivity_days=3)), flagged(ChurnConfig())
+    assert three_days.mean() > 0.98 and three_days[returns].mean() > 0.95
+    assert rhythm[returns].mean() < 0.6  # most customers who come back are not warned
+    assert (~returns[rhythm]).mean() > (~returns[three_days]).mean()  # warnings are sharper
 
 
 def test_model_based_alerts_follow_probability(small_log: pd.DataFrame) -> None:

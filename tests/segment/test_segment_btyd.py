@@ -172,7 +172,7 @@ def test_errors_and_persistence(tmp_path: Path) -> None:
     again = load_model(tmp_path / "m.json")
     assert isinstance(again, ModifiedBetaGeo)
     np.testing.assert_allclose(again.expected_purchases(5, data), model.expected_purchases(5, data))
-    with pytest.raises(DataValidationError, match="horizon"):
+    with pytest.raises(DataValidationError, match="t must be >= 0"):
         model.expected_purchases(-1, data)
 
 

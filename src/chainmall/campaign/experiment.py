@@ -27,7 +27,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from chainmall._validation import require_columns, require_frame, require_numeric
+from chainmall._validation import Column, check_array, check_frame, check_scalar
 from chainmall.exceptions import ConfigError, DataValidationError
 
 __all__ = [
@@ -87,22 +87,23 @@ class Difference:
 
 
 def _sample(values: Any, name: str) -> FloatArray:
-    arr = np.asarray(values, dtype=np.float64).ravel()
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        raise DataValidationError(
-            f"{name} has {int(bad.sum())} missing or infinite value(s) "
-            f"(positions {np.flatnonzero(bad)[:5].tolist()}); drop or impute them first"
-        )
+    arr = np.asarray(check_array(values, name, "number", ndim=None), dtype=np.float64).ravel()
     if arr.size < 2:
         raise DataValidationError(f"{name} needs at least 2 observations, got {arr.size}")
     return arr
 
 
+def _setting(value: Any, name: str, *, gt: float | None = None, lt: float | None = None) -> float:
+    """A design setting (level, rate, ratio, effect): a finite number in range, else ConfigError."""
+    try:
+        result: float = check_scalar(value, name, "number", gt=gt, lt=lt)
+    except DataValidationError as exc:
+        raise ConfigError(str(exc)) from None
+    return result
+
+
 def _confidence(confidence: float) -> float:
-    if not 0 < confidence < 1:
-        raise ConfigError(f"confidence must lie in (0, 1), got {confidence}")
-    return confidence
+    return _setting(confidence, "confidence", gt=0, lt=1)
 
 
 def _result(
@@ -185,7 +186,9 @@ def diff_in_proportions(
         ("treatment", successes_treatment, n_treatment),
         ("control", successes_control, n_control),
     ):
-        if n < 1 or not 0 <= k <= n:
+        check_scalar(k, f"successes_{name}", "count", ge=0)
+        check_scalar(n, f"n_{name}", "count", ge=1)
+        if not k <= n:
             raise DataValidationError(
                 f"{name}: need 0 <= successes <= n and n >= 1, got successes={k}, n={n}"
             )
@@ -263,10 +266,10 @@ def compare_arms(
     Uses :func:`cuped` when ``covariate`` names a pre-period column, else
     :func:`diff_in_means` (a 0/1 metric gives the Welch version of a proportion test).
     """
-    require_frame(frame, "frame")
-    cols = [arm, metric] + ([covariate] if covariate else [])
-    require_columns(frame, cols, name="frame")
-    require_numeric(frame, metric, name="frame")
+    columns = [Column(arm, "label"), Column(metric, "number")]
+    if covariate:
+        columns.append(Column(covariate, "number"))
+    check_frame(frame, columns, name="frame")
     arms = set(frame[arm].unique())
     missing = {treatment, control} - arms
     if missing:
@@ -287,15 +290,14 @@ def _stats_power() -> Any:
 
 
 def _check_design(alpha: float, ratio: float) -> None:
-    if not 0 < alpha < 1:
-        raise ConfigError(f"alpha must lie in (0, 1), got {alpha}")
-    if ratio <= 0:
-        raise ConfigError(f"ratio (n_treatment / n_control) must be > 0, got {ratio}")
+    _setting(alpha, "alpha", gt=0, lt=1)
+    _setting(ratio, "ratio", gt=0)
 
 
 def _effect_size(effect: float, sd: float) -> float:
-    if sd <= 0 or effect == 0:
-        raise ConfigError(f"need sd > 0 and a non-zero effect, got effect={effect}, sd={sd}")
+    effect, sd = _setting(effect, "effect"), _setting(sd, "sd", gt=0)
+    if effect == 0:
+        raise ConfigError("effect is 0: there is no difference to detect; pass the smallest one")
     return effect / sd
 
 
@@ -312,6 +314,7 @@ def power_means(
         ratio: ``n_treatment / n_control``.
     """
     _check_design(alpha, ratio)
+    n_control = _setting(n_control, "n_control", gt=1)
     solver = _stats_power().TTestIndPower()
     return float(
         solver.power(
@@ -325,8 +328,7 @@ def sample_size_means(
 ) -> float:
     """Control-arm units needed for ``power`` (unrounded; ``math.ceil`` it to plan)."""
     _check_design(alpha, ratio)
-    if not 0 < power < 1:
-        raise ConfigError(f"power must lie in (0, 1), got {power}")
+    _setting(power, "power", gt=0, lt=1)
     solver = _stats_power().TTestIndPower()
     return float(
         solver.solve_power(
@@ -337,8 +339,7 @@ def sample_size_means(
 
 def _cohens_h(p_treatment: float, p_control: float) -> float:
     for name, p in (("p_treatment", p_treatment), ("p_control", p_control)):
-        if not 0 < p < 1:
-            raise ConfigError(f"{name} must lie in (0, 1), got {p}")
+        _setting(p, name, gt=0, lt=1)
     if p_treatment == p_control:
         raise ConfigError("p_treatment equals p_control: there is no effect to detect")
     return 2 * math.asin(math.sqrt(p_treatment)) - 2 * math.asin(math.sqrt(p_control))
@@ -354,6 +355,7 @@ def power_proportions(
 ) -> float:
     """Power of a two-sided z-test of two proportions (Cohen's ``h`` effect size)."""
     _check_design(alpha, ratio)
+    n_control = _setting(n_control, "n_control", gt=0)
     solver = _stats_power().NormalIndPower()
     h = _cohens_h(p_treatment, p_control)
     return float(solver.power(effect_size=h, nobs1=n_control, alpha=alpha, ratio=ratio))
@@ -369,8 +371,7 @@ def sample_size_proportions(
 ) -> float:
     """Control-arm units needed to detect ``p_treatment`` vs ``p_control`` (unrounded)."""
     _check_design(alpha, ratio)
-    if not 0 < power < 1:
-        raise ConfigError(f"power must lie in (0, 1), got {power}")
+    _setting(power, "power", gt=0, lt=1)
     solver = _stats_power().NormalIndPower()
     h = _cohens_h(p_treatment, p_control)
     return float(solver.solve_power(effect_size=h, alpha=alpha, power=power, ratio=ratio))

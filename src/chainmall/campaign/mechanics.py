@@ -21,14 +21,16 @@ Discounts never exceed what is left to pay, so no price becomes negative.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from pydantic import Field
 
+from chainmall._validation import check_array, check_scalar
 from chainmall.config import EngineConfig
+from chainmall.exceptions import DataValidationError
 
 __all__ = [
     "Campaign",
@@ -146,6 +148,26 @@ class Campaign(EngineConfig):
         return None
 
 
+def _fen(values: Any, name: str) -> IntArray:
+    """Integer fen >= 0 (a scalar or an array of any shape)."""
+    return np.asarray(check_array(values, name, "money", ndim=None, ge=0), dtype=np.int64)
+
+
+def _same_shape(**arrays: np.ndarray) -> None:
+    try:
+        np.broadcast_shapes(*(a.shape for a in arrays.values()))
+    except ValueError:
+        shapes = {name: a.shape for name, a in arrays.items()}
+        raise DataValidationError(
+            f"{', '.join(arrays)} must have matching shapes, got {shapes}"
+        ) from None
+
+
+def _instance(value: object, cls: type, name: str) -> None:
+    if not isinstance(value, cls):
+        raise DataValidationError(f"{name} must be a {cls.__name__}, got {type(value).__name__}")
+
+
 def redeem_coupons(
     amount_fen: IntArray, wallet_fen: IntArray, min_spend_fen: IntArray | int
 ) -> IntArray:
@@ -159,8 +181,12 @@ def redeem_coupons(
     Returns:
         Discount per order (fen); ``amount - discount >= 0`` always.
     """
-    usable = amount_fen >= min_spend_fen
-    return np.where(usable, np.minimum(wallet_fen, amount_fen), 0).astype(np.int64)
+    amount = _fen(amount_fen, "amount_fen")
+    wallet = _fen(wallet_fen, "wallet_fen")
+    threshold = _fen(min_spend_fen, "min_spend_fen")
+    _same_shape(amount_fen=amount, wallet_fen=wallet, min_spend_fen=threshold)
+    usable = amount >= threshold
+    return np.where(usable, np.minimum(wallet, amount), 0).astype(np.int64)
 
 
 def group_price(list_price_fen: IntArray | int, discount: float) -> IntArray:
@@ -168,7 +194,8 @@ def group_price(list_price_fen: IntArray | int, discount: float) -> IntArray:
 
     3 people, 20% off a 100.00-yuan item: each pays ``10000 - 2000 = 8000`` fen.
     """
-    price = np.asarray(list_price_fen, dtype=np.int64)
+    price = _fen(list_price_fen, "list_price_fen")
+    discount = check_scalar(discount, "discount", "number", ge=0, le=1)
     # the discount is rounded down, so nobody pays less than the published rate
     cut = np.floor(price * discount + 1e-9).astype(np.int64)
     return np.asarray(price - cut, dtype=np.int64)
@@ -185,6 +212,9 @@ def draw_lottery(
     with probability ``p = min(1, budget / (entries · prize))``, so the expected
     cost is ``min(budget, entries · prize)``.
     """
+    order_amount_fen = _fen(order_amount_fen, "order_amount_fen")
+    _instance(rule, SpendLottery, "rule")
+    _instance(rng, np.random.Generator, "rng")
     enters = order_amount_fen >= rule.threshold_fen
     entries = int(enters.sum())
     if entries == 0 or not rule.enabled:
@@ -202,6 +232,10 @@ def redeem_points(
     The discount is at most ``max_redeem_share`` of the amount (rounded down) and at
     most the points' value; points are spent in whole units of the value rate.
     """
+    amount_fen = _fen(amount_fen, "amount_fen")
+    points = check_array(points, "points", "count", ndim=None, ge=0)
+    _same_shape(amount_fen=amount_fen, points=points)
+    _instance(rule, EnergyPoints, "rule")
     if rule.fen_per_100_points == 0:
         zero = np.zeros(amount_fen.shape, dtype=np.int64)
         return zero, zero

@@ -19,7 +19,8 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-from chainmall._validation import describe_offenders, require_columns, require_frame
+from chainmall._storage import reading
+from chainmall._validation import Column, check_frame, check_scalar, describe_offenders
 from chainmall.card.patterns import COMPANY_STRONG
 from chainmall.exceptions import DataValidationError
 
@@ -35,6 +36,7 @@ _PUNCT = re.compile(r"[\s.,，。()（）\-_'&·]+")
 
 def company_key(name: str) -> str:
     """Normalised company name used for matching (suffix-free, punctuation-free, lower case)."""
+    name = check_scalar(name, "name", "text")
     key = _PUNCT.sub("", unicodedata.normalize("NFKC", name).lower())
     for suffix in _SUFFIXES:
         if key.endswith(suffix) and len(key) > len(suffix):
@@ -74,13 +76,7 @@ class LocalRegistryProvider:
     """
 
     def __init__(self, registry: pd.DataFrame, *, name_column: str = "name") -> None:
-        registry = require_frame(registry, "registry")
-        require_columns(registry, [name_column], name="registry")
-        missing = registry[name_column].isna().to_numpy()
-        if missing.any():
-            raise DataValidationError(
-                f"registry.{name_column} is empty in {describe_offenders(registry, missing)}"
-            )
+        registry = check_frame(registry, [Column(name_column, "label")], name="registry")
         keys = registry[name_column].astype(str).map(company_key)
         clash = keys.duplicated(keep=False).to_numpy()
         if clash.any():
@@ -99,12 +95,14 @@ class LocalRegistryProvider:
         path = Path(path)
         if not path.is_file():
             raise DataValidationError(f"registry file {str(path)!r} does not exist")
-        if path.suffix == ".csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-        elif path.suffix == ".parquet":
-            frame = pd.read_parquet(path)
-        else:
+        if path.suffix not in (".csv", ".parquet"):
             raise DataValidationError(f"registry file {str(path)!r}: use .csv or .parquet")
+        with reading(path, "registry file", DataValidationError, "fix or re-export the file"):
+            frame = (
+                pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+                if path.suffix == ".csv"
+                else pd.read_parquet(path)
+            )
         return cls(frame, name_column=name_column)
 
     def lookup(self, name: str) -> CompanyRecord | None:

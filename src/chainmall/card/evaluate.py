@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from chainmall._validation import require_columns, require_frame
+from chainmall._validation import Column, check_frame
 from chainmall.exceptions import DataValidationError
 
 __all__ = ["field_scores"]
@@ -53,9 +53,11 @@ def field_scores(
     Raises:
         DataValidationError: a card of ``truth`` has no prediction row (or vice versa).
     """
-    predicted, truth = require_frame(predicted, "predicted"), require_frame(truth, "truth")
-    require_columns(predicted, [key, *fields], name="predicted")
-    require_columns(truth, [key, *fields], name="truth")
+    if isinstance(fields, str) or not all(isinstance(f, str) for f in fields):
+        raise DataValidationError(f"fields must be a list of column names, got {fields!r}")
+    columns = [Column(key, "id", unique=True), *(Column(f, "label", nullable=True) for f in fields)]
+    predicted = check_frame(predicted, columns, name="predicted", id_column=key)
+    truth = check_frame(truth, columns, name="truth", id_column=key)
     merged = truth.merge(
         predicted, on=key, how="outer", suffixes=("_true", "_pred"), indicator=True
     )

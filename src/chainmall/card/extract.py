@@ -192,8 +192,15 @@ def extract_contact(text: str | Sequence[str]) -> Contact:
     Raises:
         DataValidationError: the text is empty or whitespace only.
     """
+    if not isinstance(text, str) and not (
+        isinstance(text, Sequence) and all(isinstance(line, str) for line in text)
+    ):
+        raise DataValidationError(
+            f"text must be the card's text (a str, or a list of str lines), got "
+            f"{type(text).__name__}"
+        )
     raw = text.splitlines() if isinstance(text, str) else list(text)
-    lines = [normalise_line(str(line)) for line in raw]
+    lines = [normalise_line(line) for line in raw]
     if not any(lines):
         raise DataValidationError(
             "the card text is empty: OCR found no characters; check the image "

@@ -8,6 +8,7 @@ rotation, all from the given seed.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from chainmall._optional import import_optional
+from chainmall._validation import check_scalar
 from chainmall.exceptions import OptionalDependencyError
 
 __all__ = ["LAYOUTS", "card_lines", "find_cjk_font", "make_card_truth", "render_card"]
@@ -122,7 +124,8 @@ def make_card_truth(n: int, seed: int) -> pd.DataFrame:
         columns ``card_id, lang, name, title, company, mobile, landline, email,
         website, address`` (phones normalised as :func:`extract_contact` returns them).
     """
-    rng = np.random.default_rng(seed)
+    n = check_scalar(n, "n", "count", ge=0, le=1_000_000)
+    rng = np.random.default_rng(check_scalar(seed, "seed", "count", ge=0))
     rows = []
     for card in range(n):
         lang = "zh" if card % 2 == 0 else "en"
@@ -167,14 +170,25 @@ def make_card_truth(n: int, seed: int) -> pd.DataFrame:
 
 
 def find_cjk_font() -> Path:
-    """Path of an installed font with Chinese glyphs (Noto Sans CJK preferred)."""
+    """Path of an installed font with Chinese glyphs (Noto Sans CJK preferred).
+
+    Searched in the system font folders, or in the folders listed in the
+    ``CHAINMALL_FONT_DIRS`` environment variable (``os.pathsep``-separated) when it
+    is set, e.g. to point at fonts of your own.
+
+    Raises:
+        OptionalDependencyError: no such font is installed.
+    """
+    override = os.environ.get("CHAINMALL_FONT_DIRS")
+    folders = override.split(os.pathsep) if override is not None else _FONT_DIRS
     for name in _FONT_NAMES:
-        for folder in _FONT_DIRS:
-            hits = sorted(Path(folder).rglob(name)) if Path(folder).is_dir() else []
+        for folder in folders:
+            hits = sorted(Path(folder).rglob(name)) if folder and Path(folder).is_dir() else []
             if hits:
                 return hits[0]
     raise OptionalDependencyError(
-        "no CJK font found to render cards: apt-get install fonts-noto-cjk (Debian/Ubuntu)"
+        "no CJK font found to render cards: apt-get install fonts-noto-cjk (Debian/Ubuntu), "
+        "or set CHAINMALL_FONT_DIRS to a folder holding one"
     )
 
 

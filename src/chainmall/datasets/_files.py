@@ -16,7 +16,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from chainmall.exceptions import DataFileNotFoundError
+from chainmall._storage import atomic_writer
+from chainmall.exceptions import DataFileNotFoundError, DataValidationError
 
 __all__ = ["Remote", "data_home", "locate"]
 
@@ -32,6 +33,10 @@ class Remote:
 def data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
     """The directory that holds the data sets (see module docstring)."""
     if data_home is not None:
+        if not isinstance(data_home, str | os.PathLike):
+            raise DataValidationError(
+                f"data_home must be a folder path (str or Path), got {type(data_home).__name__}"
+            )
         return Path(data_home).expanduser()
     env = os.environ.get("CHAINMALL_DATA")
     if env:
@@ -51,7 +56,7 @@ def _download(remote: Remote, target: Path) -> None:
         with (
             zipfile.ZipFile(fetched) as archive,
             archive.open(remote.member) as src,
-            target.open("wb") as out,
+            atomic_writer(target) as out,
         ):
             shutil.copyfileobj(src, out)
 

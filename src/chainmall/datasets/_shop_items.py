@@ -9,6 +9,7 @@ price, a brand within its category, and a Zipf popularity weight
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -16,20 +17,22 @@ from numpy.typing import NDArray
 
 __all__ = ["CATEGORY_MEDIAN_YUAN", "ItemDraw", "draw_items"]
 
-CATEGORY_MEDIAN_YUAN = {
-    "fresh": 39,
-    "snacks": 29,
-    "drinks": 45,
-    "beauty": 159,
-    "personal care": 49,
-    "baby": 129,
-    "home": 69,
-    "kitchen": 89,
-    "apparel": 119,
-    "health": 199,
-    "pets": 79,
-    "digital": 299,
-}
+CATEGORY_MEDIAN_YUAN = MappingProxyType(
+    {
+        "fresh": 39,
+        "snacks": 29,
+        "drinks": 45,
+        "beauty": 159,
+        "personal care": 49,
+        "baby": 129,
+        "home": 69,
+        "kitchen": 89,
+        "apparel": 119,
+        "health": 199,
+        "pets": 79,
+        "digital": 299,
+    }
+)
 PRICE_SIGMA = 0.5  # log-normal spread of list prices within a category
 COST_SHARE = (0.35, 0.75)  # unit cost as a share of the list price
 POPULARITY_EXPONENT = 0.9  # Zipf exponent of item popularity

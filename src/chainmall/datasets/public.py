@@ -13,12 +13,14 @@ sales is a calendar date (the week's Friday), deliberately timezone-naive.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from chainmall._storage import reading
 from chainmall.datasets._files import Remote, locate
 from chainmall.exceptions import DataValidationError
 
@@ -34,11 +36,23 @@ _CDNOW = {
 _OJ = Remote("https://msalicedatapublic.z5.web.core.windows.net/datasets/OrangeJuice/oj_large.csv")
 
 
+def _parsing(path: os.PathLike[str]) -> contextlib.AbstractContextManager[None]:
+    """Turn any failure to parse a data file into a DataValidationError naming it."""
+    return reading(
+        path,
+        "data set file",
+        DataValidationError,
+        "it is not the official file: download it again (download=True) or restore it",
+    )
+
+
 def load_movielens_100k(*, data_home: PathLike = None, download: bool = False) -> pd.DataFrame:
     """MovieLens 100K ratings: ``user_id, item_id`` (int), ``rating`` (1-5), ``ts`` (UTC)."""
     path = locate("ml-100k", "u.data", home=data_home, download=download, remote=_ML100K)
-    frame = pd.read_csv(path, sep="\t", names=["user_id", "item_id", "rating", "ts"], dtype="int64")
-    frame["ts"] = pd.to_datetime(frame["ts"], unit="s", utc=True)
+    with _parsing(path):
+        names = ["user_id", "item_id", "rating", "ts"]
+        frame = pd.read_csv(path, sep="\t", names=names, dtype="int64")
+        frame["ts"] = pd.to_datetime(frame["ts"], unit="s", utc=True)
     return frame
 
 
@@ -57,14 +71,15 @@ def load_cdnow(
         raise DataValidationError(f"kind must be 'master' or 'sample', got {kind!r}")
     filename = f"CDNOW_{kind}.txt"
     path = locate("cdnow", filename, home=data_home, download=download, remote=_CDNOW[kind])
-    if kind == "master":
-        frame = pd.read_csv(path, sep=r"\s+", dtype={"customer_id": str})
-        frame.columns = ["customer_id", "date", "quantity", "amount"]
-    else:
-        names = ["customer_id", "sample_id", "date", "quantity", "amount"]
-        frame = pd.read_csv(path, sep=r"\s+", header=None, names=names, dtype={0: str, 1: str})
-        frame = frame.drop(columns="sample_id")
-    frame["ts"] = pd.to_datetime(frame["date"].astype(str), format="%Y%m%d", utc=True)
+    with _parsing(path):
+        if kind == "master":
+            frame = pd.read_csv(path, sep=r"\s+", dtype={"customer_id": str})
+            frame.columns = ["customer_id", "date", "quantity", "amount"]
+        else:
+            names = ["customer_id", "sample_id", "date", "quantity", "amount"]
+            frame = pd.read_csv(path, sep=r"\s+", header=None, names=names, dtype={0: str, 1: str})
+            frame = frame.drop(columns="sample_id")
+        frame["ts"] = pd.to_datetime(frame["date"].astype(str), format="%Y%m%d", utc=True)
     return frame[["customer_id", "ts", "quantity", "amount"]]
 
 
@@ -75,8 +90,9 @@ def load_orange_juice(*, data_home: PathLike = None, download: bool = False) -> 
     ``tropicana``, ``minute.maid``, ``dominicks``; store demographics follow.
     """
     path = locate("dominicks_oj", "oj_large.csv", home=data_home, download=download, remote=_OJ)
-    frame = pd.read_csv(path)
-    frame.insert(4, "units", np.rint(np.exp(frame["logmove"])).astype("int64"))
+    with _parsing(path):
+        frame = pd.read_csv(path)
+        frame.insert(4, "units", np.rint(np.exp(frame["logmove"])).astype("int64"))
     return frame
 
 
@@ -102,17 +118,19 @@ def load_walmart_sales(
             "'walmart-recruiting-store-sales-forecasting' (login required) and place it there"
         ),
     )
-    raw = pd.read_csv(path, parse_dates=["Date"])
-    frame = pd.DataFrame(
-        {
-            "unique_id": raw["Store"].map("{:02d}".format) + "_" + raw["Dept"].map("{:02d}".format),
-            "ds": raw["Date"],
-            "y": raw["Weekly_Sales"].astype("float64"),
-            "store": raw["Store"].astype("int64"),
-            "dept": raw["Dept"].astype("int64"),
-            "is_holiday": raw["IsHoliday"].astype(bool),
-        }
-    )
+    with _parsing(path):
+        raw = pd.read_csv(path, parse_dates=["Date"])
+        store, dept = raw["Store"], raw["Dept"]
+        frame = pd.DataFrame(
+            {
+                "unique_id": store.map("{:02d}".format) + "_" + dept.map("{:02d}".format),
+                "ds": raw["Date"],
+                "y": raw["Weekly_Sales"].astype("float64"),
+                "store": store.astype("int64"),
+                "dept": dept.astype("int64"),
+                "is_holiday": raw["IsHoliday"].astype(bool),
+            }
+        )
     if complete_only:
         n_weeks = frame["ds"].nunique()
         sizes = frame.groupby("unique_id")["ds"].transform("size")

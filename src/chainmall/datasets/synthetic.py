@@ -159,10 +159,10 @@ def make_shop(
     Raises:
         ConfigError: an argument is of the wrong type or out of range.
     """
-    seed = _check_int("seed", seed, 0, math.inf)
-    n_members = _check_int("n_members", n_members, 1, math.inf)
+    seed = _check_int("seed", seed, 0, 2**53 - 1)
+    n_members = _check_int("n_members", n_members, 1, 100_000_000)
     months = _check_int("months", months, 1, 120)
-    n_items = _check_int("n_items", n_items, 1, math.inf)
+    n_items = _check_int("n_items", n_items, 1, 10_000_000)
     orders_per_member = _check_float("orders_per_member", orders_per_member, 0.0, 1_000.0)
     refund_rate = _check_float("refund_rate", refund_rate, 0.0, 1.0)
     horizon = _horizon(start, months)

@@ -65,10 +65,12 @@ def as_dask(
     columns: Sequence[str] | None = None,
     *,
     rows_per_partition: int = ROWS_PER_PARTITION,
+    name: str = "data",
 ) -> Any:
     """A Dask frame of ``source`` (pandas, Dask or Parquet path[s]), projected on ``columns``.
 
-    Columns absent from the source are left out (the caller's validation names them).
+    Columns absent from the source are left out (the caller's validation names them);
+    ``name`` is the argument's name in messages.
     """
     dd = dask_dataframe()
     if is_parquet_source(source):
@@ -78,7 +80,8 @@ def as_dask(
         source = dd.from_pandas(source, npartitions=parts, sort=False)
     elif not is_dask_frame(source):
         raise DataValidationError(
-            f"expected a pandas or Dask DataFrame or Parquet path(s), got {type(source).__name__}; "
+            f"{name} must be a pandas or Dask DataFrame or Parquet path(s), got "
+            f"{type(source).__name__}; "
             "pass a DataFrame, dask.dataframe.read_parquet(...), or the path of the Parquet files"
         )
     if columns is None:

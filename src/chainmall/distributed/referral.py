@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chainmall._validation import require_columns, require_frame
+from chainmall._validation import Column, check_frame
 from chainmall.distributed._buckets import bucket_of, meet_buckets, split_by_bucket
 from chainmall.distributed._dask import dask_dataframe, delayed
 from chainmall.distributed._sources import as_dask
@@ -42,8 +42,14 @@ def earner_month_totals(entries: pd.DataFrame) -> pd.DataFrame:
         missing value counts 0), sorted by the keys; ``month`` and
         ``reward_type`` may be missing (entries without them, e.g. withdrawals).
     """
-    require_frame(entries, "entries")
-    require_columns(entries, [*KEYS, *TOTAL_COLUMNS], name="entries")
+    columns = [
+        Column("user_id", "id"),
+        Column("month", "label", nullable=True),
+        Column("kind", "label"),
+        Column("reward_type", "label", nullable=True),
+        *(Column(c, "money", nullable=True) for c in TOTAL_COLUMNS),
+    ]
+    check_frame(entries, columns, name="entries", id_column="user_id", allow_empty=True)
     money = {c: entries[c].fillna(0).to_numpy(dtype=np.int64) for c in TOTAL_COLUMNS}
     frame = pd.DataFrame(
         {**{k: entries[k] for k in KEYS}, "entries": np.ones(len(entries), np.int64), **money}

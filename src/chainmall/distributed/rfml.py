@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from chainmall._validation import check_frame
 from chainmall.distributed._buckets import meet_buckets
 from chainmall.distributed._dask import dask_dataframe, dask_module, delayed, tree_reduce
 from chainmall.distributed._sources import as_dask
@@ -47,6 +48,7 @@ from chainmall.distributed.scores import (
 )
 from chainmall.exceptions import DataValidationError
 from chainmall.segment import RFMLConfig, RFMLSummary, summarize
+from chainmall.segment.rfml import transaction_columns
 from chainmall.segment.rules import measure_columns
 
 __all__ = [
@@ -160,7 +162,15 @@ def _day_tables(
     transactions: Any, cfg: RFMLConfig, names: tuple[str, str, str], npartitions: int | None
 ) -> _DayTables:
     """Read and reduce every partition once; fix the global as-of day."""
-    frame = as_dask(transactions, names)
+    if isinstance(transactions, pd.DataFrame):  # check before Dask converts object columns
+        check_frame(
+            transactions,
+            transaction_columns(*names, cfg),
+            name="transactions",
+            id_column=names[0],
+            allow_empty=True,
+        )
+    frame = as_dask(transactions, names, name="transactions")
     if any(c not in frame.columns for c in names):  # same message as one machine
         whole = as_dask(transactions)._meta
         summarize(whole, cfg, customer_id=names[0], ts=names[1], amount=names[2])

@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from chainmall._validation import check_frame
 from chainmall.distributed._buckets import bucket_of, split_by_bucket
-from chainmall.segment import RFMLConfig, summarize
-from chainmall.segment.rfml import local_days, summary_columns
+from chainmall.segment import RFMLConfig
+from chainmall.segment.rfml import local_days, summary_columns, transaction_columns
 
 __all__ = ["NO_DAYS", "DayInfo", "customer_days", "customer_summaries", "merge_info"]
 
@@ -132,16 +133,12 @@ def customer_summaries(
 def _validate(part: pd.DataFrame, cfg: RFMLConfig, names: tuple[str, str, str]) -> None:
     """Raise the engine's own message when the rows break its input contract."""
     customer_id, ts, amount = names
-    money = part[amount]
-    clean = (
-        isinstance(part[ts].dtype, pd.DatetimeTZDtype)
-        and pd.api.types.is_integer_dtype(money.dtype)
-        and not pd.api.types.is_bool_dtype(money.dtype)
-        and not any(part[c].hasnans for c in names)
-        and (cfg.allow_refunds or not (money.to_numpy() < 0).any())
+    check_frame(
+        part,
+        transaction_columns(customer_id, ts, amount, cfg),
+        name="transactions",
+        id_column=customer_id,
     )
-    if not clean:  # the engine validates before computing: it raises here
-        summarize(part, cfg.replace(as_of=None), customer_id=customer_id, ts=ts, amount=amount)
 
 
 def _codes(ids: pd.Series) -> tuple[np.ndarray, Callable[[np.ndarray], Any]]:

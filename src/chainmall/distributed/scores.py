@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from chainmall._validation import check_frame
 from chainmall.distributed._dask import dask_module, delayed, tree_reduce
 from chainmall.distributed._sources import as_dask
 from chainmall.exceptions import DataValidationError
 from chainmall.segment import RFMLConfig, assign_segments
-from chainmall.segment.rules import LOWER_IS_BETTER, measure_columns
+from chainmall.segment.rules import LOWER_IS_BETTER, measure_columns, measure_rules
 
 __all__ = [
     "ScoreEdges",
@@ -139,6 +140,7 @@ def apply_scores(
     from chainmall.segment import score
 
     cfg = config or RFMLConfig()
+    check_frame(customers, measure_rules(cfg), name="customers", allow_empty=True)
     if cfg.binning == "fixed":
         return assign_segments(score(customers, cfg), cfg)
     if edges is None:

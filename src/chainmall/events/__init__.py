@@ -11,6 +11,7 @@ from chainmall.events.config import EventsConfig
 from chainmall.events.features import path_transitions, user_features
 from chainmall.events.funnel import funnel_report, funnel_stage_times
 from chainmall.events.schema import EVENT_TYPES, EventBatch, validate_events
+from chainmall.events.visits import visit_log
 
 __all__ = [
     "EVENT_TYPES",
@@ -21,4 +22,5 @@ __all__ = [
     "path_transitions",
     "user_features",
     "validate_events",
+    "visit_log",
 ]

@@ -22,24 +22,35 @@ reason, or, with ``strict=True``, the call raises naming them.
 from __future__ import annotations
 
 import difflib
+import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
-from chainmall._validation import describe_offenders, require_columns, require_frame
+from chainmall._validation import (
+    MAX_EXACT_INT,
+    Column,
+    check_frame,
+    describe_offenders,
+    require_frame,
+)
 from chainmall.exceptions import DataValidationError
 
 __all__ = ["EVENT_TYPES", "OPTIONAL_COLUMNS", "EventBatch", "as_valid_events", "validate_events"]
 
-EVENT_TYPES: dict[str, tuple[str, ...]] = {
-    "page_view": ("path",),
-    "click": ("element", "x", "y"),
-    "dwell": ("path", "dwell_ms"),
-    "share": ("path",),
-    "add_to_cart": ("item_id", "quantity"),
-    "order": ("order_id", "amount_fen"),
-}
+EVENT_TYPES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "page_view": ("path",),
+        "click": ("element", "x", "y"),
+        "dwell": ("path", "dwell_ms"),
+        "share": ("path",),
+        "add_to_cart": ("item_id", "quantity"),
+        "order": ("order_id", "amount_fen"),
+    }
+)
 """Event types and the columns each requires."""
 
 OPTIONAL_COLUMNS = (
@@ -53,6 +64,12 @@ OPTIONAL_COLUMNS = (
     "order_id",
     "amount_fen",
 )
+_COLUMNS = (
+    Column("user_id", "id", nullable=True),
+    Column("event_type", "label", nullable=True),
+    Column("ts", "time", nullable=True),
+)
+"""Column-level rules; missing values in these columns are row-level problems."""
 _NUMERIC = {"x": "float", "y": "float", "dwell_ms": "int", "quantity": "int", "amount_fen": "int"}
 
 
@@ -71,20 +88,44 @@ class EventBatch:
     rejected: pd.DataFrame
 
 
+def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(value as float, is a real number)`` per row; booleans and text are not numbers."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype) or not (
+        pd.api.types.is_object_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)
+    ):
+        return np.full(len(values), np.nan), np.zeros(len(values), dtype=bool)
+    if not pd.api.types.is_object_dtype(dtype):
+        numeric = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        return numeric, ~np.isnan(numeric)
+    raw = values.to_numpy()
+    real = np.fromiter(
+        (isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_) for v in raw),
+        dtype=bool,
+        count=len(raw),
+    )
+    numeric = np.full(len(raw), np.nan)
+    numeric[real] = raw[real].astype(np.float64)
+    return numeric, real & ~np.isnan(numeric)
+
+
 def _range_problem(
     values: pd.Series, kind: str, column: str, applies: np.ndarray
 ) -> tuple[np.ndarray, str]:
-    """Rows (where ``applies``) whose value breaks the column's type/range rule."""
-    numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    present = values.notna().to_numpy()
-    not_number = present & np.isnan(numeric)
-    if kind == "float":
-        bad = not_number | (present & ((numeric < 0) | (numeric > 1)))
-        return applies & bad, f"{column} must be a fraction of the viewport in [0, 1]"
-    lower = 1 if column == "quantity" else 0
-    fractional = present & ~np.isnan(numeric) & (numeric != np.floor(numeric))
-    bad = not_number | fractional | (present & (numeric < lower))
-    return applies & bad, f"{column} must be an integer >= {lower}"
+    """Rows (where ``applies``) whose value is not a number of the column's type and range."""
+    numeric, real = _numbers(values)
+    present = values.notna().to_numpy(dtype=bool)
+    with np.errstate(invalid="ignore"):
+        usable = real & np.isfinite(numeric) & (np.abs(numeric) <= MAX_EXACT_INT)
+        if kind == "float":
+            bad = present & ~(usable & (numeric >= 0) & (numeric <= 1))
+            return applies & bad, f"{column} must be a fraction of the viewport in [0, 1]"
+        lower = 1 if column == "quantity" else 0
+        whole = usable & (numeric == np.floor(numeric)) & (numeric >= lower)
+    return (
+        applies & present & ~whole,
+        f"{column} must be a whole number >= {lower} (finite; not text or a bool)",
+    )
 
 
 def validate_events(
@@ -109,13 +150,7 @@ def validate_events(
     frame = require_frame(events, "events")
     if columns:
         frame = frame.rename(columns=columns)
-    require_columns(frame, ["user_id", "event_type", "ts"], name="events")
-    ts = frame["ts"]
-    if not isinstance(ts.dtype, pd.DatetimeTZDtype):
-        raise DataValidationError(
-            f"events.ts must be timezone-aware datetimes, got dtype {ts.dtype}; use "
-            "pandas.to_datetime(..., utc=True) or .dt.tz_localize('Asia/Shanghai')"
-        )
+    check_frame(frame, _COLUMNS, name="events", allow_empty=True)
     frame = frame.reset_index(drop=True)
     for column in OPTIONAL_COLUMNS:
         if column not in frame.columns:

@@ -16,14 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from chainmall._validation import (
-    require_columns,
-    require_frame,
-    require_integer,
-    require_non_negative,
-    require_not_null,
-    require_unique,
-)
+from chainmall._validation import MAX_EXACT_INT, Column, check_frame, describe_offenders
 from chainmall.exceptions import ComplianceConfigError, DataValidationError
 from chainmall.pricing.config import BenefitConfig
 from chainmall.pricing.layers import DEFAULT_CATALOG, FeatureCatalog, blocked_reason
@@ -71,10 +64,37 @@ def apply_benefits(
         ``discount_fen`` and ``pay_fen`` (int64).
     """
     cfg = config if config is not None else BenefitConfig()
-    require_frame(lines, "lines")
-    require_frame(customers, "customers")
-    require_columns(lines, [order_id, customer_id, "quantity", "list_price_fen"], name="lines")
-    require_columns(customers, [customer_id, *_CUSTOMER_COLUMNS], name="customers")
+    check_frame(
+        lines,
+        (
+            Column(order_id, "id"),
+            Column(customer_id, "id"),
+            Column("quantity", "count", ge=0),
+            Column("list_price_fen", "money", ge=0),
+        ),
+        name="lines",
+        id_column=order_id,
+    )
+    check_frame(
+        customers,
+        (
+            Column(customer_id, "id", unique=True),
+            Column("membership_tier", "label", nullable=True),
+            Column("is_new_user", "flag"),
+            Column("rfml_segment", "label", nullable=True),
+        ),
+        name="customers",
+        id_column=customer_id,
+    )
+    amounts = lines["quantity"].to_numpy(dtype=float) * lines["list_price_fen"].to_numpy(
+        dtype=float
+    )
+    if (amounts > MAX_EXACT_INT).any() or amounts.sum() > MAX_EXACT_INT:
+        raise DataValidationError(
+            "lines.quantity x lines.list_price_fen exceeds 2**53 - 1 fen in "
+            f"{describe_offenders(lines, amounts > MAX_EXACT_INT, order_id)} or in total; "
+            "such amounts are corrupt: check quantities and prices"
+        )
     blocked = [c for c in customers.columns if blocked_reason(str(c))]
     if blocked:
         raise ComplianceConfigError(
@@ -82,16 +102,11 @@ def apply_benefits(
             "benefits may use only published rules (tier, new user, quantity, segment)"
         )
     catalog.require_benefit(_CUSTOMER_COLUMNS)
-    for col in ("quantity", "list_price_fen"):
-        require_integer(lines, col, name="lines")
-        require_non_negative(lines, col, name="lines")
-    require_not_null(lines, [order_id, customer_id], name="lines")
-    require_unique(customers, [customer_id], name="customers")
     owners = lines.groupby(order_id)[customer_id].nunique()
     if (owners > 1).any():
         raise DataValidationError(
-            f"{int((owners > 1).sum())} order(s) belong to several customers "
-            f"(order_id: {owners[owners > 1].index[:5].tolist()}); one order, one customer"
+            f"lines: {int((owners > 1).sum())} order(s) belong to several {customer_id} values "
+            f"({order_id}: {owners[owners > 1].index[:5].tolist()}); one order, one customer"
         )
     merged = lines.merge(customers, on=customer_id, how="left", validate="many_to_one")
     unknown = merged["is_new_user"].isna().to_numpy()

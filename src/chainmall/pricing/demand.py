@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,14 @@ import numpy as np
 import pandas as pd
 
 from chainmall._optional import import_optional
-from chainmall._validation import require_frame
-from chainmall.exceptions import DataValidationError, MonotonicityError, NotFittedError
+from chainmall._storage import atomic_write, parse_json, read_json, reading
+from chainmall._validation import Column, check_frame, require_frame
+from chainmall.exceptions import (
+    DataValidationError,
+    ModelFileError,
+    MonotonicityError,
+    NotFittedError,
+)
 from chainmall.pricing.config import DemandConfig
 from chainmall.pricing.layers import DEFAULT_CATALOG, FeatureCatalog
 
@@ -70,17 +77,8 @@ class DemandModel:
                 f"features has no own-price column {price!r}; add it (log of price) or set "
                 "DemandConfig(price_feature=...)"
             )
-        bad = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
-        if bad:
-            raise DataValidationError(
-                f"features must be numeric; non-numeric column(s) {bad[:5]}: encode them "
-                "as numbers (e.g. category codes) or drop them"
-            )
-        if features[price].isna().any():
-            raise DataValidationError(
-                f"features.{price} has {int(features[price].isna().sum())} missing values; "
-                "own price must be known on every row"
-            )
+        columns = [Column(str(c), "number", nullable=c != price) for c in features.columns]
+        check_frame(features, columns, name="features")
 
     def _check_own_price_once(self, features: pd.DataFrame) -> None:
         price = features[self.config.price_feature].to_numpy(dtype=float)
@@ -266,14 +264,15 @@ class DemandModel:
 
     # -- persistence -------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
-        """Write the boosters (XGBoost JSON) and ``demand_model.json`` into ``directory``."""
+        """Write the boosters (XGBoost JSON) and ``demand_model.json`` into ``directory``,
+        each file atomically, the sidecar last."""
         if not hasattr(self, "boosters_"):
             raise NotFittedError("DemandModel.save called before fit")
         folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
         files = _booster_files(len(self.boosters_))
         for booster, name in zip(self.boosters_, files, strict=True):
-            booster.get_booster().save_model(str(folder / name))
+            raw = booster.get_booster().save_raw(raw_format="json")
+            atomic_write(folder / name, bytes(raw))
         sidecar = {
             "format": _FORMAT,
             "config": self.config.to_dict(),
@@ -283,33 +282,47 @@ class DemandModel:
             "price_range": list(self.price_range_),
             "version": self.version_,
         }
-        (folder / _SIDECAR_FILE).write_text(json.dumps(sidecar, indent=2), encoding="utf-8")
+        atomic_write(folder / _SIDECAR_FILE, json.dumps(sidecar, indent=2))
         return folder
 
     @classmethod
     def load(cls, directory: str | Path) -> DemandModel:
-        """Read a model written by :meth:`save` (this format or the single-booster one)."""
+        """Read a model written by :meth:`save` (this format or the single-booster one).
+
+        Raises:
+            ModelFileError: files are missing, corrupt, or do not belong together.
+        """
         folder = Path(directory)
         side_path = folder / _SIDECAR_FILE
         if not side_path.is_file() or not (folder / _BOOSTER_FILE).is_file():
-            raise DataValidationError(
+            raise ModelFileError(
                 f"{str(folder)!r} does not hold {_BOOSTER_FILE} and {_SIDECAR_FILE}; "
                 "pass the folder given to DemandModel.save"
             )
-        sidecar = json.loads(side_path.read_text(encoding="utf-8"))
+        sidecar = read_json(side_path)
+        with reading(folder):
+            return cls._from_sidecar(folder, sidecar)
+
+    @classmethod
+    def _from_sidecar(cls, folder: Path, sidecar: dict[str, Any]) -> DemandModel:
+        """The model a sidecar describes, with its boosters read from ``folder``."""
         model = cls(DemandConfig.from_dict(sidecar["config"]))
-        columns = list(sidecar["feature_names"])
-        names = list(sidecar.get("boosters", [_BOOSTER_FILE]))
+        columns = [str(c) for c in sidecar["feature_names"]]
+        names = [str(n) for n in sidecar.get("boosters", [_BOOSTER_FILE])]
+        strange = [name for name in names if not _BOOSTER_NAME.fullmatch(name)]
         missing = [name for name in names if not (folder / name).is_file()]
-        if missing:
-            raise DataValidationError(
-                f"{str(folder)!r} lacks booster file(s) {missing} named in {_SIDECAR_FILE}; "
-                "copy the whole folder written by DemandModel.save"
+        if strange or missing:
+            raise ModelFileError(
+                f"{str(folder)!r}: {_SIDECAR_FILE} names booster file(s) {strange + missing} "
+                "that are not plain booster names or are absent; copy the whole folder "
+                "written by DemandModel.save"
             )
         boosters = []
         for name in names:
+            raw = (folder / name).read_bytes()
+            parse_json(raw)  # strict: UTF-8, no repeated keys (XGBoost's reader allows both)
             booster = model._booster(columns, model.config.seed)
-            booster.load_model(str(folder / name))
+            booster.load_model(bytearray(raw))
             boosters.append(booster)
         model.boosters_ = tuple(boosters)
         model.feature_names_ = columns
@@ -318,11 +331,14 @@ class DemandModel:
         model.price_range_ = (float(low), float(high))
         model.version_ = model._version()
         if model.version_ != sidecar["version"]:
-            raise DataValidationError(
+            raise ModelFileError(
                 f"boosters in {str(folder)!r} have version {model.version_}, sidecar says "
                 f"{sidecar['version']}: the files do not belong together"
             )
         return model
+
+
+_BOOSTER_NAME = re.compile(r"booster(_[0-9]{1,3})?\.json")
 
 
 def _booster_files(count: int) -> list[str]:

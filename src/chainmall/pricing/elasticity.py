@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from chainmall._validation import require_columns, require_frame, require_not_null
+from chainmall._validation import Column, check_array, check_frame
 from chainmall.exceptions import DataValidationError, NotFittedError
 from chainmall.pricing.config import ElasticityConfig
 from chainmall.pricing.crossfit import cross_fit, fold_splits
@@ -61,9 +61,22 @@ def _check_arguments(
     by: Sequence[str],
     clusters: list[str],
 ) -> None:
-    require_frame(frame, "frame")
-    require_columns(frame, [outcome, *treatments, *controls, *by, *clusters], name="frame")
-    require_not_null(frame, [outcome, treatments[0], *by, *clusters], name="frame")
+    for name, names in (("controls", controls), ("by", by), ("treatment", treatments)):
+        if isinstance(names, str) or not all(isinstance(c, str) for c in names):
+            raise DataValidationError(
+                f"{name} must be a list of column names, got {names!r}; e.g. {name}=['col']"
+            )
+    check_frame(
+        frame,
+        [
+            Column(outcome, "number"),
+            Column(treatments[0], "number"),
+            *(Column(t, "number", nullable=True) for t in treatments[1:]),
+            *(Column(c, "number", nullable=True) for c in controls),
+            *(Column(c, "label") for c in (*by, *clusters)),
+        ],
+        name="frame",
+    )
     clash = sorted({outcome, *treatments} & set(controls))
     if clash:
         raise DataValidationError(
@@ -93,7 +106,8 @@ def _plan_groups(
         where = "/".join(str(k) for k in label) or "(all rows)"
         if len(rows) < cfg.min_rows:
             raise DataValidationError(
-                f"group {where} has {len(rows)} rows, fewer than min_rows={cfg.min_rows}; "
+                f"group {'/'.join(by) or 'all'}={where} has {len(rows)} rows, fewer than "
+                f"min_rows={cfg.min_rows}; "
                 "pool it with others or lower ElasticityConfig.min_rows"
             )
         seen = present[rows]
@@ -263,10 +277,22 @@ class LogLogModel:
 
     def fit(self, frame: pd.DataFrame, log_units: pd.Series | np.ndarray) -> LogLogModel:
         """Least squares fit (minimum-norm where dummies are collinear)."""
-        require_frame(frame, "frame")
-        require_columns(
-            frame, [self.group, self.price, *self.fixed_effects, *self.controls], name="frame"
+        check_frame(
+            frame,
+            [
+                Column(self.group, "label", one_type=True),
+                Column(self.price, "number"),
+                *(Column(c, "label", one_type=True) for c in self.fixed_effects),
+                *(Column(c, "number", nullable=True) for c in self.controls),
+            ],
+            name="frame",
         )
+        log_units = check_array(log_units, "log_units", "number")
+        if log_units.shape != (len(frame),):
+            raise DataValidationError(
+                f"log_units must hold one value per row of frame ({len(frame)}), "
+                f"got shape {log_units.shape}"
+            )
         self.levels_ = tuple(sorted(frame[self.group].unique().tolist(), key=str))
         self.categories_ = {
             c: sorted(frame[c].unique().tolist(), key=str) for c in self.fixed_effects

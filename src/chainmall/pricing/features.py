@@ -29,15 +29,13 @@ import numpy as np
 import pandas as pd
 
 from chainmall._validation import (
-    describe_offenders,
+    Column,
+    check_frame,
     require_columns,
     require_frame,
-    require_non_negative,
-    require_not_null,
-    require_numeric,
     require_unique,
 )
-from chainmall.exceptions import DataValidationError, NotFittedError
+from chainmall.exceptions import NotFittedError
 from chainmall.pricing.layers import DEFAULT_CATALOG, FeatureCatalog, FeatureSpec
 
 __all__ = ["DemandFeatureBuilder", "oj_market_frame"]
@@ -53,9 +51,20 @@ def oj_market_frame(yx: pd.DataFrame) -> pd.DataFrame:
     ``feat`` (share of feature ads, 0..1) and ``deal`` (0/1). Brands 1, 5 and 10 get the ``oj_large`` names
     (``tropicana``, ``minute.maid``, ``dominicks``), the others ``brand<k>``.
     """
-    require_frame(yx, "yx")
     price_cols = [f"price{k}" for k in range(1, 12)]
-    require_columns(yx, ["store", "brand", "week", "feat", "deal", *price_cols], name="yx")
+    check_frame(
+        yx,
+        (
+            Column("store", "label"),
+            Column("brand", "count", ge=1, le=11),
+            Column("week", "count"),
+            Column("feat", "number", ge=0, le=1),
+            Column("deal", "number", ge=0, le=1),
+            *(Column(c, "number", gt=0) for c in price_cols),
+        ),
+        name="yx",
+        id_column="store",
+    )
     store_week = yx.drop_duplicates(["store", "week"])[["store", "week", *price_cols]]
     prices = store_week.melt(["store", "week"], price_cols, var_name="k", value_name="price")
     prices["brand_no"] = prices["k"].str.removeprefix("price").astype("int64")
@@ -108,36 +117,23 @@ class DemandFeatureBuilder:
         self.season_length = season_length
 
     # -- validation -------------------------------------------------------------
-    def _check(self, frame: pd.DataFrame, *, with_units: bool) -> None:
-        require_frame(frame, "frame")
-        cols = [
-            self.store,
-            self.product,
-            self.period,
-            self.price,
-            *self.promo_columns,
-            *self.region_columns,
+    def _check(self, frame: pd.DataFrame, *, with_units: bool, name: str = "frame") -> None:
+        columns = [
+            Column(self.store, "label"),
+            Column(self.product, "label", one_type=True),
+            Column(self.period, "count"),
+            Column(self.price, "number", gt=0),
+            *(Column(c, "number") for c in (*self.promo_columns, *self.region_columns)),
         ]
-        cols += [self.units] if with_units else []
-        require_columns(frame, cols, name="frame")
-        require_not_null(frame, cols, name="frame")
-        require_unique(frame, [self.store, self.product, self.period], name="frame")
-        for col in [self.period, self.price, *self.promo_columns, *self.region_columns]:
-            require_numeric(frame, col, name="frame")
-        bad = (frame[self.price] <= 0).to_numpy()
-        if bad.any():
-            raise DataValidationError(
-                f"frame.{self.price} must be > 0 (log price) but is not in "
-                f"{describe_offenders(frame, bad)}; fix or remove those rows"
-            )
         if with_units:
-            require_numeric(frame, self.units, name="frame")
-            require_non_negative(frame, self.units, name="frame")
+            columns.append(Column(self.units, "number", ge=0))
+        check_frame(frame, columns, name=name, id_column=self.store)
+        require_unique(frame, [self.store, self.product, self.period], name=name)
 
     # -- learning ----------------------------------------------------------------
     def fit(self, history: pd.DataFrame) -> DemandFeatureBuilder:
         """Learn store x product encodings from training rows (their units are used)."""
-        self._check(history, with_units=True)
+        self._check(history, with_units=True, name="history")
         keyed = history.assign(
             _y=np.log1p(history[self.units].to_numpy(dtype=float)),
             _lp=np.log(history[self.price].to_numpy(dtype=float)),

@@ -23,9 +23,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from types import MappingProxyType
+from typing import Literal, get_args
 
-from chainmall.exceptions import ComplianceConfigError
+from chainmall.exceptions import ComplianceConfigError, DataValidationError
 
 __all__ = [
     "BLOCKED_TOKENS",
@@ -38,36 +39,44 @@ __all__ = [
 Group = Literal["user", "product", "market"]
 Layer = Literal["list_price", "benefit_only"]
 
-BLOCKED_TOKENS: Mapping[str, str] = {
-    "age": "age",
-    "birthday": "age",
-    "birth": "age",
-    "gender": "sex",
-    "sex": "sex",
-    "occupation": "occupation",
-    "job": "occupation",
-    "income": "consumption level",
-    "wealth": "consumption level",
-    "consumption": "consumption level",
-    "device": "device type (stand-in for consumption level)",
-    "phone": "device type (stand-in for consumption level)",
-    "iphone": "device type (stand-in for consumption level)",
-    "os": "device type (stand-in for consumption level)",
-    "ethnicity": "sensitive personal data",
-    "ethnic": "sensitive personal data",
-    "religion": "sensitive personal data",
-    "health": "sensitive personal data",
-    "biometric": "sensitive personal data",
-    "location": "precise location (sensitive personal data)",
-    "gps": "precise location (sensitive personal data)",
-}
+BLOCKED_TOKENS: Mapping[str, str] = MappingProxyType(
+    {
+        "age": "age",
+        "birthday": "age",
+        "birth": "age",
+        "gender": "sex",
+        "sex": "sex",
+        "occupation": "occupation",
+        "job": "occupation",
+        "income": "consumption level",
+        "wealth": "consumption level",
+        "consumption": "consumption level",
+        "device": "device type (stand-in for consumption level)",
+        "phone": "device type (stand-in for consumption level)",
+        "iphone": "device type (stand-in for consumption level)",
+        "os": "device type (stand-in for consumption level)",
+        "ethnicity": "sensitive personal data",
+        "ethnic": "sensitive personal data",
+        "religion": "sensitive personal data",
+        "health": "sensitive personal data",
+        "biometric": "sensitive personal data",
+        "location": "precise location (sensitive personal data)",
+        "gps": "precise location (sensitive personal data)",
+    }
+)
 """Name tokens refused in any layer, with the protected attribute they reveal."""
 
 _TOKEN = re.compile(r"[a-z]+")
+_GROUPS: tuple[str, ...] = get_args(Group)
+_LAYERS: tuple[str, ...] = get_args(Layer)
 
 
 def blocked_reason(name: str) -> str | None:
     """The protected attribute ``name`` reveals, or ``None`` if it is not blocked."""
+    if not isinstance(name, str):
+        raise DataValidationError(
+            f"name must be a feature or column name (str), got {type(name).__name__} {name!r}"
+        )
     for token in _TOKEN.findall(name.lower()):
         if token in BLOCKED_TOKENS:
             return BLOCKED_TOKENS[token]
@@ -84,6 +93,13 @@ class FeatureSpec:
     description: str = ""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ComplianceConfigError(f"name must be a non-empty string, got {self.name!r}")
+        for field, allowed in (("group", _GROUPS), ("layer", _LAYERS)):
+            if getattr(self, field) not in allowed:
+                raise ComplianceConfigError(
+                    f"{field} must be one of {allowed}, got {getattr(self, field)!r}"
+                )
         reason = blocked_reason(self.name)
         if reason is not None:
             raise ComplianceConfigError(
@@ -106,6 +122,11 @@ class FeatureCatalog:
     specs: tuple[FeatureSpec, ...]
 
     def __post_init__(self) -> None:
+        strange = [s for s in self.specs if not isinstance(s, FeatureSpec)]
+        if strange:
+            raise ComplianceConfigError(
+                f"specs must be FeatureSpec declarations, got {type(strange[0]).__name__}"
+            )
         names = [s.name for s in self.specs]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from chainmall._validation import require_columns, require_frame
+from chainmall._validation import Column, check_frame, check_scalar, require_columns
 from chainmall.exceptions import DataValidationError
 from chainmall.pricing.basket import basket_ascent
 from chainmall.pricing.config import GuardRailConfig
@@ -74,10 +74,21 @@ class SyntheticMarket:
         """``M[j, k]``: d log E[q_j] / d log p_k (own elasticities on the diagonal)."""
         return np.asarray(self.cross_elasticity + np.diag(self.own_elasticity))
 
-    def _panel(self, frame: pd.DataFrame) -> _Panel:
-        require_frame(frame, "frame")
-        require_columns(frame, ["store", "product", "week", "price_fen", "feat"], name="frame")
+    def _panel(self, frame: pd.DataFrame, name: str = "frame") -> _Panel:
         n_products = len(self.own_elasticity)
+        n_stores = self.level.shape[0]
+        check_frame(
+            frame,
+            (
+                Column("store", "count", ge=0, lt=n_stores),
+                Column("product", "count", ge=0, lt=n_products),
+                Column("week", "number"),
+                Column("price_fen", "money", gt=0),
+                Column("feat", "number", ge=0, le=1),
+            ),
+            name=name,
+            id_column="store",
+        )
         cell = frame.groupby(_KEYS, sort=False).ngroup().to_numpy()
         product = frame["product"].to_numpy().astype("int64")
         n_cells = int(cell.max()) + 1 if len(cell) else 0
@@ -109,9 +120,12 @@ class SyntheticMarket:
 
         Every product must be present once in each store-week of ``frame`` (cross effects).
         """
-        panel = self._panel(frame)
+        return np.asarray(np.exp(self._log_units(self._panel(frame))))
+
+    def _log_units(self, panel: _Panel) -> np.ndarray:
+        """True expected log units of each row of a panel."""
         mu = panel.fixed + panel.rel @ self.price_response.T
-        return np.asarray(np.exp(mu[panel.cell, panel.product]))
+        return np.asarray(mu[panel.cell, panel.product])
 
 
 def simulate_market(
@@ -137,7 +151,13 @@ def simulate_market(
             of the store's seasonal demand index (the confounding).
         seed: seed of every draw.
     """
-    rng = np.random.default_rng(seed)
+    n_stores = check_scalar(n_stores, "n_stores", "count", ge=1, le=100_000)
+    n_products = check_scalar(n_products, "n_products", "count", ge=1, le=1_000)
+    n_weeks = check_scalar(n_weeks, "n_weeks", "count", ge=1, le=100_000)
+    noise_sd = check_scalar(noise_sd, "noise_sd", "number", ge=0)
+    phase_spread = check_scalar(phase_spread, "phase_spread", "number", ge=0)
+    check_scalar(price_season_response, "price_season_response", "number")
+    rng = np.random.default_rng(check_scalar(seed, "seed", "count", ge=0))
     own = -rng.uniform(1.8, 3.2, n_products)
     cross = rng.uniform(0.1, 0.5, (n_products, n_products))
     np.fill_diagonal(cross, 0.0)
@@ -187,7 +207,7 @@ def simulate_market(
 
 def realised_profit(market: SyntheticMarket, prices: pd.DataFrame) -> int:
     """True expected profit (fen) of ``prices`` (``store, product, week, price_fen, feat``)."""
-    units = market.expected_units(prices)
+    units = np.exp(market._log_units(market._panel(prices, "prices")))
     margin = (
         prices["price_fen"].to_numpy(dtype=float)
         - market.unit_cost_fen[prices["product"].to_numpy()]
@@ -206,7 +226,9 @@ def oracle_prices(
     others (exact true profit of the whole store-week, cross effects included).
     Returns ``offers``' keys with ``price_fen``.
     """
+    check_scalar(sweeps, "sweeps", "count", ge=1, le=1_000)
     grid, valid = candidate_grid(offers, config)
+    require_columns(offers, ["store", "product", "week", "feat"], name="offers")
     frame = offers[["store", "product", "week", "feat"]].reset_index(drop=True)
     panel = market._panel(frame.assign(price_fen=offers["current_price_fen"].to_numpy()))
     response = market.price_response

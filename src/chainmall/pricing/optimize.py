@@ -33,19 +33,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from chainmall._validation import (
+    MAX_EXACT_INT,
+    Column,
+    check_frame,
+    check_scalar,
     describe_offenders,
-    require_columns,
     require_frame,
-    require_integer,
-    require_not_null,
-    require_numeric,
     require_unique,
 )
 from chainmall.exceptions import ComplianceConfigError, DataValidationError
@@ -73,6 +73,8 @@ _OPTIONAL = (
     "max_price_lookback_fen",
     "clearance",
 )
+_MAX_ELASTICITY = 50.0
+"""Largest plausible size of an elasticity; beyond it demand curves overflow."""
 _PERSONAL_ID_TOKENS = {"user", "customer", "member", "buyer", "openid", "uid", "unionid"}
 _MAX_GRID = 5000
 
@@ -103,13 +105,60 @@ def trailing_max_price(
 ) -> pd.DataFrame:
     """Highest ``price`` per ``keys`` over periods ``[at - window, at)`` (the emergency cap).
 
-    For weekly data and a 60-day cap use ``window=60 // 7``.
+    ``price`` must be integer fen (as every money column; for US-dollar data one fen is
+    one cent): the result is named ``max_price_lookback_fen`` and feeds
+    :func:`optimize_prices` directly. ``period`` holds integer period numbers (e.g.
+    weeks); for weekly data and a 60-day cap use ``window=60 // 7``.
     """
-    require_frame(history, "history")
-    require_columns(history, [*keys, period, price], name="history")
-    inside = history[(history[period] >= at - window) & (history[period] < at)]
-    out = inside.groupby(list(keys), sort=True)[price].max().reset_index()
+    keys = list(keys)
+    frame = check_frame(
+        history,
+        (
+            *(Column(key, "label") for key in keys),
+            Column(period, "count"),
+            Column(price, "money", gt=0),
+        ),
+        name="history",
+        allow_empty=True,
+    )
+    at = check_scalar(at, "at", "count")
+    window = check_scalar(window, "window", "count", ge=1)
+    inside = frame[(frame[period] >= at - window) & (frame[period] < at)]
+    out = inside.groupby(keys, sort=True)[price].max().reset_index()
+    out[price] = out[price].astype("int64")
     return out.rename(columns={price: "max_price_lookback_fen"})
+
+
+def offer_columns(id_columns: Sequence[str], required: Sequence[str]) -> tuple[Column, ...]:
+    """Declared columns of an offers frame (money in integer fen, units per period)."""
+    rules = {
+        "current_price_fen": Column("current_price_fen", "money", gt=0),
+        "unit_cost_fen": Column("unit_cost_fen", "money", ge=0),
+        "baseline_units": Column("baseline_units", "number", ge=0),
+        "elasticity": Column(
+            "elasticity",
+            "number",
+            lt=0,
+            ge=-_MAX_ELASTICITY,
+            range_fix="own-price elasticity must be negative (demand falls as the price rises) "
+            f"and at least -{_MAX_ELASTICITY}; check the estimate, e.g. its confidence "
+            "interval, before pricing on it",
+        ),
+        "baseline_units_low": Column("baseline_units_low", "number", ge=0),
+        "baseline_units_high": Column("baseline_units_high", "number", ge=0),
+        **{
+            name: Column(name, "number", ge=-_MAX_ELASTICITY, le=_MAX_ELASTICITY)
+            for name in ("elasticity_low", "elasticity_high", "loglog_elasticity")
+        },
+        "reference_price_fen": Column("reference_price_fen", "money", gt=0),
+        "ceiling_fen": Column("ceiling_fen", "money", gt=0),
+        "max_price_lookback_fen": Column("max_price_lookback_fen", "money", gt=0, nullable=True),
+        "clearance": Column("clearance", "flag"),
+    }
+    declared = [Column(col, "label") for col in id_columns]
+    for name, rule in rules.items():
+        declared.append(replace(rule, required=name in required))
+    return tuple(declared)
 
 
 def _check_offers(
@@ -120,7 +169,6 @@ def _check_offers(
     required: Sequence[str] = _REQUIRED,
 ) -> None:
     require_frame(offers, "offers")
-    require_columns(offers, [*id_columns, *required], name="offers")
     for col in id_columns:
         tokens = set(col.lower().replace("-", "_").split("_"))
         if tokens & _PERSONAL_ID_TOKENS or blocked_reason(col):
@@ -129,6 +177,14 @@ def _check_offers(
                 "at a given time and place. Price per product and market (store, region); "
                 "personal offers belong to the published benefits layer (apply_benefits)"
             )
+    check_frame(
+        offers,
+        offer_columns(id_columns, required),
+        name="offers",
+        id_column=id_columns[0] if id_columns else None,
+    )
+    if id_columns:
+        require_unique(offers, list(id_columns), name="offers")
     extra = [c for c in offers.columns if c not in {*id_columns, *_REQUIRED, *_OPTIONAL}]
     refused = []
     for col in extra:
@@ -140,22 +196,6 @@ def _check_offers(
             refused.append(col)
     if refused:
         catalog.require_list_price(refused)
-    present = [c for c in (*required, *_OPTIONAL) if c in offers.columns]
-    require_not_null(offers, [c for c in present if c != "max_price_lookback_fen"], name="offers")
-    for col in ("current_price_fen", "unit_cost_fen", "reference_price_fen", "ceiling_fen"):
-        if col in offers.columns:
-            require_integer(offers, col, name="offers")
-    for col in ("baseline_units", "elasticity"):
-        if col in required:
-            require_numeric(offers, col, name="offers")
-    bad = (offers["current_price_fen"] <= 0).to_numpy()
-    if "baseline_units" in required:
-        bad = bad | (offers["baseline_units"] < 0).to_numpy()
-    if bad.any():
-        raise DataValidationError(
-            "offers need current_price_fen > 0 and baseline_units >= 0; violated in "
-            f"{describe_offenders(offers, bad, id_columns[0] if id_columns else None)}"
-        )
     if config.emergency_cap and "max_price_lookback_fen" not in offers.columns:
         raise DataValidationError(
             "emergency_cap is on but offers has no 'max_price_lookback_fen' column: add the "
@@ -167,7 +207,7 @@ def _check_offers(
 def _column(offers: pd.DataFrame, name: str, default: np.ndarray) -> np.ndarray:
     if name not in offers.columns:
         return default
-    return offers[name].to_numpy(dtype=float)
+    return offers[name].to_numpy(dtype=float, na_value=np.nan)
 
 
 def _rails(
@@ -253,9 +293,11 @@ def _basket_prices(
     cost_weight: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Jointly optimised prices per row and each row's units factor from its rivals' moves."""
-    require_frame(cross_elasticity, "cross_elasticity")
-    require_columns(cross_elasticity, ["product", "rival", "elasticity"], name="cross_elasticity")
-    require_not_null(cross_elasticity, ["product", "rival", "elasticity"], name="cross_elasticity")
+    check_frame(
+        cross_elasticity,
+        (Column("product", "label"), Column("rival", "label"), Column("elasticity", "number")),
+        name="cross_elasticity",
+    )
     if product_column not in id_columns:
         raise DataValidationError(
             f"product_column {product_column!r} must be one of id_columns {list(id_columns)}"
@@ -349,6 +391,11 @@ def optimize_prices(
         ``loglog_lift`` (objective change vs the current price), ``implausible_lift``.
     """
     cfg = config if config is not None else GuardRailConfig()
+    if isinstance(id_columns, str) or not all(isinstance(c, str) for c in id_columns):
+        raise DataValidationError(
+            f"id_columns must be a list of column names, e.g. ['store', 'product'], "
+            f"got {id_columns!r}"
+        )
     _check_offers(offers, id_columns, cfg, catalog)
     n = len(offers)
     p0 = offers["current_price_fen"].to_numpy(dtype=float)
@@ -408,6 +455,12 @@ def optimize_prices(
         lift > cfg.cross_check_factor * np.maximum(ll_lift, 0.0) + cfg.cross_check_slack
     )
 
+    _check_finite_fen(
+        offers,
+        id_columns,
+        revenue=price * np.maximum(units_high, units),
+        profit=np.abs(profit_ends).max(axis=0),
+    )
     prices = offers[list(id_columns)].reset_index(drop=True).copy()
     prices["current_price_fen"] = p0.astype("int64")
     prices["price_fen"] = price.astype("int64")
@@ -438,6 +491,18 @@ def optimize_prices(
     if ledger is not None:
         ledger.extend(records)
     return PriceDecision(prices=prices, audit_records=records)
+
+
+def _check_finite_fen(offers: pd.DataFrame, id_columns: Sequence[str], **amounts: Any) -> None:
+    """Raise if an expected amount (fen) is not finite or beyond 2**53 - 1 (float-exact)."""
+    for name, values in amounts.items():
+        bad = ~np.isfinite(values) | (np.abs(values) > MAX_EXACT_INT)
+        if bad.any():
+            where = describe_offenders(offers, bad, id_columns[0] if id_columns else None)
+            raise DataValidationError(
+                f"expected {name} overflows (beyond 2**53 fen) in {where}: offers.baseline_units "
+                "or offers.elasticity is implausibly large; check them"
+            )
 
 
 def _audit_record(

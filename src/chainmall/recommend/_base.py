@@ -17,9 +17,10 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from chainmall._validation import require_columns, require_frame
+from chainmall._storage import reading
+from chainmall._validation import Column, check_frame, check_scalar
 from chainmall.config import EngineConfig
-from chainmall.exceptions import DataValidationError, NotFittedError
+from chainmall.exceptions import DataValidationError, ModelFileError, NotFittedError
 from chainmall.recommend._persist import read_bundle, write_bundle
 from chainmall.recommend.config import InteractionsConfig
 from chainmall.recommend.interactions import Interactions
@@ -124,8 +125,9 @@ class Recommender(ABC):
         data = self._check_fitted()
         ucol = user_col or data.config.user_col
         icol = item_col or data.config.item_col
-        pairs = require_frame(pairs, "pairs")
-        require_columns(pairs, [ucol, icol], name="pairs")
+        pairs = check_frame(
+            pairs, (Column(ucol, "id"), Column(icol, "id")), name="pairs", allow_empty=True
+        )
         users, user_known = data.user_index(pairs[ucol].to_numpy())
         items, item_known = data.item_index(pairs[icol].to_numpy())
         both = user_known & item_known
@@ -148,7 +150,7 @@ class Recommender(ABC):
         """Score matrix ``(len(users), n_items)`` (columns follow ``interactions_.item_ids``)
         and a flag per user saying whether it was known (unknown rows hold the fallback)."""
         data = self._check_fitted()
-        index, known = data.user_index(np.asarray(users))
+        index, known = data.user_index(_ids(users, "users"))
         scores = np.empty((len(index), data.n_items))
         scores[~known] = self._fallback_user_scores()
         rows = np.flatnonzero(known)
@@ -177,10 +179,10 @@ class Recommender(ABC):
         the most popular allowed items.
         """
         data = self._check_fitted()
-        if k < 1:
-            raise DataValidationError(f"k must be >= 1, got {k}")
+        k = check_scalar(k, "k", "count", ge=1)
+        check_scalar(exclude_seen, "exclude_seen", "flag")
         allowed = self._candidate_mask(data, items, exclude_items)
-        user_values = np.asarray(users)
+        user_values = _ids(users, "users")
         index, known = data.user_index(user_values)
         frames = []
         for start in range(0, len(user_values), _BATCH):
@@ -221,7 +223,9 @@ class Recommender(ABC):
         """The ``k`` most similar items to each of ``items``:
         ``[item_id, similar_item_id, score, rank]``; unknown items raise."""
         data = self._check_fitted()
-        index, known = data.item_index(np.asarray(items))
+        k = check_scalar(k, "k", "count", ge=1)
+        items = _ids(items, "items")
+        index, known = data.item_index(items)
         if not known.all():
             missing = np.asarray(items)[~known][:5].tolist()
             raise DataValidationError(
@@ -243,8 +247,13 @@ class Recommender(ABC):
         )
 
     # ------------------------------------------------------------ persistence
+    def _extra_meta(self) -> dict[str, Any]:
+        """Model-specific entries of ``model.json`` (none by default)."""
+        return {}
+
     def save(self, path: str | Path) -> Path:
-        """Save to folder ``path`` (``model.json`` + ``arrays.npz``, no pickle)."""
+        """Save to folder ``path`` (``model.json`` + ``arrays.npz``, no pickle), each file
+        written atomically."""
         data = self._check_fitted()
         meta = {
             "model": type(self).__name__,
@@ -253,6 +262,7 @@ class Recommender(ABC):
             "rating_range": list(data.rating_range) if data.rating_range else None,
             "user_ids": data.user_ids,
             "item_ids": data.item_ids,
+            **self._extra_meta(),
         }
         arrays = {
             "matrix_indptr": data.matrix.indptr,
@@ -267,13 +277,23 @@ class Recommender(ABC):
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
-        """Load a model saved by :meth:`save` (arrays read with ``allow_pickle=False``)."""
+        """Load a model saved by :meth:`save` (arrays read with ``allow_pickle=False``).
+
+        Raises:
+            ModelFileError: the folder is incomplete, corrupt or holds another model.
+        """
         meta, arrays = read_bundle(path)
         if meta.get("model") != cls.__name__:
-            raise DataValidationError(
+            raise ModelFileError(
                 f"{str(path)!r} holds a {meta.get('model')!r}, not a {cls.__name__}; "
                 f"load it with {meta.get('model')}.load"
             )
+        with reading(path):
+            return cls._from_bundle(meta, arrays)
+
+    @classmethod
+    def _from_bundle(cls, meta: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> Self:
+        """The model described by a bundle's ``model.json`` and arrays."""
         model = cls(cls.config_class.from_dict(meta["config"]))
         user_ids, item_ids = np.asarray(meta["user_ids"]), np.asarray(meta["item_ids"])
         matrix = sp.csr_matrix(
@@ -301,6 +321,21 @@ class Recommender(ABC):
         model.popularity_ = arrays["popularity"]
         model._set_state({k[6:]: v for k, v in arrays.items() if k.startswith("state_")})
         return model
+
+
+def _ids(values: Any, name: str) -> npt.NDArray[Any]:
+    """A one-dimensional array of ids (a single id must be wrapped in a list)."""
+    array = np.asarray(list(values) if isinstance(values, set | frozenset) else values)
+    if isinstance(values, str | bytes) or array.ndim != 1:
+        raise DataValidationError(
+            f"{name} must be a one-dimensional list of ids, got {type(values).__name__}; "
+            f"wrap a single id in a list: {name}=[...]"
+        )
+    if array.dtype == object and pd.isna(array).any():
+        raise DataValidationError(
+            f"{name} holds missing ids at positions {np.flatnonzero(pd.isna(array))[:5].tolist()}"
+        )
+    return array
 
 
 def require_interactions(obj: object) -> Interactions:

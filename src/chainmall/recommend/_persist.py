@@ -1,4 +1,9 @@
-"""Save and load models without pickle: ``model.json`` (config, ids) + ``arrays.npz``."""
+"""Save and load models without pickle: ``model.json`` (config, ids) + ``arrays.npz``.
+
+Both files are written atomically (:mod:`chainmall._storage`), the arrays first;
+reading them never runs code from the files, and any problem raises
+:class:`~chainmall.exceptions.ModelFileError`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from chainmall.exceptions import DataValidationError
+from chainmall._storage import atomic_write, atomic_writer, read_json, read_npz
+from chainmall.exceptions import ModelFileError
 
 __all__ = ["read_bundle", "write_bundle"]
 
@@ -25,11 +31,11 @@ def write_bundle(
 ) -> Path:
     """Write ``meta`` (JSON-able; numpy id arrays allowed) and ``arrays`` under folder ``path``."""
     folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
     clean = {k: _json_ids(v) if isinstance(v, np.ndarray) else v for k, v in meta.items()}
     clean["format_version"] = FORMAT_VERSION
-    (folder / "model.json").write_text(json.dumps(clean, indent=1), encoding="utf-8")
-    np.savez_compressed(folder / "arrays.npz", allow_pickle=False, **arrays)
+    with atomic_writer(folder / "arrays.npz") as out:
+        np.savez_compressed(out, allow_pickle=False, **arrays)
+    atomic_write(folder / "model.json", json.dumps(clean, indent=1))
     return folder
 
 
@@ -38,11 +44,8 @@ def read_bundle(path: str | Path) -> tuple[dict[str, Any], dict[str, npt.NDArray
     folder = Path(path)
     meta_file, array_file = folder / "model.json", folder / "arrays.npz"
     if not meta_file.is_file() or not array_file.is_file():
-        raise DataValidationError(
+        raise ModelFileError(
             f"{str(folder)!r} is not a saved chainmall model: model.json and arrays.npz are "
             "needed; save one with model.save(path)"
         )
-    meta = json.loads(meta_file.read_text(encoding="utf-8"))
-    with np.load(array_file, allow_pickle=False) as npz:
-        arrays = {name: npz[name] for name in npz.files}
-    return meta, arrays
+    return read_json(meta_file), read_npz(array_file)

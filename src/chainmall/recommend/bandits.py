@@ -26,9 +26,12 @@ holds plus what they are built from (models fitted on
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
+from chainmall._validation import check_array, check_scalar
 from chainmall.exceptions import DataValidationError
 from chainmall.recommend._base import FloatArray, IntArray, cosine_scale
 from chainmall.recommend.click_models import BoolArray, SimulationData
@@ -63,14 +66,24 @@ def positive_matrix(state: EpisodeState, n_items: int) -> sp.csr_matrix:
     return matrix
 
 
+def _square(values: Any, name: str) -> FloatArray:
+    """A finite square items x items matrix, or a clear error."""
+    matrix = check_array(values, name, "number", ndim=2)
+    if matrix.shape[0] != matrix.shape[1]:
+        raise DataValidationError(
+            f"{name} must be a square items x items matrix, got {matrix.shape}"
+        )
+    return matrix
+
+
 class RandomPolicy(SlatePolicy):
     """Uniformly random available items (seeded)."""
 
     name = "random"
 
     def __init__(self, n_items: int, *, seed: int = 0) -> None:
-        self.n_items = n_items
-        self.rng = np.random.default_rng(seed)
+        self.n_items = check_scalar(n_items, "n_items", "count", ge=1)
+        self.rng = np.random.default_rng(check_scalar(seed, "seed", "count", ge=0))
 
     def scores(self, state: EpisodeState) -> FloatArray:
         return self.rng.random((len(state.users), self.n_items))
@@ -82,7 +95,7 @@ class PopularityPolicy(SlatePolicy):
     name = "popularity"
 
     def __init__(self, popularity: FloatArray) -> None:
-        self.popularity = np.asarray(popularity, dtype=np.float64)
+        self.popularity = check_array(popularity, "popularity", "number", allow_empty=False)
 
     def scores(self, state: EpisodeState) -> FloatArray:
         return np.broadcast_to(self.popularity, (len(state.users), len(self.popularity)))
@@ -96,15 +109,15 @@ class ItemKNNPolicy(SlatePolicy):
     def __init__(
         self, similarity: FloatArray, *, k: int = 50, tie_break: FloatArray | None = None
     ) -> None:
-        sims = np.asarray(similarity, dtype=np.float64).copy()
+        sims = _square(similarity, "similarity").copy()
         np.fill_diagonal(sims, 0.0)
         n = sims.shape[0]
-        kk = min(k, n - 1)
+        kk = min(check_scalar(k, "k", "count", ge=1), n - 1)
         keep = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
         rows = np.repeat(np.arange(n), kk)
         values = np.maximum(sims[rows, keep.ravel()], 0.0)
         self.neighbours = sp.csr_matrix((values, (rows, keep.ravel())), shape=(n, n))
-        tie = np.zeros(n) if tie_break is None else np.asarray(tie_break, dtype=np.float64)
+        tie = np.zeros(n) if tie_break is None else check_array(tie_break, "tie_break", "number")
         self.tie_break = 1e-6 * tie / max(float(np.abs(tie).max()), 1e-12)
 
     @classmethod
@@ -135,12 +148,8 @@ class EASEPolicy(SlatePolicy):
         skip_weight: float = -0.1,
         tie_break: FloatArray | None = None,
     ) -> None:
-        self.weights = np.asarray(item_weights, dtype=np.float64)
-        if self.weights.ndim != 2 or self.weights.shape[0] != self.weights.shape[1]:
-            raise DataValidationError(
-                f"item_weights must be a square items x items matrix, got {self.weights.shape}"
-            )
-        self.skip_weight = skip_weight
+        self.weights = _square(item_weights, "item_weights")
+        self.skip_weight = check_scalar(skip_weight, "skip_weight", "number")
         n = self.weights.shape[0]
         tie = np.zeros(n) if tie_break is None else np.asarray(tie_break, dtype=np.float64)
         self.tie_break = 1e-6 * tie / max(float(np.abs(tie).max()), 1e-12)
@@ -178,8 +187,9 @@ class EmbeddingGreedyPolicy(SlatePolicy):
     name = "als_greedy"
 
     def __init__(self, item_factors: FloatArray, *, alpha: float = 2.0, reg: float = 10.0):
-        self.q = np.asarray(item_factors, dtype=np.float64)
-        self.alpha, self.reg = alpha, reg
+        self.q = check_array(item_factors, "item_factors", "number", ndim=2)
+        self.alpha = check_scalar(alpha, "alpha", "number", ge=0)
+        self.reg = check_scalar(reg, "reg", "number", gt=0)
         self.gram = self.q.T @ self.q
 
     def scores(self, state: EpisodeState) -> FloatArray:
@@ -200,14 +210,14 @@ class EpsilonGreedyPolicy(SlatePolicy):
     def __init__(
         self, prior: FloatArray, *, epsilon: float = 0.1, strength: float = 10.0, seed: int = 0
     ) -> None:
-        if not 0 <= epsilon <= 1:
-            raise DataValidationError(f"epsilon must lie in [0, 1], got {epsilon}")
-        prior = np.asarray(prior, dtype=np.float64)
+        epsilon = check_scalar(epsilon, "epsilon", "number", ge=0, le=1)
+        prior = check_array(prior, "prior", "number", ge=0, allow_empty=False)
         self.prior = prior / max(float(prior.max()), 1e-12)
-        self.epsilon, self.strength = epsilon, strength
+        self.epsilon = epsilon
+        self.strength = check_scalar(strength, "strength", "number", ge=0)
         self.clicks = np.zeros_like(self.prior)
         self.shows = np.zeros_like(self.prior)
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(check_scalar(seed, "seed", "count", ge=0))
 
     def scores(self, state: EpisodeState) -> FloatArray:
         rate = (self.strength * self.prior + self.clicks) / (self.strength + self.shows)
@@ -239,7 +249,10 @@ class LinUCBPolicy(SlatePolicy):
         reg: float = 1.0,
         click_threshold: float = 4.0,
     ) -> None:
-        x = np.asarray(item_features, dtype=np.float64)
+        x = check_array(item_features, "item_features", "number", ndim=2)
+        alpha = check_scalar(alpha, "alpha", "number", ge=0)
+        reg = check_scalar(reg, "reg", "number", gt=0)
+        click_threshold = check_scalar(click_threshold, "click_threshold", "number")
         norms = np.linalg.norm(x, axis=1, keepdims=True)
         x = np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
         self.x = np.hstack([x, np.ones((len(x), 1))])

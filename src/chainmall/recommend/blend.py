@@ -24,7 +24,6 @@ own validation split the blend never does worse than its best member.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,7 +33,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from chainmall.exceptions import DataValidationError
+from chainmall._storage import reading
+from chainmall.exceptions import DataValidationError, ModelFileError
 from chainmall.recommend._base import FloatArray, IntArray, Recommender
 from chainmall.recommend._persist import read_bundle
 from chainmall.recommend.baseline import BaselinePredictor, RatingModel
@@ -207,44 +207,48 @@ class RatingBlend(RatingModel):
         return self._score_pairs(u, i).reshape(len(users), n_items)
 
     # ------------------------------------------------------------ persistence
-    def save(self, path: str | Path) -> Path:
-        """Save to folder ``path``; the fitted members' arrays are stored under
-        ``member{m}_`` prefixes, every member's class and config in ``model.json``."""
-        folder = super().save(path)
-        meta_file = folder / "model.json"
-        meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        meta["members"] = [_describe(m) for m in self.members]
-        meta["fitted_members"] = [_describe(m) for m in self.fitted_members_]
-        meta["selected"] = self.selected_
-        meta["validation_rmse"] = self.validation_rmse_
-        meta_file.write_text(json.dumps(meta, indent=1), encoding="utf-8")
-        return folder
+    def _extra_meta(self) -> dict[str, Any]:
+        """The fitted members' classes and configs (their arrays are stored under
+        ``member{m}_`` prefixes), the selected blend and its validation RMSE."""
+        return {
+            "members": [_describe(m) for m in self.members],
+            "fitted_members": [_describe(m) for m in self.fitted_members_],
+            "selected": self.selected_,
+            "validation_rmse": self.validation_rmse_,
+        }
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
         """Load a blend saved by :meth:`save`, members included."""
         meta, arrays = read_bundle(path)
         if meta.get("model") != cls.__name__ or "fitted_members" not in meta:
-            raise DataValidationError(
+            raise ModelFileError(
                 f"{str(path)!r} holds a {meta.get('model')!r} without blend members, not a "
                 f"{cls.__name__}; load it with {meta.get('model')}.load"
             )
         model = super().load(path)
-        model.members = [_build(entry, path) for entry in meta["members"]]
-        model.fitted_members_ = []
+        with reading(path):
+            return model._restore_members(meta, arrays, path)
+
+    def _restore_members(
+        self, meta: dict[str, Any], arrays: dict[str, npt.NDArray[Any]], path: str | Path
+    ) -> Self:
+        """Rebuild the members of a loaded blend from its bundle."""
+        self.members = [_build(entry, path) for entry in meta["members"]]
+        self.fitted_members_ = []
         for m, entry in enumerate(meta["fitted_members"]):
             member = _build(entry, path)
             prefix = f"state_member{m}_"
-            member.interactions_ = model.interactions_
-            member.popularity_ = model.popularity_
+            member.interactions_ = self.interactions_
+            member.popularity_ = self.popularity_
             member._set_state(
                 {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
             )
-            model.fitted_members_.append(member)
-        model.selected_ = meta["selected"]
-        model.validation_rmse_ = meta["validation_rmse"]
-        model._take_biases()
-        return model
+            self.fitted_members_.append(member)
+        self.selected_ = meta["selected"]
+        self.validation_rmse_ = meta["validation_rmse"]
+        self._take_biases()
+        return self
 
     def _state(self) -> dict[str, npt.NDArray[Any]]:
         arrays: dict[str, npt.NDArray[Any]] = {
@@ -297,9 +301,9 @@ def _describe(model: RatingModel) -> dict[str, Any]:
 
 
 def _build(entry: dict[str, Any], path: str | Path) -> RatingModel:
-    member_cls = _MEMBER_CLASSES.get(entry["model"])
+    member_cls = _MEMBER_CLASSES.get(str(entry["model"]))
     if member_cls is None:
-        raise DataValidationError(
+        raise ModelFileError(
             f"unknown blend member {entry['model']!r} in {str(path)!r}; "
             f"known: {sorted(_MEMBER_CLASSES)}"
         )

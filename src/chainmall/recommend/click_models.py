@@ -34,6 +34,7 @@ import pandas as pd
 import scipy.sparse as sp
 from pydantic import Field, model_validator
 
+from chainmall._validation import check_array, check_frame
 from chainmall.config import EngineConfig
 from chainmall.exceptions import DataValidationError
 from chainmall.recommend._base import FloatArray, IntArray
@@ -132,7 +133,8 @@ class SimulationData:
                     f"unknown split {split!r}; use one of {sorted(self.splits)}"
                 )
             return self.splits[split]
-        return np.asarray(split, dtype=np.int64)
+        index = check_array(split, "users", "count", ge=0, lt=len(self.user_ids))
+        return np.asarray(index, dtype=np.int64)
 
     def logged(self) -> Interactions:
         """What agents may learn from: train users' ratings + everyone's visible history.
@@ -177,6 +179,7 @@ class SimulationData:
 def build_simulation(frame: pd.DataFrame, config: SimulatorConfig | None = None) -> SimulationData:
     """Validate a ratings frame and split it into users, visible history and hidden truth."""
     cfg = config or SimulatorConfig()
+    check_frame(frame, (), name="frame")
     data = Interactions.from_frame(frame, cfg.columns)
     assert data.ts_matrix is not None
     visible = _first_by_time(data.matrix, data.ts_matrix, cfg.n_visible)

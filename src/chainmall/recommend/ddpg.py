@@ -45,8 +45,9 @@ import scipy.sparse as sp
 from pydantic import Field
 
 from chainmall._optional import import_optional
+from chainmall._storage import atomic_write, atomic_writer, read_json, reading
 from chainmall.config import EngineConfig
-from chainmall.exceptions import DataValidationError, NotFittedError
+from chainmall.exceptions import DataValidationError, ModelFileError, NotFittedError
 from chainmall.recommend._base import FloatArray, IntArray
 from chainmall.recommend.bandits import EASEPolicy
 from chainmall.recommend.click_models import SimulationData
@@ -119,7 +120,6 @@ class DDPGRecommender(SlatePolicy):
         """Pre-train on the train users' logs, fine-tune with DDPG in their simulator."""
         torch = import_optional("torch", extra="torch")
         cfg = self.config
-        torch.manual_seed(cfg.seed)
         rng = np.random.default_rng(cfg.seed)
         self.device_ = _device(torch, cfg.device)
         logged = data.logged()
@@ -136,7 +136,7 @@ class DDPGRecommender(SlatePolicy):
             skip_weight=cfg.skip_weight,
             tie_break=np.asarray(positives.sum(axis=0)).ravel(),
         )
-        self._build(torch, emb, bias)
+        self._build(torch, emb, bias, torch.Generator().manual_seed(cfg.seed))
         fold_weights = _cross_fitted_bases(data, positives, train, cfg)
         cloner = _Cloner(data, positives, train, cfg, self.n_steps_, fold_weights)
         select = cfg.select_on_validation and len(data.users("validation")) > 0
@@ -178,15 +178,20 @@ class DDPGRecommender(SlatePolicy):
         scaled: FloatArray = emb / max(float(emb.std()), 1e-12)
         return scaled
 
-    def _build(self, torch: Any, emb: FloatArray, bias: FloatArray) -> None:
+    def _build(self, torch: Any, emb: FloatArray, bias: FloatArray, generator: Any) -> None:
+        """Actor and critic, initialised from ``generator`` (never torch's global one)."""
         from chainmall.recommend.ddpg_networks import Actor, Critic
 
         cfg = self.config
         item_init = torch.tensor(emb, dtype=torch.float32)
         actor = Actor(
-            item_init, torch.tensor(bias, dtype=torch.float32), cfg.recent_len, cfg.hidden
+            item_init,
+            torch.tensor(bias, dtype=torch.float32),
+            cfg.recent_len,
+            cfg.hidden,
+            generator,
         )
-        critic = Critic(actor.encoder.out_dim, emb.shape[1] + 2, cfg.hidden)
+        critic = Critic(actor.encoder.out_dim, emb.shape[1] + 2, cfg.hidden, generator)
         self.actor_ = actor.to(self.device_)
         self.critic_ = critic.to(self.device_)
 
@@ -377,12 +382,14 @@ class DDPGRecommender(SlatePolicy):
 
     # --------------------------------------------------------- persistence
     def save(self, path: str | Path) -> Path:
-        """Save to folder ``path``: ``model.json`` + ``weights.pt`` (state_dicts, no pickle)."""
+        """Save to folder ``path``: ``model.json`` + ``weights.pt`` (state_dicts, no pickle).
+
+        Each file is written atomically (temporary file, fsync, rename); the weights first.
+        """
         if not hasattr(self, "actor_"):
             raise NotFittedError("DDPGRecommender is not fitted yet; call fit(data) first")
         torch = import_optional("torch", extra="torch")
         folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
         meta = {
             "model": type(self).__name__,
             "config": self.config.to_dict(),
@@ -391,32 +398,47 @@ class DDPGRecommender(SlatePolicy):
             "action_dim": int(self.actor_.item_out.shape[1]),
             "fit_report": self.fit_report_,
         }
-        (folder / "model.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
         weights = {f"actor.{k}": v.cpu() for k, v in self.actor_.state_dict().items()}
         weights.update({f"critic.{k}": v.cpu() for k, v in self.critic_.state_dict().items()})
         weights["base.weights"] = torch.as_tensor(self.base_.weights)
         weights["base.tie_break"] = torch.as_tensor(self.base_.tie_break)
-        torch.save(weights, folder / "weights.pt")
+        with atomic_writer(folder / "weights.pt") as out:
+            torch.save(weights, out)
+        atomic_write(folder / "model.json", json.dumps(meta, indent=1))
         return folder
 
     @classmethod
     def load(cls, path: str | Path) -> DDPGRecommender:
-        """Load a model saved by :meth:`save` (``weights_only=True``, onto the CPU first)."""
+        """Load a model saved by :meth:`save` (``weights_only=True``, onto the CPU first).
+
+        Raises:
+            ModelFileError: the folder is incomplete or a file is corrupt or hostile.
+        """
         torch = import_optional("torch", extra="torch")
         folder = Path(path)
         meta_file, weight_file = folder / "model.json", folder / "weights.pt"
         if not meta_file.is_file() or not weight_file.is_file():
-            raise DataValidationError(
+            raise ModelFileError(
                 f"{str(folder)!r} is not a saved DDPGRecommender: model.json and weights.pt "
                 "are needed; save one with model.save(path)"
             )
-        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        with reading(folder):
+            return cls._from_files(torch, read_json(meta_file), weight_file)
+
+    @classmethod
+    def _from_files(cls, torch: Any, meta: dict[str, Any], weight_file: Path) -> DDPGRecommender:
+        if meta.get("model") != cls.__name__:
+            raise ModelFileError(
+                f"{str(weight_file.parent)!r} holds a {meta.get('model')!r}, not a {cls.__name__}"
+            )
         model = cls(DDPGConfig.from_dict(meta["config"]))
         weights = torch.load(weight_file, weights_only=True, map_location="cpu")
         model.device_ = _device(torch, model.config.device)
         model.n_items_, model.n_steps_ = int(meta["n_items"]), int(meta["n_steps"])
         dim = int(meta["action_dim"]) - 1
-        model._build(torch, np.zeros((model.n_items_, dim)), np.zeros(model.n_items_))
+        model._build(
+            torch, np.zeros((model.n_items_, dim)), np.zeros(model.n_items_), torch.Generator()
+        )
         model.actor_.load_state_dict(
             {k[6:]: v for k, v in weights.items() if k.startswith("actor.")}
         )

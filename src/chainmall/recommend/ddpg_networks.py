@@ -12,8 +12,12 @@ scores exactly like the base. Critic: ``Q(s, a) = MLP([s, a])``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor, nn
+
+from chainmall._torch_init import embedding, linear
 
 __all__ = ["Actor", "Critic", "StateEncoder"]
 
@@ -21,11 +25,11 @@ __all__ = ["Actor", "Critic", "StateEncoder"]
 class StateEncoder(nn.Module):
     """DRR-ave state from padded item indices (padding index = ``n_items``)."""
 
-    def __init__(self, item_init: Tensor, recent_len: int) -> None:
+    def __init__(self, item_init: Tensor, recent_len: int, generator: Any) -> None:
         super().__init__()
         n_items, dim = item_init.shape
         weight = torch.cat([item_init, torch.zeros(1, dim)], dim=0)
-        self.items = nn.Embedding(n_items + 1, dim, padding_idx=n_items)
+        self.items = embedding(n_items + 1, dim, generator, padding_idx=n_items)
         with torch.no_grad():
             self.items.weight.copy_(weight)
         self.n_items = n_items
@@ -45,12 +49,16 @@ class StateEncoder(nn.Module):
 class Actor(nn.Module):
     """State → scoring vector in item-embedding space (+ bias weight)."""
 
-    def __init__(self, item_init: Tensor, item_bias: Tensor, recent_len: int, hidden: int):
+    def __init__(
+        self, item_init: Tensor, item_bias: Tensor, recent_len: int, hidden: int, generator: Any
+    ) -> None:
         super().__init__()
         dim = item_init.shape[1]
-        self.encoder = StateEncoder(item_init, recent_len)
+        self.encoder = StateEncoder(item_init, recent_len, generator)
         self.head = nn.Sequential(
-            nn.Linear(self.encoder.out_dim, hidden), nn.ReLU(), nn.Linear(hidden, dim + 2)
+            linear(self.encoder.out_dim, hidden, generator),
+            nn.ReLU(),
+            linear(hidden, dim + 2, generator),
         )
         last = self.head[-1]
         assert isinstance(last, nn.Linear)
@@ -71,14 +79,14 @@ class Actor(nn.Module):
 class Critic(nn.Module):
     """Q(s, a) for encoded states and actions."""
 
-    def __init__(self, state_dim: int, action_dim: int, hidden: int) -> None:
+    def __init__(self, state_dim: int, action_dim: int, hidden: int, generator: Any) -> None:
         super().__init__()
         self.net = nn.Sequential(
-            nn.Linear(state_dim + action_dim, hidden),
+            linear(state_dim + action_dim, hidden, generator),
             nn.ReLU(),
-            nn.Linear(hidden, hidden),
+            linear(hidden, hidden, generator),
             nn.ReLU(),
-            nn.Linear(hidden, 1),
+            linear(hidden, 1, generator),
         )
 
     def forward(self, state: Tensor, action: Tensor) -> Tensor:

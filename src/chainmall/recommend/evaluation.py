@@ -24,8 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 from sklearn.model_selection import KFold
 
-from chainmall._validation import require_columns, require_frame
-from chainmall.exceptions import DataValidationError
+from chainmall._validation import Column, check_frame, check_scalar, require_frame
 from chainmall.recommend._base import Recommender
 
 __all__ = ["LeaveLastOut", "kfold_splits", "leave_last_out", "rank_holdout"]
@@ -36,6 +35,8 @@ def kfold_splits(
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Yield ``(train, test)`` row splits of ``frame`` (seeded, shuffled k-fold)."""
     frame = require_frame(frame, "frame")
+    check_scalar(n_splits, "n_splits", "count", ge=2, le=max(len(frame), 2))
+    check_scalar(seed, "seed", "count", ge=0, le=2**32 - 1)
     folds = KFold(n_splits, shuffle=True, random_state=seed)
     for train, test in folds.split(np.arange(len(frame))):
         yield frame.iloc[train], frame.iloc[test]
@@ -59,9 +60,24 @@ def leave_last_out(
     rating_col: str = "rating",
     ts_col: str = "ts",
 ) -> LeaveLastOut:
-    """Split each user's history by time: last positive = test, previous = validation."""
-    frame = require_frame(frame, "frame")
-    require_columns(frame, [user_col, rating_col, ts_col], name="frame")
+    """Split each user's history by time: last positive = test, previous = validation.
+
+    Raises:
+        DataValidationError: a missing or unhashable user id, a rating that is not a
+            finite number >= 0, a timestamp that is missing, naive, text or in mixed
+            zones, or an empty frame.
+    """
+    check_frame(
+        frame,
+        (
+            Column(user_col, "id", one_type=True),
+            Column(rating_col, "number", ge=0),
+            Column(ts_col, "time"),
+        ),
+        name="frame",
+        id_column=user_col,
+    )
+    min_rating = check_scalar(min_rating, "min_rating", "number")
     order = np.lexsort(
         (np.arange(len(frame)), frame[ts_col].to_numpy(), frame[user_col].to_numpy())
     )
@@ -104,9 +120,14 @@ def rank_holdout(
     data = model._check_fitted()
     ucol = user_col or data.config.user_col
     icol = item_col or data.config.item_col
-    require_columns(holdout, [ucol, icol], name="holdout")
-    if holdout[ucol].duplicated().any():
-        raise DataValidationError("holdout must have one row per user for rank_holdout")
+    check_frame(
+        holdout,
+        (Column(ucol, "id", unique=True), Column(icol, "id")),
+        name="holdout",
+        id_column=ucol,
+    )
+    check_scalar(n_negatives, "n_negatives", "count", ge=1, le=data.n_items, allow_none=True)
+    seed = check_scalar(seed, "seed", "count", ge=0)
     scores, _ = model.score_items(holdout[ucol].to_numpy())
     users, user_known = data.user_index(holdout[ucol].to_numpy())
     items, item_known = data.item_index(holdout[icol].to_numpy())

@@ -24,14 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from chainmall._validation import (
-    describe_offenders,
-    require_columns,
-    require_frame,
-    require_not_null,
-    require_numeric,
-    require_tz_aware,
-)
+from chainmall._validation import Column, check_frame, describe_offenders, require_frame
 from chainmall.exceptions import DataValidationError
 from chainmall.recommend.config import InteractionsConfig
 
@@ -221,18 +214,16 @@ def _lookup(
 
 
 def _validated_rows(frame: pd.DataFrame, cfg: InteractionsConfig) -> pd.DataFrame:
-    cols = [cfg.user_col, cfg.item_col]
+    columns = [Column(cfg.user_col, "id", one_type=True), Column(cfg.item_col, "id", one_type=True)]
     if cfg.rating_col is not None:
-        cols.append(cfg.rating_col)
+        columns.append(Column(cfg.rating_col, "number"))
     if cfg.ts_col is not None:
-        cols.append(cfg.ts_col)
-    require_columns(frame, cols, name="interactions")
-    require_not_null(frame, cols, name="interactions", id_column=cfg.user_col)
+        columns.append(Column(cfg.ts_col, "time"))
+    check_frame(frame, columns, name="interactions", id_column=cfg.user_col, allow_empty=True)
     out = pd.DataFrame(
         {"user": frame[cfg.user_col].to_numpy(), "item": frame[cfg.item_col].to_numpy()}
     )
     if cfg.rating_col is not None:
-        require_numeric(frame, cfg.rating_col, name="interactions")
         rating = frame[cfg.rating_col].to_numpy(dtype=np.float64)
         bad = (rating < cfg.rating_min) | (rating > cfg.rating_max)
         if bad.any():
@@ -246,7 +237,6 @@ def _validated_rows(frame: pd.DataFrame, cfg: InteractionsConfig) -> pd.DataFram
     else:
         out["value"] = 1.0
     if cfg.ts_col is not None:
-        require_tz_aware(frame, cfg.ts_col, name="interactions")
         out["ts"] = (frame[cfg.ts_col] - _EPOCH).dt.total_seconds().to_numpy()
     out["row"] = np.arange(len(frame))
     return out

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from chainmall._validation import check_array, check_scalar
 from chainmall.exceptions import DataValidationError
 from chainmall.recommend._base import FloatArray
 from chainmall.recommend.simulator import EpisodeLog
@@ -62,11 +63,16 @@ def per_user_metrics(log: EpisodeLog) -> pd.DataFrame:
 def bootstrap_ci(
     values: FloatArray, *, n_boot: int = 1000, level: float = 0.95, seed: int = 0
 ) -> tuple[float, float, float]:
-    """Mean of ``values`` (NaNs dropped) and its percentile bootstrap interval."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
+    """Mean of ``values`` (NaN = missing, dropped) and its percentile bootstrap interval."""
+    v = check_array(values, "values", "number", allow_nan=True)
+    n_boot = check_scalar(n_boot, "n_boot", "count", ge=1, le=10**6)
+    level = check_scalar(level, "level", "number", gt=0, lt=1)
+    seed = check_scalar(seed, "seed", "count", ge=0)
+    v = v[~np.isnan(v)]
     if v.size == 0:
-        raise DataValidationError("bootstrap_ci needs at least one finite value")
+        raise DataValidationError(
+            "values holds no number (empty or all NaN); bootstrap_ci needs at least one"
+        )
     rng = np.random.default_rng(seed)
     means = v[rng.integers(0, v.size, (n_boot, v.size))].mean(axis=1)
     tail = (1.0 - level) / 2.0
@@ -98,6 +104,7 @@ def summarize(
     seed: int = 0,
 ) -> PolicyMetrics:
     """CTR with bootstrap CI, first-slate precision, reward, coverage and diversity."""
+    n_items = check_scalar(n_items, "n_items", "count", ge=1)
     users = per_user_metrics(log)
     ctr, low, high = bootstrap_ci(users["ctr"].to_numpy(), n_boot=n_boot, seed=seed)
     shown = log.slates[log.slates >= 0]
@@ -157,10 +164,13 @@ def paired_difference(
     a: FloatArray, b: FloatArray, *, n_boot: int = 2000, level: float = 0.95, seed: int = 0
 ) -> PairedTest:
     """Paired bootstrap of the per-user difference of two metrics on the same users."""
-    left, right = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    left = check_array(a, "a", "number", allow_nan=True)
+    right = check_array(b, "b", "number", allow_nan=True)
+    n_boot = check_scalar(n_boot, "n_boot", "count", ge=1, le=10**6)
     if left.shape != right.shape:
         raise DataValidationError(
-            f"paired_difference needs values for the same users, got {left.shape} and {right.shape}"
+            f"a and b must hold values for the same users, got shapes {left.shape} and "
+            f"{right.shape}"
         )
     diff = left - right
     diff = diff[np.isfinite(diff)]

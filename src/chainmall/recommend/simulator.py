@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from chainmall._validation import check_scalar
 from chainmall.exceptions import DataValidationError
 from chainmall.recommend._base import FloatArray, IntArray
 from chainmall.recommend.click_models import BoolArray, SimulationData, Split
@@ -192,6 +193,8 @@ def run_episodes(
 ) -> EpisodeLog:
     """Run one episode per user of ``users`` under ``policy`` and log it."""
     index = data.users(users)
+    batch_size = check_scalar(batch_size, "batch_size", "count", ge=1)
+    seed = check_scalar(seed, "seed", "count", ge=0)
     cfg = data.config
     sim = SlateSimulator(data, seed=seed)
     slates = np.full((len(index), cfg.n_steps, cfg.slate_size), -1, dtype=np.int64)

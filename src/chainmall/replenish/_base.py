@@ -10,6 +10,11 @@ statsforecast. Series too short for the model are not fitted: they appear in
 Subclasses implement ``_fit_panel(panel)`` and
 ``_forecast(panel, h, future_exog) -> (mean, sigma)`` with arrays of shape
 ``(n_series, h)``; the intervals are ``mean ± z(level) · sigma``.
+
+Demand is not negative: for a series whose history holds no negative value the
+point forecast and every interval bound are floored at 0 (a normal interval
+around a small mean would otherwise promise negative sales). Series with
+negative history (net returns kept by ``negative_rule='keep'``) are not floored.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from chainmall._validation import require_columns, require_frame
-from chainmall.exceptions import DataValidationError, NotFittedError
+from chainmall._validation import check_scalar, require_columns, require_frame
+from chainmall.exceptions import DataValidationError, ModelFileError, NotFittedError
+from chainmall.replenish._checks import MAX_PERIODS
 from chainmall.replenish._panel import Panel, prepare_panel
 from chainmall.replenish._persist import load_forecaster, save_forecaster
 from chainmall.replenish.config import ReplenishConfig
@@ -161,7 +167,7 @@ class Forecaster:
         """Read a model written by :meth:`save`; it must be of this class."""
         model = load_forecaster(path, _forecaster_classes())
         if not isinstance(model, cls):
-            raise DataValidationError(
+            raise ModelFileError(
                 f"{path} holds a {type(model).__name__}, not a {cls.__name__}; "
                 f"use {type(model).__name__}.load"
             )
@@ -270,8 +276,7 @@ class Forecaster:
         """
         if not hasattr(self, "panel_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(df) first")
-        if int(h) != h or h < 1:
-            raise DataValidationError(f"h must be a positive integer number of periods, got {h!r}")
+        h = check_scalar(h, "h", "count", ge=1, le=MAX_PERIODS)
         levels = _check_levels(level)
         panel = self.panel_ if history is None else self._history_panel(history)
         mean, sigma = self._forecast(panel, int(h), self._future_exog(panel, int(h), X_future))
@@ -282,6 +287,8 @@ class Forecaster:
     ) -> pd.DataFrame:
         cfg = self.cfg
         n, h = mean.shape
+        floor = np.array([-np.inf if (v < 0).any() else 0.0 for v in panel.values])[:, None]
+        mean = np.maximum(mean, floor)
         data: dict[str, Any] = {
             cfg.id_col: np.repeat(np.asarray(panel.ids, dtype=object), h),
             cfg.time_col: np.concatenate([panel.future_dates(i, h).to_numpy() for i in range(n)])
@@ -292,6 +299,6 @@ class Forecaster:
         for lv in levels:
             z = float(stats.norm.ppf(0.5 + lv / 200.0))
             tag = f"{lv:g}"
-            data[f"{self.name}-lo-{tag}"] = (mean - z * sigma).ravel()
-            data[f"{self.name}-hi-{tag}"] = (mean + z * sigma).ravel()
+            data[f"{self.name}-lo-{tag}"] = np.maximum(mean - z * sigma, floor).ravel()
+            data[f"{self.name}-hi-{tag}"] = np.maximum(mean + z * sigma, floor).ravel()
         return pd.DataFrame(data)

@@ -17,18 +17,18 @@ import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
 from chainmall._validation import (
+    Column,
+    check_frame,
     describe_offenders,
     require_columns,
-    require_frame,
     require_not_null,
-    require_numeric,
 )
 from chainmall.exceptions import DataValidationError
 from chainmall.replenish.config import ReplenishConfig
 
 __all__ = ["REPORT_COLUMNS", "Panel", "prepare_panel"]
 
-REPORT_COLUMNS = ["n_obs", "n_gaps_filled", "n_duplicates_summed", "n_negative", "status", "reason"]
+REPORT_COLUMNS = ("n_obs", "n_gaps_filled", "n_duplicates_summed", "n_negative", "status", "reason")
 
 
 @dataclass(frozen=True)
@@ -104,14 +104,15 @@ def prepare_panel(
     """Validate ``df`` and turn it into a :class:`Panel` and a per-series report.
 
     Raises:
-        DataValidationError: missing columns, non-numeric demand, missing values,
-            or a gap / duplicate / negative value under a ``'raise'`` rule.
+        DataValidationError: missing columns, demand or exogenous values that are not
+            finite numbers, missing values, or a gap / duplicate / negative value under
+            a ``'raise'`` rule.
     """
-    frame = require_frame(df, "df")
     cid, ct, cy = config.id_col, config.time_col, config.target_col
-    require_columns(frame, [cid, ct, cy, *exog_cols], name="df")
-    require_numeric(frame, cy, name="df")
-    require_not_null(frame, [cid, ct, cy, *exog_cols], name="df", id_column=cid)
+    columns = [Column(cid, "id"), Column(cy, "number"), *(Column(c, "number") for c in exog_cols)]
+    frame = check_frame(df, columns, name="df", id_column=cid)
+    require_columns(frame, [ct], name="df")
+    require_not_null(frame, [ct], name="df", id_column=cid)
     if not pd.api.types.is_datetime64_any_dtype(frame[ct].dtype):
         raise DataValidationError(
             f"df.{ct} must hold datetimes, got dtype {frame[ct].dtype}; "
@@ -159,14 +160,15 @@ def prepare_panel(
         full = pd.date_range(times[0], times[-1], freq=freq)
         if not times.isin(full).all():
             raise DataValidationError(
-                f"series {uid!r} has timestamps off the {freq.freqstr} grid starting "
+                f"df.{ct}: series {cid}={uid!r} has timestamps off the {freq.freqstr} grid starting "
                 f"{times[0]}; align {ct} to one period (e.g. week-ending day) first"
             )
         n_gaps = len(full) - len(times)
         if n_gaps and config.gap_rule == "raise":
             missing = full.difference(times)[:5].strftime("%Y-%m-%d").tolist()
             raise DataValidationError(
-                f"series {uid!r} misses {n_gaps} period(s) of {freq.freqstr}, e.g. {missing}; "
+                f"df.{ct}: series {cid}={uid!r} misses {n_gaps} period(s) of {freq.freqstr}, "
+                f"e.g. {missing}; "
                 "add the rows, or use ReplenishConfig(gap_rule='zero' or 'interpolate')"
             )
         filled = grp.set_index(ct).reindex(full)

@@ -12,6 +12,10 @@ A fitted forecaster is a folder:
   (a ``state_dict``, loaded with ``weights_only=True``);
 * ``members/<k>/``: fitted sub-models of hybrids and combinations.
 
+Every file is written atomically (:mod:`chainmall._storage`), ``model.json``
+last. Loading runs no code from the files; anything unreadable, or a class name
+this library does not define, raises :class:`~chainmall.exceptions.ModelFileError`.
+
 This module knows forecasters only through the attributes it reads (the
 :class:`SavedModel` protocol) and the ``classes`` mapping its caller passes
 (class name -> class), so it imports none of the forecaster modules: the base
@@ -28,7 +32,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from chainmall.exceptions import DataValidationError, NotFittedError
+from chainmall._storage import atomic_write, atomic_writer, read_json, read_npz, reading
+from chainmall.exceptions import ModelFileError, NotFittedError
 from chainmall.replenish._panel import Panel
 from chainmall.replenish.config import ReplenishConfig
 
@@ -68,8 +73,8 @@ def _spec(value: Any, classes: Classes) -> Any:
 
 
 def _class(name: str, classes: Classes) -> type[Any]:
-    if name not in classes:
-        raise DataValidationError(
+    if not isinstance(name, str) or name not in classes:
+        raise ModelFileError(
             f"saved model class {name!r} is unknown here (known: {sorted(classes)}); "
             "import the module that defines it before loading"
         )
@@ -79,6 +84,8 @@ def _class(name: str, classes: Classes) -> type[Any]:
 def _unspec(value: Any, config: ReplenishConfig | None, classes: Classes) -> Any:
     if isinstance(value, dict) and "__forecaster__" in value:
         cls = _class(value["__forecaster__"], classes)
+        if not isinstance(value["params"], dict):
+            raise ModelFileError(f"saved parameters of {cls.__name__} are not an object")
         params = {k: _unspec(v, config, classes) for k, v in value["params"].items()}
         return cls(**params, config=config)
     if isinstance(value, list):
@@ -104,7 +111,6 @@ def save_forecaster(model: SavedModel, path: str | Path, classes: Classes) -> Pa
     if not hasattr(model, "panel_"):
         raise NotFittedError(f"{type(model).__name__} is not fitted; call fit(df) first")
     folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
     panel: Panel = model.panel_
     arrays: dict[str, np.ndarray] = {
         "panel_values": np.concatenate(panel.values),
@@ -131,11 +137,12 @@ def save_forecaster(model: SavedModel, path: str | Path, classes: Classes) -> Pa
         },
         "learned": small,
     }
-    (folder / "model.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
-    np.savez(folder / "arrays.npz", **arrays)  # type: ignore[arg-type]
+    with atomic_writer(folder / "arrays.npz") as out:
+        np.savez(out, **arrays)  # type: ignore[arg-type]
     model._save_native(folder)
     for k, member in enumerate(_members(model)):
         save_forecaster(member, folder / "members" / str(k), classes)
+    atomic_write(folder / "model.json", json.dumps(meta, indent=1))
     return folder
 
 
@@ -147,10 +154,16 @@ def load_forecaster(path: str | Path, classes: Classes) -> Any:
     folder = Path(path)
     meta_file = folder / "model.json"
     if not meta_file.is_file():
-        raise DataValidationError(f"{meta_file} not found; pass a folder written by model.save()")
-    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        raise ModelFileError(f"{meta_file} not found; pass a folder written by model.save()")
+    with reading(folder):
+        return _load(folder, read_json(meta_file), classes)
+
+
+def _load(folder: Path, meta: dict[str, Any], classes: Classes) -> Any:
+    """The forecaster described by ``meta`` with its arrays and members from ``folder``."""
+    meta_file = folder / "model.json"
     if meta.get("format_version") != FORMAT_VERSION:
-        raise DataValidationError(
+        raise ModelFileError(
             f"{meta_file} has format_version {meta.get('format_version')}, "
             f"this version reads {FORMAT_VERSION}"
         )
@@ -158,8 +171,7 @@ def load_forecaster(path: str | Path, classes: Classes) -> Any:
     cls = _class(meta["class"], classes)
     params = {k: _unspec(v, config, classes) for k, v in meta["params"].items()}
     model = cls(**params, config=config)
-    with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
+    arrays = read_npz(folder / "arrays.npz")
     bounds = np.cumsum(arrays["panel_lengths"])[:-1]
     info = meta["panel"]
     model.panel_ = Panel(

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from chainmall._validation import Column, check_frame, check_scalar, require_columns
 from chainmall.exceptions import DataValidationError
 from chainmall.replenish._base import Forecaster
 from chainmall.replenish.config import ReplenishConfig
@@ -47,7 +48,11 @@ def cross_validation(
     """
     cfg = config or ReplenishConfig()
     cid, ct, cy = cfg.id_col, cfg.time_col, cfg.target_col
-    step = h if step is None else step
+    h = check_scalar(h, "h", "count", ge=1)
+    n_windows = check_scalar(n_windows, "n_windows", "count", ge=1)
+    step = h if step is None else check_scalar(step, "step", "count", ge=1)
+    df = check_frame(df, (Column(cid, "id"), Column(cy, "number")), name="df", id_column=cid)
+    require_columns(df, [ct], name="df")
     every = 1 if refit is True else (n_windows if refit is False else int(refit))
     if every < 1:
         raise DataValidationError(f"refit must be a bool or an int >= 1 origins, got {refit!r}")
@@ -84,8 +89,19 @@ def evaluate_cv(
     season: int = 52,
     config: ReplenishConfig | None = None,
 ) -> pd.DataFrame:
-    """Metrics per cutoff and model (see :mod:`chainmall.replenish.metrics`)."""
+    """Metrics per cutoff and model (see :mod:`chainmall.replenish.metrics`).
+
+    A missing forecast (a series one of ``models`` rejected) leaves that row out of
+    every model's scores, so the models are compared on the same series.
+    """
     cfg = config or ReplenishConfig()
+    models = list(models)
+    numbers = [
+        Column(cfg.target_col, "number"),
+        *(Column(m, "number", nullable=True) for m in models),
+    ]
+    cv = check_frame(cv, [Column(cfg.id_col, "id"), *numbers], name="cv", id_column=cfg.id_col)
+    require_columns(cv, ["cutoff"], name="cv")
     out = []
     for cutoff, part in cv.groupby("cutoff", sort=True):
         train = df[df[cfg.time_col] <= cutoff]

@@ -31,8 +31,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from chainmall._validation import require_columns, require_frame
+from chainmall._validation import (
+    Column,
+    check_array,
+    check_frame,
+    check_scalar,
+    require_columns,
+)
 from chainmall.exceptions import DataValidationError
+from chainmall.replenish._checks import MAX_PERIODS, lead_time_weights, matrix, service_level
 
 __all__ = [
     "ConformalSafetyStock",
@@ -81,8 +88,8 @@ def error_paths(
         DataValidationError: columns are missing, or some (series, origin) lacks a
             horizon or a forecast (e.g. a series the model rejected).
     """
-    frame = require_frame(cv, "cv")
-    require_columns(frame, [id_col, time_col, "cutoff", "y", model], name="cv")
+    frame = check_frame(cv, _cv_columns(id_col, model), name="cv", id_column=id_col)
+    require_columns(frame, [time_col, "cutoff"], name="cv")
     ordered = frame.sort_values([id_col, "cutoff", time_col])
     step = ordered.groupby([id_col, "cutoff"]).cumcount().to_numpy()
     ids = sorted(ordered[id_col].astype(str).unique())
@@ -98,10 +105,16 @@ def error_paths(
     if holes.any():
         bad = [ids[i] for i in np.flatnonzero(holes)[:5]]
         raise DataValidationError(
-            f"cv lacks {model} forecasts or demand for {int(holes.sum())} series at some "
-            f"origin/horizon, e.g. {bad}; backtest every series with the same h at every origin"
+            f"cv lacks {model} forecasts or demand for {int(holes.sum())} series ({id_col}) at "
+            f"some origin/horizon, e.g. {bad}; backtest every series with the same h at every "
+            "origin"
         )
     return ErrorPaths(ids, cutoffs, forecast, demand)
+
+
+def _cv_columns(id_col: str, model: str) -> tuple[Column, ...]:
+    """Declared columns of cross-validation output (demand and forecast in units)."""
+    return (Column(id_col, "id"), Column("y", "number"), Column(model, "number"))
 
 
 def conformal_quantile(scores: np.ndarray, level: float, axis: int = -1) -> np.ndarray:
@@ -109,12 +122,13 @@ def conformal_quantile(scores: np.ndarray, level: float, axis: int = -1) -> np.n
 
     Clipped to the smallest and largest score (no extrapolation beyond the data).
     """
-    if not 0 < level < 1:
-        raise DataValidationError(f"level must be in (0, 1), got {level}")
-    ordered = np.sort(np.asarray(scores, dtype="float64"), axis=axis)
+    level = service_level(level)
+    values = check_array(scores, "scores", "number", ndim=None)
+    axis = check_scalar(axis, "axis", "count", ge=-max(values.ndim, 1), lt=max(values.ndim, 1))
+    ordered = np.sort(values, axis=axis)
     n = ordered.shape[axis]
     if n == 0:
-        raise DataValidationError("conformal_quantile needs at least one score")
+        raise DataValidationError("scores is empty; conformal_quantile needs at least one score")
     pos = min(max(level * (n + 1), 1.0), float(n)) - 1.0  # 0-based fractional rank
     lo = int(np.floor(pos))
     hi = min(lo + 1, n - 1)
@@ -132,6 +146,15 @@ def mixture_quantile(
     (``n_scores`` = past origins behind the scenarios), so ``m`` equally weighted
     scenarios with ``n_scores = m`` reproduce :func:`conformal_quantile`.
     """
+    values = check_array(values, "values", "number", ndim=2, allow_empty=False)
+    weights = check_array(weights, "weights", "number", ge=0)
+    if weights.shape != (values.shape[1],):
+        raise DataValidationError(
+            f"weights must hold one weight per column of values ({values.shape[1]}), "
+            f"got shape {weights.shape}"
+        )
+    level = service_level(level)
+    n_scores = check_scalar(n_scores, "n_scores", "count", ge=1)
     order = np.argsort(values, axis=1)
     ordered = np.take_along_axis(values, order, axis=1)
     cum = np.cumsum(weights[order], axis=1)
@@ -143,18 +166,6 @@ def mixture_quantile(
     frac = np.where(c1 > c0, (target[:, 0] - c0) / np.where(c1 > c0, c1 - c0, 1.0), 1.0)
     frac = np.clip(frac, 0.0, 1.0)
     return np.asarray(ordered[rows, below] + frac * (ordered[rows, above] - ordered[rows, below]))
-
-
-def _lead_time_weights(lead_time: int | Mapping[int, float]) -> dict[int, float]:
-    pmf = {int(lead_time): 1.0} if isinstance(lead_time, int | np.integer) else dict(lead_time)
-    if not pmf or any(k < 0 for k in pmf) or any(p < 0 for p in pmf.values()):
-        raise DataValidationError(
-            f"lead_time must be periods >= 0 or a {{periods: probability}} mapping, got {pmf}"
-        )
-    total = float(sum(pmf.values()))
-    if total <= 0:
-        raise DataValidationError(f"lead-time probabilities sum to {total}; give positive ones")
-    return {int(k): float(p) / total for k, p in sorted(pmf.items()) if p > 0}
 
 
 class ConformalSafetyStock:
@@ -181,9 +192,14 @@ class ConformalSafetyStock:
         window: int = 26,
         min_scores: int = 8,
     ) -> None:
-        if review < 1 or window < 1 or min_scores < 1:
-            raise DataValidationError("review, window and min_scores must be >= 1")
-        self.covers = {lt + review: p for lt, p in _lead_time_weights(lead_time).items()}
+        if not isinstance(paths, ErrorPaths):
+            raise DataValidationError(
+                f"paths must be ErrorPaths (from error_paths), got {type(paths).__name__}"
+            )
+        review = check_scalar(review, "review", "count", ge=1, le=MAX_PERIODS)
+        window = check_scalar(window, "window", "count", ge=1)
+        min_scores = check_scalar(min_scores, "min_scores", "count", ge=1)
+        self.covers = {lt + review: p for lt, p in lead_time_weights(lead_time).items()}
         self.totals = {cover: paths.totals(cover) for cover in self.covers}
         self.window = window
         self.min_scores = min_scores
@@ -194,6 +210,8 @@ class ConformalSafetyStock:
 
     def at(self, t: int, level: float) -> np.ndarray:
         """Safety stock per series at origin ``t`` for cycle service ``level`` (may be < 0)."""
+        t = check_scalar(t, "t", "count", ge=0, lt=self.expected.shape[1])
+        level = service_level(level)
         last = t - max(self.covers)  # newest origin realised for every interval length
         now = {cover: fc[:, t] for cover, (fc, _) in self.totals.items()}
         return np.asarray(self._quantile(last, now, level) - self.expected[:, t])
@@ -205,7 +223,8 @@ class ConformalSafetyStock:
         on all the data, rows in the order of ``paths.ids``. Every backtest origin is
         realised by then (each has ``h ≥ L + R`` periods of demand).
         """
-        fc = np.asarray(forecast, dtype="float64")
+        fc = matrix(forecast, "forecast")
+        level = service_level(level)
         if fc.ndim != 2 or fc.shape[0] != len(self.expected) or fc.shape[1] < max(self.covers):
             raise DataValidationError(
                 f"forecast must be (n_series={len(self.expected)}, >= {max(self.covers)} "
@@ -250,8 +269,7 @@ def rolling_safety_stock(
     biased high; clip it at 0 for a policy) and is NaN before ``min_scores``
     origins are realised.
     """
-    if not 0 < level < 1:
-        raise DataValidationError(f"level must be in (0, 1), got {level}")
+    level = service_level(level)
     model = ConformalSafetyStock(
         paths, review=review, lead_time=lead_time, window=window, min_scores=min_scores
     )

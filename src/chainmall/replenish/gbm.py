@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from chainmall._optional import import_optional
+from chainmall._storage import atomic_write, parse_json
 from chainmall.exceptions import ConfigError, NotFittedError
 from chainmall.replenish._base import Forecaster
 from chainmall.replenish._features import FeatureRows, build_rows, series_scales
@@ -193,7 +194,7 @@ class XGBoostForecaster(Forecaster):
         return {**super()._learned_state(), "n_rounds": int(self.n_rounds_)}
 
     def _save_native(self, folder: Path) -> None:
-        self.booster_.save_model(str(folder / "booster.json"))
+        self.save_model(folder / "booster.json")
 
     def _restore_state(
         self, learned: dict[str, Any], members: list[Forecaster], folder: Path
@@ -201,11 +202,13 @@ class XGBoostForecaster(Forecaster):
         super()._restore_state(learned, members, folder)
         xgb = import_optional("xgboost", extra="xgboost")
         self.n_rounds_ = int(learned["n_rounds"])
+        raw = (folder / "booster.json").read_bytes()
+        parse_json(raw)  # strict: UTF-8, no repeated keys (XGBoost's reader allows both)
         self.booster_ = xgb.Booster()
-        self.booster_.load_model(str(folder / "booster.json"))
+        self.booster_.load_model(bytearray(raw))
 
     def save_model(self, path: str | Path) -> None:
-        """Write the booster in XGBoost's JSON format (no pickle)."""
+        """Write the booster in XGBoost's JSON format (no pickle), atomically."""
         if not hasattr(self, "booster_"):
             raise NotFittedError("XGBoostForecaster is not fitted; call fit(df) first")
-        self.booster_.save_model(str(path))
+        atomic_write(path, bytes(self.booster_.save_raw(raw_format="json")))

@@ -30,7 +30,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from chainmall._validation import check_array, check_scalar
 from chainmall.exceptions import DataValidationError
+from chainmall.replenish._checks import lead_time_weights
+
+_MAX_BUCKETS = 10_000_000
+"""Most demand values (units) a pmf may span."""
 
 __all__ = [
     "SsPolicy",
@@ -44,9 +49,9 @@ __all__ = [
 
 
 def _positive(**values: float) -> None:
-    bad = {k: v for k, v in values.items() if not v > 0}
-    if bad:
-        raise DataValidationError(f"{bad} must be > 0 (costs per unit, rates per time)")
+    """Each value must be a finite number > 0 (costs per unit, rates per time)."""
+    for name, value in values.items():
+        check_scalar(value, name, "number", gt=0)
 
 
 def eoq_cost(
@@ -54,8 +59,7 @@ def eoq_cost(
 ) -> float:
     """Ordering plus holding cost per unit of time of lot size ``Q``: ``Kλ/Q + hQ/2``."""
     _positive(order_quantity=order_quantity, order_cost=order_cost, holding_cost=holding_cost)
-    if demand_rate < 0:
-        raise DataValidationError(f"demand_rate must be >= 0 units per time, got {demand_rate}")
+    check_scalar(demand_rate, "demand_rate", "number", ge=0)
     return order_cost * demand_rate / order_quantity + holding_cost * order_quantity / 2.0
 
 
@@ -67,8 +71,8 @@ def eoq(order_cost: float, holding_cost: float, demand_rate: float) -> tuple[flo
 
 
 def _check_pmf(pmf: np.ndarray, name: str) -> np.ndarray:
-    arr = np.asarray(pmf, dtype="float64")
-    if arr.ndim != 1 or arr.size == 0 or (arr < 0).any() or not np.isclose(arr.sum(), 1.0):
+    arr = check_array(pmf, name, "number", ge=0, allow_empty=False)
+    if arr.size > _MAX_BUCKETS or not np.isclose(arr.sum(), 1.0):
         raise DataValidationError(
             f"{name} must be probabilities of demand 0, 1, 2, ... units summing to 1; "
             f"got {arr.size} values summing to {arr.sum():.6f}"
@@ -79,10 +83,14 @@ def _check_pmf(pmf: np.ndarray, name: str) -> np.ndarray:
 def empirical_pmf(samples: np.ndarray, unit: float = 1.0) -> np.ndarray:
     """Pmf of ``round(max(sample, 0) / unit)`` over 0, 1, ... (demand scenarios in buckets)."""
     _positive(unit=unit)
-    values = np.asarray(samples, dtype="float64").ravel()
-    if values.size == 0 or not np.isfinite(values).all():
-        raise DataValidationError("samples must be a non-empty array of finite demand values")
-    buckets = np.rint(np.maximum(values, 0.0) / unit).astype(np.int64)
+    values = check_array(samples, "samples", "number", ndim=None, allow_empty=False).ravel()
+    scaled = np.rint(np.maximum(values, 0.0) / unit)
+    if scaled.max() > _MAX_BUCKETS:
+        raise DataValidationError(
+            f"samples / unit reaches {scaled.max():.3g} buckets (at most {_MAX_BUCKETS:,}); "
+            "pick a larger unit"
+        )
+    buckets = scaled.astype(np.int64)
     return np.bincount(buckets) / values.size
 
 
@@ -94,18 +102,18 @@ def protection_pmf(period_pmf: np.ndarray, periods: int | Mapping[int, float]) -
     ``{L + 1: p_L}``.
     """
     pmf = _check_pmf(period_pmf, "period_pmf")
-    weights = {int(periods): 1.0} if isinstance(periods, int | np.integer) else dict(periods)
-    total = float(sum(weights.values()))
-    if not weights or min(weights) < 0 or total <= 0 or min(weights.values()) < 0:
-        raise DataValidationError(
-            f"periods must be >= 0 or a {{periods: probability}} map: {weights}"
-        )
+    weights = lead_time_weights(periods, "periods")  # probabilities summing to 1
     longest = max(weights)
+    if (pmf.size - 1) * longest > _MAX_BUCKETS:
+        raise DataValidationError(
+            f"demand over {longest} periods spans more than {_MAX_BUCKETS:,} units; bucket "
+            "demand with a larger unit (empirical_pmf(samples, unit))"
+        )
     out = np.zeros((pmf.size - 1) * longest + 1)
     power = np.array([1.0])
     for k in range(longest + 1):
         if k in weights:
-            out[: power.size] += weights[k] / total * power
+            out[: power.size] += weights[k] * power
         power = np.convolve(power, pmf)
     return out
 
@@ -160,10 +168,7 @@ def _model(
     if pmf[0] >= 1.0:
         raise DataValidationError("demand_pmf puts all mass on zero demand; no policy is needed")
     _positive(holding_cost=holding_cost, stockout_cost=stockout_cost, order_cost=order_cost)
-    if isinstance(lead_time, int | np.integer):
-        cover: int | dict[int, float] = int(lead_time) + 1
-    else:
-        cover = {int(k) + 1: float(v) for k, v in lead_time.items()}
+    cover = {k + 1: p for k, p in lead_time_weights(lead_time).items()}
     return _CostModel(
         pmf,
         protection_pmf(pmf, cover),
@@ -192,6 +197,8 @@ def ss_policy_cost(
         order_cost: fixed cost per order.
         lead_time: periods, or an empirical distribution ``{periods: probability}``.
     """
+    check_scalar(reorder_point, "reorder_point", "count")
+    check_scalar(order_up_to, "order_up_to", "count")
     if int(order_up_to) <= int(reorder_point):
         raise DataValidationError(
             f"order_up_to ({order_up_to}) must exceed reorder_point ({reorder_point})"

@@ -6,8 +6,9 @@ and a linear head maps its final state — together with last season's values
 at the ``h`` target periods, ``y_{t+k-m}/s_i`` — to ``h`` outputs that are
 added to those seasonal values (``seasonal=True``) or taken as is. The loss is
 absolute error weighted by ``s_i / d_i`` (``d_i`` the in-sample seasonal-naive
-MAE), i.e. MASE. Training is deterministic on CPU: ``torch.manual_seed(seed)``
-and a seeded shuffling generator. Intervals use the RMS in-sample error per
+MAE), i.e. MASE. Training is deterministic on CPU: the weights start from a
+``torch.Generator`` seeded with ``seed`` (torch's global generator is never
+touched) and batches are shuffled by a seeded numpy generator. Intervals use the RMS in-sample error per
 horizon (optimistic; use backtest errors for safety stock).
 torch is imported lazily (``pip install "chainmall[torch]"``).
 """
@@ -20,6 +21,8 @@ from typing import Any
 import numpy as np
 
 from chainmall._optional import import_optional
+from chainmall._storage import atomic_writer
+from chainmall._torch_init import linear, lstm
 from chainmall.exceptions import ConfigError, NotFittedError
 from chainmall.replenish._base import Forecaster
 from chainmall.replenish._features import series_scales
@@ -53,7 +56,7 @@ class LSTMForecaster(Forecaster):
         hidden_size: LSTM state size.
         seasonal: feed last season's values to the head and learn the change on them.
         epochs, batch_size, learning_rate: Adam training settings.
-        seed: torch and shuffling seed.
+        seed: seed of the initial weights and of the shuffling.
     """
 
     default_alias = "LSTM"
@@ -94,15 +97,16 @@ class LSTMForecaster(Forecaster):
     def _min_length(self) -> int:
         return max(self.input_size, self._season) + self.horizon
 
-    def _network(self) -> Any:
+    def _network(self, generator: Any) -> Any:
+        """The network, its weights drawn from ``generator`` (a ``torch.Generator``)."""
         torch = import_optional("torch", extra="torch")
         h, hidden = self.horizon, self.hidden_size
 
         class Net(torch.nn.Module):  # type: ignore[misc,name-defined]
             def __init__(self) -> None:
                 super().__init__()
-                self.lstm = torch.nn.LSTM(1, hidden, batch_first=True)
-                self.head = torch.nn.Linear(hidden + h, h)
+                self.lstm = lstm(1, hidden, generator)
+                self.head = linear(hidden + h, h, generator)
 
             def forward(self, x: Any, seas: Any) -> Any:
                 _, (state, _) = self.lstm(x.unsqueeze(-1))
@@ -124,9 +128,8 @@ class LSTMForecaster(Forecaster):
             ss.append(seas)
             ys.append(y[origins[:, None] + np.arange(1, h + 1)[None, :]])
             ws.append(np.full(len(origins), weights[i]))
-        torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
-        net = self._network()
+        net = self._network(torch.Generator().manual_seed(self.seed))
         data = [torch.as_tensor(np.concatenate(a), dtype=torch.float32) for a in (xs, ss, ys, ws)]
         x_all, s_all, y_all, w_all = data
         opt = torch.optim.Adam(net.parameters(), lr=self.learning_rate)
@@ -187,15 +190,16 @@ class LSTMForecaster(Forecaster):
     ) -> None:
         super()._restore_state(learned, members, folder)
         torch = import_optional("torch", extra="torch")
-        net = self._network()
+        net = self._network(torch.Generator())
         state = torch.load(str(folder / "weights.pt"), weights_only=True, map_location="cpu")
         net.load_state_dict(state)
         net.eval()
         self.net_ = net
 
     def save_weights(self, path: str | Path) -> None:
-        """Save the network's ``state_dict`` (load with ``torch.load(weights_only=True)``)."""
+        """Save the network's ``state_dict`` atomically (load with ``torch.load(weights_only=True)``)."""
         if not hasattr(self, "net_"):
             raise NotFittedError("LSTMForecaster is not fitted; call fit(df) first")
         torch = import_optional("torch", extra="torch")
-        torch.save(self.net_.state_dict(), str(path))
+        with atomic_writer(path) as out:
+            torch.save(self.net_.state_dict(), out)

@@ -21,7 +21,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from chainmall._validation import require_columns, require_frame
+from chainmall._validation import Column, check_frame, check_scalar, require_columns
+from chainmall.exceptions import DataValidationError
 
 __all__ = ["evaluate_forecasts", "series_scales_table"]
 
@@ -57,8 +58,22 @@ def evaluate_forecasts(
     ``train`` is the history the forecasts were made from (for the scales).
     Returns ``[model, mase, smape, rmse, wrmsse, bias, n_series]``.
     """
-    fc = require_frame(forecasts, "forecasts")
-    require_columns(fc, [id_col, time_col, target_col, *models], name="forecasts")
+    models = list(models)
+    numbers = [Column(target_col, "number"), *(Column(m, "number") for m in models)]
+    fc = check_frame(
+        forecasts, [Column(id_col, "id"), *numbers], name="forecasts", id_column=id_col
+    )
+    require_columns(fc, [time_col], name="forecasts")
+    check_frame(
+        train, (Column(id_col, "id"), Column(target_col, "number")), name="train", id_column=id_col
+    )
+    season = check_scalar(season, "season", "count", ge=1)
+    unknown = sorted(set(fc[id_col]) - set(train[id_col]), key=str)
+    if unknown:
+        raise DataValidationError(
+            f"forecasts.{id_col} has series without history in train, e.g. {unknown[:5]}; "
+            "pass the training data the forecasts were made from"
+        )
     h = int(fc.groupby(id_col).size().max())
     scales = series_scales_table(
         train.sort_values([id_col, time_col]), season, h, id_col=id_col, target_col=target_col

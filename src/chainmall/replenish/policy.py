@@ -35,10 +35,11 @@ import numpy as np
 import pandas as pd
 
 from chainmall._validation import (
+    Column,
+    check_array,
+    check_frame,
+    check_scalar,
     require_columns,
-    require_frame,
-    require_integer,
-    require_non_negative,
 )
 from chainmall.exceptions import DataValidationError
 
@@ -60,8 +61,14 @@ def cumulative_errors(
     demand is clipped at 0 (returns are not demand for stock). Returns
     ``[id, cutoff, demand, forecast, error]`` with ``error = demand - forecast``.
     """
-    frame = require_frame(cv, "cv")
-    require_columns(frame, [id_col, time_col, "cutoff", "y", model], name="cv")
+    frame = check_frame(
+        cv,
+        (Column(id_col, "id"), Column("y", "number"), Column(model, "number")),
+        name="cv",
+        id_column=id_col,
+    )
+    require_columns(frame, [time_col, "cutoff"], name="cv")
+    cover = check_scalar(cover, "cover", "count", ge=1)
     ordered = frame.sort_values([id_col, "cutoff", time_col])
     step = ordered.groupby([id_col, "cutoff"]).cumcount()
     window = ordered[step < cover]
@@ -99,10 +106,15 @@ def safety_stock(
     below it with probability ≥ α (an interpolated quantile of 26 errors at 95 %
     covers only about 92 %).
     """
-    if not 0 < service_level < 1:
-        raise DataValidationError(f"service_level must be in (0, 1), got {service_level}")
-    frame = require_frame(errors, "errors")
-    require_columns(frame, [id_col, "forecast", "error"], name="errors")
+    service_level = check_scalar(service_level, "service_level", "number", gt=0, lt=1)
+    check_scalar(pooled, "pooled", "flag")
+    check_scalar(conformal, "conformal", "flag")
+    frame = check_frame(
+        errors,
+        (Column(id_col, "id"), Column("forecast", "number"), Column("error", "number")),
+        name="errors",
+        id_column=id_col,
+    )
     method: Literal["inverted_cdf", "linear"] = "inverted_cdf" if conformal else "linear"
     if pooled:
         level = frame.groupby(id_col)["forecast"].transform("mean").abs().clip(lower=1e-9)
@@ -139,8 +151,19 @@ def reorder_points(
     order-up-to ``S`` (cover = L + R) or the reorder point ``s`` (cover = L); with
     ``order_quantity`` also ``order_up_to = s + Q`` for an (s, S) policy.
     """
-    fc = require_frame(forecast, "forecast")
-    require_columns(fc, [id_col, time_col, model], name="forecast")
+    fc = check_frame(
+        forecast, (Column(id_col, "id"), Column(model, "number")), name="forecast", id_column=id_col
+    )
+    require_columns(fc, [time_col], name="forecast")
+    check_frame(
+        safety,
+        (Column(id_col, "id", unique=True), Column("safety_stock", "number", ge=0)),
+        name="safety",
+        id_column=id_col,
+    )
+    cover = check_scalar(cover, "cover", "count", ge=1)
+    if order_quantity is not None and not isinstance(order_quantity, pd.Series):
+        order_quantity = check_scalar(order_quantity, "order_quantity", "number", ge=0)
     head = fc.sort_values([id_col, time_col]).groupby(id_col).head(cover)
     total = head.groupby(id_col)[model].sum()
     demand = pd.DataFrame(
@@ -149,7 +172,9 @@ def reorder_points(
     out = demand.merge(safety, on=id_col, how="left")
     if out["safety_stock"].isna().any():
         missing = out.loc[out["safety_stock"].isna(), id_col].head(5).tolist()
-        raise DataValidationError(f"safety stock missing for series {missing}; backtest them first")
+        raise DataValidationError(
+            f"safety has no safety_stock for {id_col} {missing}; backtest those series first"
+        )
     out["level"] = out["expected_demand"] + out["safety_stock"]
     if order_quantity is not None:
         out["order_up_to"] = out["level"] + np.asarray(order_quantity, dtype="float64")
@@ -160,13 +185,25 @@ def newsvendor_quantity(
     expected_demand: np.ndarray, errors: np.ndarray, underage_cost: float, overage_cost: float
 ) -> np.ndarray:
     """Single-period optimum ``D̂ + Q_cr(errors)``, ``cr = c_u / (c_u + c_o)``, floored at 0."""
-    if underage_cost <= 0 or overage_cost <= 0:
-        raise DataValidationError("underage_cost and overage_cost must be > 0 (money per unit)")
+    underage_cost = check_scalar(underage_cost, "underage_cost", "number", gt=0)
+    overage_cost = check_scalar(overage_cost, "overage_cost", "number", gt=0)
+    demand = check_array(expected_demand, "expected_demand", "number", ndim=None)
+    past = check_array(errors, "errors", "number", allow_empty=False)
     ratio = underage_cost / (underage_cost + overage_cost)
-    return np.asarray(np.maximum(np.asarray(expected_demand) + np.quantile(errors, ratio), 0.0))
+    return np.asarray(np.maximum(demand + np.quantile(past, ratio), 0.0))
 
 
-_LINE_COLUMNS = ["level", "inventory_position", "unit_cost_fen"]
+def _line_columns(id_col: str) -> tuple[Column, ...]:
+    """Declared columns of :func:`suggest_orders` (units, fen)."""
+    return (
+        Column(id_col, "id", unique=True),
+        Column("level", "number", ge=0),
+        Column("inventory_position", "number"),
+        Column("unit_cost_fen", "money", ge=0),
+        Column("moq", "count", ge=0, required=False),
+        Column("pack_size", "count", ge=1, required=False),
+        Column("shelf_capacity", "number", ge=0, required=False),
+    )
 
 
 def suggest_orders(
@@ -176,25 +213,20 @@ def suggest_orders(
 
     ``lines`` has ``[id, level, inventory_position, unit_cost_fen]`` and optionally
     ``moq``, ``pack_size``, ``shelf_capacity`` (units; capacity bounds
-    ``inventory_position + order``). The raw need ``max(level - IP, 0)`` is rounded
+    ``inventory_position + order``); a missing, infinite or negative level or cost is
+    refused (:class:`~chainmall.exceptions.DataValidationError`). The raw need ``max(level - IP, 0)`` is rounded
     up to a whole number of packs and at least the MOQ, then cut to the shelf
     capacity (down to whole packs; below the MOQ it becomes 0). When the total
     exceeds ``budget_fen``, lines are funded in order of coverage
     ``IP / level`` (emptiest first) and the last funded line is cut to whole packs.
     Returns ``[id, need, order_qty, cost_fen, limited_by]``.
     """
-    frame = require_frame(lines, "lines")
-    require_columns(frame, [id_col, *_LINE_COLUMNS], name="lines")
-    require_integer(frame, "unit_cost_fen", name="lines")
-    for col in ("moq", "pack_size", "shelf_capacity", "unit_cost_fen"):
-        if col in frame.columns:
-            require_non_negative(frame, col, name="lines", id_column=id_col)
+    frame = check_frame(lines, _line_columns(id_col), name="lines", id_column=id_col)
+    budget_fen = check_scalar(budget_fen, "budget_fen", "money", ge=0, allow_none=True)
     n = len(frame)
     pack = (
         frame["pack_size"].to_numpy(dtype="int64") if "pack_size" in frame else np.ones(n, np.int64)
     )
-    if (pack < 1).any():
-        raise DataValidationError("lines.pack_size must be >= 1 unit")
     moq = frame["moq"].to_numpy(dtype="int64") if "moq" in frame else np.zeros(n, np.int64)
     level = frame["level"].to_numpy(dtype="float64")
     ip = frame["inventory_position"].to_numpy(dtype="float64")

@@ -29,11 +29,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from chainmall._validation import check_array, check_scalar
 from chainmall.exceptions import DataValidationError
+from chainmall.replenish._checks import MAX_PERIODS, matrix, service_level
 
 __all__ = ["SimulationResult", "simulate_order_up_to", "simulate_service_feedback"]
 
@@ -63,17 +66,25 @@ class SimulationResult:
 
 def _lead_times(lead_time: int | np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Lead time of the order placed at each (series, period), in periods."""
-    lt = np.asarray(lead_time)
-    if lt.ndim == 0:
-        lt = np.full(shape, int(lt))
-    if lt.shape != shape or not np.issubdtype(lt.dtype, np.integer):
+    if np.ndim(lead_time) == 0:
+        fixed = check_scalar(lead_time, "lead_time", "count", ge=0, le=MAX_PERIODS)
+        return np.full(shape, fixed, dtype=np.int64)
+    lt = check_array(lead_time, "lead_time", "count", ndim=2, ge=0, le=MAX_PERIODS)
+    if lt.shape != shape:
         raise DataValidationError(
             f"lead_time must be an int or an integer array of shape {shape}, "
             f"got {lt.dtype} {lt.shape}; draw per-order lead times with rng.choice"
         )
-    if (lt < 0).any():
-        raise DataValidationError("lead_time must be >= 0 periods")
     return lt.astype(np.int64)
+
+
+def _periods(review: Any, period_days: Any, slow_days: Any) -> tuple[int, float, float]:
+    """The review period (periods) and the day counts, checked."""
+    return (
+        check_scalar(review, "review", "count", ge=1, le=MAX_PERIODS),
+        check_scalar(period_days, "period_days", "number", gt=0),
+        check_scalar(slow_days, "slow_days", "number", gt=0),
+    )
 
 
 def _check_shapes(d: np.ndarray, other: np.ndarray, name: str) -> None:
@@ -183,14 +194,26 @@ def simulate_order_up_to(
         period_days, slow_days: days per period; days of supply that flag a slow mover.
         ids: series ids for the KPI frame.
     """
-    d = np.maximum(np.asarray(demand, dtype="float64"), 0.0)
-    s = np.asarray(order_up_to, dtype="float64")
+    d = np.maximum(matrix(demand, "demand"), 0.0)
+    s = matrix(order_up_to, "order_up_to")
     _check_shapes(d, s, "order_up_to")
-    if review < 1:
-        raise DataValidationError("review must be >= 1 period")
-    trigger = np.full(d.shape, np.inf) if reorder_level is None else np.asarray(reorder_level)
+    review, period_days, slow_days = _periods(review, period_days, slow_days)
+    check_scalar(lost_sales, "lost_sales", "flag")
+    trigger = (
+        np.full(d.shape, np.inf)
+        if reorder_level is None
+        else matrix(reorder_level, "reorder_level")
+    )
     _check_shapes(d, trigger, "reorder_level")
-    start = s[:, 0] if initial_on_hand is None else np.asarray(initial_on_hand, dtype="float64")
+    start = (
+        s[:, 0]
+        if initial_on_hand is None
+        else check_array(initial_on_hand, "initial_on_hand", "number")
+    )
+    if start.shape != (d.shape[0],):
+        raise DataValidationError(
+            f"initial_on_hand must hold one level per series ({d.shape[0]}), got {start.shape}"
+        )
     trajectories = _run(
         d,
         lambda t, _short: s[:, t],
@@ -234,13 +257,14 @@ def simulate_service_feedback(
     Returns:
         The KPIs after the warm-up and the level used at each period ``(T,)``.
     """
-    if not 0 < target < 1 or adapt_rate < 0:
-        raise DataValidationError("target must be in (0, 1) and adapt_rate >= 0")
-    d = np.maximum(np.asarray(demand, dtype="float64"), 0.0)
-    mean = np.asarray(expected, dtype="float64")
+    target = service_level(target, "target")
+    adapt_rate = check_scalar(adapt_rate, "adapt_rate", "number", ge=0)
+    d = np.maximum(matrix(demand, "demand"), 0.0)
+    mean = matrix(expected, "expected")
     _check_shapes(d, mean, "expected")
-    if review < 1 or not 0 <= warmup < d.shape[1]:
-        raise DataValidationError("review must be >= 1 and warmup in [0, T) periods")
+    review, period_days, slow_days = _periods(review, period_days, slow_days)
+    check_scalar(lost_sales, "lost_sales", "flag")
+    warmup = check_scalar(warmup, "warmup", "count", ge=0, lt=d.shape[1])
     levels = np.full(d.shape[1], target)
 
     def level_at(t: int, short: np.ndarray) -> np.ndarray:

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from chainmall import __version__
+from chainmall._storage import atomic_write
 from chainmall.datasets import Shop
+from chainmall.exceptions import DataValidationError
 from chainmall.report.html import render_html
 from chainmall.report.section import Section, SectionSpec
 from chainmall.report.sections import SECTIONS
@@ -38,10 +40,8 @@ class DemoReport:
         }
 
     def write(self, path: str | Path) -> Path:
-        """Write the page (UTF-8) to ``path``; returns the path."""
-        target = Path(path)
-        target.write_text(self.html, encoding="utf-8")
-        return target
+        """Write the page (UTF-8) to ``path`` atomically; returns the path."""
+        return atomic_write(path, self.html)
 
 
 def _installed(package: str | None) -> bool:
@@ -66,6 +66,10 @@ def build_report(
     Returns:
         :class:`DemoReport` (nothing is written; call ``.write(path)``).
     """
+    if not isinstance(shop, Shop):
+        raise DataValidationError(
+            f"shop must be a Shop (chainmall.datasets.make_shop), got {type(shop).__name__}"
+        )
     available = [spec for spec in specs if _installed(spec.package)]
     omitted = [
         (spec.title, f"{spec.package} is not installed")

@@ -9,6 +9,7 @@ opportunities) and ``ShiftedBetaGeometric`` (membership renewals) cover the
 discrete-time settings.
 """
 
+from chainmall.segment.alerts import churn_alerts
 from chainmall.segment.btyd import BetaGeo, BTYDConfig, ModifiedBetaGeo, ParetoNBD
 from chainmall.segment.config import (
     DEFAULT_CLASSES,
@@ -41,6 +42,7 @@ __all__ = [
     "ShiftedBetaGeometric",
     "ValueConfig",
     "assign_segments",
+    "churn_alerts",
     "customer_lifetime_value",
     "load_model",
     "score",

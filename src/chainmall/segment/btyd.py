@@ -28,12 +28,8 @@ from pydantic import Field
 from scipy.optimize import minimize
 from scipy.special import hyp2f1
 
-from chainmall._validation import (
-    describe_offenders,
-    require_columns,
-    require_frame,
-    require_not_null,
-)
+from chainmall._storage import atomic_write
+from chainmall._validation import Column, check_frame, check_scalar, describe_offenders
 from chainmall.config import EngineConfig
 from chainmall.exceptions import ConvergenceError, DataValidationError, NotFittedError
 from chainmall.segment._likelihoods import Patterns, beta_geo_ll, pareto_ll, pareto_log_a0
@@ -61,9 +57,12 @@ def _frame_arrays(
 
     ``discrete`` (BG/BB): ``t_x`` and ``T`` count opportunities and must be integers.
     """
-    require_frame(customers, "customers")
-    require_columns(customers, [x, t_x, T], name="customers")
-    require_not_null(customers, [x, t_x, T], name="customers")
+    check_frame(
+        customers,
+        [Column(x, "number", ge=0), Column(t_x, "number", ge=0), Column(T, "number", ge=0)],
+        name="customers",
+        id_column="customer_id",
+    )
     xs = customers[x].to_numpy(dtype=np.float64)
     txs = customers[t_x].to_numpy(dtype=np.float64)
     Ts = customers[T].to_numpy(dtype=np.float64)
@@ -89,8 +88,7 @@ def _weights(customers: pd.DataFrame, weight: str | None) -> np.ndarray | None:
     """Customer counts per row (a recency-frequency table), or None for one each."""
     if weight is None:
         return None
-    require_columns(customers, [weight], name="customers")
-    require_not_null(customers, [weight], name="customers")
+    check_frame(customers, [Column(weight, "number", ge=0)], name="customers")
     values = customers[weight].to_numpy(dtype=np.float64)
     bad = (values < 0) | (values != np.round(values))
     if bad.any():
@@ -241,8 +239,7 @@ class _PurchaseModel(ABC):
         T: str = "T",
     ) -> np.ndarray:
         """Expected number of purchases in ``(T, T + t]`` (``t`` in the summary's time unit)."""
-        if t < 0:
-            raise DataValidationError(f"horizon t must be >= 0, got {t}")
+        t = check_scalar(t, "t", "number", ge=0)
         return self._expected(t, *self._arrays(customers, x, t_x, T))
 
     def p_no_purchase(
@@ -255,12 +252,13 @@ class _PurchaseModel(ABC):
         T: str = "T",
     ) -> np.ndarray:
         """Probability of no purchase in ``(T, T + t]``: dead, or alive and quiet."""
+        t = check_scalar(t, "t", "number", ge=0)
         xs, txs, Ts = self._arrays(customers, x, t_x, T)
         alive = self._p_alive(xs, txs, Ts)
         return np.asarray(1.0 - alive + alive * self._p_quiet_if_alive(t, xs, Ts))
 
     def save(self, path: str | Path) -> None:
-        """Write the fitted parameters as JSON (no pickle)."""
+        """Write the fitted parameters as JSON (no pickle), atomically."""
         self._params()
         payload = {
             "model": type(self).__name__,
@@ -271,7 +269,7 @@ class _PurchaseModel(ABC):
             "n_customers": self.n_customers_,
             "n_patterns": self.n_patterns_,
         }
-        Path(path).write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        atomic_write(path, json.dumps(payload, indent=2))
 
 
 def _converged(result: Any) -> bool:

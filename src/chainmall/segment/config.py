@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
+from types import MappingProxyType
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -25,7 +26,7 @@ __all__ = [
 ]
 
 TimeUnit = Literal["day", "week", "month"]
-UNIT_DAYS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12.0}
+UNIT_DAYS: Mapping[str, float] = MappingProxyType({"day": 1.0, "week": 7.0, "month": 365.25 / 12.0})
 """Length of each time unit in days (a month is 1/12 of a Julian year)."""
 
 Measure = Literal["recency", "frequency", "monetary", "loyalty"]
@@ -59,11 +60,13 @@ DEFAULT_GRID: tuple[SegmentRule, ...] = (
 )
 """The classic 10-segment grid over 5 recency x 5 frequency-monetary scores."""
 
-DEFAULT_CLASSES: dict[str, tuple[str, ...]] = {
-    "high_value": ("Champions", "Loyal"),
-    "potential": ("Potential Loyalist", "New", "Promising", "Need Attention"),
-    "churning": ("About to Sleep", "At Risk", "Can't Lose Them", "Lost"),
-}
+DEFAULT_CLASSES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "high_value": ("Champions", "Loyal"),
+        "potential": ("Potential Loyalist", "New", "Promising", "Need Attention"),
+        "churning": ("About to Sleep", "At Risk", "Can't Lose Them", "Lost"),
+    }
+)
 """The three classes a shop acts on, as unions of grid segments."""
 
 
@@ -124,8 +127,19 @@ def check_classes(classes: Mapping[str, Sequence[str]], grid: Sequence[SegmentRu
 class ChurnConfig(EngineConfig):
     """Thresholds of the churn warnings."""
 
-    inactivity_days: int = Field(
-        default=3, ge=1, description="Warn after this many days without a purchase (days)."
+    inactivity_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Fixed inactivity window (days). None = each customer's own rhythm: "
+        "`rhythm_multiple` x their mean gap between purchases (one-time buyers: the median "
+        "of the repeat buyers' mean gaps). Use 3 only on visit events (the mini-program "
+        "rule; see chainmall.events.visit_log), never on purchases.",
+    )
+    rhythm_multiple: float = Field(
+        default=1.5,
+        gt=0,
+        description="With inactivity_days=None, warn after this multiple of the customer's "
+        "mean gap between purchases (ratio).",
     )
     overdue_ratio: float = Field(
         default=2.0,

@@ -32,13 +32,14 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import betaln, gammaln, hyp2f1, logsumexp
 
-from chainmall._validation import (
-    describe_offenders,
-    require_columns,
-    require_frame,
-    require_not_null,
+from chainmall._storage import atomic_write, read_json, reading
+from chainmall._validation import Column, check_array, check_frame, describe_offenders
+from chainmall.exceptions import (
+    ConvergenceError,
+    DataValidationError,
+    ModelFileError,
+    NotFittedError,
 )
-from chainmall.exceptions import ConvergenceError, DataValidationError, NotFittedError
 from chainmall.segment._likelihoods import Patterns
 from chainmall.segment.btyd import BTYDConfig, _PurchaseModel, flat_optimum
 
@@ -151,8 +152,8 @@ def survival_table(survivors: Sequence[int]) -> pd.DataFrame:
     ``survivors[t-1] - survivors[t]`` members churned in period ``t``, and the
     last entry's members still in after ``len(survivors) - 1`` periods.
     """
-    counts = np.asarray(survivors, dtype=np.int64)
-    if counts.ndim != 1 or len(counts) < 2 or np.any(np.diff(counts) > 0) or counts[-1] < 0:
+    counts = check_array(survivors, "survivors", "count", ge=0)
+    if len(counts) < 2 or np.any(np.diff(counts) > 0):
         raise DataValidationError(
             "survivors must be a non-increasing sequence of >= 2 counts "
             f"(cohort size first), got {list(survivors)[:8]}"
@@ -185,10 +186,10 @@ class ShiftedBetaGeometric:
     def _arrays(
         members: pd.DataFrame, periods: str, churned: str, weight: str | None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        require_frame(members, "members")
-        columns = [periods, churned] + ([weight] if weight else [])
-        require_columns(members, columns, name="members")
-        require_not_null(members, columns, name="members")
+        columns = [Column(periods, "number", ge=1), Column(churned, "flag")]
+        if weight:
+            columns.append(Column(weight, "number", ge=0))
+        check_frame(members, columns, name="members")
         t = members[periods].to_numpy(dtype=np.float64)
         gone = members[churned].to_numpy(dtype=bool)
         w = members[weight].to_numpy(dtype=np.float64) if weight else np.ones(len(t))
@@ -281,7 +282,7 @@ class ShiftedBetaGeometric:
         return np.asarray(hyp2f1(1.0, beta + n, alpha + beta + n, z) - 1.0)
 
     def save(self, path: str | Path) -> None:
-        """Write the fitted parameters as JSON (no pickle)."""
+        """Write the fitted parameters as JSON (no pickle), atomically."""
         self._params()
         payload = {
             "model": "ShiftedBetaGeometric",
@@ -290,18 +291,19 @@ class ShiftedBetaGeometric:
             "log_likelihood": self.log_likelihood_,
             "n_members": self.n_members_,
         }
-        Path(path).write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        atomic_write(path, json.dumps(payload, indent=2))
 
     @classmethod
     def load(cls, path: str | Path) -> ShiftedBetaGeometric:
-        """Load parameters written by :meth:`save`."""
-        payload: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+        """Load parameters written by :meth:`save` (``ModelFileError`` if unreadable)."""
+        payload = read_json(path)
         if payload.get("model") != "ShiftedBetaGeometric":
-            raise DataValidationError(
+            raise ModelFileError(
                 f"{str(path)!r} holds model {payload.get('model')!r}, not ShiftedBetaGeometric"
             )
-        model = cls(BTYDConfig.from_dict(payload["config"]))
-        model.params_ = {k: float(v) for k, v in payload["params"].items()}
-        model.log_likelihood_ = float(payload["log_likelihood"])
-        model.n_members_ = int(payload["n_members"])
+        with reading(path):
+            model = cls(BTYDConfig.from_dict(payload["config"]))
+            model.params_ = {str(k): float(v) for k, v in payload["params"].items()}
+            model.log_likelihood_ = float(payload["log_likelihood"])
+            model.n_members_ = int(payload["n_members"])
         return model

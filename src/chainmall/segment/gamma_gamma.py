@@ -18,8 +18,14 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
-from chainmall._validation import require_columns, require_frame, require_not_null
-from chainmall.exceptions import ConvergenceError, DataValidationError, NotFittedError
+from chainmall._storage import atomic_write, read_json, reading
+from chainmall._validation import Column, check_frame, check_scalar
+from chainmall.exceptions import (
+    ConvergenceError,
+    DataValidationError,
+    ModelFileError,
+    NotFittedError,
+)
 from chainmall.segment.btyd import BTYDConfig, flat_optimum
 
 __all__ = ["GammaGamma", "customer_lifetime_value"]
@@ -35,9 +41,12 @@ class GammaGamma:
 
     @staticmethod
     def _arrays(customers: pd.DataFrame, x: str, monetary: str) -> tuple[np.ndarray, np.ndarray]:
-        require_frame(customers, "customers")
-        require_columns(customers, [x, monetary], name="customers")
-        require_not_null(customers, [x, monetary], name="customers")
+        check_frame(
+            customers,
+            [Column(x, "number", ge=0), Column(monetary, "number", ge=0)],
+            name="customers",
+            id_column="customer_id",
+        )
         xs = customers[x].to_numpy(dtype=np.float64)
         ms = customers[monetary].to_numpy(dtype=np.float64)
         if (ms < 0).any():
@@ -126,7 +135,7 @@ class GammaGamma:
         return np.asarray((1.0 - weight) * population + weight * ms)
 
     def save(self, path: str | Path) -> None:
-        """Write the fitted parameters as JSON (no pickle)."""
+        """Write the fitted parameters as JSON (no pickle), atomically."""
         self._params()
         payload = {
             "model": "GammaGamma",
@@ -134,15 +143,20 @@ class GammaGamma:
             "params": self.params_,
             "n_customers": self.n_customers_,
         }
-        Path(path).write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        atomic_write(path, json.dumps(payload, indent=2))
 
     @classmethod
     def load(cls, path: str | Path) -> GammaGamma:
-        """Load parameters written by :meth:`save`."""
-        payload: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
-        model = cls(BTYDConfig.from_dict(payload["config"]))
-        model.params_ = {k: float(v) for k, v in payload["params"].items()}
-        model.n_customers_ = int(payload["n_customers"])
+        """Load parameters written by :meth:`save` (``ModelFileError`` if unreadable)."""
+        payload = read_json(path)
+        if payload.get("model") != "GammaGamma":
+            raise ModelFileError(
+                f"{str(path)!r} holds model {payload.get('model')!r}, not GammaGamma"
+            )
+        with reading(path):
+            model = cls(BTYDConfig.from_dict(payload["config"]))
+            model.params_ = {str(k): float(v) for k, v in payload["params"].items()}
+            model.n_customers_ = int(payload["n_customers"])
         return model
 
 
@@ -161,11 +175,9 @@ def customer_lifetime_value(
     period length in the summary's time unit (4.348 weeks ≈ a month) and ``d``
     the discount rate per period. Unit: that of the spend column (fen).
     """
-    if periods < 1 or period_length <= 0 or discount_rate < 0:
-        raise DataValidationError(
-            "need periods >= 1, period_length > 0 and discount_rate >= 0, got "
-            f"{periods}, {period_length}, {discount_rate}"
-        )
+    periods = check_scalar(periods, "periods", "count", ge=1, le=10_000)
+    period_length = check_scalar(period_length, "period_length", "number", gt=0)
+    discount_rate = check_scalar(discount_rate, "discount_rate", "number", ge=0)
     spend = spend_model.expected_spend(customers)
     cumulative = [np.zeros(len(customers))]
     cumulative += [

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from chainmall.exceptions import DataValidationError
+from chainmall._storage import read_json, reading
+from chainmall.exceptions import ModelFileError
 from chainmall.segment.btyd import BetaGeo, BTYDConfig, ModifiedBetaGeo, ParetoNBD, _PurchaseModel
 from chainmall.segment.discrete import BetaGeoBetaBinom
 
@@ -17,17 +17,22 @@ _MODELS: dict[str, type[_PurchaseModel]] = {
 
 
 def load_model(path: str | Path) -> _PurchaseModel:
-    """Load a purchase model written by its ``save``."""
-    payload = json.loads(Path(path).read_text(encoding="utf-8"))
-    cls = _MODELS.get(payload.get("model", ""))
+    """Load a purchase model written by its ``save``.
+
+    Raises:
+        ModelFileError: the file is missing, corrupt or names an unknown model class.
+    """
+    payload = read_json(path)
+    cls = _MODELS.get(str(payload.get("model", "")))
     if cls is None:
-        raise DataValidationError(
+        raise ModelFileError(
             f"{str(path)!r} holds model {payload.get('model')!r}; expected one of {sorted(_MODELS)}"
         )
-    model = cls(BTYDConfig.from_dict(payload["config"]))
-    model.params_ = {k: float(v) for k, v in payload["params"].items()}
-    model.standard_errors_ = {k: float(v) for k, v in payload["standard_errors"].items()}
-    model.log_likelihood_ = float(payload["log_likelihood"])
-    model.n_customers_ = int(payload["n_customers"])
-    model.n_patterns_ = int(payload["n_patterns"])
+    with reading(path):
+        model = cls(BTYDConfig.from_dict(payload["config"]))
+        model.params_ = {str(k): float(v) for k, v in payload["params"].items()}
+        model.standard_errors_ = {str(k): float(v) for k, v in payload["standard_errors"].items()}
+        model.log_likelihood_ = float(payload["log_likelihood"])
+        model.n_customers_ = int(payload["n_customers"])
+        model.n_patterns_ = int(payload["n_patterns"])
     return model

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import pandas as pd
 
 __all__ = [
@@ -34,19 +36,21 @@ _DONATIONS = (
 )  # fmt: skip
 """(x repeat donations, t_x year of the last one, donors) over n = 6 opportunities."""
 
-DONATIONS_PARAMS = {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783}
+DONATIONS_PARAMS = MappingProxyType({"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783})
 DONATIONS_LOG_LIKELIHOOD = -33_225.6
 
-RETENTION = {
-    "regular": (1000, 631, 468, 382, 326, 289, 262, 241, 223, 207, 194, 183, 173),
-    "high_end": (1000, 869, 743, 653, 593, 551, 517, 491, 468, 445, 427, 409, 394),
-}
+RETENTION = MappingProxyType(
+    {
+        "regular": (1000, 631, 468, 382, 326, 289, 262, 241, 223, 207, 194, 183, 173),
+        "high_end": (1000, 869, 743, 653, 593, 551, 517, 491, 468, 445, 427, 409, 394),
+    }
+)
 """Customers still active at the start of years 0..12, per segment."""
 
 RETENTION_FIT_YEARS = 7
 """The published sBG fits use the survivors of years 0..7."""
 
-RETENTION_PARAMS = {"regular": (0.704, 1.182), "high_end": (0.668, 3.806)}
+RETENTION_PARAMS = MappingProxyType({"regular": (0.704, 1.182), "high_end": (0.668, 3.806)})
 """Published sBG (alpha, beta) per segment."""
 
 

@@ -24,18 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chainmall._validation import (
-    require_columns,
-    require_frame,
-    require_integer,
-    require_non_negative,
-    require_not_null,
-    require_tz_aware,
-)
+from chainmall._validation import Column, check_frame
 from chainmall.exceptions import DataValidationError
 from chainmall.segment.config import UNIT_DAYS, RFMLConfig
 
-__all__ = ["RFMLSummary", "local_days", "summarize", "summary_columns"]
+__all__ = ["RFMLSummary", "local_days", "summarize", "summary_columns", "transaction_columns"]
 
 _NS_PER_DAY = 86_400_000_000_000
 _DAY_ZERO = pd.Timestamp("1970-01-01")
@@ -69,22 +62,32 @@ def local_days(ts: pd.Series, timezone: str) -> np.ndarray:
     return nanoseconds // _NS_PER_DAY
 
 
+def transaction_columns(
+    id_col: str, ts_col: str, amount_col: str, cfg: RFMLConfig
+) -> tuple[Column, ...]:
+    """The declared columns of a transaction log (amounts >= 0 unless refunds are allowed)."""
+    refunds = (
+        ""
+        if cfg.allow_refunds
+        else "negative amounts are refunds: pass allow_refunds=True to net them against the "
+        "same customer-day, or remove them"
+    )
+    return (
+        Column(id_col, "id"),
+        Column(ts_col, "time"),
+        Column(amount_col, "money", ge=None if cfg.allow_refunds else 0, range_fix=refunds),
+    )
+
+
 def _validate(
     frame: pd.DataFrame, id_col: str, ts_col: str, amount_col: str, cfg: RFMLConfig
 ) -> None:
-    require_frame(frame, "transactions")
-    require_columns(frame, [id_col, ts_col, amount_col], name="transactions")
-    require_not_null(frame, [id_col, ts_col, amount_col], name="transactions")
-    require_tz_aware(frame, ts_col, name="transactions")
-    require_integer(frame, amount_col, name="transactions", id_column=id_col)
-    if not cfg.allow_refunds:
-        try:
-            require_non_negative(frame, amount_col, name="transactions", id_column=id_col)
-        except DataValidationError as exc:
-            raise DataValidationError(
-                f"{exc}; negative amounts are refunds: pass allow_refunds=True to net them "
-                "against the same customer-day, or remove them"
-            ) from None
+    check_frame(
+        frame,
+        transaction_columns(id_col, ts_col, amount_col, cfg),
+        name="transactions",
+        id_column=id_col,
+    )
 
 
 def _as_of_day(cfg: RFMLConfig, days: np.ndarray) -> int:
@@ -144,8 +147,6 @@ def summary_columns(
 ) -> tuple[dict[str, Any], RFMLSummary]:
     """The summary as a dict of column arrays, and the result without ``customers``."""
     _validate(transactions, customer_id, ts, amount, cfg)
-    if len(transactions) == 0:
-        raise DataValidationError("transactions is empty; pass at least one purchase")
     day = local_days(transactions[ts], cfg.timezone)
     as_of = _as_of_day(cfg, day)
     keep = day <= as_of

@@ -19,17 +19,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chainmall._validation import require_columns, require_frame
+from chainmall._validation import Column, check_frame
 from chainmall.segment.config import RFMLConfig
 from chainmall.segment.rfml import RFMLSummary, summary_columns
 
 __all__ = [
     "assign_segments",
+    "measure_rules",
     "score",
     "segment_customers",
 ]
 
-LOWER_IS_BETTER = {"recency_days", "gap_cv"}
+LOWER_IS_BETTER = frozenset({"recency_days", "gap_cv"})
 """Summary columns where a smaller value earns a higher score."""
 
 
@@ -42,6 +43,17 @@ def measure_columns(cfg: RFMLConfig) -> dict[str, str]:
         "monetary": monetary,
         "loyalty": cfg.loyalty,
     }
+
+
+def measure_rules(cfg: RFMLConfig) -> list[Column]:
+    """Declared summary columns scored by :func:`score` (a loyalty of NaN scores 1)."""
+    columns = measure_columns(cfg)
+    return [
+        Column(columns["recency"], "number", ge=0),
+        Column(columns["frequency"], "number", ge=0),
+        Column(columns["monetary"], "number"),
+        Column(columns["loyalty"], "number", nullable=True),
+    ]
 
 
 def _quantile_score(values: np.ndarray, bins: int, lower_is_better: bool) -> np.ndarray:
@@ -92,8 +104,9 @@ def score(customers: pd.DataFrame, config: RFMLConfig | None = None) -> pd.DataF
         fm_score`` (int8).
     """
     cfg = config or RFMLConfig()
-    require_frame(customers, "customers")
-    require_columns(customers, list(measure_columns(cfg).values()), name="customers")
+    check_frame(
+        customers, measure_rules(cfg), name="customers", id_column="customer_id", allow_empty=True
+    )
     return customers.assign(**score_columns({str(k): v for k, v in customers.items()}, cfg))
 
 
@@ -117,8 +130,8 @@ def score_columns(customers: Mapping[str, Any], cfg: RFMLConfig) -> dict[str, np
 def assign_segments(scored: pd.DataFrame, config: RFMLConfig | None = None) -> pd.DataFrame:
     """Add ``segment`` and ``segment_class`` (categoricals) from ``r_score`` and ``fm_score``."""
     cfg = config or RFMLConfig()
-    require_frame(scored, "scored")
-    require_columns(scored, ["r_score", "fm_score"], name="scored")
+    rules = [Column(c, "count", ge=1, le=cfg.bins) for c in ("r_score", "fm_score")]
+    check_frame(scored, rules, name="scored", id_column="customer_id", allow_empty=True)
     return scored.assign(**segment_columns(scored["r_score"], scored["fm_score"], cfg))
 
 

@@ -47,10 +47,13 @@ import pandas as pd
 from pydantic import Field
 
 from chainmall import __version__
+from chainmall._storage import atomic_write, atomic_writer, read_json, read_npz, reading
+from chainmall._validation import check_scalar
 from chainmall.config import EngineConfig
 from chainmall.exceptions import (
     ConvergenceError,
     DataValidationError,
+    ModelFileError,
     NotFittedError,
 )
 from chainmall.segment.btyd import BetaGeo, BTYDConfig, ModifiedBetaGeo, ParetoNBD, _PurchaseModel
@@ -374,8 +377,7 @@ class CustomerValueModel:
         """
         if not hasattr(self, "purchase_model_"):
             raise NotFittedError("CustomerValueModel is not fitted; call fit(transactions) first")
-        if horizon < 0:
-            raise DataValidationError(f"horizon must be >= 0, got {horizon}")
+        horizon = check_scalar(horizon, "horizon", "number", ge=0)
         customers = self.customers_
         base_count = self.purchase_model_.expected_purchases(horizon, customers)
         base_buy = 1.0 - self.purchase_model_.p_no_purchase(horizon, customers)
@@ -404,7 +406,6 @@ class CustomerValueModel:
         if not hasattr(self, "purchase_model_"):
             raise NotFittedError("CustomerValueModel is not fitted; call fit(transactions) first")
         folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
         customers = self.customers_
         ids = customers[self.customer_id_].to_numpy()
         arrays: dict[str, Any] = {
@@ -414,7 +415,8 @@ class CustomerValueModel:
             "spend_per_purchase_fen": self.spend_per_purchase_,
         }
         arrays |= {column: customers[column].to_numpy(np.float64) for column in ("x", "t_x", "T")}
-        np.savez(folder / _ARRAYS, **arrays)
+        with atomic_writer(folder / _ARRAYS) as out:
+            np.savez(out, **arrays)
         manifest = {
             "class": "CustomerValueModel",
             "format_version": _FORMAT_VERSION,
@@ -430,40 +432,57 @@ class CustomerValueModel:
             "selection": self.selection_.to_dict(orient="records"),
             "sha256": {_ARRAYS: _sha256(folder / _ARRAYS)},
         }
-        (folder / _MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        atomic_write(folder / _MANIFEST, json.dumps(manifest, indent=2))
         return folder
 
     @classmethod
     def load(cls, path: str | Path) -> CustomerValueModel:
-        """Read a model written by :meth:`save` (checks the class, format and hash)."""
+        """Read a model written by :meth:`save` (checks the class, format and hash).
+
+        Raises:
+            ModelFileError: the folder is incomplete, corrupt, changed after save or
+                holds another model.
+        """
         folder = Path(path)
-        manifest = json.loads((folder / _MANIFEST).read_text(encoding="utf-8"))
+        manifest = read_json(folder / _MANIFEST)
         if manifest.get("class") != "CustomerValueModel" or (
             manifest.get("format_version") != _FORMAT_VERSION
         ):
-            raise DataValidationError(
+            raise ModelFileError(
                 f"{str(folder)!r} holds {manifest.get('class')!r} format "
                 f"{manifest.get('format_version')!r}; expected CustomerValueModel format "
                 f"{_FORMAT_VERSION}"
             )
-        if _sha256(folder / _ARRAYS) != manifest["sha256"][_ARRAYS]:
-            raise DataValidationError(
-                f"{str(folder / _ARRAYS)!r} does not match the hash in its manifest; "
-                "the folder was changed after save: save the model again"
-            )
+        with reading(folder):
+            if _sha256(folder / _ARRAYS) != manifest["sha256"][_ARRAYS]:
+                raise ModelFileError(
+                    f"{str(folder / _ARRAYS)!r} does not match the hash in its manifest; "
+                    "the folder was changed after save: save the model again"
+                )
+            return cls._from_manifest(manifest, read_npz(folder / _ARRAYS))
+
+    @classmethod
+    def _from_manifest(
+        cls, manifest: dict[str, Any], arrays: dict[str, np.ndarray]
+    ) -> CustomerValueModel:
+        """The model a checked manifest and its arrays describe."""
         model = cls(ValueConfig.from_dict(manifest["config"]))
-        with np.load(folder / _ARRAYS, allow_pickle=False) as arrays:
-            model.customer_id_ = manifest["customer_id"]
-            model.customers_ = pd.DataFrame(
-                {
-                    model.customer_id_: arrays["customer_id"],
-                    **{column: arrays[column] for column in ("x", "t_x", "T")},
-                }
+        model.customer_id_ = manifest["customer_id"]
+        model.customers_ = pd.DataFrame(
+            {
+                model.customer_id_: arrays["customer_id"],
+                **{column: arrays[column] for column in ("x", "t_x", "T")},
+            }
+        )
+        model.buys_score_ = arrays["buys_score"]
+        model.count_score_ = arrays["count_score"]
+        model.spend_per_purchase_ = arrays["spend_per_purchase_fen"]
+        family = FAMILIES.get(str(manifest["family"]))
+        if family is None:
+            raise ModelFileError(
+                f"unknown purchase model family {manifest['family']!r}; known: {sorted(FAMILIES)}"
             )
-            model.buys_score_ = arrays["buys_score"]
-            model.count_score_ = arrays["count_score"]
-            model.spend_per_purchase_ = arrays["spend_per_purchase_fen"]
-        purchase_model = FAMILIES[manifest["family"]](model.config.btyd)
+        purchase_model = family(model.config.btyd)
         purchase_model.params_ = {k: float(v) for k, v in manifest["params"].items()}
         model.purchase_model_ = purchase_model
         model.family_ = manifest["family"]

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from chainmall._validation import describe_offenders, require_columns, require_frame
+from chainmall._validation import Column, check_array, check_frame
 from chainmall.exceptions import DataValidationError
 
 __all__ = ["EARTH_RADIUS_M", "arc_to_chord", "chord_to_arc", "haversine_m", "unit_vectors"]
@@ -28,11 +28,25 @@ def haversine_m(
     lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
 ) -> FloatArray:
     """Great-circle distance in metres between points given in degrees (broadcasts)."""
+    lat1, lat2 = (_degrees(v, n, 90.0) for v, n in ((lat1, "lat1"), (lat2, "lat2")))
+    lon1, lon2 = (_degrees(v, n, 180.0) for v, n in ((lon1, "lon1"), (lon2, "lon2")))
+    try:
+        np.broadcast_shapes(lat1.shape, lon1.shape, lat2.shape, lon2.shape)
+    except ValueError:
+        raise DataValidationError(
+            f"lat1, lon1, lat2, lon2 must have matching shapes (or be scalars), got "
+            f"{lat1.shape}, {lon1.shape}, {lat2.shape}, {lon2.shape}"
+        ) from None
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dp = p2 - p1
-    dl = np.radians(np.asarray(lon2, dtype=float) - np.asarray(lon1, dtype=float))
+    dl = np.radians(lon2 - lon1)
     h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
     return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))
+
+
+def _degrees(values: npt.ArrayLike, name: str, bound: float) -> FloatArray:
+    """Finite degrees within ``[-bound, bound]`` (any shape)."""
+    return np.asarray(check_array(values, name, "number", ndim=None, ge=-bound, le=bound))
 
 
 def unit_vectors(lat_deg: npt.ArrayLike, lon_deg: npt.ArrayLike) -> FloatArray:
@@ -61,27 +75,8 @@ def check_coordinates(
     Raises:
         DataValidationError: naming the offending ids, their count and the fix.
     """
-    frame = require_frame(frame, name)
-    require_columns(frame, [id_column, lat_column, lon_column], name=name)
-    missing_id = frame[id_column].isna().to_numpy()
-    if missing_id.any():
-        raise DataValidationError(
-            f"{name}.{id_column} is missing in {describe_offenders(frame, missing_id)}; "
-            "give every row an id"
-        )
-    duplicated = frame[id_column].duplicated(keep=False).to_numpy()
-    if duplicated.any():
-        raise DataValidationError(
-            f"{name}.{id_column} must be unique; duplicated in "
-            f"{describe_offenders(frame, duplicated, id_column)}; keep one row per id"
-        )
+    fix = "check for swapped latitude/longitude or projected (non-degree) coordinates"
+    columns = [Column(id_column, "id", unique=True)]
     for column, bound in ((lat_column, 90.0), (lon_column, 180.0)):
-        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-        bad = ~np.isfinite(values) | (np.abs(values) > bound)
-        if bad.any():
-            raise DataValidationError(
-                f"{name}.{column} must be a number in [-{bound:g}, {bound:g}] degrees; "
-                f"out of range or missing in {describe_offenders(frame, bad, id_column)}; "
-                "check for swapped latitude/longitude or projected (non-degree) coordinates"
-            )
-    return frame
+        columns.append(Column(column, "number", ge=-bound, le=bound, range_fix=fix))
+    return check_frame(frame, columns, name=name, id_column=id_column, allow_empty=True)

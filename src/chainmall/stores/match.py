@@ -25,8 +25,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from chainmall._validation import describe_offenders
-from chainmall.exceptions import DataValidationError
+from chainmall._validation import Column, check_array, check_frame
 from chainmall.stores.config import StoreConfig
 from chainmall.stores.geo import arc_to_chord, check_coordinates, chord_to_arc, unit_vectors
 
@@ -65,21 +64,16 @@ def _band_minutes(
 
 def delivery_minutes(distance_m: npt.ArrayLike, config: StoreConfig) -> pd.Series:
     """Promised delivery minutes per distance (metres), nullable Int64; ``<NA>`` beyond the last band."""
-    minutes, inside = _band_minutes(np.asarray(distance_m, dtype=float), config)
+    distance = check_array(distance_m, "distance_m", "number", ge=0)
+    minutes, inside = _band_minutes(distance, config)
     return pd.Series(minutes, dtype="Int64").mask(~inside)
 
 
 def _flag(stores: pd.DataFrame, column: str | None, store_id: str) -> npt.NDArray[np.bool_]:
     if column is None or column not in stores.columns:
         return np.ones(len(stores), dtype=bool)
-    values = stores[column]
-    bad = ~values.isin([True, False]).to_numpy()
-    if bad.any():
-        raise DataValidationError(
-            f"stores.{column} must be True/False; other values in "
-            f"{describe_offenders(stores, bad, store_id)}"
-        )
-    return values.to_numpy(dtype=bool)
+    check_frame(stores, [Column(column, "flag")], name="stores", id_column=store_id)
+    return stores[column].to_numpy(dtype=bool)
 
 
 def _candidate_pairs(

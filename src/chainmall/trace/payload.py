@@ -86,6 +86,8 @@ class ProvenancePayload:
     @classmethod
     def from_bytes(cls, data: bytes) -> ProvenancePayload:
         """Parse a payload; raise :class:`DataValidationError` if it is malformed."""
+        if not isinstance(data, bytes | bytearray):
+            raise DataValidationError(f"data must be bytes, got {type(data).__name__}")
         reader = _Reader(bytes(data))
         version = reader.take(1)[0]
         if version != VERSION:
@@ -127,6 +129,8 @@ class ProvenancePayload:
 
 def base45_encode(data: bytes) -> str:
     """RFC 9285 base45: two bytes to three characters, a last odd byte to two."""
+    if not isinstance(data, bytes | bytearray):
+        raise DataValidationError(f"data must be bytes, got {type(data).__name__}")
     out = []
     for i in range(0, len(data) - 1, 2):
         n = data[i] * 256 + data[i + 1]
@@ -138,6 +142,8 @@ def base45_encode(data: bytes) -> str:
 
 def base45_decode(text: str) -> bytes:
     """Inverse of :func:`base45_encode`; raise on characters or lengths base45 cannot hold."""
+    if not isinstance(text, str):
+        raise DataValidationError(f"text must be a str, got {type(text).__name__}")
     try:
         values = [_B45_VALUE[c] for c in text]
     except KeyError as exc:

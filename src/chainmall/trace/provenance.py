@@ -24,11 +24,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from chainmall._validation import describe_offenders, require_columns, require_frame
+from chainmall._storage import parse_json
+from chainmall._validation import Column, check_frame, check_scalar, describe_offenders
 from chainmall.exceptions import DataValidationError
-from chainmall.ledger import InclusionProof, Ledger, verify_inclusion
+from chainmall.ledger import InclusionProof, Ledger, TreeHead, verify_inclusion
 from chainmall.trace.payload import ProvenancePayload
 
 __all__ = [
@@ -46,19 +48,11 @@ _COLUMNS = ("product_id", "step", "ts", "actor", "location")
 
 
 def _check_steps(steps: pd.DataFrame) -> pd.DataFrame:
-    steps = require_frame(steps, "steps")
-    require_columns(steps, _COLUMNS, name="steps")
-    if not isinstance(steps["ts"].dtype, pd.DatetimeTZDtype):
-        raise DataValidationError(
-            f"steps.ts must be timezone-aware, got {steps['ts'].dtype}; "
-            "use pandas.to_datetime(..., utc=True)"
-        )
-    for column in _COLUMNS:
-        missing = steps[column].isna().to_numpy()
-        if missing.any():
-            raise DataValidationError(
-                f"steps.{column} is missing in {describe_offenders(steps, missing, 'product_id')}"
-            )
+    columns = [
+        Column(c, "time" if c == "ts" else ("id" if c == "product_id" else "label"))
+        for c in _COLUMNS
+    ]
+    steps = check_frame(steps, columns, name="steps", id_column="product_id")
     unknown = ~steps["step"].isin(STEPS).to_numpy()
     if unknown.any():
         raise DataValidationError(
@@ -67,7 +61,8 @@ def _check_steps(steps: pd.DataFrame) -> pd.DataFrame:
         )
     qc = (steps["step"] == "quality_check").to_numpy()
     passed = steps["passed"] if "passed" in steps.columns else pd.Series(pd.NA, index=steps.index)
-    bad_qc = qc & ~passed.isin([True, False]).to_numpy()
+    is_flag = np.fromiter((isinstance(v, bool | np.bool_) for v in passed), bool, len(passed))
+    bad_qc = qc & ~is_flag
     if bad_qc.any():
         raise DataValidationError(
             "steps.passed must be True/False on every quality_check; missing in "
@@ -99,6 +94,8 @@ def record_provenance(ledger: Ledger, steps: pd.DataFrame) -> tuple[int, ...]:
             ``passed``, a product whose first step is not production, or a step
             earlier than the product's previous one (naming the products).
     """
+    if not isinstance(ledger, Ledger):
+        raise DataValidationError(f"ledger must be a Ledger, got {type(ledger).__name__}")
     steps = _check_steps(steps)
     ordered = steps.assign(ts=steps["ts"].dt.tz_convert("UTC")).sort_values(
         ["product_id", "ts"], kind="stable"
@@ -179,15 +176,17 @@ class ProvenanceProof:
     @classmethod
     def from_json(cls, text: str) -> ProvenanceProof:
         """Parse :meth:`to_json` output; raise :class:`DataValidationError` if malformed."""
+        if not isinstance(text, str | bytes):
+            raise DataValidationError(f"text must be the proof's JSON, got {type(text).__name__}")
         try:
-            raw = json.loads(text)
+            raw = parse_json(text)
             proofs = tuple(
                 InclusionProof(index=int(p["index"]), size=int(p["size"]), path=tuple(p["path"]))
                 for p in raw["proofs"]
             )
             records = tuple(dict(r) for r in raw["records"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise DataValidationError(f"provenance proof JSON is malformed: {exc}") from None
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            raise DataValidationError(f"provenance proof text is malformed JSON: {exc}") from None
         return cls(records=records, proofs=proofs)
 
 
@@ -199,7 +198,10 @@ def issue_provenance(
     Raises:
         DataValidationError: the product has no provenance record in that prefix.
     """
-    n = len(ledger) if size is None else size
+    if not isinstance(ledger, Ledger):
+        raise DataValidationError(f"ledger must be a Ledger, got {type(ledger).__name__}")
+    product_id = check_scalar(product_id, "product_id", "text")
+    n = len(ledger) if size is None else check_scalar(size, "size", "count", ge=1, le=len(ledger))
     entries = ledger.entries[:n]
     mine = [
         e
@@ -260,6 +262,15 @@ def verify_provenance(
         payload = ProvenancePayload.from_text(payload)
     elif isinstance(payload, bytes | bytearray):
         payload = ProvenancePayload.from_bytes(bytes(payload))
+    elif not isinstance(payload, ProvenancePayload):
+        raise DataValidationError(
+            f"payload must be the scanned text, its bytes or a ProvenancePayload, got "
+            f"{type(payload).__name__}"
+        )
+    if not isinstance(proof, ProvenanceProof):
+        raise DataValidationError(
+            f"proof must be a ProvenanceProof (ProvenanceProof.from_json), got {type(proof).__name__}"
+        )
     problems: list[str] = []
     if len(proof.records) != len(payload.indexes) or len(proof.proofs) != len(payload.indexes):
         problems.append(
@@ -274,7 +285,9 @@ def verify_provenance(
             )
             continue
         try:
-            included = verify_inclusion(record, path, payload.root)
+            included = verify_inclusion(
+                record, path, TreeHead(size=payload.size, root=payload.root)
+            )
         except (DataValidationError, ValueError):
             included = False
         if not included:

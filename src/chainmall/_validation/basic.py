@@ -1,8 +1,9 @@
-"""Checks shared by every engine's public boundary.
+"""Single-purpose frame checks (a frame, its columns, nulls, dtypes, signs, keys).
 
 Each check raises a :class:`~chainmall.exceptions.DataValidationError` subclass
 whose message names the frame, the column, the first offending ids, how many
-rows offend, and the fix. Kernels behind the boundary trust their input.
+rows offend, and the fix. :func:`chainmall._validation.check_frame` combines
+them from declared :class:`~chainmall._validation.Column` constraints.
 """
 
 from __future__ import annotations
@@ -98,14 +99,21 @@ def require_numeric(frame: pd.DataFrame, column: str, *, name: str = "data") -> 
 def require_integer(
     frame: pd.DataFrame, column: str, *, name: str = "data", id_column: str | None = None
 ) -> None:
-    """Fail unless ``column`` holds integers (e.g. money in fen); floats are refused."""
+    """Fail unless ``column`` holds int64-range integers (e.g. money in fen); floats are refused."""
     dtype = frame[column].dtype
-    if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-        return
-    raise DataValidationError(
-        f"{name}.{column} must hold integers (money is integer fen), got dtype {dtype}; "
-        f"convert yuan with (Decimal(yuan) * 100) and check for fractions of a fen"
-    )
+    if not pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        raise DataValidationError(
+            f"{name}.{column} must hold integers (money is integer fen), got dtype {dtype}; "
+            f"convert yuan with (Decimal(yuan) * 100) and check for fractions of a fen"
+        )
+    if dtype.kind == "u":
+        mask = (frame[column] > np.iinfo(np.int64).max).to_numpy(dtype=bool, na_value=False)
+        if mask.any():
+            raise DataValidationError(
+                f"{name}.{column} has values above the int64 range in "
+                f"{describe_offenders(frame, mask, id_column)}; "
+                "check the source for wrapped or corrupted amounts"
+            )
 
 
 def require_non_negative(
