@@ -259,6 +259,36 @@ def test_frame_level_errors(setup: Shop) -> None:  # noqa: F811
         settle([1, 2])  # type: ignore[arg-type]
 
 
+def test_boundary_examples_of_the_reliability_issue(setup: Shop) -> None:  # noqa: F811
+    """Ids beyond int64, lower-case types, shuffled rows, year 2300, an empty frame."""
+    frame = events_to_frame(setup.events)
+    for bad in (2**63 + 1, -(2**63)):
+        ids = frame["user_id"].astype("UInt64" if bad > 0 else "Int64")
+        ids[0] = bad
+        for run in (settle, lambda f: fold(f, CONFIG)):
+            with pytest.raises(DataValidationError, match=r"user_id .*outside.*rows \[0\]"):
+                run(frame.assign(user_id=ids))
+    with pytest.raises(DataValidationError, match=r"wrong case.*'order_paid' -> 'ORDER_PAID'"):
+        settle(frame.assign(type=frame["type"].astype(str).str.lower()))
+    shuffled = frame.sample(frac=1.0, random_state=3)
+    with pytest.raises(DataValidationError, match=r"seq is not in ascending order.*sort_values"):
+        settle(shuffled)
+    assert settle(shuffled.sort_values("seq", kind="stable")).merkle_root() == settle(
+        frame
+    ).merkle_root()
+    late = frame["ts"].astype(object)
+    late.iloc[-1] = datetime(2300, 1, 1, tzinfo=UTC)
+    with pytest.raises(DataValidationError, match="outside 1677-09-22 .. 2262-04-11"):
+        settle(frame.assign(ts=late))
+    zones = frame["ts"].astype(object)
+    zones.iloc[0] = zones.iloc[0].tz_convert("Asia/Shanghai")
+    with pytest.raises(DataValidationError, match="several time zones"):
+        settle(frame.assign(ts=zones))
+    for run in (settle, lambda f: fold(f, CONFIG)):
+        empty = run(frame.iloc[:0])
+        assert empty.entries.empty and empty.balances.empty
+
+
 def test_missing_field_and_unknown_type(setup: Shop) -> None:  # noqa: F811
     frame = events_to_frame(setup.events)
     extra = pd.DataFrame(

@@ -110,6 +110,7 @@ def read_frame(events: pd.DataFrame, *, name: str = "events") -> EventFrame:
         )
     ts = events["ts"]
     if not isinstance(ts.dtype, pd.DatetimeTZDtype):
+        _check_range(ts, f"{name}.ts")
         raise DataValidationError(
             f"{name}.ts must be timezone-aware datetimes, got dtype {ts.dtype}; naive timestamps "
             "are ambiguous: localize them, e.g. frame['ts'].dt.tz_localize('Asia/Shanghai')"
@@ -118,9 +119,12 @@ def read_frame(events: pd.DataFrame, *, name: str = "events") -> EventFrame:
         if column in events.columns and id_kind_of(column) is None:
             _check_integer(events[column], f"{name}.{column}")
     codes, type_names = _type_codes(events["type"])
+    _check_type_case(type_names, f"{name}.type")
+    seq = _int_values(events, "seq", None)
+    _check_order(seq, f"{name}.seq")
     return EventFrame(
         events,
-        _int_values(events, "seq", None),
+        seq,
         codes,
         type_names,
         _utc_ns(ts, f"{name}.ts"),
@@ -242,6 +246,53 @@ def _type_codes(types: pd.Series) -> tuple[np.ndarray, list[str]]:
     return (remap[codes] if len(remap) else codes.astype(dtype)), all_names
 
 
+def _check_type_case(names: list[str], where: str) -> None:
+    """Type names differing from known ones only in case are a formatting slip, not new types."""
+    slips = {n: n.upper() for n in names if n not in EVENT_TYPES and n.upper() in EVENT_TYPES}
+    if slips:
+        shown = ", ".join(f"{k!r} -> {v!r}" for k, v in list(slips.items())[:5])
+        raise DataValidationError(
+            f"{where} holds type names in the wrong case ({shown}); the types are upper case: "
+            "use frame['type'].str.upper()"
+        )
+
+
+def _check_order(seq: np.ndarray, where: str) -> None:
+    """Rows out of ``seq`` order where no ``seq`` repeats are shuffled, not re-delivered.
+
+    A row whose ``seq`` is at most an earlier one's is a stale re-delivery, which the
+    rules reject (``STALE_SEQ``); but when every ``seq`` occurs in one run of rows
+    (an order's lines), a descent can only be rows out of order.
+    """
+    down = np.flatnonzero(seq[1:] < seq[:-1]) + 1
+    if not len(down):
+        return
+    runs = seq[np.r_[True, seq[1:] != seq[:-1]]]
+    if len(np.unique(runs)) == len(runs):
+        raise DataValidationError(
+            f"{where} is not in ascending order ({len(down)} row(s) follow a larger seq, first "
+            f"at row {int(down[0])}: seq {int(seq[down[0]])} after {int(seq[down[0] - 1])}); "
+            "the rows must come in event order: frame.sort_values('seq', kind='stable')"
+        )
+
+
+def _check_range(ts: pd.Series, where: str) -> None:
+    """Explain an object column of aware datetimes: out of pandas' range, or mixed zones."""
+    if not all(isinstance(v, datetime) and v.tzinfo is not None for v in ts.dropna()):
+        return
+    try:
+        pd.to_datetime(ts, utc=True)
+    except (OverflowError, pd.errors.OutOfBoundsDatetime) as error:
+        raise DataValidationError(
+            f"{where} holds instants outside 1677-09-22 .. 2262-04-11 ({error}); the engine "
+            "keeps UTC nanoseconds: correct or drop those rows"
+        ) from None
+    raise DataValidationError(
+        f"{where} holds aware datetimes in several time zones (an object column); convert "
+        "them to one zone: frame['ts'] = pd.to_datetime(frame['ts'], utc=True)"
+    )
+
+
 def _utc_ns(ts: pd.Series, where: str) -> np.ndarray:
     """UTC nanoseconds of an aware datetime column: a read-only view when stored in ns."""
     values = ts.array
@@ -298,6 +349,8 @@ def events_from_frame(events: pd.DataFrame) -> list[Event | tuple[int, str, str]
     (``MISSING_FIELD`` or ``UNKNOWN_TYPE``), which the fold rejects as such.
     """
     frame = read_frame(events)
+    if frame.n_rows == 0:
+        return []
     starts = event_starts(frame)
     ends = np.append(starts[1:], frame.n_rows)
     cols = {c: frame.values(c) for c in INT_COLUMNS} | {c: frame.texts(c) for c in STR_COLUMNS}
