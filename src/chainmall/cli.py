@@ -1,7 +1,8 @@
 """The ``chainmall`` command line: the thin shell around the engines.
 
 ``chainmall demo`` builds the seeded synthetic shop and prints its summary;
-engines add their commands here as they land.
+``chainmall segment`` summarises a purchase CSV; ``chainmall referral`` operates a
+programme's store (:mod:`chainmall.referral.store.commands`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from chainmall import __version__
 from chainmall.exceptions import ChainmallError
+from chainmall.referral.store.commands import add_commands as add_referral_commands
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -155,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seg.add_argument("--amount", default="amount", help="amount column")
     seg.set_defaults(run=_segment)
+    add_referral_commands(commands)
     return parser
 
 

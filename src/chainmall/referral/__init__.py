@@ -46,6 +46,7 @@ from chainmall.referral.rules import ReferralState, apply
 from chainmall.referral.rules.stream import fold
 from chainmall.referral.settlement import Settlement
 from chainmall.referral.shop import events_from_frames, events_from_shop
+from chainmall.referral.store import AuditReport, EntryProof, IngestReport, ReferralStore
 from chainmall.referral.tax import (
     TaxConfig,
     TaxMethod,
@@ -58,14 +59,17 @@ from chainmall.referral.versions import VERSIONED_FIELDS, version_registry
 
 __all__ = [
     "VERSIONED_FIELDS",
+    "AuditReport",
     "Badge",
     "Bound",
     "ConfigActivated",
     "DirectBeneficiary",
     "Engagement",
+    "EntryProof",
     "HealthConfig",
     "Hold",
     "IncentiveConfig",
+    "IngestReport",
     "MonthClose",
     "MonthCloseResult",
     "OrderLine",
@@ -75,6 +79,7 @@ __all__ = [
     "Reason",
     "ReferralConfig",
     "ReferralState",
+    "ReferralStore",
     "RefundSucceeded",
     "Registered",
     "Release",

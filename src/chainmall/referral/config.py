@@ -17,7 +17,7 @@ import warnings
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from chainmall.config import EngineConfig, Timezone
 from chainmall.exceptions import ComplianceConfigError, ComplianceWarning, ConfigError
@@ -157,11 +157,16 @@ class ReferralConfig(EngineConfig):
             raise ValueError("direct_rate_tiers must start with a tier of min_rank 1")
         if any(b.min_rank <= a.min_rank for a, b in itertools.pairwise(tiers)):
             raise ValueError("direct_rate_tiers must have strictly increasing min_rank")
-        if self.cap_refill_on_refund:
+        return self
+
+    @field_validator("cap_refill_on_refund")
+    @classmethod
+    def _no_refill(cls, value: bool) -> bool:
+        if value:
             raise ValueError(
                 "cap_refill_on_refund=True is not supported: forfeited excess is never refilled"
             )
-        return self
+        return value
 
     def __init__(self, **data: Any) -> None:
         super().__init__(**data)

@@ -62,6 +62,7 @@ __all__ = [
     "SettlementTick",
     "UserBanned",
     "Withdrawal",
+    "check_rows",
     "events_to_frame",
     "is_id",
     "is_int",
@@ -336,7 +337,7 @@ def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     Raises:
         DataValidationError: see :func:`events_to_frame`.
     """
-    _check_rows(rows)
+    check_rows(rows)
     frame = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
     for col in INT_COLUMNS:  # text ids stay text (object); the rest are nullable Int64
         text = frame[col].map(lambda v: isinstance(v, str)).any()
@@ -353,19 +354,26 @@ def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 _MONEY = ("amount_fen", "balance_paid_fen")
 
 
-def _check_rows(rows: list[dict[str, Any]]) -> None:
-    """Timestamps are aware datetimes; money is int fen; ids are int or text."""
+def check_rows(rows: list[dict[str, Any]], label: str = "seq") -> None:
+    """Timestamps are aware datetimes; money is int fen; ids are int or text.
+
+    ``label``: the field that names a row in the error (``seq``, ``event_id``).
+
+    Raises:
+        DataValidationError: naming up to five offending rows and the fix.
+    """
     bad: list[str] = []
     for row in rows:
         ts = row.get("ts")
+        name = f"{label} {row.get(label)!r}"
         if not isinstance(ts, datetime) or ts.tzinfo is None or ts.utcoffset() is None:
-            bad.append(f"seq {row.get('seq')!r}: ts={ts!r} (a timezone-aware datetime)")
+            bad.append(f"{name}: ts={ts!r} (a timezone-aware datetime)")
         for col in INT_COLUMNS:
             value = row.get(col)
             ok = value is None or is_int(value) or (col not in _MONEY and isinstance(value, str))
             if not ok:
                 want = "integer fen" if col in _MONEY else "an integer or text id"
-                bad.append(f"seq {row.get('seq')!r}: {col}={value!r} ({want})")
+                bad.append(f"{name}: {col}={value!r} ({want})")
     if bad:
         raise DataValidationError(
             f"{len(bad)} event field(s) cannot be stored as given, e.g. {'; '.join(bad[:5])}; "

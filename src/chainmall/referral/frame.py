@@ -281,12 +281,16 @@ def _check_range(ts: pd.Series, where: str) -> None:
     if not all(isinstance(v, datetime) and v.tzinfo is not None for v in ts.dropna()):
         return
     try:
-        pd.to_datetime(ts, utc=True)
-    except (OverflowError, pd.errors.OutOfBoundsDatetime) as error:
+        instants = pd.to_datetime(ts, utc=True)  # pandas 3 holds them in a coarser unit
+        lo, hi = (pd.Timestamp(t).tz_localize("UTC") for t in (pd.Timestamp.min, pd.Timestamp.max))
+        outside = ((instants < lo) | (instants > hi)).to_numpy(dtype=bool)
+    except (OverflowError, pd.errors.OutOfBoundsDatetime):
+        outside = np.ones(len(ts), dtype=bool)
+    if outside.any():
         raise DataValidationError(
-            f"{where} holds instants outside 1677-09-22 .. 2262-04-11 ({error}); the engine "
-            "keeps UTC nanoseconds: correct or drop those rows"
-        ) from None
+            f"{where} holds instants outside 1677-09-22 .. 2262-04-11 (pandas keeps them as "
+            "objects); the engine keeps UTC nanoseconds: correct or drop those rows"
+        )
     raise DataValidationError(
         f"{where} holds aware datetimes in several time zones (an object column); convert "
         "them to one zone: frame['ts'] = pd.to_datetime(frame['ts'], utc=True)"

@@ -109,19 +109,24 @@ class ReferralState:
         """An independent snapshot of the state."""
         return copy.deepcopy(self)
 
-    def containers(self) -> Iterator[Any]:
-        """Every journaled container of the state."""
-        for part in (self, self.forest, self.tree, self.energy):
-            for f in fields(part):
-                value = getattr(part, f.name)
-                if isinstance(value, Table | Log | Queue | Cell):
-                    yield value
+    def containers(self) -> list[Any]:
+        """Every journaled container of the state (looked up once: fields are never rebound)."""
+        found: list[Any] | None = self.__dict__.get("_containers")
+        if found is None:
+            found = [
+                value
+                for part in (self, self.forest, self.tree, self.energy)
+                for value in (getattr(part, f.name) for f in fields(part))
+                if isinstance(value, Table | Log | Queue | Cell)
+            ]
+            self.__dict__["_containers"] = found
+        return found
 
     @contextmanager
     def journaled(self) -> Iterator[Journal]:
         """Record the changes made inside the block; undo them all if it raises."""
         journal = Journal()
-        containers = list(self.containers())
+        containers = self.containers()
         for container in containers:
             container.journal = journal
         try:

@@ -22,7 +22,7 @@ from chainmall.referral.frames import (
     relations_frame,
     users_frame,
 )
-from chainmall.referral.ids import IdSpaces
+from chainmall.referral.ids import IdSpace, IdSpaces
 from chainmall.referral.records import INT_FIELDS, KINDS, REWARD_TYPES
 from chainmall.referral.rules import run_fold
 from chainmall.referral.rules.journal import Table
@@ -73,18 +73,20 @@ def settlement_of(
     records: list[dict[str, Any]],
     registry: Mapping[str, ReferralConfig],
     given: dict[str, list[Any]] | None = None,
+    text_kinds: Iterable[str] = (),
 ) -> Settlement:
     """Package a fold's final state and records (``registry``: configs by version label).
 
     Text ids are coded for the frames (:mod:`chainmall.referral.ids`) and the
     frames turned back to the caller's ids at the end, as the batch path does.
     ``given`` are the ids of the events folded, by kind: a kind given as text has
-    text columns even where no entry names one.
+    text columns even where no entry names one; so has each kind in ``text_kinds``
+    (a store knows the kinds of ids it was given, not every id of a rejected event).
 
     Raises:
         DataValidationError: a kind of id mixes text and integers.
     """
-    coder = _Coder(state, records, given or {})
+    coder = _Coder(state, records, given or {}, text_kinds)
     entries = _entries(records, list(registry), coder)
     users = sorted(state.registered)
     user_ids = np.array([coder.code("user", u) for u in users], dtype=np.int64)
@@ -128,7 +130,11 @@ class _Coder:
     """Codes of the fold's text ids (integer ids stay as they are)."""
 
     def __init__(
-        self, state: ReferralState, records: list[dict[str, Any]], given: dict[str, list[Any]]
+        self,
+        state: ReferralState,
+        records: list[dict[str, Any]],
+        given: dict[str, list[Any]],
+        text_kinds: Iterable[str] = (),
     ) -> None:
         seen: dict[str, list[Any]] = {kind: list(ids) for kind, ids in given.items()}
         seen.setdefault("user", []).extend(state.registered)
@@ -138,7 +144,8 @@ class _Coder:
             seen["user"].append(user)
             seen.setdefault(_REF_KIND[source], []).append(ref)
         seen.pop("none", None)
-        self.spaces = IdSpaces.of_values(seen)
+        spaces = IdSpaces.of_values(seen).spaces
+        self.spaces = IdSpaces({kind: IdSpace.of([]) for kind in text_kinds} | spaces)
         self.index = {
             kind: {v: i for i, v in enumerate(space.values.tolist())}
             for kind, space in self.spaces.spaces.items()

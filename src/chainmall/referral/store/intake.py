@@ -1,0 +1,203 @@
+"""What the store is given: events with the caller's event ids, checked and deduplicated.
+
+``ReferralStore.ingest`` takes an events frame with an ``event_id`` column (the
+caller's idempotency key; ``seq`` is ignored: the store numbers events in
+arrival order) or ``(event_id, event)`` pairs of typed events. An event is the
+rows sharing its ``event_id``: one row, or one per line of an ``ORDER_PAID``.
+
+A row repeated inside one call is a duplicate delivery: the first is kept and
+the others are reported. For an order that means the same line with the same
+content; two different rows for one line stay, and the rules reject the order
+(``DUPLICATE_LINE``: which row is right cannot be told). Another event whose
+``event_id`` repeats with other content is reported as a *conflict*, the first
+kept. Each event's canonical payload
+(its rows as JSON, without ``seq``) and that payload's SHA-256 are what the
+event log keeps, so a re-delivery in a later call can be told from a conflict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chainmall._validation import require_columns, require_frame
+from chainmall.exceptions import DataValidationError
+from chainmall.referral.events import (
+    EVENT_COLUMNS,
+    TYPE_OF,
+    OrderPaid,
+    check_rows,
+    events_to_frame,
+)
+from chainmall.referral.store.mapping import dumps
+from chainmall.referral.store.schema import ID_LENGTH
+
+__all__ = ["Delivery", "Intake", "intake", "payload_rows"]
+
+_FIELDS = tuple(c for c in EVENT_COLUMNS if c != "seq")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One distinct event of a call: its id, type, rows (as dicts), payload and digest."""
+
+    event_id: str
+    type: str
+    rows: list[dict[str, Any]]
+    payload: str
+    digest: str
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The distinct events of a call, and the ids delivered again within it."""
+
+    events: list[Delivery]
+    repeats: list[tuple[str, bool]]  # (event_id, the content differs: a conflict)
+
+
+def intake(events: pd.DataFrame | Iterable[tuple[str, Any]]) -> Intake:
+    """Check and deduplicate what a caller gives ``ingest``.
+
+    Raises:
+        DataValidationError: not a frame or pairs, a missing, empty, non-text or
+            too long ``event_id``, money that is not integer fen, naive timestamps,
+            an order whose rows disagree on type, time, order or buyer, or several
+            rows for another event type (see also ``events_to_frame``).
+    """
+    frame = _frame(events)
+    ids = _event_ids(frame)
+    rows = _rows(frame)
+    check_rows([{**r, "event_id": i} for i, r in zip(ids, rows, strict=True)], "event_id")
+    kept: dict[str, list[dict[str, Any]]] = {}
+    seen: dict[str, set[str]] = {}  # each event's distinct rows, as text
+    repeats: list[tuple[str, bool]] = []
+    for event_id, row in zip(ids, rows, strict=True):
+        text = dumps(_plain(row))
+        mine = seen.setdefault(event_id, set())
+        if text in mine:
+            repeats.append((event_id, False))
+        elif mine and row.get("type") != "ORDER_PAID":
+            repeats.append((event_id, True))
+        else:
+            mine.add(text)
+            kept.setdefault(event_id, []).append(row)
+    _check_events(kept)
+    out = []
+    for event_id, event_rows in kept.items():
+        payload = dumps([_plain(r) for r in event_rows])
+        digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        out.append(Delivery(event_id, str(event_rows[0]["type"]), event_rows, payload, digest))
+    return Intake(out, repeats)
+
+
+def payload_rows(payload: str, seq: int) -> list[dict[str, Any]]:
+    """The frame rows of a stored payload, numbered ``seq`` (timestamps parsed)."""
+    rows = json.loads(payload)
+    for row in rows:
+        row["seq"] = seq
+        row["ts"] = pd.Timestamp(row["ts"])
+    return list(rows)
+
+
+def _frame(events: Any) -> pd.DataFrame:
+    """The call's events as one frame with an ``event_id`` column."""
+    if isinstance(events, pd.DataFrame):
+        require_frame(events, "events")
+        require_columns(events, ["event_id", "type", "ts"], name="events")
+        return events
+    if isinstance(events, str | bytes) or not isinstance(events, Iterable):
+        raise DataValidationError(
+            f"events must be an events frame with an event_id column or (event_id, event) "
+            f"pairs, got {type(events).__name__}"
+        )
+    pairs = list(events)
+    bad = [i for i, p in enumerate(pairs) if not (isinstance(p, tuple) and len(p) == 2)]
+    bad += [i for i, p in enumerate(pairs) if i not in bad and type(p[1]) not in TYPE_OF]
+    if bad:
+        raise DataValidationError(
+            f"events must be (event_id, event) pairs of typed events; items {bad[:5]} are not "
+            f"(e.g. {pairs[bad[0]]!r})"
+        )
+    empty = [p[0] for p in pairs if isinstance(p[1], OrderPaid) and not p[1].lines]
+    if empty:
+        raise DataValidationError(f"orders with no lines cannot be stored: events {empty[:5]}")
+    typed = [p[1] for p in pairs]
+    frame = events_to_frame(typed).drop(columns="seq")
+    counts = [len(e.lines) if isinstance(e, OrderPaid) else 1 for e in typed]
+    frame.insert(0, "event_id", np.repeat(np.array([p[0] for p in pairs], dtype=object), counts))
+    return frame
+
+
+def _event_ids(frame: pd.DataFrame) -> list[str]:
+    """The ``event_id`` of every row: non-empty text of at most ID_LENGTH characters."""
+    values = frame["event_id"].tolist()
+    bad = [i for i, v in enumerate(values) if not isinstance(v, str) or not v or len(v) > ID_LENGTH]
+    if bad:
+        raise DataValidationError(
+            f"events.event_id must be non-empty text of at most {ID_LENGTH} characters (the "
+            f"caller's idempotency key); rows {list(frame.index[bad[:5]])} hold "
+            f"{[values[i] for i in bad[:5]]!r}; convert integer keys with str()"
+        )
+    return values
+
+
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each row as a dict of its non-null event fields (``seq`` dropped)."""
+    unknown = sorted(set(frame.columns) - {*EVENT_COLUMNS, "event_id"})
+    if unknown:
+        raise DataValidationError(
+            f"events has unknown column(s) {unknown}; the store takes event_id and {list(_FIELDS)}"
+        )
+    columns = [c for c in _FIELDS if c in frame.columns]
+    data = {c: frame[c].to_numpy(dtype=object) for c in columns}
+    rows = []
+    for i in range(len(frame)):
+        rows.append({c: data[c][i] for c in columns if not _null(data[c][i])})
+    return rows
+
+
+def _null(value: Any) -> bool:
+    return (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and np.isnan(value))
+    )
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """The row as JSON-able values: timestamps as ISO 8601 text, numpy ints as ints."""
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, datetime):
+            value = pd.Timestamp(value).isoformat()
+        elif isinstance(value, np.integer):
+            value = int(value)
+        out[key] = value
+    return out
+
+
+def _check_events(kept: dict[str, list[dict[str, Any]]]) -> None:
+    """Several rows form one event only as the lines of one order."""
+    bad = []
+    for event_id, rows in kept.items():
+        if len(rows) == 1:
+            continue
+        heads = {
+            (r.get("type"), str(r.get("ts")), r.get("order_id"), r.get("user_id")) for r in rows
+        }
+        if rows[0].get("type") != "ORDER_PAID" or len(heads) > 1:
+            bad.append(event_id)
+    if bad:
+        raise DataValidationError(
+            f"events {bad[:5]} have several rows that are not the lines of one order (same "
+            "type ORDER_PAID, ts, order_id and user_id); give each event its own event_id"
+        )
