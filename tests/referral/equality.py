@@ -72,6 +72,7 @@ def assert_accounts(state: ReferralState, result: Settlement) -> None:
     accounts = {
         "pending_fen": state.pending,
         "available_fen": state.available,
+        "reserved_fen": state.reserved,
         "receivable_fen": state.receivable,
         "withdrawn_fen": state.withdrawn,
     }

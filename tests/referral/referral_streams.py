@@ -10,6 +10,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from chainmall.referral import (
+    Adjustment,
     Bound,
     ConfigActivated,
     DirectBeneficiary,
@@ -27,6 +28,12 @@ from chainmall.referral import (
     SlideMode,
     UserBanned,
     Withdrawal,
+    WithdrawalApproved,
+    WithdrawalConfig,
+    WithdrawalFailed,
+    WithdrawalPaid,
+    WithdrawalRejected,
+    WithdrawalRequested,
 )
 from chainmall.referral.config import RateTier
 from chainmall.referral.policy import Badge, IncentiveConfig
@@ -63,6 +70,12 @@ def configs(draw: Any) -> ReferralConfig:
         incentives=IncentiveConfig(
             badges=LOW_BADGES, share_daily_cap=draw(st.sampled_from([1, 3]))
         ),
+        withdrawals=WithdrawalConfig(
+            min_fen=draw(st.sampled_from([0, 100])),
+            fee_bp=draw(st.sampled_from([0, 150])),
+            fee_fen=draw(st.sampled_from([0, 30])),
+            daily_limit=draw(st.sampled_from([0, 1, 2])),
+        ),
     )
 
 
@@ -92,7 +105,7 @@ def streams(draw: Any, max_events: int = 60) -> list[Any]:
     seq, now = 0, START
     order_ids: list[int] = []
     line_paid: dict[int, int] = {}
-    next_order, next_line, next_refund = 100, 1_000, 5_000
+    next_order, next_line, next_refund, next_request = 100, 1_000, 5_000, 7_000
 
     def step() -> int:
         nonlocal seq
@@ -125,6 +138,10 @@ def streams(draw: Any, max_events: int = 60) -> list[Any]:
                     + ["comment"] * 2
                     + ["hold", "release"]
                     + ["activate"] * 2
+                    + ["request"] * 4
+                    + ["approve"] * 3
+                    + ["reject", "paid", "paid", "failed"]
+                    + ["adjust"] * 2
                 ),
                 st.sampled_from(users),
                 st.sampled_from(users),
@@ -189,12 +206,31 @@ def streams(draw: Any, max_events: int = 60) -> list[Any]:
         elif kind == "activate":  # effective from 30 hours before to 30 hours after now
             effective = now + timedelta(hours=(r % 7 - 3) * 10)
             events.append(ConfigActivated(step(), effective, VERSION_LABELS[r % 3]))
+        elif kind == "request":  # a new id, or (1 in 11) the last one again
+            rid = next_request if r % 11 else next_request - 1
+            next_request += 1
+            events.append(WithdrawalRequested(step(), now, a, rid, (amount, r, -3)[r % 3]))
+        elif kind in DECISIONS:  # mostly one of the last few requests, at times an unknown one
+            rid = next_request - 1 - r % 4 if r % 9 else 999
+            events.append(DECISIONS[kind](step(), now, rid))
+        elif kind == "adjust":
+            signed = (r + 1, -(r + 1), -amount, 0)[r % 4]
+            why = ("goodwill", "fraud", " ", "")[r % 7 % 4]
+            events.append(Adjustment(step(), now, a, signed, why, ("op-1", "op-2", "")[r % 5 % 3]))
         elif kind == "dup" and events:
             events.append(events[r % len(events)])
     return events
 
 
-ID_FIELDS = ("user_id", "inviter_id", "order_id", "line_id", "refund_id")
+DECISIONS: dict[str, Any] = {
+    "approve": WithdrawalApproved,
+    "reject": WithdrawalRejected,
+    "paid": WithdrawalPaid,
+    "failed": WithdrawalFailed,
+}
+"""Withdrawal decisions by stream action."""
+
+ID_FIELDS = ("user_id", "inviter_id", "order_id", "line_id", "refund_id", "request_id")
 
 
 def sparse(value: int) -> int:

@@ -25,10 +25,19 @@ def _expected(entries: pd.DataFrame) -> pd.DataFrame:
             + r["SETTLE"]
             + a["CLAWBACK"]
             + r["CLAWBACK"]
-            + a["WITHDRAWAL"],
-            "receivable_fen": r["SETTLE"] + r["CLAWBACK"],
-            "withdrawn_fen": -a["WITHDRAWAL"],
-            "credited_fen": a["COMMISSION"] + a["REVERSAL"] + a["CLAWBACK"],
+            + a["WITHDRAWAL"]
+            + a["WITHDRAW_HOLD"]
+            + a["WITHDRAW_RELEASE"]
+            + r["WITHDRAW_RELEASE"]
+            + a["ADJUSTMENT"]
+            + r["ADJUSTMENT"],
+            "reserved_fen": -a["WITHDRAW_HOLD"]
+            - a["WITHDRAW_RELEASE"]
+            + a["WITHDRAW_PAID"]
+            + a["WITHDRAW_FEE"],
+            "receivable_fen": r["SETTLE"] + r["CLAWBACK"] + r["WITHDRAW_RELEASE"] + r["ADJUSTMENT"],
+            "withdrawn_fen": -a["WITHDRAWAL"] - a["WITHDRAW_PAID"] - a["WITHDRAW_FEE"],
+            "credited_fen": a["COMMISSION"] + a["REVERSAL"] + a["CLAWBACK"] + a["ADJUSTMENT"],
         }
     )
     return out.rename_axis(index="user_id", columns=None).reset_index()

@@ -16,6 +16,7 @@ from chainmall.referral import (
     events_to_frame,
     settle,
 )
+from chainmall.referral.records import ACCOUNT_KINDS
 from tests.referral.equality import check_fold_equals_batch
 from tests.referral.referral_streams import configs, streams, versions_of
 
@@ -71,6 +72,7 @@ def check_invariants(
         "CLAWBACK",
         "SETTLE",
         "WITHDRAWAL",
+        *ACCOUNT_KINDS,
     }
     rewards = e[e["kind"].isin(["COMMISSION", "CAPPED", "BLOCKED_DEPTH", "FORFEITED"])]
     assert rewards["line_id"].notna().all() and (rewards["base_fen"] > 0).all()

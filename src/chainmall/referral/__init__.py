@@ -18,9 +18,16 @@ balances and rejected events with reasons.
 
 from chainmall.referral._batch.settle import settle
 from chainmall.referral.compliance import compliance_report
-from chainmall.referral.config import DirectBeneficiary, RateTier, ReferralConfig, SlideMode
+from chainmall.referral.config import (
+    DirectBeneficiary,
+    RateTier,
+    ReferralConfig,
+    SlideMode,
+    WithdrawalConfig,
+)
 from chainmall.referral.dashboard import commission_detail, dashboard, fission_path
 from chainmall.referral.events import (
+    Adjustment,
     Bound,
     ConfigActivated,
     Engagement,
@@ -35,6 +42,11 @@ from chainmall.referral.events import (
     SettlementTick,
     UserBanned,
     Withdrawal,
+    WithdrawalApproved,
+    WithdrawalFailed,
+    WithdrawalPaid,
+    WithdrawalRejected,
+    WithdrawalRequested,
     events_to_frame,
 )
 from chainmall.referral.frame import events_from_frame
@@ -59,6 +71,7 @@ from chainmall.referral.versions import VERSIONED_FIELDS, version_registry
 
 __all__ = [
     "VERSIONED_FIELDS",
+    "Adjustment",
     "AuditReport",
     "Badge",
     "Bound",
@@ -90,6 +103,12 @@ __all__ = [
     "TaxMethod",
     "UserBanned",
     "Withdrawal",
+    "WithdrawalApproved",
+    "WithdrawalConfig",
+    "WithdrawalFailed",
+    "WithdrawalPaid",
+    "WithdrawalRejected",
+    "WithdrawalRequested",
     "apply",
     "badges",
     "close_months",

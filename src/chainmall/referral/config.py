@@ -23,7 +23,14 @@ from chainmall.config import EngineConfig, Timezone
 from chainmall.exceptions import ComplianceConfigError, ComplianceWarning, ConfigError
 from chainmall.referral.policy import IncentiveConfig
 
-__all__ = ["COMPLIANCE_LIMITS", "DirectBeneficiary", "RateTier", "ReferralConfig", "SlideMode"]
+__all__ = [
+    "COMPLIANCE_LIMITS",
+    "DirectBeneficiary",
+    "RateTier",
+    "ReferralConfig",
+    "SlideMode",
+    "WithdrawalConfig",
+]
 
 COMPLIANCE_LIMITS = (
     "max_depth_genealogical",
@@ -62,6 +69,27 @@ class RateTier(EngineConfig):
 
     min_rank: int = Field(ge=1, description="first invitee rank (1-based) of the tier")
     rate_bp: int = Field(ge=0, le=10_000, description="commission rate in basis points")
+
+
+class WithdrawalConfig(EngineConfig):
+    """Rules of the withdrawal workflow (``WITHDRAWAL_REQUESTED`` ...); defaults: none.
+
+    The fee of a request of ``A`` fen is ``fee_fen + floor(A × fee_bp / 10 000)``,
+    fixed when the request is accepted and charged at payout.
+    """
+
+    min_fen: int = Field(default=0, ge=0, description="smallest amount a request may ask, fen")
+    fee_bp: int = Field(
+        default=0, ge=0, le=10_000, description="fee in basis points of the requested amount"
+    )
+    fee_fen: int = Field(default=0, ge=0, description="fixed fee per paid request, fen")
+    daily_limit: int = Field(
+        default=0, ge=0, description="requests a user may make per local day (0: no limit)"
+    )
+
+    def fee_of(self, amount_fen: int) -> int:
+        """Fee (fen) of a request of ``amount_fen`` (rounded down)."""
+        return self.fee_fen + amount_fen * self.fee_bp // 10_000
 
 
 _DEFAULT_TIERS = (
@@ -136,6 +164,10 @@ class ReferralConfig(EngineConfig):
     incentives: IncentiveConfig = Field(
         default_factory=IncentiveConfig,
         description="energy points, badges, TCV, partners, dividend (R7-R10)",
+    )
+    withdrawals: WithdrawalConfig = Field(
+        default_factory=WithdrawalConfig,
+        description="minimum amount (fen), fee (bp and fen) and daily request limit",
     )
     per_head_reward_fen: int = Field(
         default=0, ge=0, description="见点奖 per recruited member in fen; unlawful (C3)"

@@ -9,16 +9,24 @@ per order line; consecutive ``ORDER_PAID`` rows with the same ``seq``,
 | ``seq`` | int | every event; must increase (a repeat or a step back is ``STALE_SEQ``) |
 | ``type`` | str | one of :data:`EVENT_TYPES` |
 | ``ts`` | tz-aware datetime | every event (the tick's / close's ``as_of``) |
-| ``user_id`` | int | REGISTERED, BOUND, ORDER_PAID, USER_BANNED, WITHDRAWAL |
+| ``user_id`` | int | REGISTERED, BOUND, ORDER_PAID, USER_BANNED, WITHDRAWAL, WITHDRAWAL_REQUESTED, ADJUSTMENT |
 | ``inviter_id`` | int | BOUND |
 | ``order_id`` | int | ORDER_PAID, ORDER_RECEIVED |
 | ``line_id`` | int | ORDER_PAID, REFUND |
-| ``amount_fen`` | int | ORDER_PAID (paid goods amount of the line), REFUND, WITHDRAWAL |
+| ``amount_fen`` | int | ORDER_PAID (paid goods amount of the line), REFUND, WITHDRAWAL, WITHDRAWAL_REQUESTED; ADJUSTMENT (signed: credit > 0, debit < 0) |
 | ``balance_paid_fen`` | int | ORDER_PAID: part paid from commission balance (default 0) |
 | ``refund_id`` | int | REFUND |
+| ``request_id`` | int | WITHDRAWAL_REQUESTED (the caller's idempotency key), WITHDRAWAL_APPROVED / _REJECTED / _PAID / _FAILED (the request decided) |
 | ``month`` | str | MONTH_CLOSE (``"YYYY-MM"``); CONFIG_ACTIVATED: the version label |
 | ``action`` | str | ENGAGEMENT: ``"SHARE"`` or ``"COMMENT"`` (comments name ``line_id``) |
 | ``channel`` | str | ENGAGEMENT: where a share went (``"WECHAT"`` shares earn no points) |
+| ``reason`` | str | ADJUSTMENT: why the operator credits or debits (non-blank) |
+| ``operator_id`` | str | ADJUSTMENT: who made it (non-blank) |
+
+The withdrawal workflow (:mod:`chainmall.referral.rules.withdrawals`) is
+``WITHDRAWAL_REQUESTED`` → ``WITHDRAWAL_APPROVED`` / ``WITHDRAWAL_REJECTED`` →
+``WITHDRAWAL_PAID`` / ``WITHDRAWAL_FAILED``; the one-step ``WITHDRAWAL`` stays
+for logs that record payouts made outside the workflow.
 
 ``CONFIG_ACTIVATED`` (spec §4.0, §4.6) reuses two columns: ``month`` holds the
 activated ``config_version`` label and ``ts`` its ``effective_at`` (as a tick's
@@ -47,6 +55,7 @@ __all__ = [
     "EVENT_TYPES",
     "MAX_LINE_FEN",
     "MISSING",
+    "Adjustment",
     "Bound",
     "ConfigActivated",
     "Engagement",
@@ -62,6 +71,11 @@ __all__ = [
     "SettlementTick",
     "UserBanned",
     "Withdrawal",
+    "WithdrawalApproved",
+    "WithdrawalFailed",
+    "WithdrawalPaid",
+    "WithdrawalRejected",
+    "WithdrawalRequested",
     "check_rows",
     "events_to_frame",
     "is_id",
@@ -166,6 +180,72 @@ class Withdrawal:
 
 
 @dataclass(frozen=True, slots=True)
+class WithdrawalRequested:
+    """The user asks to withdraw ``amount_fen``; ``request_id`` is the idempotency key.
+
+    Accepted, the amount moves from ``available`` to ``reserved`` until the
+    request is rejected, paid or fails.
+    """
+
+    seq: int
+    ts: datetime
+    user_id: int
+    request_id: int
+    amount_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalApproved:
+    """An operator approved request ``request_id`` for payment."""
+
+    seq: int
+    ts: datetime
+    request_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalRejected:
+    """An operator rejected request ``request_id``: its reserved funds return."""
+
+    seq: int
+    ts: datetime
+    request_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalPaid:
+    """The payment of approved request ``request_id`` went through."""
+
+    seq: int
+    ts: datetime
+    request_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalFailed:
+    """The payment of approved request ``request_id`` failed: its reserved funds return."""
+
+    seq: int
+    ts: datetime
+    request_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """A manual credit (``amount_fen > 0``) or debit (``< 0``) of ``available``.
+
+    ``reason`` and ``operator_id`` are non-blank texts kept in the event log.
+    """
+
+    seq: int
+    ts: datetime
+    user_id: int
+    amount_fen: int
+    reason: str
+    operator_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Engagement:
     """A share (``action="SHARE"``, on ``channel``) or a comment on bought line ``line_id``."""
 
@@ -223,6 +303,12 @@ Event = (
     | Hold
     | Release
     | ConfigActivated
+    | WithdrawalRequested
+    | WithdrawalApproved
+    | WithdrawalRejected
+    | WithdrawalPaid
+    | WithdrawalFailed
+    | Adjustment
 )
 
 EVENT_TYPES: dict[str, type[Any]] = {
@@ -239,6 +325,12 @@ EVENT_TYPES: dict[str, type[Any]] = {
     "HOLD": Hold,
     "RELEASE": Release,
     "CONFIG_ACTIVATED": ConfigActivated,
+    "WITHDRAWAL_REQUESTED": WithdrawalRequested,
+    "WITHDRAWAL_APPROVED": WithdrawalApproved,
+    "WITHDRAWAL_REJECTED": WithdrawalRejected,
+    "WITHDRAWAL_PAID": WithdrawalPaid,
+    "WITHDRAWAL_FAILED": WithdrawalFailed,
+    "ADJUSTMENT": Adjustment,
 }
 TYPE_OF: dict[type[Any], str] = {cls: name for name, cls in EVENT_TYPES.items()}
 
@@ -250,8 +342,9 @@ INT_COLUMNS = (
     "amount_fen",
     "balance_paid_fen",
     "refund_id",
+    "request_id",
 )
-STR_COLUMNS = ("month", "action", "channel")
+STR_COLUMNS = ("month", "action", "channel", "reason", "operator_id")
 EVENT_COLUMNS = ("seq", "type", "ts", *INT_COLUMNS, *STR_COLUMNS)
 
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -268,6 +361,12 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "HOLD": ("user_id",),
     "RELEASE": ("user_id",),
     "CONFIG_ACTIVATED": ("month",),
+    "WITHDRAWAL_REQUESTED": ("user_id", "request_id", "amount_fen"),
+    "WITHDRAWAL_APPROVED": ("request_id",),
+    "WITHDRAWAL_REJECTED": ("request_id",),
+    "WITHDRAWAL_PAID": ("request_id",),
+    "WITHDRAWAL_FAILED": ("request_id",),
+    "ADJUSTMENT": ("user_id", "amount_fen", "reason", "operator_id"),
 }
 
 MISSING = np.iinfo(np.int64).min
@@ -287,7 +386,7 @@ def is_id(value: Any) -> bool:
     return is_int(value) or (isinstance(value, str) and value != "")
 
 
-ID_FIELDS = ("user_id", "inviter_id", "order_id", "refund_id")
+ID_FIELDS = ("user_id", "inviter_id", "order_id", "refund_id", "request_id")
 """Fields of the typed events that hold ids (line ids are on the lines)."""
 
 

@@ -26,6 +26,7 @@ from chainmall.referral.events import (
     REQUIRED_FIELDS,
     STR_COLUMNS,
     TYPE_CODE,
+    Adjustment,
     ConfigActivated,
     Engagement,
     Event,
@@ -398,6 +399,9 @@ def _typed(kind: str, seq: int, ts: datetime, cols: dict[str, Any], start: int, 
         )
     if kind == "CONFIG_ACTIVATED":
         return ConfigActivated(seq, ts, str(value["month"]))
+    if kind == "ADJUSTMENT":
+        reason, operator = str(value["reason"]), str(value["operator_id"])
+        return Adjustment(seq, ts, ints["user_id"], ints["amount_fen"], reason, operator)
     fields: dict[str, object] = {f: ints[f] for f in REQUIRED_FIELDS[kind] if f in ints}
     if kind == "MONTH_CLOSE":
         fields = {"month": str(value["month"])}

@@ -28,6 +28,7 @@ ID_COLUMNS: dict[str, tuple[str, ...]] = {
     "order": ("order_id",),
     "line": ("line_id",),
     "refund": ("refund_id",),
+    "request": ("request_id",),
 }
 """The events frame's id columns by kind (``inviter_id`` names a user)."""
 

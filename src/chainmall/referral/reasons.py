@@ -59,3 +59,14 @@ class Reason(IntEnum):
     NOT_HELD = 30
     # config versions
     UNKNOWN_VERSION = 31
+    # withdrawal workflow (also UNKNOWN_USER, NON_POSITIVE_AMOUNT, INSUFFICIENT_AVAILABLE)
+    DUPLICATE_REQUEST = 34  # request_id already used by an accepted request
+    BELOW_MINIMUM = 35  # amount below the configured minimum withdrawal
+    FEE_EXCEEDS_AMOUNT = 36  # the fee would take the whole amount: nothing to pay out
+    DAILY_LIMIT = 37  # the user already made the day's allowed number of requests
+    UNKNOWN_REQUEST = 38  # no accepted request has that request_id
+    ALREADY_DECIDED = 39  # approve/reject of a decided request; paid/failed of a finished one
+    NOT_APPROVED = 40  # paid/failed of a request that is awaiting approval or was rejected
+    # manual adjustments (also UNKNOWN_USER)
+    ZERO_ADJUSTMENT = 41  # amount_fen is 0 or not an integer
+    MISSING_REASON = 42  # blank reason or operator_id

@@ -10,14 +10,23 @@ by the monthly cap), ``BLOCKED_DEPTH`` (0 fen; level-2 beyond the genealogical
 depth limit), ``FORFEITED`` (0 fen; beneficiary banned), ``REVERSAL`` (refund
 before settlement, debits pending), ``CLAWBACK`` (refund after settlement, debits
 available, shortfall to receivable), ``SETTLE`` (pending to available, netting
-receivable first) and ``WITHDRAWAL``.
+receivable first) and ``WITHDRAWAL`` (one-step payout from available). The
+withdrawal workflow (:mod:`chainmall.referral.rules.withdrawals`) adds
+``WITHDRAW_HOLD`` (a request reserves its amount: available to reserved),
+``WITHDRAW_RELEASE`` (a rejected or failed request: reserved back to available,
+netting receivable first), ``WITHDRAW_PAID`` (the net payout leaves reserved),
+``WITHDRAW_FEE`` (the fee leaves reserved); the last three ``ref`` the hold.
+``ADJUSTMENT`` is a manual credit (netting receivable first) or debit of available
+(a shortfall goes to receivable, as for a claw-back).
 
 Entry id = SHA-256 of the canonical JSON list of its business key (spec R4.7):
 
 - reward kinds: ``[version, "OrderPaid", kind, order_id, line_id, user_id, reward_type]``
   (``version``: the entry's own ``config_version``, see :mod:`chainmall.referral.versions`)
 - ``REVERSAL``/``CLAWBACK``: ``[version, kind, ref, refund_id]``
-- ``SETTLE``: ``[version, "SETTLE", ref]``; ``WITHDRAWAL``: ``[version, "WITHDRAWAL", seq, user_id]``
+- ``SETTLE``: ``[version, "SETTLE", ref]``
+- ``WITHDRAWAL``, the ``WITHDRAW_*`` kinds and ``ADJUSTMENT``: ``[version, kind, seq, user_id]``
+  (one entry of each kind per event)
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ import pandas as pd
 from chainmall.ledger import merkle_root
 
 __all__ = [
+    "ACCOUNT_KINDS",
     "ENTRY_FIELDS",
     "REWARD_KINDS",
     "entry_id",
@@ -42,7 +52,16 @@ __all__ = [
 ]
 
 REWARD_KINDS = ("COMMISSION", "CAPPED", "BLOCKED_DEPTH", "FORFEITED")
-KINDS = (*REWARD_KINDS, "REVERSAL", "CLAWBACK", "SETTLE", "WITHDRAWAL")
+ACCOUNT_KINDS = (
+    "WITHDRAW_HOLD",
+    "WITHDRAW_RELEASE",
+    "WITHDRAW_PAID",
+    "WITHDRAW_FEE",
+    "ADJUSTMENT",
+)
+"""Kinds of the withdrawal workflow and manual adjustments (after the older kinds:
+codes of existing kinds never change)."""
+KINDS = (*REWARD_KINDS, "REVERSAL", "CLAWBACK", "SETTLE", "WITHDRAWAL", *ACCOUNT_KINDS)
 REWARD_TYPES = ("DIRECT", "TEAM")
 
 INT_FIELDS = (
@@ -89,7 +108,7 @@ def entry_id(
     elif kind == "SETTLE":
         key = [version, "SETTLE", ref]
     else:
-        key = [version, "WITHDRAWAL", seq, user_id]
+        key = [version, kind, seq, user_id]
     text = json.dumps(key, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -178,7 +197,7 @@ def iter_records(
             elif kind == "SETTLE":
                 key = f'[{vj},"SETTLE","{ref}"]'
             else:
-                key = f'[{vj},"WITHDRAWAL",{seq[i]},{user[i]}]'
+                key = f'[{vj},"{kind}",{seq[i]},{user[i]}]'
             digest = sha(key.encode("utf-8")).digest()
             digests[32 * row : 32 * row + 32] = digest
             row += 1

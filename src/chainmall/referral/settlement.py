@@ -29,8 +29,15 @@ _SUMMED = (
     ("amount_fen", "SETTLE"),
     ("amount_fen", "CLAWBACK"),
     ("amount_fen", "WITHDRAWAL"),
+    ("amount_fen", "WITHDRAW_HOLD"),
+    ("amount_fen", "WITHDRAW_RELEASE"),
+    ("amount_fen", "WITHDRAW_PAID"),
+    ("amount_fen", "WITHDRAW_FEE"),
+    ("amount_fen", "ADJUSTMENT"),
     ("receivable_fen", "SETTLE"),
     ("receivable_fen", "CLAWBACK"),
+    ("receivable_fen", "WITHDRAW_RELEASE"),
+    ("receivable_fen", "ADJUSTMENT"),
 )
 """The per-user sums the accounts are made of: (column, entry kind)."""
 
@@ -39,10 +46,15 @@ def balances_of(entries: pd.DataFrame, limits: Limits | None = None) -> pd.DataF
     """Per-user accounts (fen) derived from the entries, sorted by ``user_id``.
 
     ``pending`` = commissions − reversals − settled; ``available`` = settled −
-    netted − clawed back − withdrawn; ``receivable`` = what the user owes after
-    claw-backs exceeded the available balance. Every user with an entry has a
-    row, also those with zero-amount entries only. The entries are read a chunk
-    of rows at a time; the sums are exact (int64).
+    netted − clawed back − withdrawn − reserved + released ± adjusted;
+    ``reserved`` = held for withdrawal requests not yet paid, rejected or failed;
+    ``receivable`` = what the user owes after claw-backs or debits exceeded the
+    available balance; ``withdrawn`` = paid out (one-step withdrawals, and the
+    requested amount of paid requests, fee included); ``credited`` = commissions
+    net of reversals and claw-backs, plus adjustments. Money is conserved:
+    ``credited − withdrawn = pending + available + reserved − receivable``.
+    Every user with an entry has a row, also those with zero-amount entries
+    only. The entries are read a chunk of rows at a time; the sums are exact (int64).
     """
     limits = limits or Limits()
     users, code_of = _user_codes(entries["user_id"], limits)
@@ -61,18 +73,25 @@ def balances_of(entries: pd.DataFrame, limits: Limits | None = None) -> pd.DataF
             np.add.at(total, (code, s[keep]), values)
     a = {kind: total[:, i] for i, (name, kind) in enumerate(_SUMMED) if name == "amount_fen"}
     r = {kind: total[:, i] for i, (name, kind) in enumerate(_SUMMED) if name != "amount_fen"}
+    receivable = r["SETTLE"] + r["CLAWBACK"] + r["WITHDRAW_RELEASE"] + r["ADJUSTMENT"]
     return pd.DataFrame(
         {
             "user_id": users,
             "pending_fen": a["COMMISSION"] + a["REVERSAL"] - a["SETTLE"],
             "available_fen": a["SETTLE"]
-            + r["SETTLE"]
             + a["CLAWBACK"]
-            + r["CLAWBACK"]
-            + a["WITHDRAWAL"],
-            "receivable_fen": r["SETTLE"] + r["CLAWBACK"],
-            "withdrawn_fen": -a["WITHDRAWAL"],
-            "credited_fen": a["COMMISSION"] + a["REVERSAL"] + a["CLAWBACK"],
+            + a["WITHDRAWAL"]
+            + a["WITHDRAW_HOLD"]
+            + a["WITHDRAW_RELEASE"]
+            + a["ADJUSTMENT"]
+            + receivable,
+            "reserved_fen": -a["WITHDRAW_HOLD"]
+            - a["WITHDRAW_RELEASE"]
+            + a["WITHDRAW_PAID"]
+            + a["WITHDRAW_FEE"],
+            "receivable_fen": receivable,
+            "withdrawn_fen": -a["WITHDRAWAL"] - a["WITHDRAW_PAID"] - a["WITHDRAW_FEE"],
+            "credited_fen": a["COMMISSION"] + a["REVERSAL"] + a["CLAWBACK"] + a["ADJUSTMENT"],
         }
     )
 
@@ -117,7 +136,8 @@ class Settlement:
             ``ref_pos`` is the row of the entry a reversal/settlement refers to (-1 none).
         relation_changes: the append-only team-tree log (JOIN / SLIDE / BREAKAWAY).
         users: per user: status, inviter, current team parent, invitee rank, seqs.
-        balances: per beneficiary: pending, available, receivable, withdrawn, credited.
+        balances: per beneficiary: pending, available, reserved, receivable, withdrawn,
+            credited.
         rejected: events that changed nothing, with a reason.
         config: the initial configuration (its unlawful overrides, if any, are in
             ``compliance_overrides``; they are equal in every version).

@@ -1,11 +1,11 @@
-"""Accounts and programme events for a whole log: users, bans, month closes, withdrawals.
+"""Accounts and programme events for a whole log: users, bans, month closes.
 
 Mirrors :mod:`chainmall.referral.rules.accounts`: ``REGISTERED``
-(``DUPLICATE_USER``), ``USER_BANNED`` (``UNKNOWN_USER``, ``DUPLICATE_BAN``),
-``MONTH_CLOSE`` (``BAD_MONTH``, ``PREMATURE_CLOSE``, ``DUPLICATE_CLOSE``) and
-``WITHDRAWAL`` (``UNKNOWN_USER``, ``NON_POSITIVE_AMOUNT`` here;
-``INSUFFICIENT_AVAILABLE`` by :func:`withdrawal_balances` once the ledger is in
-order, since it depends on every settlement and claw-back before it).
+(``DUPLICATE_USER``), ``USER_BANNED`` (``UNKNOWN_USER``, ``DUPLICATE_BAN``) and
+``MONTH_CLOSE`` (``BAD_MONTH``, ``PREMATURE_CLOSE``, ``DUPLICATE_CLOSE``).
+``WITHDRAWAL`` is decided with the other account events, once the ledger is in
+order (:mod:`chainmall.referral._batch.withdrawals`), since it depends on every
+settlement and claw-back before it.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from chainmall.referral._batch.kernels import NEVER, Limits, dense_index, first_per_key
-from chainmall.referral._batch.tables import Rejected, TextEvents, UserEvents, WithdrawalEvents
+from chainmall.referral._batch.tables import Rejected, TextEvents, UserEvents
 from chainmall.referral.calendar import NS_PER_S, month_end_ns
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.reasons import Reason
-from chainmall.referral.records import KINDS
 
-__all__ = ["Users", "accept_closes", "accept_users", "accept_withdrawals", "withdrawal_balances"]
+__all__ = ["Users", "accept_closes", "accept_users"]
 
 
 @dataclass(frozen=True)
@@ -85,57 +84,3 @@ def accept_closes(closes: TextEvents, config: ReferralConfig) -> tuple[TextEvent
             closed.add(month)
     code = np.array(reasons, dtype=np.int8).reshape(len(closes.ev))
     return closes.take(code == 0), Rejected.of(closes.ev[code > 0], code[code > 0])
-
-
-def accept_withdrawals(
-    withdrawals: WithdrawalEvents, users: Users
-) -> tuple[WithdrawalEvents, Rejected]:
-    """WITHDRAWAL checks that need no balance (mirrors ``rules.accounts.withdrawal``)."""
-    known = users.known_before(withdrawals.user_id, withdrawals.ev)
-    positive = withdrawals.amount > 0
-    return withdrawals.take(known & positive), Rejected.join(
-        Rejected.of(withdrawals.ev[~known], Reason.UNKNOWN_USER),
-        Rejected.of(withdrawals.ev[known & ~positive], Reason.NON_POSITIVE_AMOUNT),
-    )
-
-
-SETTLE, CLAWBACK, WITHDRAWAL = (KINDS.index(k) for k in ("SETTLE", "CLAWBACK", "WITHDRAWAL"))
-
-
-def withdrawal_balances(
-    kind: np.ndarray, user: np.ndarray, amount: np.ndarray, receivable: np.ndarray
-) -> np.ndarray:
-    """Balances of the users who withdraw, in ledger order; returns the refused withdrawals.
-
-    Mirrors the fold's running ``available`` and ``receivable``: a ``SETTLE`` nets
-    what is owed first (R5), a ``CLAWBACK`` short of funds adds to what is owed
-    (R6), a ``WITHDRAWAL`` above ``available`` is refused (INV-10). Writes those
-    ``receivable_fen`` values in place. Only rows of users who withdraw are visited.
-    """
-    refused = np.zeros(len(kind), dtype=bool)
-    wd = kind == WITHDRAWAL
-    if not wd.any():
-        return refused
-    touched = np.isin(kind, [SETTLE, CLAWBACK, WITHDRAWAL])
-    rows = np.flatnonzero(touched & np.isin(user, np.unique(user[wd])))
-    available: dict[int, int] = {}
-    owed: dict[int, int] = {}
-    for r in rows.tolist():
-        u, a, k = int(user[r]), int(amount[r]), int(kind[r])
-        avail, debt = available.get(u, 0), owed.get(u, 0)
-        if k == SETTLE:
-            netted = min(debt, a)
-            debt -= netted
-            avail += a - netted
-            receivable[r] = -netted
-        elif k == CLAWBACK:
-            take = min(-a, avail)
-            avail -= take
-            debt += -a - take
-            receivable[r] = -a - take
-        elif -a > avail:
-            refused[r] = True
-        else:
-            avail += a
-        available[u], owed[u] = avail, debt
-    return refused

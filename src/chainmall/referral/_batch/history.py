@@ -14,12 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from chainmall.referral._batch.accounts import (
-    Users,
-    accept_closes,
-    accept_users,
-    accept_withdrawals,
-)
+from chainmall.referral._batch.accounts import Users, accept_closes, accept_users
 from chainmall.referral._batch.kernels import NEVER, Limits
 from chainmall.referral._batch.orders import accept_orders
 from chainmall.referral._batch.r1_binding import Forest, accept_binds
@@ -27,14 +22,9 @@ from chainmall.referral._batch.r5_settlement import Receipts, Ticks, accept_rece
 from chainmall.referral._batch.r6_refunds import Refunds, accept_refunds
 from chainmall.referral._batch.r10_energy import point_log
 from chainmall.referral._batch.r11_holds import Holds, accept_holds
-from chainmall.referral._batch.tables import (
-    EventTables,
-    OrderEvents,
-    Rejected,
-    TextEvents,
-    WithdrawalEvents,
-)
+from chainmall.referral._batch.tables import EventTables, OrderEvents, Rejected, TextEvents
 from chainmall.referral._batch.versions import Activations, accept_activations
+from chainmall.referral._batch.withdrawals import AccountEvents, LateRejections, account_events
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.frames import energy_frame, rejected_frame
 from chainmall.referral.reasons import Reason
@@ -44,22 +34,19 @@ __all__ = ["Accepted", "History", "Rejections", "accept_history"]
 
 @dataclass(frozen=True)
 class Rejections:
-    """Rejected events in event order, and the withdrawals a balance pass may still refuse."""
+    """Rejected events in event order (the account events are decided later, in the ledger)."""
 
     ev: np.ndarray
     seq: np.ndarray
     type: list[str]
     reason: list[str]
-    withdrawal_ev: np.ndarray
-    withdrawal_seq: np.ndarray  # increasing
 
-    def frame(self, refused_seq: np.ndarray) -> pd.DataFrame:
-        """The rejected frame, with the withdrawals refused for lack of balance."""
-        refused_ev = self.withdrawal_ev[np.searchsorted(self.withdrawal_seq, refused_seq)]
-        ev = np.concatenate([self.ev, refused_ev])
-        seq = np.concatenate([self.seq, refused_seq]).tolist()
-        kind = [*self.type, *(["WITHDRAWAL"] * len(refused_seq))]
-        reason = [*self.reason, *([Reason.INSUFFICIENT_AVAILABLE.name] * len(refused_seq))]
+    def frame(self, late: LateRejections) -> pd.DataFrame:
+        """The rejected frame, with the account events the ledger pass refused."""
+        ev = np.concatenate([self.ev, late.ev])
+        seq = [*self.seq.tolist(), *late.seq]
+        kind = [*self.type, *late.type]
+        reason = [*self.reason, *late.reason]
         order = np.argsort(ev, kind="stable").tolist()  # then by seq: a stale event follows
         return rejected_frame(
             [seq[i] for i in order], [kind[i] for i in order], [reason[i] for i in order]
@@ -75,7 +62,7 @@ class Accepted:
     receipts: Receipts
     ticks: Ticks
     refunds: Refunds
-    withdrawals: WithdrawalEvents  # may still be refused for lack of balance
+    accounts: AccountEvents  # withdrawals and adjustments, decided in ledger order
     holds: Holds
     closes: TextEvents  # accepted MONTH_CLOSE events (text: the month)
     activations: Activations
@@ -106,7 +93,6 @@ def accept_history(
     ticks, rejected_ticks = accept_ticks(tables.ticks)
     receipts, rejected_receipts = accept_receipts(tables.receipts, orders, ticks, config, limits)
     refunds, rejected_refunds = accept_refunds(tables.refunds, orders)
-    withdrawals, rejected_withdrawals = accept_withdrawals(tables.withdrawals, users)
     holds, rejected_holds = accept_holds(tables.holds, tables.releases, users)
     activations, rejected_versions = accept_activations(tables.activations, registry)
     points, rejected_engagements = point_log(
@@ -121,24 +107,24 @@ def accept_history(
         rejected_ticks,
         rejected_receipts,
         rejected_refunds,
-        rejected_withdrawals,
         rejected_holds,
         rejected_versions,
         rejected_engagements,
         rejected_closes,
     )
+    accounts = account_events(tables, users, activations, config.withdrawals, config.timezone)
     accepted = Accepted(
         users,
         forest,
         receipts,
         ticks,
         refunds,
-        withdrawals,
+        accounts,
         holds,
         closes,
         activations,
         energy_frame(points),
-        _rejections(tables, rejected, withdrawals),
+        _rejections(tables, rejected),
     )
     return History(accepted, orders)
 
@@ -150,9 +136,7 @@ def _first_order_seq(orders: OrderEvents, users: Users) -> np.ndarray:
     return first
 
 
-def _rejections(
-    tables: EventTables, rejected: Rejected, withdrawals: WithdrawalEvents
-) -> Rejections:
+def _rejections(tables: EventTables, rejected: Rejected) -> Rejections:
     """Seq, type and reason of each rejected event, in event order."""
     events, order = tables.events, np.argsort(rejected.ev, kind="stable")
     ev, code = rejected.ev[order], rejected.code[order]
@@ -162,6 +146,4 @@ def _rejections(
         events.seq[ev],
         [names[t] for t in events.type[ev].tolist()],
         [Reason(c).name for c in code.tolist()],
-        withdrawals.ev,
-        withdrawals.seq,
     )

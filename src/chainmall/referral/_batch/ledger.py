@@ -8,11 +8,12 @@ entries of one event:
 - rewards of an order line (R4): the line key (line × 4 + slot × 2, +1 for ``CAPPED``);
 - settlements at a tick (R5): their place in the fold's queue (``queue_ranks``);
 - reversals and claw-backs of a refund (R6): the slot (direct first);
-- withdrawals: one per event.
+- account events (withdrawals, adjustments): inserted by the balance pass.
 
 :meth:`LedgerBuilder.entries` places every field in ledger order a chunk at a
 time (each output column is written once), resolves references, and runs the
-balance pass that refuses overdrawing withdrawals.
+balance pass that decides the account events
+(:func:`~chainmall.referral._batch.withdrawals.post_accounts`).
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from chainmall._threads import map_columns
-from chainmall.referral._batch.accounts import withdrawal_balances
 from chainmall.referral._batch.kernels import Limits, row_chunks
 from chainmall.referral._batch.lines import line_key
+from chainmall.referral._batch.withdrawals import AccountEvents, LateRejections, post_accounts
 from chainmall.referral.events import MISSING
 from chainmall.referral.frames import entries_frame
 from chainmall.referral.records import INT_FIELDS, KINDS
@@ -186,17 +187,16 @@ class LedgerBuilder:
         return np.arange(self.size - block.n, self.size)
 
     def entries(
-        self, months: list[str], versions: Sequence[str]
-    ) -> tuple[pd.DataFrame, np.ndarray]:
-        """The entries frame in ledger order, and the seqs of refused withdrawals.
+        self, months: list[str], versions: Sequence[str], accounts: AccountEvents | None = None
+    ) -> tuple[pd.DataFrame, LateRejections]:
+        """The entries frame in ledger order with the account events' entries; those refused.
 
         Consumes the blocks: each field is released once it is placed.
         """
-        cols = self._columns()
-        refused_seq = self._withdrawals(cols)
+        cols, late = post_accounts(self._columns(), accounts)
         if "version" in cols:
             cols["config_version"] = cols.pop("version")
-        return entries_frame(cols, months, versions), refused_seq
+        return entries_frame(cols, months, versions), late
 
     def _columns(self) -> dict[str, np.ndarray]:
         """Every entry field as a column in ledger order (``ref`` as ``ref_pos``)."""
@@ -242,19 +242,3 @@ class LedgerBuilder:
                 setattr(b, name, None)
             lo += b.n
         return out
-
-    def _withdrawals(self, cols: dict[str, np.ndarray]) -> np.ndarray:
-        """Refuse overdrawing withdrawals (drops their entries); return their seqs."""
-        refused = withdrawal_balances(
-            cols["kind"], cols["user_id"], cols["amount_fen"], cols["receivable_fen"]
-        )
-        if not refused.any():
-            return np.zeros(0, dtype=np.int64)
-        refused_seq: np.ndarray = cols["seq"][refused]
-        keep = ~refused
-        new_pos = np.cumsum(keep) - 1
-        for name in list(cols):
-            cols[name] = cols[name][keep]
-        ref = cols["ref_pos"]
-        cols["ref_pos"] = np.where(ref >= 0, new_pos[np.maximum(ref, 0)], -1)
-        return refused_seq

@@ -7,7 +7,7 @@ refund) pair (:class:`RefundPairs`) carries the line's cumulative refunds
 before and after the refund. The pair becomes a ``REVERSAL`` (before the
 commission settled) or a ``CLAWBACK`` (after; :func:`reversal_entries`); the
 receivable a claw-back leaves is found by the balance pass
-(:func:`chainmall.referral._batch.accounts.withdrawal_balances`); the headroom a
+(:func:`chainmall.referral._batch.withdrawals.post_accounts`); the headroom a
 reversal frees in the monthly cap is used by
 :func:`chainmall.referral._batch.r4_monthly_cap.monthly_cap`.
 """

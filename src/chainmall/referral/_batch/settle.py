@@ -8,7 +8,7 @@ The pipeline, one stage per rule (see :mod:`chainmall.referral._batch`):
 3. R4.2–R4.5: the direct and team slot of every line; R6: refund pairs; R4.6: the
    monthly cap; R5: the tick settling each commission;
 4. the ledger: every stage's entries in the fold's order, with the balance pass
-   that refuses overdrawing withdrawals.
+   that decides withdrawals, withdrawal requests and adjustments.
 
 Each stage returns only what later stages use, so the arrays of a finished stage
 are released before the next grows the peak.
@@ -26,7 +26,7 @@ from chainmall._threads import map_columns
 from chainmall.referral._batch.accounts import Users
 from chainmall.referral._batch.history import Accepted, History, Rejections, accept_history
 from chainmall.referral._batch.kernels import NEVER, Limits
-from chainmall.referral._batch.ledger import Block, LedgerBuilder, kind_code
+from chainmall.referral._batch.ledger import LedgerBuilder
 from chainmall.referral._batch.lines import Lines, Slot
 from chainmall.referral._batch.r3_team import Team, inviter_depths, place_members
 from chainmall.referral._batch.r4_monthly_cap import monthly_cap
@@ -43,6 +43,7 @@ from chainmall.referral._batch.r6_refunds import RefundPairs, refund_pairs, reve
 from chainmall.referral._batch.r10_energy import badge_uplifts
 from chainmall.referral._batch.tables import OrderEvents, compact_index, read_tables
 from chainmall.referral._batch.versions import LineParams
+from chainmall.referral._batch.withdrawals import AccountEvents
 from chainmall.referral.calendar import month_codes
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.frame import EventFrame, read_frame
@@ -99,13 +100,13 @@ def settle_frame(
         threads,
         limits,
     )
-    entries, refused_seq = posted.ledger.entries(posted.months, list(registry))
+    entries, late = posted.ledger.entries(posted.months, list(registry), posted.accounts)
     settlement = Settlement(
         entries=entries,
         relation_changes=posted.relations,
         users=posted.users,
         balances=balances_of(entries, limits),
-        rejected=posted.rejections.frame(refused_seq),
+        rejected=posted.rejections.frame(late),
         config=next(iter(registry.values())),
         energy=posted.energy,
         versions=dict(registry),
@@ -132,6 +133,7 @@ class _Posted:
     """What the ledger assembly and the result frames still need."""
 
     ledger: LedgerBuilder
+    accounts: AccountEvents
     months: list[str]
     users: pd.DataFrame
     relations: pd.DataFrame
@@ -196,9 +198,9 @@ def _post(
     slots = monthly_cap(slots, slot_pairs, lines, params, limits)
     ledger = LedgerBuilder(limits, threads)
     _post_slots(ledger, slots, slot_pairs, lines, accepted, threads)
-    ledger.add(_withdrawal_block(accepted))
     return _Posted(
         ledger,
+        accepted.accounts,
         earned.months,
         _users(accepted, team),
         _relations(users.ids, team),
@@ -276,22 +278,6 @@ def _post_slots(
         slot = slots[s]
         ledger.add(settle_block(done, ranks[s], slot, lines, commission[s], user_ids))
         ledger.add(reversal_block(pairs[s], pair_tick, slot, lines, commission[s], user_ids))
-
-
-def _withdrawal_block(accepted: Accepted) -> Block:
-    """The ``WITHDRAWAL`` entries (a refusal for lack of balance drops one at assembly)."""
-    wd = accepted.withdrawals
-    version = None
-    if len(accepted.activations.seq):
-        version = accepted.activations.codes(wd.seq, wd.ts)
-    return Block(
-        n=len(wd.ev),
-        seq=wd.seq,
-        kind=kind_code("WITHDRAWAL"),
-        user_id=wd.user_id,
-        amount_fen=-wd.amount,
-        version=version,
-    )
 
 
 def _users(accepted: Accepted, team: Team) -> pd.DataFrame:

@@ -20,7 +20,9 @@ from chainmall.referral.frame import EventFrame, order_line_groups
 from chainmall.referral.reasons import Reason
 
 __all__ = [
+    "AdjustmentEvents",
     "BindEvents",
+    "DecisionEvents",
     "EngagementEvents",
     "EventTables",
     "Events",
@@ -28,6 +30,7 @@ __all__ = [
     "ReceiptEvents",
     "RefundEvents",
     "Rejected",
+    "RequestEvents",
     "Table",
     "TextEvents",
     "UserEvents",
@@ -136,6 +139,32 @@ class WithdrawalEvents(Table):
 
 
 @dataclass(frozen=True)
+class RequestEvents(Table):
+    """WITHDRAWAL_REQUESTED."""
+
+    user_id: np.ndarray
+    request_id: np.ndarray
+    amount: np.ndarray
+
+
+@dataclass(frozen=True)
+class DecisionEvents(Table):
+    """WITHDRAWAL_APPROVED, _REJECTED, _PAID, _FAILED: the request decided."""
+
+    request_id: np.ndarray
+
+
+@dataclass(frozen=True)
+class AdjustmentEvents(Table):
+    """ADJUSTMENT: ``reason`` and ``operator_id`` are object arrays (str)."""
+
+    user_id: np.ndarray
+    amount: np.ndarray
+    reason: np.ndarray
+    operator_id: np.ndarray
+
+
+@dataclass(frozen=True)
 class EngagementEvents(Table):
     """ENGAGEMENT (R10): ``action`` and ``channel`` are object arrays (str or None)."""
 
@@ -214,6 +243,12 @@ class EventTables:
     releases: UserEvents
     closes: TextEvents
     activations: TextEvents
+    requests: RequestEvents
+    approvals: DecisionEvents
+    declines: DecisionEvents
+    payouts: DecisionEvents
+    failures: DecisionEvents
+    adjustments: AdjustmentEvents
 
 
 def read_tables(frame: EventFrame) -> EventTables:
@@ -264,10 +299,20 @@ _TABLES: dict[str, tuple[str, type[Table], tuple[str, ...]]] = {
     "releases": ("RELEASE", UserEvents, ("user_id",)),
     "closes": ("MONTH_CLOSE", TextEvents, ("month",)),
     "activations": ("CONFIG_ACTIVATED", TextEvents, ("month",)),
+    "requests": ("WITHDRAWAL_REQUESTED", RequestEvents, ("user_id", "request_id", "amount_fen")),
+    "approvals": ("WITHDRAWAL_APPROVED", DecisionEvents, ("request_id",)),
+    "declines": ("WITHDRAWAL_REJECTED", DecisionEvents, ("request_id",)),
+    "payouts": ("WITHDRAWAL_PAID", DecisionEvents, ("request_id",)),
+    "failures": ("WITHDRAWAL_FAILED", DecisionEvents, ("request_id",)),
+    "adjustments": (
+        "ADJUSTMENT",
+        AdjustmentEvents,
+        ("user_id", "amount_fen", "reason", "operator_id"),
+    ),
 }
 """Single-row event types: table name -> (type, table class, frame columns in field order)."""
 
-_TEXT_COLUMNS = ("month", "action", "channel")
+_TEXT_COLUMNS = ("month", "action", "channel", "reason", "operator_id")
 
 
 @dataclass(frozen=True)

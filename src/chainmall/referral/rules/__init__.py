@@ -15,6 +15,8 @@ event type runs:
 | ``REFUND`` | R6 refunds and claw-back | :mod:`.r6_refunds` |
 | ``ENGAGEMENT`` | R10 energy points | :mod:`.r10_energy` |
 | ``HOLD``, ``RELEASE`` | R11 holds | :mod:`.r11_holds` |
+| ``WITHDRAWAL_REQUESTED`` / ``_APPROVED`` / ``_REJECTED`` / ``_PAID`` / ``_FAILED`` | withdrawal workflow (INV-10) | :mod:`.withdrawals` |
+| ``ADJUSTMENT`` | manual adjustments | :mod:`.adjustments` |
 
 The state is advanced in place and returned (copying it per event would make a
 stream of n events cost O(n²)); :meth:`ReferralState.copy` keeps a snapshot.
@@ -36,6 +38,7 @@ from chainmall.referral.config import ReferralConfig
 from chainmall.referral.events import (
     ID_FIELDS,
     TYPE_OF,
+    Adjustment,
     Bound,
     ConfigActivated,
     Engagement,
@@ -50,18 +53,25 @@ from chainmall.referral.events import (
     SettlementTick,
     UserBanned,
     Withdrawal,
+    WithdrawalApproved,
+    WithdrawalFailed,
+    WithdrawalPaid,
+    WithdrawalRejected,
+    WithdrawalRequested,
     is_id,
     is_int,
 )
 from chainmall.referral.reasons import Reason
 from chainmall.referral.rules import (
     accounts,
+    adjustments,
     r1_binding,
     r4_rewards,
     r5_settlement,
     r6_refunds,
     r10_energy,
     r11_holds,
+    withdrawals,
 )
 from chainmall.referral.rules.journal import Journal
 from chainmall.referral.rules.state import ReferralState, Step
@@ -86,6 +96,12 @@ HANDLERS: dict[type[Any], Callable[[Step, Any], Reason | None]] = {
     Hold: r11_holds.hold,
     Release: r11_holds.release,
     ConfigActivated: accounts.config_activated,
+    WithdrawalRequested: withdrawals.requested,
+    WithdrawalApproved: withdrawals.approved,
+    WithdrawalRejected: withdrawals.rejected,
+    WithdrawalPaid: withdrawals.paid,
+    WithdrawalFailed: withdrawals.failed,
+    Adjustment: adjustments.adjustment,
 }
 """The rule that applies each event type."""
 

@@ -22,7 +22,15 @@ from chainmall.referral.rules.journal import Cell, Journal, Log, Queue, Table
 from chainmall.referral.rules.r3_team import TeamTree
 from chainmall.referral.versions import version_at
 
-__all__ = ["Commission", "EnergyState", "LineState", "ReferralState", "Step", "blank_record"]
+__all__ = [
+    "Commission",
+    "EnergyState",
+    "LineState",
+    "ReferralState",
+    "Step",
+    "WithdrawalRequest",
+    "blank_record",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +58,21 @@ class LineState:
     paid: int
     refunded: int = 0
     commissions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalRequest:
+    """An accepted withdrawal request: who, how much (fen), its fee, status and hold entry.
+
+    ``status``: ``REQUESTED``, ``APPROVED``, ``REJECTED``, ``PAID`` or ``FAILED``;
+    ``hold``: the id of its ``WITHDRAW_HOLD`` entry (what later entries ``ref``).
+    """
+
+    user_id: Any
+    amount: int
+    fee: int
+    status: str
+    hold: str
 
 
 @dataclass
@@ -96,6 +119,11 @@ class ReferralState:
     available: Table[Any, int] = field(default_factory=lambda: Table("available", 0))
     receivable: Table[Any, int] = field(default_factory=lambda: Table("receivable", 0))
     withdrawn: Table[Any, int] = field(default_factory=lambda: Table("withdrawn", 0))
+    reserved: Table[Any, int] = field(default_factory=lambda: Table("reserved", 0))
+    requests: Table[Any, WithdrawalRequest] = field(default_factory=lambda: Table("requests"))
+    request_days: Table[tuple[Any, int], int] = field(
+        default_factory=lambda: Table("request_days", 0)
+    )
     settle_queue: Queue = field(default_factory=lambda: Queue("settle_queue"))
     last_tick_ns: Cell[int | None] = field(default_factory=lambda: Cell("last_tick_ns", None))
     closed_months: Table[str, bool] = field(default_factory=lambda: Table("closed_months"))

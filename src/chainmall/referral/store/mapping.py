@@ -5,7 +5,7 @@ of journaled containers. Here each keyed container is bound to a column (or, for
 a frozen dataclass value, several columns) of a *family* table whose rows are
 keyed like the container: members by user, orders, lines, refunds, commissions
 by entry id, monthly totals by (user, month), shares by (user, local day),
-closed months. A NULL column is a key the container does not hold; a row whose
+withdrawal requests by request id, requests by (user, local day), closed months. A NULL column is a key the container does not hold; a row whose
 columns are all NULL is deleted.
 
 The caller's ids are text columns; :class:`IdKinds` reads them back as integers
@@ -27,7 +27,12 @@ from chainmall.referral.events import MISSING
 from chainmall.referral.frames import ENERGY_SOURCES
 from chainmall.referral.rules.journal import ABSENT, Log, Queue, Table
 from chainmall.referral.rules.r3_team import RelationChange
-from chainmall.referral.rules.state import Commission, LineState, ReferralState
+from chainmall.referral.rules.state import (
+    Commission,
+    LineState,
+    ReferralState,
+    WithdrawalRequest,
+)
 from chainmall.referral.store import schema
 
 __all__ = ["Family", "IdKinds", "LogBinding", "QueueBinding", "bindings"]
@@ -229,6 +234,7 @@ def bindings(ids: IdKinds) -> Bindings:
 
     user, order = id_("user_id", "user"), id_("order_id", "order")
     line, refund = id_("line_id", "line"), id_("refund_id", "refund")
+    request = id_("request_id", "request")
     members = Family(
         schema.members,
         (user,),
@@ -249,6 +255,7 @@ def bindings(ids: IdKinds) -> Bindings:
             Part(lambda s: s.available, (_int("available_fen"),)),
             Part(lambda s: s.receivable, (_int("receivable_fen"),)),
             Part(lambda s: s.withdrawn, (_int("withdrawn_fen"),)),
+            Part(lambda s: s.reserved, (_int("reserved_fen"),)),
             Part(lambda s: s.held, (_bool("held"),)),
             Part(lambda s: s.energy.points, (_int("points"),)),
         ),
@@ -307,6 +314,28 @@ def bindings(ids: IdKinds) -> Bindings:
             schema.shares,
             (user, _int("day")),
             (Part(lambda s: s.energy.shares, (_int("shares"),)),),
+        ),
+        Family(
+            schema.withdrawal_requests,
+            (request,),
+            (
+                Part(
+                    lambda s: s.requests,
+                    (
+                        user,
+                        _int("amount_fen"),
+                        _int("fee_fen"),
+                        _text("status"),
+                        _text("hold_entry_id"),
+                    ),
+                    WithdrawalRequest,
+                ),
+            ),
+        ),
+        Family(
+            schema.withdrawal_days,
+            (user, _int("day")),
+            (Part(lambda s: s.request_days, (_int("requests"),)),),
         ),
         Family(
             schema.closed_months,

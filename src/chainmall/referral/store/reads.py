@@ -37,7 +37,7 @@ __all__ = [
     "settlement",
 ]
 
-_ACCOUNTS = ("pending_fen", "available_fen", "receivable_fen", "withdrawn_fen")
+_ACCOUNTS = ("pending_fen", "available_fen", "reserved_fen", "receivable_fen", "withdrawn_fen")
 
 
 def head(conn: Connection, programme: str) -> TreeHead:
@@ -68,7 +68,7 @@ def entries(
 
 
 def balances(conn: Connection, programme: str, ids: IdKinds) -> pd.DataFrame:
-    """Accounts (fen) of every user with one, by user id: pending, available, receivable, withdrawn."""
+    """Accounts (fen) of every user with one, by user id: pending, available, reserved, ..."""
     m = schema.members
     query = select(m.c.user_id, *(m.c[a] for a in _ACCOUNTS)).where(
         m.c.programme_id == programme, or_(*(m.c[a].is_not(None) for a in _ACCOUNTS))

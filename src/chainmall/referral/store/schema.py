@@ -162,6 +162,7 @@ members = Table(
     _int("withdrawn_fen"),
     Column("held", SmallInteger),
     _int("points"),
+    _int("reserved_fen"),  # held for withdrawal requests (revision 0002)
     PrimaryKeyConstraint("programme_id", "user_id"),
     **TABLE_OPTIONS,
 )
@@ -240,6 +241,31 @@ shares = Table(
     _id("user_id", nullable=False),
     Column("day", Integer, nullable=False),  # local YYYYMMDD
     Column("shares", Integer),
+    PrimaryKeyConstraint("programme_id", "user_id", "day"),
+    **TABLE_OPTIONS,
+)
+
+withdrawal_requests = Table(
+    "referral_withdrawal_requests",
+    METADATA,
+    _programme(),
+    _id("request_id", nullable=False),
+    _id("user_id"),
+    _int("amount_fen"),
+    _int("fee_fen"),
+    Column("status", String(16)),  # REQUESTED, APPROVED, REJECTED, PAID or FAILED
+    Column("hold_entry_id", String(64)),  # the request's WITHDRAW_HOLD entry
+    PrimaryKeyConstraint("programme_id", "request_id"),
+    **TABLE_OPTIONS,
+)
+
+withdrawal_days = Table(
+    "referral_withdrawal_days",
+    METADATA,
+    _programme(),
+    _id("user_id", nullable=False),
+    Column("day", Integer, nullable=False),  # local YYYYMMDD
+    Column("requests", Integer),  # accepted withdrawal requests that day
     PrimaryKeyConstraint("programme_id", "user_id", "day"),
     **TABLE_OPTIONS,
 )
