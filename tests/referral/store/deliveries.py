@@ -19,7 +19,8 @@ def event_id(i: int) -> str:
 
 def as_frame(events: list[Any], ids: list[str]) -> pd.DataFrame:
     """The events as a frame with their event ids (``seq`` left out: the store numbers)."""
-    frame = events_to_frame(events).drop(columns="seq")
+    numbered = [dataclasses.replace(e, seq=i) for i, e in enumerate(events, 1)]
+    frame = events_to_frame(numbered).drop(columns="seq")
     counts = [len(e.lines) if hasattr(e, "lines") else 1 for e in events]
     frame.insert(0, "event_id", [i for i, n in zip(ids, counts, strict=True) for _ in range(n)])
     return frame

@@ -303,7 +303,8 @@ def test_a_programme_keeps_the_type_of_its_ids(
 
     message = str(caught.value)
     had = "text" if first_text else "int"
-    assert f"has {had} user ids, this call gives {got} ones" in message
+    assert f"events.user_id gives {got} user ids, but programme" in message
+    assert f"has {had} ones" in message
     assert snapshot(store) == before
 
 
@@ -419,4 +420,18 @@ def test_tick_refuses_a_naive_datetime(open_store: OpenStore) -> None:
     before = snapshot(store)
     with pytest.raises(DataValidationError, match="timezone-aware"):
         store.tick(datetime(2025, 4, 1))
+    assert snapshot(store) == before
+
+
+def test_a_frame_mixing_id_types_or_repeating_a_column_is_refused(
+    open_store: OpenStore,
+) -> None:
+    store = open_store()
+    before = snapshot(store)
+    frame = as_frame(golden(text=True).events[:2], ["reg:a", "reg:b"])
+    mixed = frame.assign(user_id=pd.array([7, "oText"], dtype=object))
+    with pytest.raises(DataValidationError, match=r"events\.user_id mixes text and integer ids"):
+        store.ingest(mixed)
+    with pytest.raises(DataValidationError, match=r"repeated column\(s\) \['ts'\]"):
+        store.ingest(pd.concat([frame, frame[["ts"]]], axis=1))
     assert snapshot(store) == before

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -111,6 +111,11 @@ def _frame(events: Any) -> pd.DataFrame:
     """The call's events as one frame with an ``event_id`` column."""
     if isinstance(events, pd.DataFrame):
         require_frame(events, "events")
+        repeated = sorted({str(c) for c in events.columns[events.columns.duplicated()]})
+        if repeated:
+            raise DataValidationError(
+                f"events has repeated column(s) {repeated}; keep one column of each name"
+            )
         require_columns(events, ["event_id", "type", "ts"], name="events")
         return events
     if isinstance(events, str | bytes) or not isinstance(events, Iterable):
@@ -129,7 +134,7 @@ def _frame(events: Any) -> pd.DataFrame:
     empty = [p[0] for p in pairs if isinstance(p[1], OrderPaid) and not p[1].lines]
     if empty:
         raise DataValidationError(f"orders with no lines cannot be stored: events {empty[:5]}")
-    typed = [p[1] for p in pairs]
+    typed = [replace(p[1], seq=i) for i, p in enumerate(pairs, 1)]  # the store numbers them
     frame = events_to_frame(typed).drop(columns="seq")
     counts = [len(e.lines) if isinstance(e, OrderPaid) else 1 for e in typed]
     frame.insert(0, "event_id", np.repeat(np.array([p[0] for p in pairs], dtype=object), counts))

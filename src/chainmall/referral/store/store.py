@@ -18,7 +18,6 @@ durable shell (``referral-store.md``):
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -37,18 +36,17 @@ from chainmall.referral._batch.settle import settle
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.events import SettlementTick, rows_to_frame
 from chainmall.referral.frame import events_from_frame
-from chainmall.referral.ids import ID_COLUMNS
 from chainmall.referral.rules import apply_event
 from chainmall.referral.rules.journal import ABSENT
 from chainmall.referral.settlement import Settlement
-from chainmall.referral.store import database, reads, schema
+from chainmall.referral.store import database, programmes, reads, schema
 from chainmall.referral.store.audit import AuditReport, audit
 from chainmall.referral.store.cache import StateCache
 from chainmall.referral.store.entries import entry_row, leaf_of
 from chainmall.referral.store.intake import Delivery, intake
+from chainmall.referral.store.kinds import kinds_of
 from chainmall.referral.store.mapping import IdKinds, dumps
 from chainmall.referral.store.tree import Frontier
-from chainmall.referral.versions import version_registry
 
 __all__ = ["IngestReport", "ReferralStore"]
 
@@ -149,7 +147,8 @@ class ReferralStore:
         store = cls(bind, programme, {}, IdKinds(), cache_keys)
         with store._transaction() as conn:
             database.check_schema(conn, create=not isinstance(bind, Connection))
-            store.registry = store._registered(conn, config, versions)
+            store.registry = programmes.registered(conn, programme, config, versions)
+            store.ids.kinds = programmes.id_kinds(conn, programme)
         logger.info(
             "opened referral programme %r (%d config versions)", programme, len(store.registry)
         )
@@ -161,58 +160,6 @@ class ReferralStore:
         engine = database.connect(target) if isinstance(target, str) else target
         with engine.begin() as conn:
             database.upgrade(conn)
-
-    def _registered(
-        self,
-        conn: Connection,
-        config: ReferralConfig | None,
-        versions: Mapping[str, ReferralConfig] | None,
-    ) -> dict[str, ReferralConfig]:
-        """The programme's configs (creating the programme on first open)."""
-        t = schema.programmes
-        row = conn.execute(select(t).where(t.c.programme_id == self.programme)).first()
-        if row is None:
-            if config is None:
-                raise ConfigError(
-                    f"programme {self.programme!r} does not exist yet; pass its config to create it"
-                )
-            registry = version_registry(config, versions)
-            conn.execute(
-                insert(t).values(
-                    programme_id=self.programme,
-                    config=config.model_dump_json(),
-                    versions=_versions_json(registry),
-                    id_kinds="{}",
-                    created_at=datetime.now(UTC),
-                )
-            )
-            conn.execute(insert(schema.heads).values(programme_id=self.programme, **_empty_head()))
-            return registry
-        stored = ReferralConfig.model_validate_json(row.config)
-        if config is not None and config != stored:
-            raise ConfigError(
-                f"programme {self.programme!r} was created with another config; a programme's "
-                "rules change only by CONFIG_ACTIVATED versions (pass them as versions=...)"
-            )
-        known = {
-            label: ReferralConfig.model_validate(data)
-            for label, data in _loads(row.versions).items()
-        }
-        for label, other in (versions or {}).items():
-            if label in known and known[label] != other:
-                raise ConfigError(
-                    f"version {label!r} of programme {self.programme!r} is stored with another "
-                    "config; give a changed config a new label"
-                )
-        registry = version_registry(stored, {**known, **dict(versions or {})})
-        if len(registry) > len(known) + 1:
-            conn.execute(
-                update(t)
-                .where(t.c.programme_id == self.programme)
-                .values(versions=_versions_json(registry))
-            )
-        self.ids.kinds = _loads(row.id_kinds)
-        return registry
 
     # -- transactions and the cache -------------------------------------------------
 
@@ -249,13 +196,7 @@ class ReferralStore:
             select(h).where(h.c.programme_id == self.programme).with_for_update()
         ).one()
         if self._cache is None or head.token != self._token:
-            self.ids.kinds = _loads(
-                conn.execute(
-                    select(schema.programmes.c.id_kinds).where(
-                        schema.programmes.c.programme_id == self.programme
-                    )
-                ).scalar_one()
-            )
+            self.ids.kinds = programmes.id_kinds(conn, self.programme)
             self._cache = StateCache(
                 self.programme, self.ids, complete=head.n_entries == 0 and head.last_seq is None
             )
@@ -463,20 +404,9 @@ class ReferralStore:
 
     def _check_kinds(self, conn: Connection, frame: pd.DataFrame) -> None:
         """Each kind of id keeps the type (integer or text) the programme first saw."""
-        seen = {}
-        for kind, columns in ID_COLUMNS.items():
-            present = [c for c in columns if frame[c].notna().any()]
-            if present:
-                seen[kind] = "text" if frame[present[0]].dtype == object else "int"
-        clash = {k: v for k, v in seen.items() if self.ids.kinds.get(k, v) != v}
-        if clash:
-            kind, got = next(iter(clash.items()))
-            raise DataValidationError(
-                f"programme {self.programme!r} has {self.ids.kinds[kind]} {kind} ids, this call "
-                f"gives {got} ones; give every {kind} id in one type (e.g. always text)"
-            )
-        if any(k not in self.ids.kinds for k in seen):
-            self.ids.kinds = {**self.ids.kinds, **seen}
+        new = kinds_of(frame, self.ids.kinds, self.programme)
+        if new:
+            self.ids.kinds = {**self.ids.kinds, **new}
             t = schema.programmes
             conn.execute(
                 update(t)
@@ -579,27 +509,3 @@ class ReferralStore:
         self._drop_cache()
         if isinstance(self._bind, Engine):
             self._bind.dispose()
-
-
-def _loads(text: str) -> Any:
-    return json.loads(text)
-
-
-def _versions_json(registry: dict[str, ReferralConfig]) -> str:
-    """The non-initial versions as JSON (label -> config)."""
-    others = list(registry.items())[1:]
-    return dumps({label: cfg.model_dump(mode="json") for label, cfg in others})
-
-
-def _empty_head() -> dict[str, Any]:
-    return {
-        "last_seq": None,
-        "last_tick_ns": None,
-        "n_entries": 0,
-        "n_relations": 0,
-        "n_points": 0,
-        "n_activations": 0,
-        "frontier": "[]",
-        "root": Frontier().root().hex(),
-        "token": uuid.uuid4().hex,
-    }
