@@ -46,4 +46,3 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{FILE_COUNTS['refused']} refused with ModelFileError/ConfigError"
         )
     write(_names_line())
-    write("referral: not covered by this task (its boundary is being rebuilt)")

@@ -31,6 +31,8 @@ MALFORMED: tuple[tuple[str, Any, bool], ...] = (
 )
 EXAMPLES: dict[str, dict[str, Any]] = {
     "SegmentRule": {"name": "All", "r": (1, 5), "fm": (1, 5)},
+    "RateTier": {"min_rank": 1, "rate_bp": 2000},
+    "Badge": {"name": "BRONZE", "min_points": 1000, "uplift_bp": 100},
 }
 
 

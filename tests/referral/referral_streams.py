@@ -110,7 +110,7 @@ def streams(draw: Any, max_events: int = 60) -> list[Any]:
     def step() -> int:
         nonlocal seq
         jump = draw(st.sampled_from([1] * 30 + [2, 0, -1]))
-        seq += jump
+        seq = max(1, seq + jump)  # seq is positive (a repeat or a step back stays stale)
         return seq
 
     for u in users[: n_users - int(draw(st.integers(0, 9)) == 0)]:

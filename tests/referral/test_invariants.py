@@ -119,7 +119,8 @@ def check_invariants(
         assert available[row.user_id] >= 0
     # INV-4: every account movement balances against the platform's commission expense
     b = result.balances
-    net = b["pending_fen"] + b["available_fen"] - b["receivable_fen"] + b["withdrawn_fen"]
+    net = b["pending_fen"] + b["available_fen"] + b["reserved_fen"] - b["receivable_fen"]
+    net += b["withdrawn_fen"]
     assert (net == b["credited_fen"]).all()
     assert (b["receivable_fen"] >= 0).all() and (b["pending_fen"] >= 0).all()
     # INV-7: a fully refunded line nets to zero

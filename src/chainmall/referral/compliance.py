@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from chainmall.referral.config import ReferralConfig
+from chainmall.referral.config import ReferralConfig, config_or
 
 __all__ = ["compliance_report"]
 
@@ -189,7 +189,7 @@ def compliance_report(config: ReferralConfig | None = None) -> pd.DataFrame:
         ``parameter, value, default, invariant, legal_basis, meaning, default_reason,
         status``.
     """
-    config = config or ReferralConfig()
+    config = config_or(config, ReferralConfig())
     default = ReferralConfig()
     rows = [
         {

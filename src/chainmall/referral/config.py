@@ -30,6 +30,7 @@ __all__ = [
     "ReferralConfig",
     "SlideMode",
     "WithdrawalConfig",
+    "config_or",
 ]
 
 COMPLIANCE_LIMITS = (
@@ -273,3 +274,12 @@ class ReferralConfig(EngineConfig):
             if rank >= tier.min_rank:
                 rate = tier.rate_bp
         return rate
+
+
+def config_or(config: object, default: ReferralConfig, name: str = "config") -> ReferralConfig:
+    """``config``, or ``default`` where it is None; anything else is a ConfigError."""
+    if config is None:
+        return default
+    if not isinstance(config, ReferralConfig):
+        raise ConfigError(f"{name} must be a ReferralConfig or None, got {type(config).__name__}")
+    return config

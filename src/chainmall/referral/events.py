@@ -41,13 +41,15 @@ returned as rejected events with a reason.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
+from chainmall._validation import MAX_EXACT_INT
 from chainmall.exceptions import DataValidationError
 
 __all__ = [
@@ -80,6 +82,7 @@ __all__ = [
     "events_to_frame",
     "is_id",
     "is_int",
+    "plain_ints",
     "rows_to_frame",
 ]
 
@@ -386,8 +389,24 @@ def is_id(value: Any) -> bool:
     return is_int(value) or (isinstance(value, str) and value != "")
 
 
+_Record = TypeVar("_Record")
+
 ID_FIELDS = ("user_id", "inviter_id", "order_id", "refund_id", "request_id")
 """Fields of the typed events that hold ids (line ids are on the lines)."""
+
+
+def plain_ints(event: _Record) -> _Record:
+    """``event`` with numpy integers (ids, amounts, ``seq``) as Python ints, so the records
+    it produces serialise; the event itself when it holds none (the common case)."""
+    fields = type(event).__dataclass_fields__  # type: ignore[attr-defined]
+    changes: dict[str, Any] = {
+        f: int(getattr(event, f)) for f in fields if isinstance(getattr(event, f), np.integer)
+    }
+    if isinstance(event, OrderPaid):
+        lines = tuple(plain_ints(line) for line in event.lines)
+        if any(new is not old for new, old in zip(lines, event.lines, strict=True)):
+            changes["lines"] = lines
+    return dataclasses.replace(event, **changes) if changes else event  # type: ignore[type-var]
 
 
 TYPE_CODE: dict[str, int] = {name: i for i, name in enumerate(EVENT_TYPES)}
@@ -437,6 +456,7 @@ def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         DataValidationError: see :func:`events_to_frame`.
     """
     check_rows(rows)
+    _check_seqs(rows)
     frame = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
     for col in INT_COLUMNS:  # text ids stay text (object); the rest are nullable Int64
         text = frame[col].map(lambda v: isinstance(v, str)).any()
@@ -451,6 +471,32 @@ def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 _MONEY = ("amount_fen", "balance_paid_fen")
+_INT64_MAX = 2**63 - 1
+
+
+def _check_seqs(rows: list[dict[str, Any]]) -> None:
+    """Every row's ``seq`` is an integer in 1 .. 2**53 - 1 (the store numbers from 1)."""
+    bad = [
+        (i, row.get("seq"))
+        for i, row in enumerate(rows)
+        if not is_int(row.get("seq")) or not 1 <= row["seq"] <= MAX_EXACT_INT
+    ]
+    if bad:
+        shown = ", ".join(f"row {i}: seq={v!r}" for i, v in bad[:5])
+        raise DataValidationError(
+            f"{len(bad)} event(s) have a seq that is not an integer in 1 .. {MAX_EXACT_INT:,} "
+            f"({shown}); number events 1, 2, ... in the order they happened (nothing was "
+            "converted)"
+        )
+
+
+def _field_ok(column: str, value: Any) -> bool:
+    """A null, an integer in range (money: +-(2**53 - 1) fen; ids: int64) or a text id."""
+    if value is None:
+        return True
+    if is_int(value):
+        return bool(abs(value) <= (MAX_EXACT_INT if column in _MONEY else _INT64_MAX))
+    return column not in _MONEY and isinstance(value, str)
 
 
 def check_rows(rows: list[dict[str, Any]], label: str = "seq") -> None:
@@ -469,9 +515,12 @@ def check_rows(rows: list[dict[str, Any]], label: str = "seq") -> None:
             bad.append(f"{name}: ts={ts!r} (a timezone-aware datetime)")
         for col in INT_COLUMNS:
             value = row.get(col)
-            ok = value is None or is_int(value) or (col not in _MONEY and isinstance(value, str))
-            if not ok:
-                want = "integer fen" if col in _MONEY else "an integer or text id"
+            if not _field_ok(col, value):
+                want = (
+                    f"integer fen within +-{MAX_EXACT_INT:,}"
+                    if col in _MONEY
+                    else "an int64 integer or a text id"
+                )
                 bad.append(f"{name}: {col}={value!r} ({want})")
     if bad:
         raise DataValidationError(

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chainmall._validation import require_columns, require_frame, require_not_null
+from chainmall._validation import MAX_EXACT_INT, require_columns, require_frame, require_not_null
 from chainmall.exceptions import DataValidationError
 from chainmall.referral.events import (
     EVENT_COLUMNS,
@@ -37,7 +37,14 @@ from chainmall.referral.events import (
 from chainmall.referral.ids import ID_COLUMNS, IdSpace, IdSpaces, id_kind_of
 from chainmall.referral.reasons import Reason
 
-__all__ = ["EventFrame", "event_starts", "events_from_frame", "order_line_groups", "read_frame"]
+__all__ = [
+    "EventFrame",
+    "check_text",
+    "event_starts",
+    "events_from_frame",
+    "order_line_groups",
+    "read_frame",
+]
 
 ZERO_WHEN_NULL = ("balance_paid_fen",)
 """Integer columns whose null means 0 (not a missing field)."""
@@ -102,6 +109,11 @@ def read_frame(events: pd.DataFrame, *, name: str = "events") -> EventFrame:
             integer fen, or ids that are neither all integers nor all text per kind.
     """
     require_frame(events, name)
+    repeated = events.columns[events.columns.duplicated()].unique().tolist()
+    if repeated:
+        raise DataValidationError(
+            f"{name} has repeated column names {repeated}; give every column one name"
+        )
     require_columns(events, ["seq", "type", "ts"], name=name)
     require_not_null(events, ["seq", "type", "ts"], name=name)
     unknown = sorted(set(events.columns) - set(EVENT_COLUMNS))
@@ -119,6 +131,8 @@ def read_frame(events: pd.DataFrame, *, name: str = "events") -> EventFrame:
     for column in ("seq", *INT_COLUMNS):
         if column in events.columns and id_kind_of(column) is None:
             _check_integer(events[column], f"{name}.{column}")
+    _check_exact(events, name)
+    _check_labels(events, name)
     codes, type_names = _type_codes(events["type"])
     _check_type_case(type_names, f"{name}.type")
     seq = _int_values(events, "seq", None)
@@ -133,6 +147,75 @@ def read_frame(events: pd.DataFrame, *, name: str = "events") -> EventFrame:
     )
 
 
+SEQ_RANGE = (1, MAX_EXACT_INT)
+"""``seq`` is a positive integer that every float64 holds exactly (the store numbers from 1)."""
+_EXACT = ("seq", "amount_fen", "balance_paid_fen")
+"""Integer columns held to +-(2**53 - 1): ``seq`` and money (ids only need int64)."""
+
+
+def _check_exact(events: pd.DataFrame, name: str) -> None:
+    """``seq`` within :data:`SEQ_RANGE`; money within +-(2**53 - 1) fen (never truncated)."""
+    for column in _EXACT:
+        if column not in events.columns or not _is_integer(events[column].dtype):
+            continue
+        series = events[column]
+        low, high = (1, SEQ_RANGE[1]) if column == "seq" else (-MAX_EXACT_INT, MAX_EXACT_INT)
+        values = series.to_numpy(dtype=np.float64, na_value=0.0)
+        bad = (values > high) | (values < low)
+        bad &= series.notna().to_numpy(dtype=bool)
+        if bad.any():
+            shown = series[bad]
+            fix = (
+                "number events 1, 2, ... in the order they happened"
+                if column == "seq"
+                else "such amounts are corrupt or wrapped; check the source"
+            )
+            raise DataValidationError(
+                f"{name}.{column} must lie in {low:,} .. {high:,} but {int(bad.sum())} row(s) do "
+                f"not (rows {list(shown.index[:5])}: {list(shown.iloc[:5])}); {fix}"
+            )
+
+
+def _check_labels(events: pd.DataFrame, name: str) -> None:
+    """``type`` holds hashable values; the text columns hold text (or nulls), never lists or
+    numbers: a label is never converted, so the fold and the batch read the same value."""
+    types = events["type"]
+    if types.dtype == object and pd.api.types.infer_dtype(types, skipna=True) not in (
+        "string",
+        "empty",
+        "integer",
+        "floating",
+        "mixed-integer-float",
+    ):
+        bad = types[[isinstance(v, list | dict | set | np.ndarray) for v in types]]
+        if len(bad):
+            raise DataValidationError(
+                f"{name}.type holds values that are not labels (rows {list(bad.index[:5])}: "
+                f"{[repr(v) for v in bad.iloc[:5]]}); give one type name per row"
+            )
+    for column in STR_COLUMNS:
+        if column in events.columns:
+            check_text(events[column], f"{name}.{column}")
+
+
+_LABEL_FIX = "labels are not converted: give them as text where the values are right"
+_ID_FIX = "give every id of a column as text, or every one as an integer"
+
+
+def check_text(series: pd.Series, where: str, fix: str = _LABEL_FIX) -> None:
+    """A text column (``where`` = ``frame.column``) holds only str values (and nulls)."""
+    if isinstance(series.dtype, pd.StringDtype) or pd.api.types.infer_dtype(
+        series, skipna=True
+    ) in ("string", "empty"):
+        return
+    present = series.dropna()
+    bad = present[[not isinstance(v, str) for v in present]]
+    raise DataValidationError(
+        f"{where} must hold text (or nulls) but holds other values (rows "
+        f"{list(bad.index[:5])}: {[repr(v) for v in bad.iloc[:5]]}); {fix}"
+    )
+
+
 def _id_spaces(events: pd.DataFrame, name: str) -> IdSpaces:
     """Check each kind of id column (all integers or all text); the text kinds' spaces."""
     spaces = {}
@@ -141,7 +224,7 @@ def _id_spaces(events: pd.DataFrame, name: str) -> IdSpaces:
         text = [c for c in present if not _is_integer(events[c].dtype)]
         for column in present:
             if column in text:
-                _check_text(events[column], f"{name}.{column}")
+                check_text(events[column], f"{name}.{column}", _ID_FIX)
             else:
                 _check_integer(events[column], f"{name}.{column}")
         if text and len(text) != len(present):
@@ -153,19 +236,6 @@ def _id_spaces(events: pd.DataFrame, name: str) -> IdSpaces:
             values = np.concatenate([events[c].dropna().to_numpy(dtype=object) for c in text])
             spaces[kind] = IdSpace.of(values)
     return IdSpaces(spaces)
-
-
-def _check_text(series: pd.Series, where: str) -> None:
-    """A text id column holds only str values (and nulls)."""
-    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
-        return
-    present = series.dropna()
-    bad = present[[not isinstance(v, str) for v in present]]
-    raise DataValidationError(
-        f"{where} mixes text ids with other values (rows {list(bad.index[:5])}: "
-        f"{[repr(v) for v in bad.iloc[:5]]}); give every id of a column as text, or every one "
-        "as an integer"
-    )
 
 
 def _int_values(frame: pd.DataFrame, column: str, rows: np.ndarray | None) -> np.ndarray:
@@ -379,7 +449,7 @@ def _null(value: object) -> bool:
 
 def _typed(kind: str, seq: int, ts: datetime, cols: dict[str, Any], start: int, end: int) -> Event:
     """The typed event of rows ``start:end`` (one row unless ``ORDER_PAID``)."""
-    value = {c: cols[c][start] for c in cols}
+    value = {c: cols[c][start] for c in cols}  # text columns hold str (checked on read)
     ints = {c: value[c] for c in INT_COLUMNS if value[c] is not None}
     if kind == "ORDER_PAID":
         lines = tuple(
@@ -393,17 +463,17 @@ def _typed(kind: str, seq: int, ts: datetime, cols: dict[str, Any], start: int, 
             seq,
             ts,
             ints["user_id"],
-            str(value["action"]),
-            None if channel is None else str(channel),
+            value["action"],
+            channel,
             ints.get("line_id"),
         )
     if kind == "CONFIG_ACTIVATED":
-        return ConfigActivated(seq, ts, str(value["month"]))
+        return ConfigActivated(seq, ts, value["month"])
     if kind == "ADJUSTMENT":
-        reason, operator = str(value["reason"]), str(value["operator_id"])
+        reason, operator = value["reason"], value["operator_id"]
         return Adjustment(seq, ts, ints["user_id"], ints["amount_fen"], reason, operator)
     fields: dict[str, object] = {f: ints[f] for f in REQUIRED_FIELDS[kind] if f in ints}
     if kind == "MONTH_CLOSE":
-        fields = {"month": str(value["month"])}
+        fields = {"month": value["month"]}
     event: Event = EVENT_TYPES[kind](seq=seq, ts=ts, **fields)
     return event

@@ -21,12 +21,16 @@ concentration, refund ratios and reciprocal buying; an
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from chainmall._validation import require_columns, require_frame
+from chainmall._validation import Column, check_frame, check_scalar, require_columns
 from chainmall.config import EngineConfig
+from chainmall.exceptions import ConfigError, DataValidationError
+from chainmall.referral.frame import read_frame
 from chainmall.referral.ids import as_ids
 
 __all__ = ["HealthConfig", "health_report", "hold_events", "inject_fraud_rings", "team_features"]
@@ -61,8 +65,8 @@ class HealthConfig(EngineConfig):
 
 def team_features(events: pd.DataFrame, config: HealthConfig | None = None) -> pd.DataFrame:
     """Per inviter with >= ``min_team_size`` invitees: the features of the module table."""
-    config = config or HealthConfig()
-    require_frame(events, "events")
+    config = _health_config(config)
+    read_frame(events)  # the events frame's schema: labels, aware one-zone times, integers
     require_columns(events, ["type", "ts", "user_id"], name="events")
     binds = events[events["type"] == "BOUND"].drop_duplicates("user_id")
     inviter = as_ids(binds.set_index("user_id")["inviter_id"])
@@ -127,7 +131,8 @@ def health_report(
     """
     from sklearn.ensemble import IsolationForest
 
-    config = config or HealthConfig()
+    config = _health_config(config)
+    seed = check_scalar(seed, "seed", "count", ge=0, le=2**32 - 1)
     feats = team_features(events, config)
     enough = feats["n_orders"] >= config.min_orders
     flags = {
@@ -156,7 +161,14 @@ def health_report(
 
 
 def hold_events(report: pd.DataFrame, *, start_seq: int, ts: pd.Timestamp) -> pd.DataFrame:
-    """HOLD events (one per held team inviter) to append to an events frame at ``ts``."""
+    """HOLD events (one per held team inviter) to append to an events frame at ``ts``.
+
+    ``report`` is :func:`health_report`'s frame (``user_id``, ``hold``); the events
+    are numbered from ``start_seq``; ``ts`` is a timezone-aware instant.
+    """
+    check_frame(report, _REPORT, name="report", id_column="user_id", allow_empty=True)
+    start_seq = check_scalar(start_seq, "start_seq", "count", ge=1)
+    ts = _instant(ts, "ts")
     held = as_ids(report.loc[report["hold"], "user_id"])
     return pd.DataFrame(
         {
@@ -166,6 +178,32 @@ def hold_events(report: pd.DataFrame, *, start_seq: int, ts: pd.Timestamp) -> pd
             "user_id": held.astype("Int64" if held.dtype == np.int64 else object).to_numpy(),
         }
     )
+
+
+_REPORT = (Column("user_id", "id"), Column("hold", "flag"))
+
+
+def _health_config(config: object) -> HealthConfig:
+    if config is None:
+        return HealthConfig()
+    if not isinstance(config, HealthConfig):
+        raise ConfigError(f"config must be a HealthConfig or None, got {type(config).__name__}")
+    return config
+
+
+def _instant(value: object, name: str) -> pd.Timestamp:
+    """``value`` as a timezone-aware Timestamp inside pandas' range, or an error."""
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise DataValidationError(
+            f"{name} must be a timezone-aware datetime, got {type(value).__name__} {value!r}; "
+            "e.g. pandas.Timestamp('2025-03-01 12:00', tz='Asia/Shanghai')"
+        )
+    try:
+        return pd.Timestamp(value).as_unit("ns")
+    except (OverflowError, pd.errors.OutOfBoundsDatetime):
+        raise DataValidationError(
+            f"{name} = {value!r} is outside 1677-09-22 .. 2262-04-11; pass a real instant"
+        ) from None
 
 
 def inject_fraud_rings(

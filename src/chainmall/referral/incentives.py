@@ -38,7 +38,7 @@ from chainmall.referral._batch.kernels import NEVER, Limits
 from chainmall.referral._batch.r11_holds import Holds
 from chainmall.referral._batch.tables import read_tables
 from chainmall.referral.calendar import month_codes
-from chainmall.referral.config import ReferralConfig
+from chainmall.referral.config import ReferralConfig, config_or
 from chainmall.referral.frame import read_frame
 from chainmall.referral.ids import IdSpaces, as_ids
 from chainmall.referral.settlement import Settlement
@@ -174,7 +174,7 @@ def close_months(
         events: the events frame the settlement was computed from.
         config: rules; default: ``settlement.config``.
     """
-    config = config or settlement.config
+    config = config_or(config, settlement.config)
     inc = config.incentives
     frame = read_frame(events)
     history = accept_history(read_tables(frame), {config.config_version: config}, Limits())
@@ -339,7 +339,7 @@ def _partners(
 
 def badges(settlement: Settlement, config: ReferralConfig | None = None) -> pd.DataFrame:
     """Per user with points: net points, badge, uplift (bp) and logistics priority (R10)."""
-    config = config or settlement.config
+    config = config_or(config, settlement.config)
     inc = config.incentives
     energy = settlement.energy
     if energy is None or energy.empty:

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chainmall._validation import require_columns, require_frame, require_tz_aware
+from chainmall._validation import Column, Kind, check_frame, describe_offenders
+from chainmall.exceptions import DataValidationError
 
 __all__ = ["events_from_frames", "events_from_shop"]
 
@@ -55,26 +56,50 @@ def events_from_frames(
     return _merge(parts)
 
 
-_COLUMNS = {
-    "members": ["user_id", "registered_at", "inviter_id", "bound_at"],
-    "orders": ["order_id", "received_at"],
-    "order_lines": ["line_id", "order_id", "user_id", "paid_fen", "balance_paid_fen", "paid_at"],
-    "refunds": ["refund_id", "line_id", "amount_fen", "refunded_at"],
+_IDS: Kind = "count"
+"""Shop ids are integers (the events frame's id columns, sorted by value)."""
+_TABLES: dict[str, tuple[Column, ...]] = {
+    "members": (
+        Column("user_id", _IDS),
+        Column("registered_at", "time"),
+        Column("inviter_id", _IDS, nullable=True),
+        Column("bound_at", "time", nullable=True),
+    ),
+    "orders": (Column("order_id", _IDS), Column("received_at", "time", nullable=True)),
+    "order_lines": (
+        *(Column(c, _IDS) for c in ("line_id", "order_id", "user_id")),
+        Column("paid_fen", "money"),
+        Column("balance_paid_fen", "money"),
+        Column("paid_at", "time"),
+    ),
+    "refunds": (
+        Column("refund_id", _IDS),
+        Column("line_id", _IDS),
+        Column("amount_fen", "money"),
+        Column("refunded_at", "time"),
+    ),
 }
-"""The columns each shop table must have (instants end in ``_at``)."""
+"""What each shop table's columns hold (instants end in ``_at``). Signs and repeated or
+unknown ids are kept: the rules reject such events with a reason."""
+_ROW_IDS = {"members": "user_id", "orders": "order_id", "order_lines": "line_id"}
+_ROW_IDS["refunds"] = "refund_id"
 
 
 def _check_tables(
     members: pd.DataFrame, orders: pd.DataFrame, order_lines: pd.DataFrame, refunds: pd.DataFrame
 ) -> None:
-    """Every table is a frame with its columns; every instant column is time-zone aware."""
+    """Every table is a frame holding its declared columns; an invited member has a
+    ``bound_at``."""
     tables = {"members": members, "orders": orders, "order_lines": order_lines, "refunds": refunds}
     for name, frame in tables.items():
-        require_frame(frame, name)
-        require_columns(frame, _COLUMNS[name], name=name)
-        for column in _COLUMNS[name]:
-            if column.endswith("_at"):
-                require_tz_aware(frame, column, name=name)
+        check_frame(frame, _TABLES[name], name=name, id_column=_ROW_IDS[name], allow_empty=True)
+    unbound = (members["inviter_id"].notna() & members["bound_at"].isna()).to_numpy(dtype=bool)
+    if unbound.any():
+        raise DataValidationError(
+            f"members.bound_at is missing for invited members in "
+            f"{describe_offenders(members, unbound, 'user_id')}; give the instant each "
+            "member used the invite link"
+        )
 
 
 def _event_parts(

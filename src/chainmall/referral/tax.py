@@ -29,8 +29,10 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from chainmall._validation import require_columns, require_frame
+from chainmall._validation import Column, check_frame, check_scalar, describe_offenders
 from chainmall.config import EngineConfig, Timezone
+from chainmall.exceptions import ConfigError, DataValidationError
+from chainmall.referral.frame import check_text
 from chainmall.referral.ids import as_ids
 from chainmall.referral.settlement import Settlement
 
@@ -110,13 +112,11 @@ def withholding(
         ``seq, user_id, month, method, gross_fen, cumulative_gross_fen, months,
         taxable_fen, rate_bp, quick_deduction_fen, tax_due_fen, withheld_fen, net_fen``.
     """
-    config = config or TaxConfig()
-    require_frame(events, "events")
-    require_columns(events, ["seq", "ts"], name="events")
+    config = _config(config)
+    check_frame(events, _EVENT_TIMES, name="events", id_column="seq")
     e = settlement.entries
     wd = e[e["kind"] == "WITHDRAWAL"]
-    ts = events.drop_duplicates("seq").set_index("seq")["ts"]
-    local = pd.DatetimeIndex(ts.reindex(wd["seq"].to_numpy())).tz_convert(config.timezone)
+    local = pd.DatetimeIndex(_payout_times(events, wd["seq"])).tz_convert(config.timezone)
     out = pd.DataFrame(
         {
             "seq": wd["seq"].to_numpy(dtype=np.int64),
@@ -161,6 +161,56 @@ def withholding(
     )
 
 
+_EVENT_TIMES = (Column("seq", "count", ge=1), Column("ts", "time"))
+_MONTH = r"\d{4}-(0[1-9]|1[0-2])"
+PAYOUTS = (
+    Column("user_id", "id"),
+    Column("month", "label"),
+    *(Column(c, "money", ge=0) for c in ("gross_fen", "withheld_fen", "net_fen")),
+)
+"""What :func:`withholding`'s frame holds for the statements and the export."""
+
+
+def _config(config: object) -> TaxConfig:
+    if config is None:
+        return TaxConfig()
+    if not isinstance(config, TaxConfig):
+        raise ConfigError(f"config must be a TaxConfig or None, got {type(config).__name__}")
+    return config
+
+
+def _payout_times(events: pd.DataFrame, seqs: pd.Series) -> pd.Series:
+    """The instant of each payout ``seq``: every seq must be in ``events``, at one instant."""
+    by_seq = events.groupby("seq")["ts"]
+    spread = by_seq.nunique()
+    if (spread > 1).any():
+        raise DataValidationError(
+            f"events.seq repeats with different ts (seq {spread.index[spread > 1][:5].tolist()}); "
+            "a seq names one event: number the events 1, 2, ... without reuse"
+        )
+    ts = by_seq.first().reindex(seqs.to_numpy())
+    if ts.isna().any():
+        raise DataValidationError(
+            f"events.seq lacks {int(ts.isna().sum())} payout(s) of the settlement (seq "
+            f"{ts.index[ts.isna()][:5].tolist()}); pass the events frame the settlement was "
+            "settled from"
+        )
+    return ts
+
+
+def check_payouts(payouts: object, name: str = "payouts") -> pd.DataFrame:
+    """``payouts`` if it is :func:`withholding`'s frame (``YYYY-MM`` text months)."""
+    frame = check_frame(payouts, PAYOUTS, name=name, id_column="user_id", allow_empty=True)
+    check_text(frame["month"], f"{name}.month", "give months as 'YYYY-MM' text")
+    bad = ~frame["month"].str.fullmatch(_MONTH).to_numpy(dtype=bool)
+    if bad.any():
+        raise DataValidationError(
+            f"{name}.month must be 'YYYY-MM' but is not in "
+            f"{describe_offenders(frame, bad, 'user_id')}; pass withholding's frame"
+        )
+    return frame
+
+
 def _hash(row: dict[str, Any]) -> str:
     text = json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -172,6 +222,7 @@ def monthly_statements(settlement: Settlement, payouts: pd.DataFrame) -> pd.Data
     ``payouts`` is :func:`withholding`'s frame. ``statement_hash`` is SHA-256 of
     the canonical JSON (sorted keys, integers) of the row's other fields.
     """
+    check_payouts(payouts)
     e = settlement.entries
     money = e[e["kind"].isin(["COMMISSION", "REVERSAL", "CLAWBACK"])]
     credited = money.groupby([as_ids(money["user_id"]), money["month"].astype(str)])[
@@ -190,8 +241,20 @@ def monthly_statements(settlement: Settlement, payouts: pd.DataFrame) -> pd.Data
     return frame.reset_index(drop=True)
 
 
+_STATEMENTS = (
+    Column("user_id", "id"),
+    Column("month", "label"),
+    Column("statement_hash", "label"),
+)
+_IDENTITIES = (Column("user_id", "id", unique=True),)
+
+
 def statement_records(statements: pd.DataFrame, version: str) -> list[dict[str, Any]]:
     """Ledger records (kind ``STATEMENT``) carrying each statement hash (R12, R13)."""
+    check_frame(statements, _STATEMENTS, name="statements", id_column="user_id", allow_empty=True)
+    for column in ("month", "statement_hash"):
+        check_text(statements[column], f"statements.{column}", "pass monthly_statements' frame")
+    version = check_scalar(version, "version", "text")
     return [
         {
             "kind": "STATEMENT",
@@ -210,6 +273,9 @@ def quarterly_export(payouts: pd.DataFrame, identities: pd.DataFrame | None = No
     ``identities`` (optional) has ``user_id`` and the identity fields the shop
     holds (name, id number, ...); ``identity_missing`` flags earners without one.
     """
+    check_payouts(payouts)
+    if identities is not None:
+        check_frame(identities, _IDENTITIES, name="identities", allow_empty=True)
     quarter = [f"{m[:4]}-Q{(int(m[5:7]) - 1) // 3 + 1}" for m in payouts["month"]]
     frame = (
         payouts.assign(quarter=quarter)
@@ -218,7 +284,6 @@ def quarterly_export(payouts: pd.DataFrame, identities: pd.DataFrame | None = No
     )
     if identities is None:
         return frame.assign(identity_missing=True)
-    require_columns(identities, ["user_id"], name="identities")
     merged = frame.merge(identities, on="user_id", how="left", indicator=True)
     merged["identity_missing"] = merged.pop("_merge") == "left_only"
     return merged

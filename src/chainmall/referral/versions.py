@@ -57,6 +57,11 @@ def version_registry(
     """
     if not isinstance(config, ReferralConfig):
         raise ConfigError(f"config must be a ReferralConfig, got {type(config).__name__}")
+    if versions is not None and not isinstance(versions, Mapping):
+        raise ConfigError(
+            f"versions must be a mapping of version labels to ReferralConfig (or None), got "
+            f"{type(versions).__name__}"
+        )
     config.checked()
     registry = {config.config_version: config}
     for label, other in sorted((versions or {}).items()):

@@ -34,6 +34,7 @@ from typing import Any
 
 import pandas as pd
 
+from chainmall._validation import MAX_EXACT_INT
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.events import (
     ID_FIELDS,
@@ -60,6 +61,7 @@ from chainmall.referral.events import (
     WithdrawalRequested,
     is_id,
     is_int,
+    plain_ints,
 )
 from chainmall.referral.reasons import Reason
 from chainmall.referral.rules import (
@@ -79,6 +81,7 @@ from chainmall.referral.versions import version_registry
 
 __all__ = ["HANDLERS", "Applied", "ReferralState", "apply", "apply_event", "run_fold"]
 
+MAX_INT64 = 2**63 - 1
 Untyped = tuple[int, str, str]
 """A row that could not be typed: ``(seq, type, reason name)`` (see ``events_from_frame``)."""
 
@@ -179,6 +182,10 @@ def apply_event(
     name = TYPE_OF.get(type(event), type(event).__name__)
     if not is_int(event.seq):
         return _rejected(state, -1, name, Reason.BAD_SEQ.name)
+    if not 1 <= event.seq <= MAX_EXACT_INT:
+        shown = int(event.seq) if abs(event.seq) <= MAX_INT64 else -1
+        return _rejected(state, shown, name, Reason.BAD_SEQ.name)
+    event = plain_ints(event)
     last = state.last_seq.value
     if last is not None and event.seq <= last:
         return _rejected(state, event.seq, name, Reason.STALE_SEQ.name)
@@ -210,6 +217,14 @@ def _ids_ok(event: Any) -> bool:
     return all(is_id(v) for v in ids)
 
 
+def _amounts_ok(event: Any) -> bool:
+    """Every integer amount lies within +-(2**53 - 1) fen (other types are the rules')."""
+    amounts: list[Any] = [getattr(event, "amount_fen", None)]
+    if isinstance(event, OrderPaid):
+        amounts = [a for line in event.lines for a in (line.paid_fen, line.balance_paid_fen)]
+    return all(not is_int(a) or abs(a) <= MAX_EXACT_INT for a in amounts)
+
+
 def _precheck(event: Any) -> tuple[Reason | None, int]:
     """Type-level checks of a typed event before its rule runs; its UTC ns."""
     ts = event.ts
@@ -221,6 +236,8 @@ def _precheck(event: Any) -> tuple[Reason | None, int]:
         return Reason.MISSING_FIELD, 0
     if not _ids_ok(event):
         return Reason.BAD_ID, 0
+    if not _amounts_ok(event):
+        return Reason.BAD_AMOUNT, 0
     try:
         return None, int(pd.Timestamp(ts).as_unit("ns").value)
     except (OverflowError, pd.errors.OutOfBoundsDatetime):

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from chainmall.exceptions import DataValidationError
 from chainmall.referral.config import ReferralConfig
-from chainmall.referral.events import MISSING, Event, OrderPaid
+from chainmall.referral.events import MISSING, TYPE_OF, Event, OrderPaid
 from chainmall.referral.frame import events_from_frame
 from chainmall.referral.frames import (
     ENERGY_SOURCES,
@@ -45,9 +46,34 @@ def fold(
     the initial config, ``versions`` the others by label (``CONFIG_ACTIVATED``).
     """
     registry = version_registry(config, versions)
-    typed = list(events_from_frame(events) if isinstance(events, pd.DataFrame) else events)
+    typed = events_from_frame(events) if isinstance(events, pd.DataFrame) else _typed(events)
     state, records = run_fold(typed, config, versions)
     return settlement_of(state, records, registry, given=event_ids(typed))
+
+
+def _typed(events: Any) -> list[Event | tuple[int, str, str]]:
+    """``events`` as a list of typed events (or untyped ``(seq, type, reason)`` rows)."""
+    if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
+        raise DataValidationError(
+            f"events must be an events frame or a list of typed events, got "
+            f"{type(events).__name__}; build it with events_to_frame or events_from_frame"
+        )
+    typed = list(events)
+    bad = [i for i, e in enumerate(typed) if not _is_event(e)]
+    if bad:
+        raise DataValidationError(
+            f"events holds {len(bad)} item(s) that are not typed events (positions "
+            f"{bad[:5]}, e.g. {type(typed[bad[0]]).__name__}); pass an events frame, or "
+            "events such as OrderPaid(...) (events_from_frame types a frame's rows)"
+        )
+    return typed
+
+
+def _is_event(value: Any) -> bool:
+    """A typed event, or a ``(seq, type, reason)`` row that could not be typed."""
+    if type(value) in TYPE_OF:
+        return True
+    return isinstance(value, tuple) and len(value) == 3 and isinstance(value[1], str)
 
 
 def event_ids(events: Iterable[Event | tuple[int, str, str]]) -> dict[str, list[Any]]:
