@@ -38,7 +38,7 @@ $(VENV3)/.installed: pyproject.toml constraints.txt
 	test -x $(VENV3)/bin/python || $(PYTHON) -m venv $(VENV3)
 	grep -v '^pandas==' constraints.txt > $(VENV3)/constraints.txt
 	$(VENV3)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV3)/bin/python -m pip install --quiet -e ".[xgboost,plot]" "$(PANDAS3)" pytest hypothesis \
+	$(VENV3)/bin/python -m pip install --quiet -e ".[xgboost,plot,postgres,mysql]" "$(PANDAS3)" pytest hypothesis \
 		-c $(VENV3)/constraints.txt
 	touch $@
 

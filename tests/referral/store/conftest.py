@@ -8,6 +8,7 @@ database (a store keeps programmes apart by id), so tests never see each other.
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
 from collections.abc import Callable
@@ -38,6 +39,9 @@ def _wipe(url: str) -> None:
     assert VERSION_TABLE.startswith("referral_")
 
 
+DRIVERS = {"postgresql": ("psycopg", "postgres"), "mysql": ("pymysql", "mysql")}
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql", "mysql"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database for the session's programmes."""
@@ -51,6 +55,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
             f"{'postgresql://chainmall@127.0.0.1:54329/chainmall_test' if request.param == 'postgresql' else 'mysql://chainmall@127.0.0.1:33069/chainmall_test'}); "
             ".ci/run starts one"
         )
+    driver, extra = DRIVERS[request.param]
+    if importlib.util.find_spec(driver) is None:
+        pytest.skip(f"{request.param} store tests need {driver}: pip install 'chainmall[{extra}]'")
     _wipe(url)
     return url
 
