@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainmall import __version__
+from chainmall._timestamps import parse_timestamps
 from chainmall.exceptions import ChainmallError
 from chainmall.referral.store.commands import add_commands as add_referral_commands
 
@@ -53,42 +54,6 @@ def _print_report(report: Any) -> None:
     for title in report["omitted"]:
         print(f"  [omitted] {title}: engine not installed")
     print(f"report written to {report['path']}")
-
-
-_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
-
-
-def parse_timestamps(values: Any, timezone: str, column: str) -> Any:
-    """Timestamps from text: an explicit offset (``+08:00``, ``Z``) is kept, a naive
-    value is a local time in ``timezone`` (as the Python API's business calendar)."""
-    import pandas as pd
-
-    from chainmall._validation import describe_offenders
-    from chainmall.exceptions import DataValidationError
-
-    text = pd.Series(values, dtype="string").str.strip()
-    with_offset = text.str.contains(_OFFSET, regex=True, na=False).to_numpy(dtype=bool)
-    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
-    try:
-        if with_offset.any():
-            parsed[with_offset] = pd.to_datetime(text[with_offset], utc=True, format="ISO8601")
-        if (~with_offset).any():
-            local = pd.to_datetime(text[~with_offset], format="ISO8601")
-            parsed[~with_offset] = local.dt.tz_localize(timezone).dt.tz_convert("UTC")
-    except (ValueError, OverflowError) as exc:  # pandas' parse and range errors
-        raise DataValidationError(
-            f"column {column!r} holds values that are not ISO 8601 timestamps "
-            f"({str(exc).split('. ')[0]}); "
-            "write them as 2025-01-31T10:00:00 (local) or 2025-01-31T10:00:00+08:00"
-        ) from None
-    bad = parsed.isna().to_numpy(dtype=bool)
-    if bad.any():
-        frame = pd.DataFrame({column: text})
-        raise DataValidationError(
-            f"column {column!r} is empty in {describe_offenders(frame, bad)}; "
-            "fill or remove those rows"
-        )
-    return parsed
 
 
 def _segment(args: argparse.Namespace) -> int:

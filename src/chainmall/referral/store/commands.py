@@ -96,7 +96,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _tick(args: argparse.Namespace) -> int:
-    from chainmall.cli import parse_timestamps
+    from chainmall._timestamps import parse_timestamps
 
     as_of = parse_timestamps([args.as_of], args.tz, "--as-of").iloc[0].to_pydatetime()
     store = _open(args)

@@ -33,7 +33,7 @@ def read_events(path: str | Path, timezone: str) -> pd.DataFrame:
         DataValidationError: another suffix, or timestamps that cannot be read.
         OptionalDependencyError: Parquet without pyarrow.
     """
-    from chainmall.cli import parse_timestamps
+    from chainmall._timestamps import parse_timestamps
 
     source = Path(path)
     if not source.is_file():
