@@ -414,6 +414,30 @@ def test_tick_settles_what_is_due_once(open_store: OpenStore) -> None:
     assert log["event_id"].str.startswith("tick:").sum() == 2
 
 
+def test_a_missed_tick_catches_up_as_daily_ticks_do(open_store: OpenStore) -> None:
+    """A scheduler that skipped days settles the same commissions, with the same accounts."""
+    config = ReferralConfig(refund_window_days=3, refund_processing_days=1)
+    shop = golden()
+    for buyer, day in (("B", 0), ("D", 1), ("B", 2)):
+        shop.now += timedelta(days=day)
+        shop.receive(shop.pay(buyer, 10_000))
+    start, days = shop.now, 8
+    daily, late = open_store(config), open_store(config, programme=new_programme())
+    for store in (daily, late):
+        store.ingest(shop.pairs)
+    for day in range(1, days + 1):
+        daily.tick(start + timedelta(days=day))
+    late.tick(start + timedelta(days=days))
+
+    def settled(store: ReferralStore) -> list[tuple[object, ...]]:
+        e = store.entries()
+        rows = e[e["kind"] == "SETTLE"][["user_id", "line_id", "amount_fen"]]
+        return sorted(map(tuple, rows.astype(object).to_numpy().tolist()))
+
+    assert settled(daily) == settled(late) and len(settled(late)) == 5
+    assert accounts(daily, shop) == accounts(late, shop)
+
+
 def test_tick_refuses_a_naive_datetime(open_store: OpenStore) -> None:
     store = open_store()
     store.ingest(golden().pairs)
