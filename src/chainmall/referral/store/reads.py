@@ -81,6 +81,46 @@ def balances(conn: Connection, programme: str, ids: IdKinds) -> pd.DataFrame:
     return frame
 
 
+WITHDRAWAL_STATUSES = ("REQUESTED", "APPROVED", "REJECTED", "PAID", "FAILED")
+
+
+def withdrawals(
+    conn: Connection, programme: str, ids: IdKinds, status: str | None = None
+) -> pd.DataFrame:
+    """Accepted withdrawal requests (``status`` one of :data:`WITHDRAWAL_STATUSES` or all).
+
+    Columns: ``request_id``, ``user_id``, ``amount_fen``, ``fee_fen``, ``status``,
+    ``hold_entry_id`` (its ``WITHDRAW_HOLD`` entry), by request id.
+
+    Raises:
+        DataValidationError: an unknown ``status``.
+    """
+    if status is not None and status not in WITHDRAWAL_STATUSES:
+        raise DataValidationError(
+            f"status must be one of {WITHDRAWAL_STATUSES} or None, got {status!r}"
+        )
+    w = schema.withdrawal_requests
+    query = select(w).where(w.c.programme_id == programme, w.c.status.is_not(None))
+    if status is not None:
+        query = query.where(w.c.status == status)
+    columns = ["request_id", "user_id", "amount_fen", "fee_fen", "status", "hold_entry_id"]
+    rows = [
+        (
+            ids.decode("request", r.request_id),
+            ids.decode("user", r.user_id),
+            r.amount_fen,
+            r.fee_fen,
+            r.status,
+            r.hold_entry_id,
+        )
+        for r in conn.execute(query)
+    ]
+    frame = pd.DataFrame(rows, columns=columns).sort_values("request_id", kind="stable")
+    for column in ("amount_fen", "fee_fen"):
+        frame[column] = frame[column].astype("int64")
+    return frame.reset_index(drop=True)
+
+
 @dataclass(frozen=True)
 class EntryProof:
     """A ledger record, its inclusion proof and the tree head it is proved against."""

@@ -476,6 +476,11 @@ class ReferralStore:
         with self._transaction(write=False) as conn:
             return reads.balances(conn, self.programme, self.ids)
 
+    def withdrawals(self, status: str | None = None) -> pd.DataFrame:
+        """Accepted withdrawal requests, e.g. ``status="APPROVED"``: the ones to pay out."""
+        with self._transaction(write=False) as conn:
+            return reads.withdrawals(conn, self.programme, self.ids, status)
+
     def proof(self, entry_id: str) -> reads.EntryProof:
         """The entry's record, inclusion proof and the tree head (``.verify()`` checks it)."""
         with self._transaction(write=False) as conn:
