@@ -58,9 +58,13 @@ def later(days: int) -> datetime:
 
 
 def run(events: list[Any], config: ReferralConfig = FEE) -> Any:
-    """Fold and batch agree; the fold's settlement."""
-    slow = fold(events, config)
-    fast = settle(events_to_frame(events), config)
+    """Fold and batch agree on the same frame; the fold's settlement.
+
+    Both read the frame (consecutive events sharing a ``seq`` are one event's rows there).
+    """
+    frame = events_to_frame(events)
+    slow = fold(frame, config)
+    fast = settle(frame, config)
     assert_same(slow, fast)
     assert slow.merkle_root() == fast.merkle_root()
     return slow
