@@ -29,7 +29,7 @@ def _demo(args: argparse.Namespace) -> int:
     if not args.no_report:
         from chainmall.report import build_report
 
-        report = build_report(shop, show_progress=args.progress)
+        report = build_report(shop, show_progress=args.progress, programme=args.programme)
         path = report.write(args.report)
         summary["report"] = {"path": str(path), **report.summary()}
     if args.json:
@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="HTML report to write (default chainmall-demo.html)",
     )
     demo.add_argument("--no-report", action="store_true", help="print the summary only")
+    demo.add_argument(
+        "--programme",
+        metavar="URL",
+        help="referral store the report's programme section reads (default: the shop's "
+        "events in a temporary SQLite file)",
+    )
     demo.add_argument("--progress", action="store_true", help="show progress bars")
     demo.set_defaults(run=_demo)
 

@@ -15,6 +15,7 @@ import pandas as pd
 from chainmall.datasets import Shop
 from chainmall.report.figures import png
 from chainmall.report.forecasts import forecasts, purchase_suggestions
+from chainmall.report.programme import programme
 from chainmall.report.section import Section, SectionSpec
 
 __all__ = ["SECTIONS", "Section", "SectionSpec"]
@@ -364,6 +365,9 @@ SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("shop", "The synthetic shop", None, shop_overview),
     SectionSpec("team", "Team tree", "chainmall.referral", team_tree),
     SectionSpec("commissions", "Commission flow", "chainmall.referral", commission_flow),
+    SectionSpec(
+        "programme", "Referral programme (from the store)", "chainmall.referral", programme
+    ),
     SectionSpec("segments", "Customer segments (RFM-L)", "chainmall.segment", segments),
     SectionSpec("recommendations", "Recommendations", "chainmall.recommend", recommendations),
     SectionSpec("forecasts", "Forecasts with intervals", "chainmall.replenish", forecasts),
