@@ -35,7 +35,7 @@ from chainmall.referral import (
     WithdrawalRejected,
     WithdrawalRequested,
 )
-from chainmall.referral.config import RateTier
+from chainmall.referral.config import RateOverride, RateTier
 from chainmall.referral.policy import Badge, IncentiveConfig
 
 LOW_BADGES = (
@@ -51,6 +51,23 @@ FLAT_TIERS = (RateTier(min_rank=1, rate_bp=1000), RateTier(min_rank=2, rate_bp=2
 VERSION_LABELS = ("2", "3", "9")
 """Labels streams activate; :func:`versions_of` defines "2" and "3", so "9" is unknown."""
 
+OVERRIDE_SETS = (
+    (),
+    (
+        RateOverride(product_id=1, direct_rate_bp=600, team_rate_bp=400),
+        RateOverride(category="GIFT", direct_rate_bp=0, team_rate_bp=0),
+        RateOverride(order_type="SECKILL", direct_rate_bp=0, team_rate_bp=300),
+    ),
+    (
+        RateOverride(product_id=2, direct_rate_bp=0, team_rate_bp=0),
+        RateOverride(category="FOOD", direct_rate_bp=1000, team_rate_bp=0),
+        RateOverride(order_type="NORMAL", direct_rate_bp=200, team_rate_bp=800),
+    ),
+)
+"""Rate overrides drawn by :func:`configs` (each within the smallest drawn payout ratio,
+1,000 bp); streams tag lines with products 1-3, categories GIFT / FOOD and order
+types SECKILL / NORMAL, so each rule, and each precedence, is hit."""
+
 START = datetime(2025, 3, 27, tzinfo=UTC)
 AMOUNTS = (0, 1, 99, 3_333, 10_000, 25_000, 400_000, 2_000_000)
 
@@ -65,6 +82,7 @@ def configs(draw: Any) -> ReferralConfig:
         monthly_cap_fen=draw(st.sampled_from([3_000, 50_000, 5_000_000])),
         max_payout_ratio_bp=draw(st.sampled_from([1_000, 2_200, 3_000])),
         team_rate_bp=draw(st.sampled_from([500, 1_500])),
+        rate_overrides=draw(st.sampled_from(OVERRIDE_SETS)),
         badge_uplift_enabled=draw(st.booleans()),
         direct_beneficiary=draw(st.sampled_from(list(DirectBeneficiary))),
         incentives=IncentiveConfig(
@@ -87,6 +105,7 @@ def versions_of(draw: Any, config: ReferralConfig) -> dict[str, ReferralConfig]:
             config_version=label,
             direct_rate_tiers=draw(st.sampled_from([config.direct_rate_tiers, FLAT_TIERS])),
             team_rate_bp=draw(st.sampled_from([0, 500, 2_000])),
+            rate_overrides=draw(st.sampled_from(OVERRIDE_SETS)),
             max_depth_genealogical=draw(st.sampled_from([1, 2])),
             max_payout_ratio_bp=draw(st.sampled_from([1_000, 3_000, 5_000])),
             monthly_cap_fen=draw(st.sampled_from([2_000, 50_000, 5_000_000])),
@@ -169,10 +188,13 @@ def streams(draw: Any, max_events: int = 60) -> list[Any]:
                 balance = paid // 4 if r % 7 == 0 else 0
                 if r % 29 == 0:
                     paid = -paid - 1
-                lines.append(OrderLine(lid, paid, balance))
+                product = (None, 1, 2, 3)[(r + k) % 4]
+                category = (None, "GIFT", "FOOD")[(r // 4 + k) % 3]
+                lines.append(OrderLine(lid, paid, balance, product, category))
                 line_paid.setdefault(lid, paid)
             order_ids.append(oid)
-            events.append(OrderPaid(step(), now, oid, a, tuple(lines)))
+            order_type = (None, "SECKILL", "NORMAL")[r // 12 % 3]
+            events.append(OrderPaid(step(), now, oid, a, tuple(lines), order_type))
         elif kind == "recv":
             oid = order_ids[r % len(order_ids)] if order_ids else 99
             events.append(OrderReceived(step(), now, oid))

@@ -20,6 +20,7 @@ from chainmall.referral._batch.settle import settle
 from chainmall.referral.compliance import compliance_report
 from chainmall.referral.config import (
     DirectBeneficiary,
+    RateOverride,
     RateTier,
     ReferralConfig,
     SlideMode,
@@ -88,6 +89,7 @@ __all__ = [
     "OrderLine",
     "OrderPaid",
     "OrderReceived",
+    "RateOverride",
     "RateTier",
     "Reason",
     "ReferralConfig",

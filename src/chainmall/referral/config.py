@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import warnings
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
@@ -26,6 +27,7 @@ from chainmall.referral.policy import IncentiveConfig
 __all__ = [
     "COMPLIANCE_LIMITS",
     "DirectBeneficiary",
+    "RateOverride",
     "RateTier",
     "ReferralConfig",
     "SlideMode",
@@ -70,6 +72,47 @@ class RateTier(EngineConfig):
 
     min_rank: int = Field(ge=1, description="first invitee rank (1-based) of the tier")
     rate_bp: int = Field(ge=0, le=10_000, description="commission rate in basis points")
+
+
+class RateOverride(EngineConfig):
+    """Commission rates for the lines of one product, one category or one order type.
+
+    Exactly one of ``product_id``, ``category`` and ``order_type`` is set. The
+    rates replace the direct tier rate and ``team_rate_bp`` of a matching line
+    (0 bp: the line pays no commission, e.g. seckill or gift cards). The most
+    specific rule wins: product, then category, then order type.
+    """
+
+    product_id: int | str | None = Field(
+        default=None, description="the line's product id (same type as the events' ids)"
+    )
+    category: str | None = Field(default=None, min_length=1, description="the line's category")
+    order_type: str | None = Field(
+        default=None, min_length=1, description="the order's type, e.g. SECKILL or GIFT_CARD"
+    )
+    direct_rate_bp: int = Field(ge=0, le=10_000, description="direct rate in basis points")
+    team_rate_bp: int = Field(ge=0, le=10_000, description="level-2 (boss) rate in basis points")
+
+    @model_validator(mode="after")
+    def _one_match(self) -> RateOverride:
+        if sum(v is not None for v in self.match) != 1:
+            raise ValueError(
+                "a rate override matches exactly one of product_id, category or order_type"
+            )
+        return self
+
+    @property
+    def match(self) -> tuple[int | str | None, str | None, str | None]:
+        """``(product_id, category, order_type)``: the one set, the others None."""
+        return (self.product_id, self.category, self.order_type)
+
+    @property
+    def label(self) -> str:
+        """The rule as text, e.g. ``category=GIFT``."""
+        name = ("product_id", "category", "order_type")[
+            [v is not None for v in self.match].index(True)
+        ]
+        return f"{name}={getattr(self, name)}"
 
 
 class WithdrawalConfig(EngineConfig):
@@ -134,6 +177,13 @@ class ReferralConfig(EngineConfig):
     team_rate_bp: int = Field(
         default=500, ge=0, le=10_000, description="level-2 (boss) rate in basis points"
     )
+    rate_overrides: tuple[RateOverride, ...] = Field(
+        default=(),
+        description=(
+            "direct and team rates (bp) per product, category or order type; most specific "
+            "wins (product > category > order type); direct + team <= max_payout_ratio_bp"
+        ),
+    )
     max_depth_genealogical: int = Field(
         default=2, ge=1, le=2, description="a team reward needs inviter-tree distance <= this"
     )
@@ -190,7 +240,25 @@ class ReferralConfig(EngineConfig):
             raise ValueError("direct_rate_tiers must start with a tier of min_rank 1")
         if any(b.min_rank <= a.min_rank for a, b in itertools.pairwise(tiers)):
             raise ValueError("direct_rate_tiers must have strictly increasing min_rank")
+        self._check_overrides()
         return self
+
+    def _check_overrides(self) -> None:
+        """Each rule's key once; no rule pays more than ``max_payout_ratio_bp`` (C6)."""
+        seen: set[tuple[int, Any]] = set()
+        for rule in self.rate_overrides:
+            if rule.direct_rate_bp + rule.team_rate_bp > self.max_payout_ratio_bp:
+                raise ValueError(
+                    f"rate_overrides: {rule.label} pays {rule.direct_rate_bp} + "
+                    f"{rule.team_rate_bp} bp, above max_payout_ratio_bp="
+                    f"{self.max_payout_ratio_bp}; lower its rates (spec §2.9 C6)"
+                )
+            key = _rule_key(rule)
+            if key in seen:
+                raise ValueError(
+                    f"rate_overrides: {rule.label} is given twice; keep one rule per key"
+                )
+            seen.add(key)
 
     @field_validator("cap_refill_on_refund")
     @classmethod
@@ -267,6 +335,22 @@ class ReferralConfig(EngineConfig):
                 ) from None
             raise
 
+    def rate_override(
+        self, product_id: Any, category: str | None, order_type: str | None
+    ) -> RateOverride | None:
+        """The override of a line (most specific first), or None: tiers and team rate apply."""
+        rules = self._override_index
+        if not rules:
+            return None
+        for key in ((0, product_id), (1, category), (2, order_type)):
+            if key[1] is not None and key in rules:
+                return rules[key]
+        return None
+
+    @cached_property
+    def _override_index(self) -> dict[tuple[int, Any], RateOverride]:
+        return {_rule_key(rule): rule for rule in self.rate_overrides}
+
     def direct_rate_bp(self, rank: int) -> int:
         """Direct commission rate (bp) for an invitee of ``rank`` (1-based)."""
         rate = self.direct_rate_tiers[0].rate_bp
@@ -274,6 +358,12 @@ class ReferralConfig(EngineConfig):
             if rank >= tier.min_rank:
                 rate = tier.rate_bp
         return rate
+
+
+def _rule_key(rule: RateOverride) -> tuple[int, Any]:
+    """``(scope, value)``: scope 0 product, 1 category, 2 order type."""
+    scope = [v is not None for v in rule.match].index(True)
+    return (scope, rule.match[scope])
 
 
 def config_or(config: object, default: ReferralConfig, name: str = "config") -> ReferralConfig:

@@ -15,6 +15,7 @@ per order line; consecutive ``ORDER_PAID`` rows with the same ``seq``,
 | ``line_id`` | int | ORDER_PAID, REFUND |
 | ``amount_fen`` | int | ORDER_PAID (paid goods amount of the line), REFUND, WITHDRAWAL, WITHDRAWAL_REQUESTED; ADJUSTMENT (signed: credit > 0, debit < 0) |
 | ``balance_paid_fen`` | int | ORDER_PAID: part paid from commission balance (default 0) |
+| ``product_id`` | id | ORDER_PAID: the line's product (optional; matched by rate overrides) |
 | ``refund_id`` | int | REFUND |
 | ``request_id`` | int | WITHDRAWAL_REQUESTED (the caller's idempotency key), WITHDRAWAL_APPROVED / _REJECTED / _PAID / _FAILED (the request decided) |
 | ``month`` | str | MONTH_CLOSE (``"YYYY-MM"``); CONFIG_ACTIVATED: the version label |
@@ -22,6 +23,8 @@ per order line; consecutive ``ORDER_PAID`` rows with the same ``seq``,
 | ``channel`` | str | ENGAGEMENT: where a share went (``"WECHAT"`` shares earn no points) |
 | ``reason`` | str | ADJUSTMENT: why the operator credits or debits (non-blank) |
 | ``operator_id`` | str | ADJUSTMENT: who made it (non-blank) |
+| ``category`` | str | ORDER_PAID: the line's product category (optional) |
+| ``order_type`` | str | ORDER_PAID: the order's type, e.g. ``"SECKILL"`` (optional; the first line's holds for the order) |
 
 The withdrawal workflow (:mod:`chainmall.referral.rules.withdrawals`) is
 ``WITHDRAWAL_REQUESTED`` → ``WITHDRAWAL_APPROVED`` / ``WITHDRAWAL_REJECTED`` →
@@ -108,22 +111,32 @@ class Bound:
 
 @dataclass(frozen=True, slots=True)
 class OrderLine:
-    """A goods line: ``paid_fen`` net of discounts, ``balance_paid_fen`` of it from balance."""
+    """A goods line: ``paid_fen`` net of discounts, ``balance_paid_fen`` of it from balance.
+
+    ``product_id`` and ``category`` (optional) select a commission rate override
+    (:class:`~chainmall.referral.config.RateOverride`).
+    """
 
     line_id: int
     paid_fen: int
     balance_paid_fen: int = 0
+    product_id: int | str | None = None
+    category: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class OrderPaid:
-    """An order was paid; freight and fees are not lines."""
+    """An order was paid; freight and fees are not lines.
+
+    ``order_type`` (optional, e.g. ``"SECKILL"``) selects a rate override for every line.
+    """
 
     seq: int
     ts: datetime
     order_id: int
     user_id: int
     lines: tuple[OrderLine, ...]
+    order_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,8 +359,9 @@ INT_COLUMNS = (
     "balance_paid_fen",
     "refund_id",
     "request_id",
+    "product_id",
 )
-STR_COLUMNS = ("month", "action", "channel", "reason", "operator_id")
+STR_COLUMNS = ("month", "action", "channel", "reason", "operator_id", "category", "order_type")
 EVENT_COLUMNS = ("seq", "type", "ts", *INT_COLUMNS, *STR_COLUMNS)
 
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -435,6 +449,9 @@ def events_to_frame(events: list[Event]) -> pd.DataFrame:
                         "line_id": line.line_id,
                         "amount_fen": line.paid_fen,
                         "balance_paid_fen": line.balance_paid_fen,
+                        "product_id": line.product_id,
+                        "category": line.category,
+                        "order_type": event.order_type,
                     }
                 )
             continue

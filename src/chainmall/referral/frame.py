@@ -452,11 +452,9 @@ def _typed(kind: str, seq: int, ts: datetime, cols: dict[str, Any], start: int, 
     value = {c: cols[c][start] for c in cols}  # text columns hold str (checked on read)
     ints = {c: value[c] for c in INT_COLUMNS if value[c] is not None}
     if kind == "ORDER_PAID":
-        lines = tuple(
-            OrderLine(cols["line_id"][r], cols["amount_fen"][r], cols["balance_paid_fen"][r])
-            for r in range(start, end)
-        )
-        return OrderPaid(seq, ts, ints["order_id"], ints["user_id"], lines)
+        lines = tuple(_order_line(cols, r) for r in range(start, end))
+        order_type = value["order_type"]
+        return OrderPaid(seq, ts, ints["order_id"], ints["user_id"], lines, order_type)
     if kind == "ENGAGEMENT":
         channel = value["channel"]
         return Engagement(
@@ -477,3 +475,14 @@ def _typed(kind: str, seq: int, ts: datetime, cols: dict[str, Any], start: int, 
         fields = {"month": value["month"]}
     event: Event = EVENT_TYPES[kind](seq=seq, ts=ts, **fields)
     return event
+
+
+def _order_line(cols: dict[str, Any], r: int) -> OrderLine:
+    """The order line of row ``r``."""
+    return OrderLine(
+        cols["line_id"][r],
+        cols["amount_fen"][r],
+        cols["balance_paid_fen"][r],
+        cols["product_id"][r],
+        cols["category"][r],
+    )

@@ -29,6 +29,7 @@ ID_COLUMNS: dict[str, tuple[str, ...]] = {
     "line": ("line_id",),
     "refund": ("refund_id",),
     "request": ("request_id",),
+    "product": ("product_id",),
 }
 """The events frame's id columns by kind (``inviter_id`` names a user)."""
 

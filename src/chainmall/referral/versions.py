@@ -31,6 +31,7 @@ VERSIONED_FIELDS = (
     "config_version",
     "direct_rate_tiers",
     "team_rate_bp",
+    "rate_overrides",
     "max_depth_genealogical",
     "max_payout_ratio_bp",
     "monthly_cap_fen",

@@ -41,6 +41,8 @@ class Lines:
     month: np.ndarray  # accrual month code
     receipt: np.ndarray  # receipt index of the order (-1: not received)
     version: np.ndarray | None  # config version code per line; None: the initial config
+    row: np.ndarray  # the line's row in the events frame
+    order_row: np.ndarray  # the order's first row (its order_type holds for every line)
 
     def take(self, index: np.ndarray) -> Self:
         """The lines at ``index``."""

@@ -5,7 +5,8 @@ Mirrors :mod:`chainmall.referral.rules.r4_rewards`:
 - :func:`earning_lines`: accepted lines with a base (R4.1) whose buyer has an inviter;
 - :func:`direct_slot` (``direct_slot``, R4.2) and :func:`team_slot` (``team_slot``,
   R4.3): beneficiary, entry kind (``COMMISSION``, ``FORFEITED``, ``BLOCKED_DEPTH``),
-  rate and gross amount of every line at once;
+  rate (a line's rate override first, :mod:`.r4_overrides`) and gross amount of
+  every line at once;
 - :func:`ratio_cap` (``ratio_cap``, R4.5): the excess over the payout ratio is cut
   from the team slot first;
 - :func:`post_slot`: the slot's reward and ``CAPPED`` entries, once the monthly
@@ -104,11 +105,12 @@ def team_slot(
     """R4.3 for every line: ``boss`` (dense, -1 none) unless it is the direct beneficiary ``x``."""
     bs = np.maximum(boss, 0)
     dist = depth[lines.buyer] - depth[bs]
-    gross = lines.base * params.team_rate_bp // 10_000
+    rate = params.team_rate()
+    gross = lines.base * rate // 10_000
     candidate = (boss >= 0) & (boss != x)
     blocked = candidate & (dist > params.max_depth)
     on = candidate & ~blocked & (team.member_seq[bs] < lines.seq) & (gross > 0)
-    return _slot(TEAM, boss, on, blocked, params.team_rate_bp, gross, dist, ban_seq, lines)
+    return _slot(TEAM, boss, on, blocked, rate, gross, dist, ban_seq, lines)
 
 
 def _slot(

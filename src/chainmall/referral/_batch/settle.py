@@ -95,7 +95,7 @@ def settle_frame(
     # the orders; the ledger blocks the rewards' working arrays), so what a stage has
     # read is released before the next one allocates.
     posted = _post(
-        _earn(accept_history(read_tables(frame), registry, limits), registry),
+        _earn(accept_history(read_tables(frame), registry, limits), registry, frame),
         registry,
         threads,
         limits,
@@ -141,14 +141,15 @@ class _Posted:
     rejections: Rejections
 
 
-def _earn(history: History, registry: Mapping[str, ReferralConfig]) -> _Earned:
-    """R2/R3 memberships and team tree, R4.1 earning lines with their two beneficiaries."""
+def _earn(history: History, registry: Mapping[str, ReferralConfig], frame: EventFrame) -> _Earned:
+    """R2/R3 memberships and team tree, R4.1 earning lines with their two beneficiaries,
+    and their reward parameters (version, rate overrides of ``frame``'s lines)."""
     config = next(iter(registry.values()))
     accepted, orders = history.accepted, history.orders
     team = place_members(accepted.forest.inviter, _member_seq(orders, accepted.users), config)
     line, x, boss = _earning(orders, accepted, team, config)
     lines, months = _lines(orders, line, accepted, config.timezone)
-    params = LineParams.of(registry, lines.version)
+    params = LineParams.of(registry, lines.version).overridden(frame, lines.row, lines.order_row)
     return _Earned(accepted, team, lines, params, months, x, boss)
 
 
@@ -242,6 +243,8 @@ def _lines(
         month=month,
         receipt=compact_index(accepted.receipts.of_orders(len(orders.ev))[order], len(orders.ev)),
         version=version,
+        row=orders.line_row[line],
+        order_row=orders.line_row[orders.first_line[order]],
     )
     return lines, months
 

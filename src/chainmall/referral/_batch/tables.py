@@ -193,6 +193,7 @@ class OrderEvents(Table):
     line_id: np.ndarray  # per line
     paid: np.ndarray  # per line, fen
     balance: np.ndarray  # per line, fen paid from commission balance
+    line_row: np.ndarray  # per line: its row in the events frame
 
     def take(self, index: np.ndarray) -> Self:
         """The orders at ``index`` (a mask or ascending positions), with their lines."""
@@ -215,6 +216,7 @@ class OrderEvents(Table):
             line_id=self.line_id[lines],
             paid=self.paid[lines],
             balance=self.balance[lines],
+            line_row=self.line_row[lines],
         )
 
 
@@ -400,6 +402,7 @@ class _OrderRows:
             line_id=self.line_id,
             paid=self.paid,
             balance=self.balance,
+            line_row=self.rows,
         )
         flags = np.zeros(len(self.rows), dtype=bool)
         for values in (self.order_id, self.user_id, self.line_id, self.paid):

@@ -13,8 +13,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from chainmall.referral._batch.r4_overrides import NO_OVERRIDE, line_overrides
 from chainmall.referral._batch.tables import Rejected, TextEvents
 from chainmall.referral.config import ReferralConfig
+from chainmall.referral.frame import EventFrame
 from chainmall.referral.reasons import Reason
 
 __all__ = ["Activations", "LineParams", "accept_activations", "at", "cap_limits"]
@@ -69,6 +71,8 @@ class LineParams:
     cap_fen: Param
     uplift_on: Param
     configs: tuple[ReferralConfig, ...]
+    direct_override: np.ndarray | None = None  # per line, bp (NO_OVERRIDE: the tiers)
+    team_override: np.ndarray | None = None  # per line, bp (NO_OVERRIDE: team_rate_bp)
 
     @classmethod
     def of(cls, registry: Mapping[str, ReferralConfig], code: np.ndarray | None) -> LineParams:
@@ -93,22 +97,39 @@ class LineParams:
             configs,
         )
 
-    def take(self, index: np.ndarray) -> LineParams:
-        """The parameters of the lines at ``index``."""
-        if self.code is None:
+    def overridden(self, frame: EventFrame, row: np.ndarray, order_row: np.ndarray) -> LineParams:
+        """These parameters with the rate overrides of the lines at frame ``row``
+        (``order_row``: their orders' first rows); unchanged when no version has one."""
+        found = line_overrides(frame, row, order_row, self.configs, self.code)
+        if found is None:
             return self
-        names = ("code", "team_rate_bp", "max_depth", "ratio_bp", "cap_fen", "uplift_on")
-        return replace(self, **{name: getattr(self, name)[index] for name in names})
+        return replace(self, direct_override=found[0], team_override=found[1])
 
     def direct_rate_bp(self, rank: np.ndarray) -> np.ndarray:
-        """R4.2: direct rate (bp) of each line from its buyer's invitee rank and its version."""
+        """R4.2: direct rate (bp) of each line: its override's, else the tier of its
+        buyer's invitee rank in its version."""
         if self.code is None:
-            return _tier_rates(self.configs[0], rank)
-        out = np.zeros(len(rank), dtype=np.int64)
-        for code, config in enumerate(self.configs):
-            mine = self.code == code
-            out[mine] = _tier_rates(config, rank[mine])
-        return out
+            out = _tier_rates(self.configs[0], rank)
+        else:
+            out = np.zeros(len(rank), dtype=np.int64)
+            for code, config in enumerate(self.configs):
+                mine = self.code == code
+                out[mine] = _tier_rates(config, rank[mine])
+        if self.direct_override is None:
+            return out
+        chosen: np.ndarray = np.where(
+            self.direct_override == NO_OVERRIDE, out, self.direct_override
+        )
+        return chosen
+
+    def team_rate(self) -> Param:
+        """R4.3: team rate (bp) of each line: its override's, else ``team_rate_bp``."""
+        if self.team_override is None:
+            return self.team_rate_bp
+        chosen: np.ndarray = np.where(
+            self.team_override == NO_OVERRIDE, self.team_rate_bp, self.team_override
+        )
+        return chosen
 
 
 def at(value: Param, index: np.ndarray) -> Param:

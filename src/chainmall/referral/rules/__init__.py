@@ -208,10 +208,15 @@ def _rejected(state: ReferralState, seq: int, name: str, reason: str) -> Applied
 
 
 def _ids_ok(event: Any) -> bool:
-    """Every id of the event is an integer or a non-empty text."""
+    """Every id of the event is an integer or a non-empty text (an order's optional
+    ``product_id``, ``category`` and ``order_type``: None, or text for the latter two)."""
     ids = [getattr(event, f) for f in ID_FIELDS if hasattr(event, f)]
     if isinstance(event, OrderPaid):
         ids.extend(line.line_id for line in event.lines)
+        ids.extend(line.product_id for line in event.lines if line.product_id is not None)
+        labels = [event.order_type, *(line.category for line in event.lines)]
+        if not all(v is None or isinstance(v, str) for v in labels):
+            return False
     elif isinstance(event, RefundSucceeded | Engagement):
         ids.extend([] if event.line_id is None else [event.line_id])
     return all(is_id(v) for v in ids)

@@ -10,11 +10,14 @@ Per line with base = paid − balance-paid > 0 (R4.1), in the order version's co
 - R4.2 **direct** (:func:`direct_slot`): the beneficiary ``x`` is the buyer's
   inviter (``direct_beneficiary = INVITER``) or its team parent at the order
   (``TEAM_PARENT``); rate = tier of the buyer's invitee rank (within its inviter,
-  fixed at membership); amount = ``floor(base × rate / 1e4)`` × badge uplift (floor).
+  fixed at membership), or the direct rate of the line's rate override
+  (:meth:`ReferralConfig.rate_override`: product, category, then order type);
+  amount = ``floor(base × rate / 1e4)`` × badge uplift (floor).
   ``x`` must be a MEMBER before the order (no back-pay). A team parent beyond
   ``max_depth_genealogical`` inviter steps gets a 0-fen ``BLOCKED_DEPTH`` entry.
 - R4.3 **team** (:func:`team_slot`): ``boss_of(buyer)``, unless it is ``x``; beyond
-  the depth limit a 0-fen ``BLOCKED_DEPTH`` entry, never compressed to a nearer one.
+  the depth limit a 0-fen ``BLOCKED_DEPTH`` entry, never compressed to a nearer one;
+  rate = the override's team rate, else ``team_rate_bp``. A 0 bp rate posts no entry.
 - A banned beneficiary's reward is a 0-fen ``FORFEITED`` entry (kept by the platform).
 - R4.5 **ratio cap** (:func:`ratio_cap`): the payable total above
   ``max_payout_ratio × base`` is cut from the team reward first.
@@ -32,8 +35,8 @@ from dataclasses import replace
 from typing import Any
 
 from chainmall.referral.calendar import month_key
-from chainmall.referral.config import ReferralConfig
-from chainmall.referral.events import MAX_LINE_FEN, OrderPaid, is_int
+from chainmall.referral.config import RateOverride, ReferralConfig
+from chainmall.referral.events import MAX_LINE_FEN, OrderLine, OrderPaid, is_int
 from chainmall.referral.reasons import Reason
 from chainmall.referral.rules.r10_energy import current_uplift
 from chainmall.referral.rules.state import (
@@ -64,7 +67,7 @@ def order_paid(step: Step, e: OrderPaid) -> Reason | None:
     for line, base in zip(e.lines, bases, strict=True):
         s.lines[line.line_id] = LineState(e.order_id, line.paid_fen)
         if base > 0:
-            _reward_line(step, e, line.line_id, base, month, version)
+            _reward_line(step, e, line, base, month, version)
     return None
 
 
@@ -88,19 +91,20 @@ def _intake(s: ReferralState, e: OrderPaid) -> Reason | None:
 
 
 def _reward_line(
-    step: Step, e: OrderPaid, line_id: int, base: int, month: str, cfg: ReferralConfig
+    step: Step, e: OrderPaid, line: OrderLine, base: int, month: str, cfg: ReferralConfig
 ) -> None:
     """R4.2–R4.7 for one line of base ``base`` fen."""
     common: dict[str, Any] = {"seq": e.seq, "buyer_id": e.user_id, "order_id": e.order_id}
-    common["line_id"] = line_id
+    common["line_id"] = line.line_id
     common |= {"base_fen": base, "month": month, "config_version": cfg.config_version}
+    rule = cfg.rate_override(line.product_id, line.category, e.order_type)
     x = direct_beneficiary(step.state, e.user_id, cfg)
-    slots = [direct_slot(step.state, x, e.seq, e.user_id, base, cfg, common)]
-    slots.append(team_slot(step.state, x, e.seq, e.user_id, base, cfg, common))
+    slots = [direct_slot(step.state, x, e.seq, e.user_id, base, cfg, common, rule)]
+    slots.append(team_slot(step.state, x, e.seq, e.user_id, base, cfg, common, rule))
     records = [r for r in slots if r is not None]
     ratio_cap(records, base, cfg)
     for record in records:
-        _post(step, record, e.order_id, line_id)
+        _post(step, record, e.order_id, line.line_id)
 
 
 def direct_beneficiary(s: ReferralState, user: Any, cfg: ReferralConfig) -> Any:
@@ -124,13 +128,15 @@ def direct_slot(
     base: int,
     cfg: ReferralConfig,
     common: dict[str, Any],
+    rule: RateOverride | None = None,
 ) -> dict[str, Any] | None:
-    """R4.2: the direct reward record of a line for beneficiary ``x`` (None: no entry)."""
+    """R4.2: the direct reward record of a line for beneficiary ``x`` (None: no entry);
+    ``rule``: the line's rate override."""
     if x is None:
         return None
     dist = s.forest.gen_dist(buyer, x) if cfg.direct_to_team_parent else None
     rank = s.tree.rank[buyer]
-    rate = cfg.direct_rate_bp(rank)
+    rate = cfg.direct_rate_bp(rank) if rule is None else rule.direct_rate_bp
     uplift = current_uplift(s.energy, x, cfg)
     slot = blank_record(**common, user_id=x, reward_type="DIRECT", rank=rank, rate_bp=rate)
     slot |= {"uplift_bp": uplift, "gen_dist": dist}
@@ -150,15 +156,18 @@ def team_slot(
     base: int,
     cfg: ReferralConfig,
     common: dict[str, Any],
+    rule: RateOverride | None = None,
 ) -> dict[str, Any] | None:
-    """R4.3: the level-2 (boss) reward record of a line (None: no entry)."""
+    """R4.3: the level-2 (boss) reward record of a line (None: no entry); ``rule``: the
+    line's rate override."""
     boss = s.tree.boss_of(buyer) if cfg.max_beneficiaries_per_line >= 2 else None
     if boss is None or boss == x:
         return None
     dist = s.forest.gen_dist(buyer, boss)
-    gross = base * cfg.team_rate_bp // 10_000
+    rate = cfg.team_rate_bp if rule is None else rule.team_rate_bp
+    gross = base * rate // 10_000
     slot = blank_record(**common, user_id=boss, reward_type="TEAM", gen_dist=dist)
-    slot |= {"rate_bp": cfg.team_rate_bp, "uplift_bp": 0}
+    slot |= {"rate_bp": rate, "uplift_bp": 0}
     if dist > cfg.max_depth_genealogical:
         return slot | {"kind": "BLOCKED_DEPTH", "gross_fen": 0}
     if not _member_before(s, boss, seq) or gross <= 0:
