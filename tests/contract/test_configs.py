@@ -33,6 +33,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "SegmentRule": {"name": "All", "r": (1, 5), "fm": (1, 5)},
     "RateTier": {"min_rank": 1, "rate_bp": 2000},
     "Badge": {"name": "BRONZE", "min_points": 1000, "uplift_bp": 100},
+    "RateOverride": {"category": "GIFT_CARD", "direct_rate_bp": 0, "team_rate_bp": 0},
 }
 
 
