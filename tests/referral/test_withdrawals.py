@@ -28,6 +28,7 @@ from chainmall.referral import (
     WithdrawalPaid,
     WithdrawalRejected,
     WithdrawalRequested,
+    events_from_frame,
     events_to_frame,
     fold,
     settle,
@@ -273,8 +274,9 @@ def test_text_request_ids_round_trip() -> None:
 
 def conserved(events: list[Any], config: ReferralConfig) -> None:
     """INV-10 and money conservation on the fold's running accounts."""
-    state, _ = run_fold(events, config)
-    result = settle(events_to_frame(events), config)
+    frame = events_to_frame(events)  # both read the frame, as in ``run``
+    state, _ = run_fold(events_from_frame(frame), config)
+    result = settle(frame, config)
     users = set(state.registered)
     for user in users:
         assert state.available[user] >= 0  # INV-10

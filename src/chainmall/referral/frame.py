@@ -329,17 +329,18 @@ def _check_type_case(names: list[str], where: str) -> None:
 
 
 def _check_order(seq: np.ndarray, where: str) -> None:
-    """Rows out of ``seq`` order where no ``seq`` repeats are shuffled, not re-delivered.
+    """A frame whose rows are shuffled, not one with a few stale re-deliveries.
 
-    A row whose ``seq`` is at most an earlier one's is a stale re-delivery, which the
-    rules reject (``STALE_SEQ``); but when every ``seq`` occurs in one run of rows
-    (an order's lines), a descent can only be rows out of order.
+    A row whose ``seq`` is below an earlier one's is a stale delivery, which the
+    rules reject (``STALE_SEQ``). When no ``seq`` repeats (each occurs in one run of
+    rows: an order's lines) and more than a quarter of the events step back, the rows
+    are out of order, and rejecting them all would hide the fix.
     """
     down = np.flatnonzero(seq[1:] < seq[:-1]) + 1
     if not len(down):
         return
     runs = seq[np.r_[True, seq[1:] != seq[:-1]]]
-    if len(np.unique(runs)) == len(runs):
+    if len(np.unique(runs)) == len(runs) and 4 * len(down) > len(runs):
         raise DataValidationError(
             f"{where} is not in ascending order ({len(down)} row(s) follow a larger seq, first "
             f"at row {int(down[0])}: seq {int(seq[down[0]])} after {int(seq[down[0] - 1])}); "
