@@ -15,7 +15,13 @@ from typing import Any, Self
 
 import numpy as np
 
-from chainmall.referral.events import EVENT_TYPES, MISSING, REQUIRED_FIELDS, TYPE_CODE
+from chainmall.referral.events import (
+    EVENT_TYPES,
+    MISSING,
+    REQUIRED_FIELDS,
+    STR_COLUMNS,
+    TYPE_CODE,
+)
 from chainmall.referral.frame import EventFrame, order_line_groups
 from chainmall.referral.reasons import Reason
 
@@ -314,8 +320,6 @@ _TABLES: dict[str, tuple[str, type[Table], tuple[str, ...]]] = {
 }
 """Single-row event types: table name -> (type, table class, frame columns in field order)."""
 
-_TEXT_COLUMNS = ("month", "action", "channel", "reason", "operator_id")
-
 
 @dataclass(frozen=True)
 class _Reader:
@@ -341,7 +345,7 @@ class _Reader:
         return table.take(~missing), ev[missing]
 
     def _column(self, column: str, rows: np.ndarray) -> np.ndarray:
-        if column in _TEXT_COLUMNS:
+        if column in STR_COLUMNS:
             return self.frame.texts(column, rows)
         return self.frame.ints(column, rows)
 

@@ -31,6 +31,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from chainmall.referral.records import INT_FIELDS
+
 __all__ = ["ID_LENGTH", "METADATA", "TABLES", "VERSION_TABLE"]
 
 ID_LENGTH = 128
@@ -118,21 +120,7 @@ entries = Table(
     Column("month", String(7)),
     Column("ref", String(64)),
     Column("config_version", String(64), nullable=False),
-    *(
-        _int(name)
-        for name in (
-            "base_fen",
-            "rate_bp",
-            "uplift_bp",
-            "rank",
-            "gen_dist",
-            "gross_fen",
-            "ratio_cut_fen",
-            "cap_cut_fen",
-            "amount_fen",
-            "receivable_fen",
-        )
-    ),
+    *(_int(name) for name in INT_FIELDS if name != "seq" and not name.endswith("_id")),
     PrimaryKeyConstraint("programme_id", "position"),
     UniqueConstraint("programme_id", "entry_id", name="uq_referral_entries_entry_id"),
     Index("ix_referral_entries_user", "programme_id", "user_id"),
