@@ -6,6 +6,8 @@ import json
 import resource
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +100,32 @@ def test_cli_segment_writes_one_row_per_customer(tmp_path, capsys) -> None:
     assert len(rows) == 3 and "segment" in rows[0]
     assert main([*args, "--amount", "amount"]) == 2
     assert "missing column(s) 'amount'" in capsys.readouterr().err
+
+
+def _extra_requirements(extra: str, environment: dict[str, str]) -> list[str]:
+    """Distribution names the ``extra`` pulls on a platform described by ``environment``."""
+    requirements = pytest.importorskip("packaging.requirements")
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    found = []
+    for text in pyproject["project"]["optional-dependencies"][extra]:
+        requirement = requirements.Requirement(text)
+        if requirement.marker is None or requirement.marker.evaluate(environment):
+            found.append(requirement.name)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("system", "machine", "expected"),
+    [
+        ("Linux", "x86_64", ["xgboost-cpu"]),
+        ("Linux", "aarch64", ["xgboost"]),
+        ("Darwin", "arm64", ["xgboost"]),
+        ("Windows", "AMD64", ["xgboost"]),
+    ],
+)
+def test_xgboost_extra_is_the_cpu_build_where_the_plain_wheel_pulls_nccl(
+    system: str, machine: str, expected: list[str]
+) -> None:
+    """Only the Linux x86-64 ``xgboost`` wheel depends on NVIDIA's NCCL (~470 MB)."""
+    environment = {"platform_system": system, "platform_machine": machine}
+    assert _extra_requirements("xgboost", environment) == expected
