@@ -122,7 +122,7 @@ def load_events(path: str) -> pd.DataFrame:
 def read_events_csv(path: str) -> pd.DataFrame:
     """An events frame from a CSV with the events columns (``ts`` ISO 8601 with offset)."""
     frame = pd.read_csv(path)
-    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True, format="ISO8601")
     for col in (*_INT, "balance_paid_fen"):
         if col in frame.columns:
             frame[col] = frame[col].astype("Int64")
