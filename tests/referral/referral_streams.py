@@ -36,6 +36,7 @@ from chainmall.referral import (
     WithdrawalRequested,
 )
 from chainmall.referral.config import RateOverride, RateTier
+from chainmall.referral.payout_tax import TaxConfig, TaxMethod
 from chainmall.referral.policy import Badge, IncentiveConfig
 
 LOW_BADGES = (
@@ -68,6 +69,13 @@ OVERRIDE_SETS = (
 1,000 bp); streams tag lines with products 1-3, categories GIFT / FOOD and order
 types SECKILL / NORMAL, so each rule, and each precedence, is hit."""
 
+TAXES = (
+    None,
+    TaxConfig(basic_deduction_fen=100),
+    TaxConfig(method=TaxMethod.PER_PAYMENT, flat_limit_fen=1_000, flat_deduction_fen=50),
+)
+"""Withholding at payout drawn by :func:`configs`: off, or either method with deductions
+small enough that the streams' payouts withhold tax."""
 START = datetime(2025, 3, 27, tzinfo=UTC)
 AMOUNTS = (0, 1, 99, 3_333, 10_000, 25_000, 400_000, 2_000_000)
 
@@ -94,6 +102,7 @@ def configs(draw: Any) -> ReferralConfig:
             fee_fen=draw(st.sampled_from([0, 30])),
             daily_limit=draw(st.sampled_from([0, 1, 2])),
         ),
+        tax=draw(st.sampled_from(TAXES)),
     )
 
 

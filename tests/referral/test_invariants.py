@@ -112,10 +112,12 @@ def check_invariants(
                     credited[(row.user_id, row.month)]
                     <= version[row.config_version].monthly_cap_fen
                 )
-        if row.kind in ("SETTLE", "CLAWBACK"):
+        if row.kind in ("SETTLE", "CLAWBACK", "WITHDRAW_RELEASE", "ADJUSTMENT"):
             available[row.user_id] += row.amount_fen + row.receivable_fen
-        if row.kind == "WITHDRAWAL":
+        if row.kind in ("WITHDRAWAL", "WITHDRAW_HOLD"):
             available[row.user_id] += row.amount_fen
+        if row.kind == "WITHHOLDING" and e["kind"].iloc[row.ref_pos] == "WITHDRAWAL":
+            available[row.user_id] += row.amount_fen  # a one-step payout's tax
         assert available[row.user_id] >= 0
     # INV-4: every account movement balances against the platform's commission expense
     b = result.balances

@@ -24,6 +24,7 @@ from chainmall.referral import (
     RateOverride,
     RateTier,
     ReferralConfig,
+    ReferralStore,
     Registered,
     events_from_frame,
     events_to_frame,
@@ -186,3 +187,41 @@ def test_fold_equals_batch_with_overrides(
     cap = paid.assign(cap=paid["base_fen"].to_numpy(dtype="int64") * ratio // 10_000)
     per_line = cap.groupby("line_id").agg(total=("amount_fen", "sum"), cap=("cap", "first"))
     assert (per_line["total"] <= per_line["cap"]).all()
+
+
+FOOD = RateOverride(category="FOOD", direct_rate_bp=1000, team_rate_bp=0)
+
+
+def test_the_applied_override_is_on_the_entry_and_in_its_record_only_then(
+    tmp_path: Any,
+) -> None:
+    config = ReferralConfig(rate_overrides=(FOOD, GIFT))
+    lines = (OrderLine(1, 10_000, category="FOOD"), OrderLine(2, 10_000, category="TOYS"))
+    result = run(shop(*lines), config)
+    e = result.entries
+    applied = e["rate_override"].astype(object).where(e["rate_override"].notna(), None)
+    assert list(zip(e["line_id"], e["rate_bp"], applied, strict=True)) == [
+        (1, 1000, "category=FOOD"),  # 10% by the FOOD rule
+        (2, 2000, None),  # the rank-1 tier: no rule applied
+    ]
+    records = result.records()
+    assert records[0]["rate_override"] == "category=FOOD"
+    assert "rate_override" not in records[1]  # left out where empty: older roots unchanged
+    store = ReferralStore.open(f"sqlite:///{tmp_path / 'r.db'}", config)
+    try:
+        store.ingest([(f"e{i}", event) for i, event in enumerate(shop(*lines))])
+        mine = store.member_entries(1)
+        assert mine["rate_override"].tolist()[:2] == ["category=FOOD", None]
+        assert store.head().root == result.merkle_root().hex()
+        proof = store.proof(str(mine["entry_id"].iloc[0]))
+        assert proof.verify() and proof.record["rate_override"] == "category=FOOD"
+        assert store.audit().clean
+    finally:
+        store.close()
+
+
+def test_an_entry_without_an_override_hashes_as_before() -> None:
+    lines = (OrderLine(1, 10_000, category="TOYS"),)
+    with_rules = run(shop(*lines), ReferralConfig(rate_overrides=(FOOD,)))
+    without = run(shop(*lines), ReferralConfig())
+    assert with_rules.merkle_root() == without.merkle_root()

@@ -111,6 +111,7 @@ def test_request_approve_paid() -> None:
         "reserved_fen": 0,
         "receivable_fen": 0,
         "withdrawn_fen": 1_200,
+        "withheld_fen": 0,
         "credited_fen": 2_000,
     }
 
@@ -181,6 +182,7 @@ def test_refund_after_payout_claws_back_then_nets_next_request() -> None:
         "reserved_fen": 500,
         "receivable_fen": 0,
         "withdrawn_fen": 2_000,
+        "withheld_fen": 0,
         "credited_fen": 2_500,  # 2,000 − 2,000 clawed back + 2,500 adjusted
     }
 

@@ -22,6 +22,7 @@ from pydantic import Field, field_validator, model_validator
 
 from chainmall.config import EngineConfig, Timezone
 from chainmall.exceptions import ComplianceConfigError, ComplianceWarning, ConfigError
+from chainmall.referral.payout_tax import TaxConfig
 from chainmall.referral.policy import IncentiveConfig
 
 __all__ = [
@@ -219,6 +220,13 @@ class ReferralConfig(EngineConfig):
     withdrawals: WithdrawalConfig = Field(
         default_factory=WithdrawalConfig,
         description="minimum amount (fen), fee (bp and fen) and daily request limit",
+    )
+    tax: TaxConfig | None = Field(
+        default=None,
+        description=(
+            "withholding at payout (R12): each paid withdrawal posts a WITHHOLDING entry "
+            "computed by this method; None: no withholding in the ledger"
+        ),
     )
     per_head_reward_fen: int = Field(
         default=0, ge=0, description="见点奖 per recruited member in fen; unlawful (C3)"

@@ -9,15 +9,18 @@ the two paths can only differ in the arrays, never in the frames' layout.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from chainmall.referral.events import MISSING
 from chainmall.referral.records import INT_FIELDS, KINDS, REWARD_TYPES
+
+if TYPE_CHECKING:
+    from chainmall.referral.config import ReferralConfig
 
 __all__ = [
     "ENERGY_SOURCES",
@@ -26,6 +29,7 @@ __all__ = [
     "PointLog",
     "energy_frame",
     "entries_frame",
+    "override_labels",
     "rejected_frame",
     "relations_frame",
     "users_frame",
@@ -44,15 +48,25 @@ def nullable(values: np.ndarray) -> pd.Series:
     return pd.Series(pd.arrays.IntegerArray(values, values == MISSING), copy=False)
 
 
+def override_labels(configs: Iterable[ReferralConfig]) -> list[str]:
+    """The sorted labels of every rate override of ``configs`` (the ``rate_override``
+    categories of an entries frame)."""
+    return sorted({rule.label for config in configs for rule in config.rate_overrides})
+
+
 def entries_frame(
-    columns: dict[str, np.ndarray], months: list[str], versions: Sequence[str]
+    columns: dict[str, np.ndarray],
+    months: list[str],
+    versions: Sequence[str],
+    overrides: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The public entries frame from int64 field arrays and category codes (consumed).
 
     ``kind`` codes index :data:`~chainmall.referral.records.KINDS`, ``reward_type``
     codes :data:`~chainmall.referral.records.REWARD_TYPES`, ``month`` codes
-    ``months`` and ``config_version`` codes ``versions`` (-1 = null; no such array:
-    every entry has ``versions[0]``). ``ref_pos`` is the row of the entry referred to.
+    ``months``, ``config_version`` codes ``versions`` (-1 = null; no such array:
+    every entry has ``versions[0]``) and ``rate_override`` codes ``overrides`` (no
+    such array: null everywhere). ``ref_pos`` is the row of the entry referred to.
     The arrays are taken out of ``columns`` as they become frame columns.
     """
     n = len(columns["seq"])
@@ -61,9 +75,11 @@ def entries_frame(
         "reward_type": REWARD_TYPES,
         "month": months,
         "config_version": versions,
+        "rate_override": overrides,
     }
     codes = columns.pop("config_version", None)
     columns["config_version"] = np.zeros(n, dtype=np.int8) if codes is None else codes
+    columns.setdefault("rate_override", np.full(n, -1, dtype=np.int8))
     data: dict[str, Any] = {}
     ints = (*INT_FIELDS, "ref_pos")
     masks = np.empty((len(ints), n), dtype=bool)  # one block for all null masks
@@ -76,6 +92,7 @@ def entries_frame(
         data[name] = pd.Series(pd.Categorical.from_codes(columns.pop(name), categories=index))
     order = ["seq", "kind", "user_id", "reward_type", "amount_fen"]
     rest = [*INT_FIELDS, "kind", "reward_type", "month", "ref_pos", "config_version"]
+    rest.append("rate_override")
     return pd.DataFrame(
         {c: data[c] for c in order + [c for c in rest if c not in order]}, copy=False
     )

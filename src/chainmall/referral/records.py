@@ -3,7 +3,10 @@
 Every entry has the same keys (``None`` where a key does not apply), so its
 canonical JSON (sorted keys, no whitespace) can be written by one template; the
 per-event fold builds dicts and :func:`chainmall.ledger.canonical_json`, the
-batch path formats rows directly, and both give the same bytes (tested).
+batch path formats rows directly, and both give the same bytes (tested). The
+keys added later (:data:`OPTIONAL_FIELDS`: ``rate_override``, the label of the
+:class:`~chainmall.referral.RateOverride` that set a reward's rate) are left out
+of a record where they do not apply, so older ledgers keep their bytes and roots.
 
 Entry kinds: ``COMMISSION`` (credit to pending), ``CAPPED`` (0 fen; the part cut
 by the monthly cap), ``BLOCKED_DEPTH`` (0 fen; level-2 beyond the genealogical
@@ -17,7 +20,12 @@ withdrawal workflow (:mod:`chainmall.referral.rules.withdrawals`) adds
 netting receivable first), ``WITHDRAW_PAID`` (the net payout leaves reserved),
 ``WITHDRAW_FEE`` (the fee leaves reserved); the last three ``ref`` the hold.
 ``ADJUSTMENT`` is a manual credit (netting receivable first) or debit of available
-(a shortfall goes to receivable, as for a claw-back).
+(a shortfall goes to receivable, as for a claw-back). With ``ReferralConfig.tax``
+set, each payout (``WITHDRAWAL`` or ``WITHDRAW_PAID``) also posts ``WITHHOLDING``:
+the tax withheld (``amount_fen`` = −withheld; ``gross_fen`` the payout's gross,
+``base_fen`` the taxable income, ``rate_bp`` the rate, ``month`` the tax month),
+whose ``ref`` is the ``WITHDRAWAL`` entry or the request's hold; the payout entry
+carries what the member receives (gross − fee − withheld).
 
 Entry id = SHA-256 of the canonical JSON list of its business key (spec R4.7):
 
@@ -25,7 +33,8 @@ Entry id = SHA-256 of the canonical JSON list of its business key (spec R4.7):
   (``version``: the entry's own ``config_version``, see :mod:`chainmall.referral.versions`)
 - ``REVERSAL``/``CLAWBACK``: ``[version, kind, ref, refund_id]``
 - ``SETTLE``: ``[version, "SETTLE", ref]``
-- ``WITHDRAWAL``, the ``WITHDRAW_*`` kinds and ``ADJUSTMENT``: ``[version, kind, seq, user_id]``
+- ``WITHDRAWAL``, the ``WITHDRAW_*`` kinds, ``ADJUSTMENT`` and ``WITHHOLDING``:
+  ``[version, kind, seq, user_id]``
   (one entry of each kind per event)
 """
 
@@ -44,7 +53,10 @@ from chainmall.ledger import merkle_root
 __all__ = [
     "ACCOUNT_KINDS",
     "ENTRY_FIELDS",
+    "OPTIONAL_FIELDS",
+    "RECORD_FIELDS",
     "REWARD_KINDS",
+    "canonical_record",
     "entry_id",
     "iter_records",
     "leaf_hashes",
@@ -58,9 +70,10 @@ ACCOUNT_KINDS = (
     "WITHDRAW_PAID",
     "WITHDRAW_FEE",
     "ADJUSTMENT",
+    "WITHHOLDING",
 )
-"""Kinds of the withdrawal workflow and manual adjustments (after the older kinds:
-codes of existing kinds never change)."""
+"""Kinds of the withdrawal workflow, manual adjustments and tax withheld at payout (after
+the older kinds: codes of existing kinds never change)."""
 KINDS = (*REWARD_KINDS, "REVERSAL", "CLAWBACK", "SETTLE", "WITHDRAWAL", *ACCOUNT_KINDS)
 REWARD_TYPES = ("DIRECT", "TEAM")
 
@@ -85,6 +98,11 @@ INT_FIELDS = (
 STR_FIELDS = ("kind", "reward_type", "month", "ref", "config_version")
 ENTRY_FIELDS = tuple(sorted((*INT_FIELDS, *STR_FIELDS, "entry_id")))
 """Keys of every ledger record, in canonical (sorted) order."""
+OPTIONAL_FIELDS = ("rate_override",)
+"""Text keys a record holds only when they apply (absent, not null, otherwise), so the
+records and Merkle roots of ledgers written before they existed are unchanged."""
+RECORD_FIELDS = tuple(sorted((*ENTRY_FIELDS, *OPTIONAL_FIELDS)))
+"""Every key a record may hold, in canonical order."""
 
 
 def entry_id(
@@ -145,6 +163,28 @@ def _text_lookup(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return series.cat.codes.to_numpy(), np.array([*categories, "null"], dtype=object)
 
 
+def _optional_lookup(entries: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of an optional text column and the record text each adds: ``,"name":"value"``,
+    or nothing for a null (code -1) or a frame without the column."""
+    if name not in entries:
+        return np.full(len(entries), -1, dtype=np.int8), np.array([""], dtype=object)
+    series = entries[name]
+    pieces = [f',"{name}":{_json(str(c))}' for c in series.cat.categories]
+    return series.cat.codes.to_numpy(), np.array([*pieces, ""], dtype=object)
+
+
+def _slot(name: str, i: int) -> str:
+    """The template of key ``name`` at place ``i``: an optional key's text is all in its value."""
+    if name in OPTIONAL_FIELDS:
+        return "%s"
+    return f'{"," if i else ""}"{name}":%s'
+
+
+def canonical_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """``record`` without the optional keys that do not apply (what is hashed and stored)."""
+    return {k: v for k, v in record.items() if v is not None or k not in OPTIONAL_FIELDS}
+
+
 def iter_records(
     entries: pd.DataFrame, *, chunk_rows: int = CHUNK_ROWS
 ) -> Iterator[tuple[str, bytes]]:
@@ -159,10 +199,11 @@ def iter_records(
     per entry) for the references.
     """
     text_fields = ("kind", "reward_type", "month", "config_version")
-    names = list(ENTRY_FIELDS)
+    names = list(RECORD_FIELDS)
     first, second = names.index("entry_id"), names.index("ref")
-    template = "{" + ",".join(f'"{n}":%s' for n in names) + "}"
+    template = "{" + "".join(_slot(n, i) for i, n in enumerate(names)) + "}"
     texts = {name: _text_lookup(entries[name]) for name in text_fields}
+    texts |= {name: _optional_lookup(entries, name) for name in OPTIONAL_FIELDS}
     arrays = {name: entries[name].array for name in INT_FIELDS}
     kind_names = np.array(entries["kind"].cat.categories, dtype=object)
     ref_all = entries["ref_pos"].to_numpy(dtype=np.int64, na_value=-1)

@@ -34,6 +34,7 @@ _SUMMED = (
     ("amount_fen", "WITHDRAW_PAID"),
     ("amount_fen", "WITHDRAW_FEE"),
     ("amount_fen", "ADJUSTMENT"),
+    ("amount_fen", "WITHHOLDING"),
     ("receivable_fen", "SETTLE"),
     ("receivable_fen", "CLAWBACK"),
     ("receivable_fen", "WITHDRAW_RELEASE"),
@@ -50,9 +51,11 @@ def balances_of(entries: pd.DataFrame, limits: Limits | None = None) -> pd.DataF
     ``reserved`` = held for withdrawal requests not yet paid, rejected or failed;
     ``receivable`` = what the user owes after claw-backs or debits exceeded the
     available balance; ``withdrawn`` = paid out (one-step withdrawals, and the
-    requested amount of paid requests, fee included); ``credited`` = commissions
-    net of reversals and claw-backs, plus adjustments. Money is conserved:
-    ``credited − withdrawn = pending + available + reserved − receivable``.
+    requested amount of paid requests, fee and tax included); ``withheld`` = the
+    tax withheld at those payouts (``ReferralConfig.tax``); ``credited`` =
+    commissions net of reversals and claw-backs, plus adjustments. Money is
+    conserved: ``credited − withdrawn = pending + available + reserved − receivable``,
+    where ``withdrawn`` = net payouts + fees + ``withheld``.
     Every user with an entry has a row, also those with zero-amount entries
     only. The entries are read a chunk of rows at a time; the sums are exact (int64).
     """
@@ -74,6 +77,7 @@ def balances_of(entries: pd.DataFrame, limits: Limits | None = None) -> pd.DataF
     a = {kind: total[:, i] for i, (name, kind) in enumerate(_SUMMED) if name == "amount_fen"}
     r = {kind: total[:, i] for i, (name, kind) in enumerate(_SUMMED) if name != "amount_fen"}
     receivable = r["SETTLE"] + r["CLAWBACK"] + r["WITHDRAW_RELEASE"] + r["ADJUSTMENT"]
+    direct = _direct_withholding(entries, kinds, code_of, len(users))
     return pd.DataFrame(
         {
             "user_id": users,
@@ -84,16 +88,39 @@ def balances_of(entries: pd.DataFrame, limits: Limits | None = None) -> pd.DataF
             + a["WITHDRAW_HOLD"]
             + a["WITHDRAW_RELEASE"]
             + a["ADJUSTMENT"]
+            + direct
             + receivable,
             "reserved_fen": -a["WITHDRAW_HOLD"]
             - a["WITHDRAW_RELEASE"]
             + a["WITHDRAW_PAID"]
-            + a["WITHDRAW_FEE"],
+            + a["WITHDRAW_FEE"]
+            + a["WITHHOLDING"]
+            - direct,
             "receivable_fen": receivable,
-            "withdrawn_fen": -a["WITHDRAWAL"] - a["WITHDRAW_PAID"] - a["WITHDRAW_FEE"],
+            "withdrawn_fen": -a["WITHDRAWAL"]
+            - a["WITHDRAW_PAID"]
+            - a["WITHDRAW_FEE"]
+            - a["WITHHOLDING"],
+            "withheld_fen": -a["WITHHOLDING"],
             "credited_fen": a["COMMISSION"] + a["REVERSAL"] + a["CLAWBACK"] + a["ADJUSTMENT"],
         }
     )
+
+
+def _direct_withholding(
+    entries: pd.DataFrame, kinds: np.ndarray, code_of: Callable[[np.ndarray], np.ndarray], n: int
+) -> np.ndarray:
+    """Per user: the ``WITHHOLDING`` amounts of one-step ``WITHDRAWAL`` payouts (they leave
+    ``available``; a paid request's withholding leaves ``reserved``)."""
+    out = np.zeros(n, dtype=np.int64)
+    rows = np.flatnonzero(kinds == KINDS.index("WITHHOLDING"))
+    if not len(rows):
+        return out
+    ref = entries["ref_pos"].iloc[rows].to_numpy(np.int64, na_value=-1)
+    direct = rows[(ref >= 0) & (kinds[ref] == KINDS.index("WITHDRAWAL"))]
+    users = code_of(entries["user_id"].iloc[direct].to_numpy(np.int64))
+    np.add.at(out, users, entries["amount_fen"].iloc[direct].to_numpy(np.int64))
+    return out
 
 
 def _ids(user_id: pd.Series, rows: slice) -> np.ndarray:
@@ -137,7 +164,7 @@ class Settlement:
         relation_changes: the append-only team-tree log (JOIN / SLIDE / BREAKAWAY).
         users: per user: status, inviter, current team parent, invitee rank, seqs.
         balances: per beneficiary: pending, available, reserved, receivable, withdrawn,
-            credited.
+            withheld (tax), credited.
         rejected: events that changed nothing, with a reason.
         config: the initial configuration (its unlawful overrides, if any, are in
             ``compliance_overrides``; they are equal in every version).

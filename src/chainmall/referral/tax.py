@@ -1,7 +1,10 @@
 """Tax withholding per payout, monthly statements, quarterly export (R12, C8).
 
-Each ``WITHDRAWAL`` entry of a settlement is a payout. Its withholding is
-computed by the configured method, all inputs and outputs kept on the row:
+With ``ReferralConfig.tax`` set, the rules withhold the tax at each payout
+(``WITHHOLDING`` entries, :mod:`chainmall.referral.payout_tax`) and
+:func:`withholding` reads the computation from the ledger. Without it, each
+``WITHDRAWAL`` entry of a settlement is a payout whose withholding
+:func:`withholding` computes after the fact, by the same method:
 
 - ``CUMULATIVE`` (default; platform labour remuneration, 公告16): per user and
   tax year, cumulative gross ``C`` and ``n`` = months since the first payout month
@@ -11,6 +14,10 @@ computed by the configured method, all inputs and outputs kept on the row:
 - ``PER_PAYMENT`` (劳务报酬 预扣): income ``I`` ≤ 4,000 yuan: ``taxable = I − 800``;
   otherwise ``taxable = I × 80%``; rate 20% / 30% / 40% with quick deductions
   0 / 2,000 / 7,000 yuan above 20,000 / 50,000 yuan of taxable income.
+
+Monthly statements count as income the commissions net of reversals and
+claw-backs (by accrual month) and the manual adjustments (by the month of the
+adjustment: a credit adds to the income, a debit reduces it).
 
 Money is integer fen, every product is floored. The characterisation of the
 income is a tax adviser's call (spec §4.7 #10); the engine stores the computation.
@@ -22,18 +29,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
 
 from chainmall._validation import Column, check_frame, check_scalar, describe_offenders
-from chainmall.config import EngineConfig, Timezone
 from chainmall.exceptions import ConfigError, DataValidationError
 from chainmall.referral.frame import check_text
 from chainmall.referral.ids import as_ids
+from chainmall.referral.payout_tax import ANNUAL_TABLE, LABOUR_TABLE, TaxConfig, TaxMethod
 from chainmall.referral.settlement import Settlement
 
 __all__ = [
@@ -45,50 +50,6 @@ __all__ = [
     "withholding",
 ]
 
-_YUAN = 100
-ANNUAL_TABLE = (  # (upper bound of cumulative taxable income, rate bp, quick deduction), fen
-    (36_000 * _YUAN, 300, 0),
-    (144_000 * _YUAN, 1_000, 2_520 * _YUAN),
-    (300_000 * _YUAN, 2_000, 16_920 * _YUAN),
-    (420_000 * _YUAN, 2_500, 31_920 * _YUAN),
-    (660_000 * _YUAN, 3_000, 52_920 * _YUAN),
-    (960_000 * _YUAN, 3_500, 85_920 * _YUAN),
-    (2**62, 4_500, 181_920 * _YUAN),
-)
-"""Comprehensive-income table (cumulative withholding), upper bounds inclusive."""
-LABOUR_TABLE = (
-    (20_000 * _YUAN, 2_000, 0),
-    (50_000 * _YUAN, 3_000, 2_000 * _YUAN),
-    (2**62, 4_000, 7_000 * _YUAN),
-)
-"""Per-payment labour-remuneration table, upper bounds inclusive."""
-
-
-class TaxMethod(StrEnum):
-    """How a payout's withholding is computed."""
-
-    CUMULATIVE = "CUMULATIVE"
-    PER_PAYMENT = "PER_PAYMENT"
-
-
-class TaxConfig(EngineConfig):
-    """Withholding parameters (money in fen, rates in bp)."""
-
-    method: TaxMethod = Field(default=TaxMethod.CUMULATIVE, description="withholding method")
-    expense_deduction_bp: int = Field(
-        default=2_000, ge=0, le=10_000, description="expense deduction, bp of gross (20%)"
-    )
-    basic_deduction_fen: int = Field(
-        default=500_000, ge=0, description="cumulative method: basic deduction per month (fen)"
-    )
-    flat_deduction_fen: int = Field(
-        default=80_000, ge=0, description="per-payment method: deduction at or below the limit"
-    )
-    flat_limit_fen: int = Field(
-        default=400_000, ge=0, description="per-payment method: income limit of the flat 800"
-    )
-    timezone: Timezone = Field(default="Asia/Shanghai", description="calendar of tax months")
-
 
 def _table(taxable: np.ndarray, table: tuple[tuple[int, int, int], ...]) -> tuple[Any, Any, Any]:
     bounds = np.array([t[0] for t in table], dtype=np.int64)
@@ -99,9 +60,15 @@ def _table(taxable: np.ndarray, table: tuple[tuple[int, int, int], ...]) -> tupl
 
 
 def withholding(
-    settlement: Settlement, events: pd.DataFrame, config: TaxConfig | None = None
+    settlement: Settlement, events: pd.DataFrame | None = None, config: TaxConfig | None = None
 ) -> pd.DataFrame:
-    """Withholding per payout (``WITHDRAWAL`` entry), in ledger order.
+    """Withholding per payout, in ledger order.
+
+    With ``ReferralConfig.tax`` set, the rules withheld the tax at each payout and
+    the ledger holds the computation (``WITHHOLDING`` entries): the frame is read
+    from it, ``events`` is not needed and ``config`` must be None or that config.
+    Otherwise each ``WITHDRAWAL`` entry is a payout whose withholding is computed
+    here after the fact, from the ``events`` frame's instants.
 
     Args:
         settlement: the settlement (its WITHDRAWAL entries are the payouts).
@@ -110,13 +77,31 @@ def withholding(
 
     Returns:
         ``seq, user_id, month, method, gross_fen, cumulative_gross_fen, months,
-        taxable_fen, rate_bp, quick_deduction_fen, tax_due_fen, withheld_fen, net_fen``.
+        taxable_fen, rate_bp, quick_deduction_fen, tax_due_fen, withheld_fen, net_fen``
+        (``net_fen`` = gross − withheld, before any withdrawal fee).
+
+    Raises:
+        ConfigError: ``config`` differs from the settlement's ``ReferralConfig.tax``.
+        DataValidationError: ``events`` is missing or does not hold the payouts.
     """
+    in_ledger = settlement.config.tax
+    if in_ledger is not None:
+        if config is not None and config != in_ledger:
+            raise ConfigError(
+                "config differs from the settlement's ReferralConfig.tax, whose withholding "
+                "is in the ledger; pass config=None to read it"
+            )
+        return _from_ledger(settlement.entries, in_ledger)
+    if events is None:
+        raise DataValidationError(
+            "events is None, but this settlement withheld no tax at payout "
+            "(ReferralConfig.tax is None); pass the events frame it was settled from"
+        )
     config = _config(config)
     check_frame(events, _EVENT_TIMES, name="events", id_column="seq")
     e = settlement.entries
     wd = e[e["kind"] == "WITHDRAWAL"]
-    local = pd.DatetimeIndex(_payout_times(events, wd["seq"])).tz_convert(config.timezone)
+    local = pd.DatetimeIndex(_event_times(events, wd["seq"], "payout")).tz_convert(config.timezone)
     out = pd.DataFrame(
         {
             "seq": wd["seq"].to_numpy(dtype=np.int64),
@@ -161,6 +146,43 @@ def withholding(
     )
 
 
+def _from_ledger(entries: pd.DataFrame, config: TaxConfig) -> pd.DataFrame:
+    """:func:`withholding`'s frame read from the ledger's ``WITHHOLDING`` entries."""
+    w = entries[entries["kind"] == "WITHHOLDING"]
+    month = w["month"].astype(str).tolist()
+    year = np.array([int(m[:4]) for m in month], dtype=np.int64)
+    month_no = np.array([int(m[5:7]) for m in month], dtype=np.int64)
+    user = as_ids(w["user_id"]).to_numpy()
+    gross = w["gross_fen"].to_numpy(dtype=np.int64)
+    if config.method is TaxMethod.CUMULATIVE:
+        group = pd.Series(list(zip(user, year, strict=True)))
+        cum = pd.Series(gross).groupby(group).cumsum().to_numpy(dtype=np.int64)
+        first = pd.Series(month_no).groupby(group).cummin().to_numpy(dtype=np.int64)
+        months = month_no - first + 1
+    else:
+        cum, months = gross, np.ones(len(gross), dtype=np.int64)
+    taxable = w["base_fen"].to_numpy(dtype=np.int64)
+    due, rate, quick = _table(taxable, config.table)
+    withheld = -w["amount_fen"].to_numpy(dtype=np.int64)
+    return pd.DataFrame(
+        {
+            "seq": w["seq"].to_numpy(dtype=np.int64),
+            "user_id": user,
+            "month": pd.Series(month, dtype=object),
+            "method": config.method.value,
+            "gross_fen": gross,
+            "cumulative_gross_fen": cum,
+            "months": months,
+            "taxable_fen": taxable,
+            "rate_bp": rate,
+            "quick_deduction_fen": quick,
+            "tax_due_fen": due,
+            "withheld_fen": withheld,
+            "net_fen": gross - withheld,
+        }
+    )
+
+
 _EVENT_TIMES = (Column("seq", "count", ge=1), Column("ts", "time"))
 _MONTH = r"\d{4}-(0[1-9]|1[0-2])"
 PAYOUTS = (
@@ -179,8 +201,9 @@ def _config(config: object) -> TaxConfig:
     return config
 
 
-def _payout_times(events: pd.DataFrame, seqs: pd.Series) -> pd.Series:
-    """The instant of each payout ``seq``: every seq must be in ``events``, at one instant."""
+def _event_times(events: pd.DataFrame, seqs: pd.Series, what: str) -> pd.Series:
+    """The instant of each ``seq`` (of a ``what``): every seq must be in ``events``, at one
+    instant."""
     by_seq = events.groupby("seq")["ts"]
     spread = by_seq.nunique()
     if (spread > 1).any():
@@ -191,7 +214,7 @@ def _payout_times(events: pd.DataFrame, seqs: pd.Series) -> pd.Series:
     ts = by_seq.first().reindex(seqs.to_numpy())
     if ts.isna().any():
         raise DataValidationError(
-            f"events.seq lacks {int(ts.isna().sum())} payout(s) of the settlement (seq "
+            f"events.seq lacks {int(ts.isna().sum())} {what}(s) of the settlement (seq "
             f"{ts.index[ts.isna()][:5].tolist()}); pass the events frame the settlement was "
             "settled from"
         )
@@ -216,18 +239,36 @@ def _hash(row: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def monthly_statements(settlement: Settlement, payouts: pd.DataFrame) -> pd.DataFrame:
-    """Per earner and month: credited commissions (accrual month), payouts and tax, hashed.
+def monthly_statements(
+    settlement: Settlement, payouts: pd.DataFrame, events: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per earner and month: income credited, payouts and tax, hashed.
 
-    ``payouts`` is :func:`withholding`'s frame. ``statement_hash`` is SHA-256 of
-    the canonical JSON (sorted keys, integers) of the row's other fields.
+    ``credited_fen`` is the income of the month: commissions net of reversals and
+    claw-backs by accrual month, plus manual adjustments by the local month
+    (``ReferralConfig.timezone``) of the adjustment (a debit reduces the income).
+    ``payouts`` is :func:`withholding`'s frame; ``events`` the events frame, needed
+    only when the ledger holds adjustments (it dates them). ``statement_hash`` is
+    SHA-256 of the canonical JSON (sorted keys, integers) of the row's other fields.
+
+    Raises:
+        DataValidationError: the ledger holds adjustments and ``events`` is None or
+            lacks them.
     """
     check_payouts(payouts)
     e = settlement.entries
     money = e[e["kind"].isin(["COMMISSION", "REVERSAL", "CLAWBACK"])]
-    credited = money.groupby([as_ids(money["user_id"]), money["month"].astype(str)])[
-        "amount_fen"
-    ].sum()
+    income = pd.DataFrame(
+        {
+            "user_id": as_ids(money["user_id"]).to_numpy(),
+            "month": money["month"].astype(str).to_numpy(),
+            "amount_fen": money["amount_fen"].to_numpy(dtype=np.int64),
+        }
+    )
+    adjustments = _adjustments(settlement, events)
+    if len(adjustments):
+        income = pd.concat([income, adjustments], ignore_index=True)
+    credited = income.groupby(["user_id", "month"])["amount_fen"].sum()
     paid = payouts.groupby(["user_id", "month"])[["gross_fen", "withheld_fen", "net_fen"]].sum()
     credited.index.names = ["user_id", "month"]
     frame = pd.concat([credited.rename("credited_fen"), paid], axis=1).fillna(0)
@@ -239,6 +280,36 @@ def monthly_statements(settlement: Settlement, payouts: pd.DataFrame) -> pd.Data
         _hash({str(k): (v if isinstance(v, str) else int(v)) for k, v in r.items()}) for r in rows
     ]
     return frame.reset_index(drop=True)
+
+
+def _adjustments(settlement: Settlement, events: pd.DataFrame | None) -> pd.DataFrame:
+    """The ledger's adjustments as income rows ``user_id, month, amount_fen``."""
+    e = settlement.entries
+    adjust = e[e["kind"] == "ADJUSTMENT"]
+    if not len(adjust):
+        return pd.DataFrame(
+            {
+                "user_id": pd.Series(dtype=object),
+                "month": pd.Series(dtype=object),
+                "amount_fen": pd.Series(dtype="int64"),
+            }
+        )
+    if events is None:
+        raise DataValidationError(
+            f"the settlement holds {len(adjust)} adjustment(s) (seq "
+            f"{adjust['seq'].head(5).tolist()}), income of the month they were made; pass "
+            "events= (the events frame it was settled from) to date them"
+        )
+    check_frame(events, _EVENT_TIMES, name="events", id_column="seq")
+    times = _event_times(events, adjust["seq"], "adjustment")
+    local = pd.DatetimeIndex(times).tz_convert(settlement.config.timezone)
+    return pd.DataFrame(
+        {
+            "user_id": as_ids(adjust["user_id"]).to_numpy(),
+            "month": [f"{y:04d}-{m:02d}" for y, m in zip(local.year, local.month, strict=True)],
+            "amount_fen": adjust["amount_fen"].to_numpy(dtype=np.int64),
+        }
+    )
 
 
 _STATEMENTS = (

@@ -112,7 +112,7 @@ def accept_history(
         rejected_engagements,
         rejected_closes,
     )
-    accounts = account_events(tables, users, activations, config.withdrawals, config.timezone)
+    accounts = account_events(tables, users, activations, config)
     accepted = Accepted(
         users,
         forest,

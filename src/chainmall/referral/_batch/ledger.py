@@ -122,6 +122,7 @@ class Block:
     reward_type: Values = None
     month: Values = None
     version: Values = None  # config version code; None: the initial config
+    rate_override: Values = None  # rate override label code (-1 or None: none)
     ref: Values = None  # index (in block order over all blocks) of the entry referred to
     k1: Values = 0
 
@@ -131,6 +132,7 @@ _CODES: dict[str, type[np.integer[Any]]] = {
     "reward_type": np.int8,
     "month": np.int16,
     "version": np.int16,
+    "rate_override": np.int16,
 }
 """Fields holding category codes (-1: null), and their dtypes, rather than int64 values."""
 _PLACEMENT_ORDER = (
@@ -151,6 +153,7 @@ _PLACEMENT_ORDER = (
     "line_id",
     "month",
     "version",
+    "rate_override",
     "reward_type",
     "receivable_fen",
     "refund_id",
@@ -187,16 +190,21 @@ class LedgerBuilder:
         return np.arange(self.size - block.n, self.size)
 
     def entries(
-        self, months: list[str], versions: Sequence[str], accounts: AccountEvents | None = None
+        self,
+        months: list[str],
+        versions: Sequence[str],
+        accounts: AccountEvents | None = None,
+        overrides: Sequence[str] = (),
     ) -> tuple[pd.DataFrame, LateRejections]:
         """The entries frame in ledger order with the account events' entries; those refused.
 
-        Consumes the blocks: each field is released once it is placed.
+        ``overrides``: the labels the ``rate_override`` codes index. Consumes the
+        blocks: each field is released once it is placed.
         """
-        cols, late = post_accounts(self._columns(), accounts)
+        cols, months, late = post_accounts(self._columns(), accounts, months)
         if "version" in cols:
             cols["config_version"] = cols.pop("version")
-        return entries_frame(cols, months, versions), late
+        return entries_frame(cols, months, versions, overrides), late
 
     def _columns(self) -> dict[str, np.ndarray]:
         """Every entry field as a column in ledger order (``ref`` as ``ref_pos``)."""
@@ -208,7 +216,12 @@ class LedgerBuilder:
         cols = {"seq": seq[order]}
         del seq, order
         versioned = any(b.version is not None for b in self.blocks)
-        names = [n for n in _PLACEMENT_ORDER if versioned or n != "version"]
+        ruled = any(b.rate_override is not None for b in self.blocks)
+        names = [
+            n
+            for n in _PLACEMENT_ORDER
+            if (versioned or n != "version") and (ruled or n != "rate_override")
+        ]
         placed = map_columns(lambda n: self._placed(n, position), names, self.threads)
         cols |= dict(zip(names, placed, strict=True))
         ref = cols.pop("ref")

@@ -70,6 +70,7 @@ class Slot:
     credit: np.ndarray  # fen credited after the monthly cap (R4.6)
     rank: np.ndarray | None = None  # direct slot: the buyer's invitee rank
     uplift: np.ndarray | int = 0  # direct slot: the badge uplift (bp)
+    rule: np.ndarray | None = None  # the line's rate override label code (-1 none; None: none)
 
     def payable(self) -> np.ndarray:
         """Fen payable before the caps (0 where the slot does not pay)."""

@@ -90,7 +90,8 @@ def direct_slot(
         dist = depth[lines.buyer] - depth[xs]
         blocked = (x >= 0) & (dist > params.max_depth)
         on &= ~blocked
-    return _slot(DIRECT, x, on, blocked, rate, gross, dist, ban_seq, lines, rank, uplift)
+    slot = _slot(DIRECT, x, on, blocked, rate, gross, dist, ban_seq, lines, rank, uplift)
+    return replace(slot, rule=params.rule)
 
 
 def team_slot(
@@ -110,7 +111,9 @@ def team_slot(
     candidate = (boss >= 0) & (boss != x)
     blocked = candidate & (dist > params.max_depth)
     on = candidate & ~blocked & (team.member_seq[bs] < lines.seq) & (gross > 0)
-    return _slot(TEAM, boss, on, blocked, rate, gross, dist, ban_seq, lines)
+    return replace(
+        _slot(TEAM, boss, on, blocked, rate, gross, dist, ban_seq, lines), rule=params.rule
+    )
 
 
 def _slot(
@@ -208,5 +211,6 @@ def _reward_block(
         reward_type=slot.reward_type,
         month=Gather(lines.month, i),
         version=per_line(lines.version),
+        rate_override=per_line(slot.rule),
         k1=LineKey(lines.line, i, slot.reward_type * 2 + int(capped)),
     )

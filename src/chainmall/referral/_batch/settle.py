@@ -47,7 +47,7 @@ from chainmall.referral._batch.withdrawals import AccountEvents
 from chainmall.referral.calendar import month_codes
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.frame import EventFrame, read_frame
-from chainmall.referral.frames import relations_frame, users_frame
+from chainmall.referral.frames import override_labels, relations_frame, users_frame
 from chainmall.referral.settlement import Settlement, balances_of
 from chainmall.referral.versions import version_registry
 
@@ -100,7 +100,9 @@ def settle_frame(
         threads,
         limits,
     )
-    entries, late = posted.ledger.entries(posted.months, list(registry), posted.accounts)
+    entries, late = posted.ledger.entries(
+        posted.months, list(registry), posted.accounts, override_labels(registry.values())
+    )
     settlement = Settlement(
         entries=entries,
         relation_changes=posted.relations,

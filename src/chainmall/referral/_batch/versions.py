@@ -73,6 +73,7 @@ class LineParams:
     configs: tuple[ReferralConfig, ...]
     direct_override: np.ndarray | None = None  # per line, bp (NO_OVERRIDE: the tiers)
     team_override: np.ndarray | None = None  # per line, bp (NO_OVERRIDE: team_rate_bp)
+    rule: np.ndarray | None = None  # per line, override label code (-1: none)
 
     @classmethod
     def of(cls, registry: Mapping[str, ReferralConfig], code: np.ndarray | None) -> LineParams:
@@ -103,7 +104,7 @@ class LineParams:
         found = line_overrides(frame, row, order_row, self.configs, self.code)
         if found is None:
             return self
-        return replace(self, direct_override=found[0], team_override=found[1])
+        return replace(self, direct_override=found[0], team_override=found[1], rule=found[2])
 
     def direct_rate_bp(self, rank: np.ndarray) -> np.ndarray:
         """R4.2: direct rate (bp) of each line: its override's, else the tier of its

@@ -15,6 +15,7 @@ visited; the loop runs once per account event.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,8 +24,10 @@ import numpy as np
 from chainmall.referral._batch.accounts import Users
 from chainmall.referral._batch.tables import EventTables, Table
 from chainmall.referral._batch.versions import Activations
-from chainmall.referral.config import WithdrawalConfig
+from chainmall.referral.calendar import NS_PER_S
+from chainmall.referral.config import ReferralConfig, WithdrawalConfig
 from chainmall.referral.events import MISSING
+from chainmall.referral.payout_tax import TaxConfig, TaxYear, withhold
 from chainmall.referral.reasons import Reason
 from chainmall.referral.records import INT_FIELDS, KINDS
 from chainmall.referral.rules.adjustments import blank_text
@@ -45,7 +48,7 @@ TYPES = (
 LEGACY, REQUEST, APPROVE, REJECT, PAY, FAIL, ADJUST = range(len(TYPES))
 _TABLES = ("withdrawals", "requests", "approvals", "declines", "payouts", "failures", "adjustments")
 
-SETTLE, CLAWBACK, WITHDRAWAL, HOLD, RELEASE, PAID, FEE, ADJUSTMENT = (
+SETTLE, CLAWBACK, WITHDRAWAL, HOLD, RELEASE, PAID, FEE, ADJUSTMENT, WITHHOLDING = (
     KINDS.index(k)
     for k in (
         "SETTLE",
@@ -56,8 +59,13 @@ SETTLE, CLAWBACK, WITHDRAWAL, HOLD, RELEASE, PAID, FEE, ADJUSTMENT = (
         "WITHDRAW_PAID",
         "WITHDRAW_FEE",
         "ADJUSTMENT",
+        "WITHHOLDING",
     )
 )
+_NEW = ("event", "kind", "user_id", "amount_fen", "receivable_fen", "ref")
+_TAX = ("gross_fen", "base_fen", "rate_bp")
+"""The int fields of a new entry (``event``: its account event; ``ref``: a new entry's
+index), then those only a ``WITHHOLDING`` entry sets."""
 
 
 @dataclass(frozen=True)
@@ -81,12 +89,13 @@ class AccountEvents:
     version: np.ndarray | None
     rules: WithdrawalConfig
     timezone: str
+    tax: TaxConfig | None = None
 
 
 def account_events(
-    tables: EventTables, users: Users, activations: Activations, rules: WithdrawalConfig, tz: str
+    tables: EventTables, users: Users, activations: Activations, config: ReferralConfig
 ) -> AccountEvents:
-    """The account events of ``tables`` merged in event order."""
+    """The account events of ``tables`` merged in event order (``config``: the initial one)."""
     parts: list[Table] = [getattr(tables, name) for name in _TABLES]
     n = [len(p.ev) for p in parts]
 
@@ -115,8 +124,9 @@ def account_events(
         amount=column("amount")[order],
         text=[text[i] for i in order.tolist()],
         version=activations.codes(seq, ts) if len(activations.seq) else None,
-        rules=rules,
-        timezone=tz,
+        rules=config.withdrawals,
+        timezone=config.timezone,
+        tax=config.tax,
     )
 
 
@@ -147,8 +157,11 @@ class _Pass:
     owed: dict[int, int] = field(default_factory=dict)
     requests: dict[int, _Request] = field(default_factory=dict)
     days: dict[tuple[int, int], int] = field(default_factory=dict)
-    rows: list[tuple[int, int, int, int, int, int]] = field(default_factory=list)
-    """New entries: (event, kind, user, amount, receivable, ref)."""
+    tax_years: dict[tuple[int, int], TaxYear] = field(default_factory=dict)
+    rows: list[tuple[int, ...]] = field(default_factory=list)
+    """New entries: the :data:`_NEW` then the :data:`_TAX` fields."""
+    months: list[str | None] = field(default_factory=list)
+    """The ``month`` of each new entry (a ``WITHHOLDING``'s tax month, else None)."""
 
     def credit(self, user: int, amount: int) -> int:
         """Credit ``available`` netting what is owed first; the fen netted."""
@@ -170,21 +183,39 @@ class _Pass:
             return -self.credit(user, amount)
         return self.debit(user, -amount)
 
-    def emit(self, i: int, kind: int, user: int, amount: int, **more: int) -> int:
+    def emit(
+        self, i: int, kind: int, user: int, amount: int, month: str | None = None, **more: int
+    ) -> int:
         """Record a new entry of event ``i``; its index among the new entries."""
-        self.rows.append(
-            (i, kind, user, amount, more.get("receivable", MISSING), more.get("ref", -1))
-        )
+        tax = tuple(more.get(name, MISSING) for name in _TAX)
+        receivable = more.get("receivable", MISSING)
+        self.rows.append((i, kind, user, amount, receivable, more.get("ref", -1), *tax))
+        self.months.append(month)
         return len(self.rows) - 1
+
+    def withhold(self, events: AccountEvents, i: int, user: int, gross: int, limit: int) -> Any:
+        """The tax on a payout of ``gross`` fen by event ``i`` (mirrors the fold's
+        ``rules.withdrawals.withholding``): ``(withheld, entry fields)``, or None when off."""
+        config = events.tax
+        if config is None:
+            return None
+        local = datetime.fromtimestamp(int(events.ts[i]) // NS_PER_S, ZoneInfo(config.timezone))
+        key = (user, local.year)
+        computed, year = withhold(config, self.tax_years.get(key), gross, local.month, limit)
+        if year is not None:
+            self.tax_years[key] = year
+        fields = {"gross_fen": gross, "base_fen": computed.taxable, "rate_bp": computed.rate_bp}
+        return computed.withheld, f"{local.year:04d}-{local.month:02d}", fields
 
 
 def post_accounts(
-    cols: dict[str, np.ndarray], events: AccountEvents | None
-) -> tuple[dict[str, np.ndarray], LateRejections]:
-    """Decide the account events against the ledger ``cols``; insert their entries."""
+    cols: dict[str, np.ndarray], events: AccountEvents | None, months: list[str]
+) -> tuple[dict[str, np.ndarray], list[str], LateRejections]:
+    """Decide the account events against the ledger ``cols`` (``month`` codes into
+    ``months``); insert their entries. Returns the ledger, its month labels, the refused."""
     late: list[tuple[int, int]] = []
     if events is None or not len(events.ev):
-        return cols, _late(events, late)
+        return cols, months, _late(events, late)
     state = _Pass()
     kind, user, amount, receivable = (
         cols["kind"],
@@ -207,7 +238,19 @@ def post_accounts(
             late.append((i, reason))
     for r in rows[at:]:
         receivable[r] = state.ledger_row(int(kind[r]), int(user[r]), int(amount[r]))
-    return _insert(cols, state.rows, events), _late(events, late)
+    months = _tax_months(cols, months, state.months)
+    return _insert(cols, state, events, months), months, _late(events, late)
+
+
+def _tax_months(cols: dict[str, np.ndarray], months: list[str], new: list[str | None]) -> list[str]:
+    """The sorted month labels with the new entries' (old ``month`` codes recoded in place)."""
+    extra = {m for m in new if m is not None} - set(months)
+    if not extra:
+        return months
+    merged = sorted({*months, *extra})
+    recode = np.array([merged.index(m) for m in months] + [-1], dtype=cols["month"].dtype)
+    cols["month"] = recode[cols["month"]]  # code -1 (null) reads the last slot
+    return merged
 
 
 def _decide(state: _Pass, events: AccountEvents, i: int, tz: ZoneInfo) -> Reason | None:
@@ -224,11 +267,20 @@ def _decide(state: _Pass, events: AccountEvents, i: int, tz: ZoneInfo) -> Reason
         if a > state.available.get(u, 0):
             return Reason.INSUFFICIENT_AVAILABLE
         state.available[u] = state.available.get(u, 0) - a
-        state.emit(i, WITHDRAWAL, u, -a)
+        tax = state.withhold(events, i, u, a, a)
+        paid = state.emit(i, WITHDRAWAL, u, -a + (tax[0] if tax else 0))
+        _post_tax(state, i, u, tax, paid)
         return None
     if t == REQUEST:
         return _request(state, events, i, u, a, local_day(int(events.ts[i]), tz))
-    return _settle_request(state, i, t, int(events.request[i]))
+    return _settle_request(state, events, i, t, int(events.request[i]))
+
+
+def _post_tax(state: _Pass, i: int, u: int, tax: Any, ref: int) -> None:
+    """The ``WITHHOLDING`` entry of a payout (none when the tax is off)."""
+    if tax is not None:
+        withheld, month, fields = tax
+        state.emit(i, WITHHOLDING, u, -withheld, month, ref=ref, **fields)
 
 
 def _adjust(state: _Pass, i: int, u: int, a: int, text: tuple[Any, Any]) -> Reason | None:
@@ -262,7 +314,9 @@ def _request(
     return None
 
 
-def _settle_request(state: _Pass, i: int, t: int, request_id: int) -> Reason | None:
+def _settle_request(
+    state: _Pass, events: AccountEvents, i: int, t: int, request_id: int
+) -> Reason | None:
     request = state.requests.get(request_id)
     if request is None:
         return Reason.UNKNOWN_REQUEST
@@ -276,9 +330,12 @@ def _settle_request(state: _Pass, i: int, t: int, request_id: int) -> Reason | N
         request.status = "APPROVED"
     elif t == PAY:
         request.status = "PAID"
-        state.emit(i, PAID, u, -(a - request.fee), ref=request.hold)
+        net = a - request.fee
+        tax = state.withhold(events, i, u, a, net)
+        state.emit(i, PAID, u, -net + (tax[0] if tax else 0), ref=request.hold)
         if request.fee:
             state.emit(i, FEE, u, -request.fee, ref=request.hold)
+        _post_tax(state, i, u, tax, request.hold)
     else:
         request.status = "REJECTED" if t == REJECT else "FAILED"
         state.emit(i, RELEASE, u, a, receivable=-state.credit(u, a), ref=request.hold)
@@ -286,14 +343,13 @@ def _settle_request(state: _Pass, i: int, t: int, request_id: int) -> Reason | N
 
 
 def _insert(
-    cols: dict[str, np.ndarray],
-    new: list[tuple[int, int, int, int, int, int]],
-    events: AccountEvents,
+    cols: dict[str, np.ndarray], made: _Pass, events: AccountEvents, months: list[str]
 ) -> dict[str, np.ndarray]:
     """The ledger with the new entries placed after the entries of earlier seqs."""
+    new = made.rows
     if not new:
         return cols
-    table = np.array(new, dtype=np.int64).reshape(len(new), 6)
+    table = np.array(new, dtype=np.int64).reshape(len(new), len(_NEW) + len(_TAX))
     event = table[:, 0]
     new_seq = events.seq[event]
     old_seq = cols["seq"]
@@ -305,6 +361,8 @@ def _insert(
         "user_id": table[:, 2],
         "amount_fen": table[:, 3],
         "receivable_fen": table[:, 4],
+        **{name: table[:, len(_NEW) + k] for k, name in enumerate(_TAX)},
+        "month": np.array([-1 if m is None else months.index(m) for m in made.months]),
     }
     if events.version is not None:
         values["version"] = events.version[event]

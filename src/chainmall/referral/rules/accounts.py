@@ -3,7 +3,9 @@
 - ``REGISTERED``: a user exists from this seq (``DUPLICATE_USER`` otherwise).
 - ``USER_BANNED``: no new binds to the user (R1); its rewards are ``FORFEITED`` (R4).
 - ``WITHDRAWAL``: takes ``amount_fen`` from ``available``; never more (INV-10,
-  ``INSUFFICIENT_AVAILABLE``).
+  ``INSUFFICIENT_AVAILABLE``); with ``ReferralConfig.tax``, the entry pays the amount
+  less the tax withheld and a ``WITHHOLDING`` entry follows
+  (:func:`~chainmall.referral.rules.withdrawals.withholding`).
 - ``MONTH_CLOSE``: accepted once per month, only after month end + refund window
   + processing (R7, ``PREMATURE_CLOSE``); TCV and partners are computed by
   :func:`chainmall.referral.close_months`.
@@ -26,6 +28,7 @@ from chainmall.referral.events import (
 )
 from chainmall.referral.reasons import Reason
 from chainmall.referral.rules.state import Step, blank_record
+from chainmall.referral.rules.withdrawals import withholding
 
 __all__ = ["banned", "config_activated", "month_close", "registered", "withdrawal"]
 
@@ -60,9 +63,11 @@ def withdrawal(step: Step, e: Withdrawal) -> Reason | None:
         return Reason.INSUFFICIENT_AVAILABLE
     s.available[e.user_id] -= e.amount_fen
     s.withdrawn[e.user_id] += e.amount_fen
+    tax = withholding(step, e.user_id, e.amount_fen, e.amount_fen)
     version = step.version_now().config_version
     record = blank_record(seq=e.seq, kind="WITHDRAWAL", user_id=e.user_id)
-    step.emit(record | {"amount_fen": -e.amount_fen, "config_version": version})
+    posted = step.emit(record | {"amount_fen": tax.paid(e.amount_fen), "config_version": version})
+    tax.post(step, e.seq, e.user_id, posted["entry_id"])
     return None
 
 

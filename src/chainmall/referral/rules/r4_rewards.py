@@ -98,6 +98,8 @@ def _reward_line(
     common["line_id"] = line.line_id
     common |= {"base_fen": base, "month": month, "config_version": cfg.config_version}
     rule = cfg.rate_override(line.product_id, line.category, e.order_type)
+    if rule is not None:  # snapshotted on the line's reward entries
+        common["rate_override"] = rule.label
     x = direct_beneficiary(step.state, e.user_id, cfg)
     slots = [direct_slot(step.state, x, e.seq, e.user_id, base, cfg, common, rule)]
     slots.append(team_slot(step.state, x, e.seq, e.user_id, base, cfg, common, rule))

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.frames import ENERGY_SOURCES
+from chainmall.referral.payout_tax import TaxYear
 from chainmall.referral.records import ENTRY_FIELDS, entry_id
 from chainmall.referral.rules.forest import InviterForest
 from chainmall.referral.rules.journal import Cell, Journal, Log, Queue, Table
@@ -124,6 +125,8 @@ class ReferralState:
     request_days: Table[tuple[Any, int], int] = field(
         default_factory=lambda: Table("request_days", 0)
     )
+    withheld: Table[Any, int] = field(default_factory=lambda: Table("withheld", 0))
+    tax_years: Table[tuple[Any, int], TaxYear] = field(default_factory=lambda: Table("tax_years"))
     settle_queue: Queue = field(default_factory=lambda: Queue("settle_queue"))
     last_tick_ns: Cell[int | None] = field(default_factory=lambda: Cell("last_tick_ns", None))
     closed_months: Table[str, bool] = field(default_factory=lambda: Table("closed_months"))

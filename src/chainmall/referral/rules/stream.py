@@ -19,6 +19,7 @@ from chainmall.referral.frames import (
     PointLog,
     energy_frame,
     entries_frame,
+    override_labels,
     rejected_frame,
     relations_frame,
     users_frame,
@@ -113,7 +114,7 @@ def settlement_of(
         DataValidationError: a kind of id mixes text and integers.
     """
     coder = _Coder(state, records, given or {}, text_kinds)
-    entries = _entries(records, list(registry), coder)
+    entries = _entries(records, registry, coder)
     users = sorted(state.registered)
     user_ids = np.array([coder.code("user", u) for u in users], dtype=np.int64)
     index = {u: i for i, u in enumerate(users)}
@@ -183,8 +184,11 @@ class _Coder:
         return value if index is None or not isinstance(value, str) else index[value]
 
 
-def _entries(records: list[dict[str, Any]], labels: list[str], coder: _Coder) -> pd.DataFrame:
+def _entries(
+    records: list[dict[str, Any]], configs: Mapping[str, ReferralConfig], coder: _Coder
+) -> pd.DataFrame:
     """The entries frame of the fold's records (``ref`` ids become row positions)."""
+    labels = list(configs)
     position = {r["entry_id"]: i for i, r in enumerate(records)}
     months = sorted({r["month"] for r in records if r["month"] is not None})
 
@@ -207,7 +211,11 @@ def _entries(records: list[dict[str, Any]], labels: list[str], coder: _Coder) ->
     )
     cols["config_version"] = column([labels.index(r["config_version"]) for r in records])
     cols["ref_pos"] = column([-1 if r["ref"] is None else position[r["ref"]] for r in records])
-    return entries_frame(cols, months, labels)
+    rules = override_labels(configs.values())
+    cols["rate_override"] = column(
+        [rules.index(r["rate_override"]) if r.get("rate_override") else -1 for r in records]
+    )
+    return entries_frame(cols, months, labels, rules)
 
 
 def _user_fields(

@@ -26,7 +26,14 @@ fee below the amount (``FEE_EXCEEDS_AMOUNT``), fewer than
 (``UNKNOWN_REQUEST``); approving or rejecting one that is decided is
 ``ALREADY_DECIDED``; paying or failing one that is not approved is
 ``NOT_APPROVED`` (awaiting approval or rejected), or ``ALREADY_DECIDED`` once paid
-or failed. Tax withholding at payout is not computed here yet.
+or failed.
+
+Tax withholding at payout (R12, with ``ReferralConfig.tax``; :func:`withholding`):
+a paid request of ``A`` fen with fee ``F`` withholds ``W`` (the configured method
+on the gross ``A``, cumulative per member and tax year, :mod:`chainmall.referral.payout_tax`;
+never more than ``A − F``); ``WITHDRAW_PAID`` is then ``−(A − F − W)`` and a
+``WITHHOLDING`` entry of ``−W`` (0 included: every payout records its computation)
+follows the fee. ``withdrawn`` counts ``A``; ``withheld`` counts ``W``.
 
 The one-step ``WITHDRAWAL`` (:mod:`.accounts`) stays for logs of payouts made
 outside the workflow: no fee, minimum or limit.
@@ -36,7 +43,7 @@ Batch twin: :mod:`chainmall.referral._batch.withdrawals`.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,10 +57,12 @@ from chainmall.referral.events import (
     WithdrawalRequested,
     is_int,
 )
+from chainmall.referral.payout_tax import Withheld, withhold
 from chainmall.referral.reasons import Reason
 from chainmall.referral.rules.state import ReferralState, Step, WithdrawalRequest, blank_record
 
 __all__ = [
+    "PayoutTax",
     "approved",
     "credit_available",
     "debit_available",
@@ -62,6 +71,7 @@ __all__ = [
     "paid",
     "rejected",
     "requested",
+    "withholding",
 ]
 
 
@@ -137,7 +147,8 @@ def rejected(step: Step, e: WithdrawalRejected) -> Reason | None:
 
 
 def paid(step: Step, e: WithdrawalPaid) -> Reason | None:
-    """WITHDRAWAL_PAID: the amount less the fee goes out, the fee to the platform."""
+    """WITHDRAWAL_PAID: the amount less fee and tax goes out, the fee to the platform,
+    the tax withheld (with ``ReferralConfig.tax``) to the tax authority."""
     s = step.state
     request, reason = _decidable(s, e.request_id, "APPROVED")
     if request is None:
@@ -146,10 +157,49 @@ def paid(step: Step, e: WithdrawalPaid) -> Reason | None:
     s.reserved[request.user_id] -= request.amount
     s.withdrawn[request.user_id] += request.amount
     net = request.amount - request.fee
-    _emit(step, e.seq, "WITHDRAW_PAID", request.user_id, -net, ref=request.hold)
+    tax = withholding(step, request.user_id, request.amount, net)
+    _emit(step, e.seq, "WITHDRAW_PAID", request.user_id, tax.paid(net), ref=request.hold)
     if request.fee:
         _emit(step, e.seq, "WITHDRAW_FEE", request.user_id, -request.fee, ref=request.hold)
+    tax.post(step, e.seq, request.user_id, request.hold)
     return None
+
+
+@dataclass(frozen=True)
+class PayoutTax:
+    """The withholding of one payout of ``gross`` fen (None: ``ReferralConfig.tax`` is off)."""
+
+    gross: int
+    month: str
+    computed: Withheld | None
+
+    def paid(self, net: int) -> int:
+        """The payout entry's amount: minus ``net`` less the tax withheld."""
+        return -(net - (self.computed.withheld if self.computed else 0))
+
+    def post(self, step: Step, seq: int, user: Any, ref: str) -> None:
+        """Append the ``WITHHOLDING`` entry (none when the tax is off)."""
+        c = self.computed
+        if c is None:
+            return
+        more = {"gross_fen": self.gross, "base_fen": c.taxable, "rate_bp": c.rate_bp}
+        _emit(step, seq, "WITHHOLDING", user, -c.withheld, ref=ref, month=self.month, **more)
+
+
+def withholding(step: Step, user: Any, gross: int, limit: int) -> PayoutTax:
+    """Compute (and count in the member's tax year) the tax on a payout of ``gross`` fen
+    at this event; at most ``limit`` fen (what the payout pays) is withheld."""
+    config = step.config.tax
+    if config is None:
+        return PayoutTax(gross, "", None)
+    s = step.state
+    local = datetime.fromtimestamp(step.ts_ns // NS_PER_S, ZoneInfo(config.timezone))
+    key = (user, local.year)
+    computed, year = withhold(config, s.tax_years.get(key), gross, local.month, limit)
+    if year is not None:
+        s.tax_years[key] = year
+    s.withheld[user] += computed.withheld
+    return PayoutTax(gross, f"{local.year:04d}-{local.month:02d}", computed)
 
 
 def failed(step: Step, e: WithdrawalFailed) -> Reason | None:

@@ -113,7 +113,14 @@ def _check_log(conn: Connection, programme: str, frame: pd.DataFrame, problems: 
 
 def _compare_accounts(accounts: pd.DataFrame, replay: pd.DataFrame, problems: list[str]) -> None:
     """Materialised accounts equal the replay's balances (users absent from one: all zero)."""
-    columns = ["pending_fen", "available_fen", "reserved_fen", "receivable_fen", "withdrawn_fen"]
+    columns = [
+        "pending_fen",
+        "available_fen",
+        "reserved_fen",
+        "receivable_fen",
+        "withdrawn_fen",
+        "withheld_fen",
+    ]
     left = accounts.set_index("user_id")[columns]
     right = replay.set_index("user_id")[columns].astype("int64")
     users = left.index.union(right.index)

@@ -5,8 +5,9 @@ of journaled containers. Here each keyed container is bound to a column (or, for
 a frozen dataclass value, several columns) of a *family* table whose rows are
 keyed like the container: members by user, orders, lines, refunds, commissions
 by entry id, monthly totals by (user, month), shares by (user, local day),
-withdrawal requests by request id, requests by (user, local day), closed months. A NULL column is a key the container does not hold; a row whose
-columns are all NULL is deleted.
+withdrawal requests by request id, requests by (user, local day), the
+cumulative tax base by (user, tax year), closed months. A NULL column is a key the
+container does not hold; a row whose columns are all NULL is deleted.
 
 The caller's ids are text columns; :class:`IdKinds` reads them back as integers
 for the kinds of id a programme gives as integers. JSON columns keep tuples of
@@ -25,6 +26,7 @@ from sqlalchemy import Table as SqlTable
 
 from chainmall.referral.events import MISSING
 from chainmall.referral.frames import ENERGY_SOURCES
+from chainmall.referral.payout_tax import TaxYear
 from chainmall.referral.rules.journal import ABSENT, Log, Queue, Table
 from chainmall.referral.rules.r3_team import RelationChange
 from chainmall.referral.rules.state import (
@@ -256,6 +258,7 @@ def bindings(ids: IdKinds) -> Bindings:
             Part(lambda s: s.receivable, (_int("receivable_fen"),)),
             Part(lambda s: s.withdrawn, (_int("withdrawn_fen"),)),
             Part(lambda s: s.reserved, (_int("reserved_fen"),)),
+            Part(lambda s: s.withheld, (_int("withheld_fen"),)),
             Part(lambda s: s.held, (_bool("held"),)),
             Part(lambda s: s.energy.points, (_int("points"),)),
         ),
@@ -336,6 +339,17 @@ def bindings(ids: IdKinds) -> Bindings:
             schema.withdrawal_days,
             (user, _int("day")),
             (Part(lambda s: s.request_days, (_int("requests"),)),),
+        ),
+        Family(
+            schema.tax_years,
+            (user, _int("year")),
+            (
+                Part(
+                    lambda s: s.tax_years,
+                    (_int("gross_fen"), _int("first_month"), _int("withheld_fen")),
+                    TaxYear,
+                ),
+            ),
         ),
         Family(
             schema.closed_months,

@@ -37,7 +37,14 @@ __all__ = [
     "settlement",
 ]
 
-_ACCOUNTS = ("pending_fen", "available_fen", "reserved_fen", "receivable_fen", "withdrawn_fen")
+_ACCOUNTS = (
+    "pending_fen",
+    "available_fen",
+    "reserved_fen",
+    "receivable_fen",
+    "withdrawn_fen",
+    "withheld_fen",
+)
 
 
 def head(conn: Connection, programme: str) -> TreeHead:

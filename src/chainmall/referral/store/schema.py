@@ -33,10 +33,12 @@ from sqlalchemy import (
 
 from chainmall.referral.records import INT_FIELDS
 
-__all__ = ["ID_LENGTH", "METADATA", "TABLES", "VERSION_TABLE"]
+__all__ = ["ID_LENGTH", "METADATA", "RULE_LENGTH", "TABLES", "VERSION_TABLE"]
 
 ID_LENGTH = 128
 """Longest id (members, orders, lines, refunds, event ids) the store keeps, in characters."""
+RULE_LENGTH = ID_LENGTH + 16
+"""Longest rate-override label (``product_id=`` and an id), in characters."""
 
 VERSION_TABLE = "referral_alembic_version"
 """Alembic's revision table for the store (apart from a shop's own migrations)."""
@@ -121,6 +123,7 @@ entries = Table(
     Column("ref", String(64)),
     Column("config_version", String(64), nullable=False),
     *(_int(name) for name in INT_FIELDS if name != "seq" and not name.endswith("_id")),
+    Column("rate_override", String(RULE_LENGTH)),  # the RateOverride label (revision 0003)
     PrimaryKeyConstraint("programme_id", "position"),
     UniqueConstraint("programme_id", "entry_id", name="uq_referral_entries_entry_id"),
     Index("ix_referral_entries_user", "programme_id", "user_id"),
@@ -151,6 +154,7 @@ members = Table(
     Column("held", SmallInteger),
     _int("points"),
     _int("reserved_fen"),  # held for withdrawal requests (revision 0002)
+    _int("withheld_fen"),  # tax withheld at payouts (revision 0003)
     PrimaryKeyConstraint("programme_id", "user_id"),
     **TABLE_OPTIONS,
 )
@@ -255,6 +259,19 @@ withdrawal_days = Table(
     Column("day", Integer, nullable=False),  # local YYYYMMDD
     Column("requests", Integer),  # accepted withdrawal requests that day
     PrimaryKeyConstraint("programme_id", "user_id", "day"),
+    **TABLE_OPTIONS,
+)
+
+tax_years = Table(
+    "referral_tax_years",
+    METADATA,
+    _programme(),
+    _id("user_id", nullable=False),
+    Column("year", Integer, nullable=False),  # the tax year (local calendar)
+    _int("gross_fen"),  # cumulative gross paid out in the year (revision 0003)
+    Column("first_month", SmallInteger),  # month number of the year's first payout
+    _int("withheld_fen"),  # withheld in the year so far
+    PrimaryKeyConstraint("programme_id", "user_id", "year"),
     **TABLE_OPTIONS,
 )
 
