@@ -56,9 +56,9 @@ bench-quick: $(VENV)/.installed
 	done
 
 examples: $(VENV)/.installed
-	@set -e; for script in examples/*.py; do \
-		echo "== $$script"; \
-		MPLBACKEND=Agg $(PY) $$script > /dev/null; \
+	@set -e; for name in $$($(PY) -m chainmall.examples | cut -d' ' -f1); do \
+		echo "== $$name"; \
+		MPLBACKEND=Agg $(PY) -m chainmall.examples $$name > /dev/null; \
 	done
 
 # A machine without the system packages of .ci/run (Tesseract, CJK fonts, Chromium):

@@ -41,7 +41,7 @@ from chainmall.recommend import (
     paired_difference,
     per_user_metrics,
     run_episodes,
-    summarize,
+    summarize_episodes,
 )
 
 ANCHORS = {  # spec figures (S1, S2, S3)
@@ -118,7 +118,7 @@ def main() -> None:
         emb = None
         for name, policy in baselines(data, not args.no_anchors).items():
             log = run_episodes(data, policy, "test")
-            m = summarize(log, n_items=data.n_items)
+            m = summarize_episodes(log, n_items=data.n_items)
             anchor = ANCHORS.get(name, (None, None, None))[int(label[1]) - 1]
             report.add(
                 f"ctr_{label.lower()}_{name}",
@@ -137,7 +137,7 @@ def main() -> None:
             with timed() as t:
                 agent = DDPGRecommender(ddpg_cfg, seed=seed).fit(data, item_embeddings=emb)
             log = run_episodes(data, agent, "test")
-            m = summarize(log, n_items=data.n_items)
+            m = summarize_episodes(log, n_items=data.n_items)
             per_seed.append(per_user_metrics(log)["ctr"].to_numpy())
             selected.append(str(agent.fit_report_.get("selected", "finetuned")))
             report.add(

@@ -2,7 +2,7 @@
 
 Blocks (``--blocks``, default all four):
 
-* ``rfml``: ``chainmall.distributed.segment_customers`` on generated transactions
+* ``rfml``: ``chainmall.distributed.segment_customers_partitioned`` on generated transactions
   held in worker memory (``--sizes``; full 1M and 10M, quick 1M) against
   ``chainmall.segment.segment_customers`` on the same rows in this process.
   Per-core figures: Dask rows/s per worker (wall) and Dask rows per CPU-second
@@ -23,7 +23,7 @@ Blocks (``--blocks``, default all four):
   (quick: 500k), Parquet in and out, against the same in one process.
 
 ``--data-file PATH``: RFM-L (``rfml`` block) on this Parquet file or folder
-(columns ``customer_id, ts, amount``) instead of generated rows.
+(columns ``user_id, ts, amount_fen``) instead of generated rows.
 ``--malloc-trim off`` starts the workers without dask's default
 ``MALLOC_TRIM_THRESHOLD_=65536`` (glibc then keeps freed memory for reuse).
 ``--no-anchors`` skips the single-process runs (and the equality checks).
@@ -50,7 +50,7 @@ import pyarrow.parquet as pq
 from _report import Report, Timing, timed
 
 from chainmall.distributed import forecast_partitioned, predict_partitioned
-from chainmall.distributed import segment_customers as segment_partitioned
+from chainmall.distributed import segment_customers_partitioned as segment_partitioned
 from chainmall.replenish import ReplenishConfig, SeasonalNaive
 from chainmall.segment import BetaGeo, RFMLConfig, assign_segments, score, segment_customers
 from chainmall.segment import summarize as summarize_single
@@ -75,9 +75,9 @@ def make_partition(index: int, rows: int, customers: int, n_slices: int = 1) -> 
     start = START_NS + (index % n_slices) * width
     return pd.DataFrame(
         {
-            "customer_id": ids.astype(np.int64),
+            "user_id": ids.astype(np.int64),
             "ts": pd.to_datetime(start + rng.integers(0, width, rows), utc=True),
-            "amount": rng.integers(100, 50_000, rows).astype(np.int64),
+            "amount_fen": rng.integers(100, 50_000, rows).astype(np.int64),
         }
     )
 
@@ -122,7 +122,7 @@ def make_users(index: int, users: int) -> pd.DataFrame:
     x = rng.poisson(rng.gamma(0.8, 1.5, users) * big_t / 10.0)
     t_x = np.where(x > 0, rng.uniform(0.0, big_t), 0.0)
     ids = np.arange(index * users, (index + 1) * users, dtype=np.int64)
-    return pd.DataFrame({"customer_id": ids, "x": x.astype(np.int64), "t_x": t_x, "T": big_t})
+    return pd.DataFrame({"user_id": ids, "x": x.astype(np.int64), "t_x": t_x, "T": big_t})
 
 
 # ---------------------------------------------------------------- cluster and timing
@@ -284,8 +284,8 @@ def rfml_block(args: argparse.Namespace, report: Report) -> None:
                 best(single_runs) if single_runs else None,
             )
             if single_frame is not None and rows == sizes[-1]:
-                got = result.compute(sort_by="customer_id").customers
-                want = single.customers.sort_values("customer_id", ignore_index=True)
+                got = result.compute(sort_by="user_id").customers
+                want = single.customers.sort_values("user_id", ignore_index=True)
                 _check(report, f"{label}_equals_single", _frames_equal(got, want), "all columns")
             del frame, scored, result
 
@@ -304,8 +304,8 @@ def rfml_file_block(args: argparse.Namespace, report: Report) -> None:
         if not args.no_anchors:
             with timed() as single_t:
                 single = segment_customers(pq.read_table(args.data_file).to_pandas())
-            got = result.compute(sort_by="customer_id").customers
-            want = single.customers.sort_values("customer_id", ignore_index=True)
+            got = result.compute(sort_by="user_id").customers
+            want = single.customers.sort_values("user_id", ignore_index=True)
             _check(report, "rfml_file_equals_single", _frames_equal(got, want), args.data_file)
         per_core(report, "rfml_file", rows, "rows", args.workers, [t], single_t)
 
@@ -343,7 +343,7 @@ def outofcore_block(args: argparse.Namespace, report: Report) -> None:
     label = f"outofcore_{_label(rows)}"
     data_dir = Path(args.data_dir)
     folder = write_once(
-        data_dir / f"transactions-{_label(rows)}",
+        data_dir / f"transactions-{_label(rows)}-canonical",  # user_id, ts, amount_fen
         n_files,
         lambda i: make_partition(i, ROWS_PER_FILE, customers, n_slices=n_files),
     )
@@ -387,7 +387,7 @@ def outofcore_block(args: argparse.Namespace, report: Report) -> None:
 def chunked_reference(
     report: Report, label: str, folder: Path, result: Path, as_of: pd.Timestamp
 ) -> Timing:
-    """Compare with ``segment.summarize`` per residue class of customer_id, one at a time.
+    """Compare with ``segment.summarize`` per residue class of user_id, one at a time.
 
     Returns the summed time of the ``summarize`` calls (the reads are left out:
     each chunk reads every file again).
@@ -400,21 +400,21 @@ def chunked_reference(
     kernel = Timing()
     with timed() as total:
         for k in range(chunks):
-            frame = _residue(folder, chunks, k, ["customer_id", "ts", "amount"])
+            frame = _residue(folder, chunks, k, ["user_id", "ts", "amount_fen"])
             with timed() as one:
                 want = summarize_single(frame, cfg).customers
             kernel.wall_s += one.wall_s
             kernel.cpu_s += one.cpu_s
-            want = want.sort_values("customer_id", ignore_index=True)
-            got = _residue(result, chunks, k, None).sort_values("customer_id", ignore_index=True)
+            want = want.sort_values("user_id", ignore_index=True)
+            got = _residue(result, chunks, k, None).sort_values("user_id", ignore_index=True)
             differences.append(_frames_equal(got[list(want.columns)], want))
-            kept.append(want[["customer_id", *measures]])
-            got_scores.append(got[["customer_id", *score_cols]])
+            kept.append(want[["user_id", *measures]])
+            got_scores.append(got[["user_id", *score_cols]])
             del frame, want, got
     scored = assign_segments(score(pd.concat(kept, ignore_index=True), cfg), cfg)
-    scored = scored.sort_values("customer_id", ignore_index=True)[score_cols]
+    scored = scored.sort_values("user_id", ignore_index=True)[score_cols]
     got_all = pd.concat(got_scores, ignore_index=True)
-    got_all = got_all.sort_values("customer_id", ignore_index=True)[score_cols]
+    got_all = got_all.sort_values("user_id", ignore_index=True)[score_cols]
     as_text = {"segment": str}
     differences.append(_frames_equal(got_all.astype(as_text), scored.astype(as_text)))
     bad = next((d for d in differences if d is not None), None)
@@ -428,7 +428,7 @@ def _residue(folder: Path, chunks: int, k: int, columns: list[str] | None) -> pd
     parts = []
     for file in sorted(folder.rglob("*.parquet")):
         table = pq.read_table(file, columns=columns)
-        ids = table.column("customer_id").to_numpy()
+        ids = table.column("user_id").to_numpy()
         parts.append(table.filter(pa.array(ids % chunks == k)).to_pandas())
     return pd.concat([p for p in parts if len(p)], ignore_index=True)
 
@@ -470,23 +470,25 @@ def predict_block(args: argparse.Namespace, report: Report) -> None:
     users = 500_000 if args.quick else 10_000_000
     per_file = users // 10
     data_dir = Path(args.data_dir)
-    folder = write_once(data_dir / f"users-{_label(users)}", 10, lambda i: make_users(i, per_file))
+    folder = write_once(
+        data_dir / f"users-{_label(users)}-canonical", 10, lambda i: make_users(i, per_file)
+    )
     model = BetaGeo().fit(make_users(0, min(per_file, 100_000)))
     out, single_out = data_dir / "p-alive-dask", data_dir / "p-alive-single.parquet"
     with cluster(args.workers, "3GiB", args.malloc_trim) as client:
         shutil.rmtree(out, ignore_errors=True)
         with timed_dask(client) as t:
             scores = predict_partitioned(
-                str(folder), model, keep=("customer_id",), output="p_alive", method="p_alive"
+                str(folder), model, keep=("user_id",), output="p_alive", method="p_alive"
             )
             scores.to_parquet(str(out), write_index=False)
     single_t = None
     if not args.no_anchors:
         with timed() as single_t:
             frame = pq.read_table(folder).to_pandas()
-            single = frame[["customer_id"]].assign(p_alive=model.p_alive(frame))
+            single = frame[["user_id"]].assign(p_alive=model.p_alive(frame))
             pq.write_table(pa.Table.from_pandas(single, preserve_index=False), single_out)
-        got = pq.read_table(out).to_pandas().sort_values("customer_id", ignore_index=True)
+        got = pq.read_table(out).to_pandas().sort_values("user_id", ignore_index=True)
         _check(report, "predict_equals_single", _frames_equal(got, single), "exact")
     per_core(report, f"predict_{_label(users)}", users, "users", args.workers, [t], single_t)
 

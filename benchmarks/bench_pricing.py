@@ -141,7 +141,7 @@ def oj_bench(path: Path, quick: bool, anchors: bool) -> None:
         loglog_fit = LogLogModel(
             group="brand", fixed_effects=("sp", "week_of_year"), controls=(*comp, "feat", "deal")
         ).fit(ll_frame[train], y[train])
-        loglog = scores(y_te, loglog_fit.predict(ll_frame[~train]))
+        loglog = scores(y_te, loglog_fit.predict(ll_frame[~train]).to_numpy())
         plain = tree_anchors(feats, y, train, quick)
     # full mode: the best by mean WAPE over two validation windows (fit on weeks <= 95 /
     # <= 115, score weeks 96-115 / 116-135; train weeks only) of the candidates that
@@ -167,7 +167,7 @@ def oj_bench(path: Path, quick: bool, anchors: bool) -> None:
         periods=oj.loc[train, "week"],
     )
     fit_cpu, fit_wall = time.process_time() - t0, time.perf_counter() - w0
-    ours = scores(y_te, model.predict(feats.loc[~train, cols]))
+    ours = scores(y_te, model.predict(feats.loc[~train, cols]).to_numpy())
     iv = model.predict_interval(feats.loc[~train, cols])
     units_te = np.expm1(y_te)
     coverage = float(np.mean((units_te >= iv["units_low"]) & (units_te <= iv["units_high"])))
@@ -355,7 +355,7 @@ def _loglog_per_product(
         for i, col in enumerate(rivals):
             rival = int(col.removeprefix("comp_log_price__"))
             cross.append((brand, rival, float(model.coef_[first + i])))
-        pred[rows] = model.predict(frame[rows])
+        pred[rows] = model.predict(frame[rows]).to_numpy()
     return own, pd.DataFrame(cross, columns=["product", "rival", "elasticity"]), pred
 
 
@@ -432,7 +432,13 @@ def market_run(seed: int, quick: bool, phase_spread: float = 0.0) -> dict[str, f
     keys = base[["store", "product", "week", "feat"]]
 
     def profit_of(offers: pd.DataFrame, cross: pd.DataFrame | None) -> int:
-        decision = optimize_prices(offers, rails, id_columns=ids, cross_elasticity=cross)
+        decision = optimize_prices(
+            offers,
+            rails,
+            keys=("store_id", "week", "item_id"),
+            columns={"store_id": "store", "item_id": "product"},
+            cross_elasticity=cross,
+        )
         return realised_profit(mkt, keys.assign(price_fen=decision.prices["price_fen"].to_numpy()))
 
     oracle = realised_profit(mkt, oracle_prices(mkt, base, rails))

@@ -118,9 +118,9 @@ def read_transactions(path: Path, sample_format: bool) -> pd.DataFrame:
         frame.columns = ["customer_id", "date", "quantity", "amount"]
     return pd.DataFrame(
         {
-            "customer_id": frame["customer_id"],
+            "user_id": frame["customer_id"],
             "ts": pd.to_datetime(frame["date"].astype(str), format="%Y%m%d", utc=True),
-            "amount": np.rint(frame["amount"].to_numpy() * 100).astype(np.int64),
+            "amount_fen": np.rint(frame["amount"].to_numpy() * 100).astype(np.int64),
         }
     )
 
@@ -128,10 +128,10 @@ def read_transactions(path: Path, sample_format: bool) -> pd.DataFrame:
 def lifetimes_summary(frame: pd.DataFrame, end: str) -> pd.DataFrame:
     from lifetimes.utils import summary_data_from_transaction_data
 
-    data = frame.assign(date=frame.ts.dt.tz_localize(None), value=frame.amount / 100)
+    data = frame.assign(date=frame.ts.dt.tz_localize(None), value=frame.amount_fen / 100)
     return summary_data_from_transaction_data(
         data,
-        "customer_id",
+        "user_id",
         "date",
         "value",
         observation_period_end=end,
@@ -237,7 +237,7 @@ def discrete_models(anchors: bool) -> None:
                     float(lt.params_[name]),
                     anchor_name="lifetimes",
                 )
-            ours = model.expected_purchases(5, donations)
+            ours = model.expected_purchases(5, donations).to_numpy()
             theirs = lt.conditional_expected_number_of_purchases_up_to_time(
                 5, donations.x, donations.t_x, donations["T"]
             ).to_numpy()
@@ -277,7 +277,7 @@ def discrete_models(anchors: bool) -> None:
 def holdout_counts(frame: pd.DataFrame, start: str, end: str, ids: pd.Index) -> np.ndarray:
     inside = (frame.ts > pd.Timestamp(start, tz="UTC")) & (frame.ts <= pd.Timestamp(end, tz="UTC"))
     days = frame.loc[inside].assign(day=frame.ts.dt.floor("D"))
-    counts = days.groupby("customer_id").day.nunique()
+    counts = days.groupby("user_id").day.nunique()
     return counts.reindex(ids, fill_value=0).to_numpy()
 
 
@@ -325,7 +325,7 @@ def accuracy(frame: pd.DataFrame, cal_end: str, hold_end: str, anchors: bool, be
     cfg = RFMLConfig(as_of=cal_end, timezone="UTC", time_unit="week")
     calibration = frame[frame.ts <= pd.Timestamp(cal_end, tz="UTC")]
     customers = segment_customers(calibration, cfg).customers
-    ids = pd.Index(customers.customer_id)
+    ids = pd.Index(customers.user_id)
     actual = holdout_counts(frame, cal_end, hold_end, ids)
     horizon = (pd.Timestamp(hold_end) - pd.Timestamp(cal_end)).days / 7
     emit(bench, "customers", len(ids), note=f"calibration to {cal_end}, holdout to {hold_end}")
@@ -345,10 +345,10 @@ def accuracy(frame: pd.DataFrame, cal_end: str, hold_end: str, anchors: bool, be
     btyd: dict[str, dict[str, float]] = {}
     for key, cls in BTYD.items():
         model, cpu, _ = timed(lambda c=cls: c().fit(customers))
-        predicted = model.expected_purchases(horizon, customers)
+        predicted = model.expected_purchases(horizon, customers).to_numpy()
         btyd[key] = scores(predicted, actual, predicted)
         btyd[key]["auc_p_buy"] = float(
-            roc_auc_score(actual > 0, -model.p_no_purchase(horizon, customers))
+            roc_auc_score(actual > 0, -model.p_no_purchase(horizon, customers).to_numpy())
         )
         anchor: dict[str, float] = {}
         if key in lt_models:
@@ -380,7 +380,7 @@ def value_model(
     """The default CustomerValueModel against the best BTYD model and the RFM sum."""
     cfg = ValueConfig(rfml=RFMLConfig(as_of=cal_end, timezone="UTC", time_unit="week"))
     model, cpu, wall = timed(lambda: CustomerValueModel(cfg).fit(calibration))
-    forecast = model.predict(horizon).set_index("customer_id").reindex(ids)
+    forecast = model.predict(horizon).set_index("user_id").reindex(ids)
     ours = scores(forecast.expected_purchases.to_numpy(), actual, forecast.p_buy.to_numpy())
     chosen = f"family {model.family_}, buys {model.buys_method_}, count {model.count_method_}"
     emit(bench, "value_model_fit_cpu_s", cpu, note=f"wall {wall:.1f}s; {chosen}")
@@ -468,7 +468,7 @@ def synthetic_log(n_customers: int, seed: int = 0) -> pd.DataFrame:
     ts = pd.to_datetime(seconds * 1_000_000_000 + origin, utc=True)
     spend = rng.gamma(6.0, 1.0, n_customers) * 2_000
     amount = np.rint(rng.gamma(6.0, np.repeat(spend, counts) / 6.0)).astype(np.int64)
-    return pd.DataFrame({"customer_id": owner + 1_000_000, "ts": ts, "amount": amount})
+    return pd.DataFrame({"user_id": owner + 1_000_000, "ts": ts, "amount_fen": amount})
 
 
 def speed(n_customers: int, anchors: bool) -> None:
@@ -501,13 +501,13 @@ def speed(n_customers: int, anchors: bool) -> None:
         from lifetimes import BetaGeoFitter, ParetoNBDFitter
         from lifetimes.utils import summary_data_from_transaction_data
 
-        subset_ids = frame.customer_id.drop_duplicates().iloc[: max(n_customers // 10, 1000)]
-        sub = frame[frame.customer_id.isin(subset_ids)]
+        subset_ids = frame.user_id.drop_duplicates().iloc[: max(n_customers // 10, 1000)]
+        sub = frame[frame.user_id.isin(subset_ids)]
         sub = sub.assign(date=sub.ts.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None))
         sub_tag = f"{tag}_lifetimes_subset_{len(subset_ids) // 1000}k"
         _, cpu_lt, _ = timed(
             lambda: summary_data_from_transaction_data(
-                sub, "customer_id", "date", "amount", freq="D", freq_multiplier=7
+                sub, "user_id", "date", "amount_fen", freq="D", freq_multiplier=7
             )
         )
         sub_frame = sub.drop(columns="date")

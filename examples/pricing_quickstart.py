@@ -78,7 +78,7 @@ cross = (
 )
 offers = week.rename(columns={"brand": "product"}).assign(
     current_price_fen=week["price"],
-    baseline_units=model.predict_units(feats.loc[history["week"] == 100, cols]),
+    baseline_units=model.predict_units(feats.loc[history["week"] == 100, cols]).to_numpy(),
     elasticity=own.loc[week["brand"]].to_numpy(),
 )[
     [
@@ -96,12 +96,13 @@ rails = GuardRailConfig(emergency_cap=False)
 decision = optimize_prices(
     offers,
     rails,
-    id_columns=("store", "week", "product"),
+    keys=("store_id", "week", "item_id"),
+    columns={"store_id": "store", "item_id": "product"},
     cross_elasticity=cross,
     model_versions={"demand": model.version_},
     ledger=ledger,
 )
-shown = ["store", "product", "current_price_fen", "price_fen", "binding_constraint"]
+shown = ["store_id", "item_id", "current_price_fen", "price_fen", "binding_constraint"]
 print(decision.prices[shown].head(9))
 
 # %% [markdown]
@@ -129,7 +130,7 @@ print(f"share of oracle: ours {ours / best:.3f}, current prices {now / best:.3f}
 
 customers = pd.DataFrame(
     {
-        "customer_id": [1, 2],
+        "user_id": [1, 2],
         "membership_tier": ["gold", None],
         "is_new_user": [False, True],
         "rfml_segment": [None, "potential"],
@@ -137,9 +138,9 @@ customers = pd.DataFrame(
 )
 list_price = int(decision.prices.loc[0, "price_fen"])
 lines = pd.DataFrame(
-    {"order_id": [1, 2], "customer_id": [1, 2], "quantity": [12, 12], "list_price_fen": list_price}
+    {"order_id": [1, 2], "user_id": [1, 2], "quantity": [12, 12], "list_price_fen": list_price}
 )
 paid = apply_benefits(lines, customers)
-print(paid[["customer_id", "list_price_fen", "discount_fen", "pay_fen"]])
+print(paid[["user_id", "list_price_fen", "discount_fen", "pay_fen"]])
 assert (paid["pay_fen"] <= paid["list_amount_fen"]).all()
 assert np.all(paid["list_price_fen"] == list_price)

@@ -20,7 +20,7 @@ from chainmall.recommend import (
     paired_difference,
     per_user_metrics,
     run_episodes,
-    summarize,
+    summarize_episodes,
 )
 
 torch.set_num_threads(1)
@@ -56,7 +56,7 @@ ddpg_log = run_episodes(data, agent, "test")
 
 # %%
 for log in (knn_log, ddpg_log):
-    m = summarize(log, n_items=data.n_items)
+    m = summarize_episodes(log, n_items=data.n_items)
     print(f"{m.policy:>9}: CTR {m.ctr:.3f} [{m.ctr_low:.3f}, {m.ctr_high:.3f}]")
 diff = paired_difference(
     per_user_metrics(ddpg_log)["ctr"].to_numpy(), per_user_metrics(knn_log)["ctr"].to_numpy()

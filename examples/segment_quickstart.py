@@ -30,17 +30,18 @@ try:
     from chainmall.datasets import load_cdnow
 
     raw = load_cdnow("sample")
-    log = raw.assign(amount=np.rint(raw.amount * 100).astype("int64"))  # US$ -> cents
+    log = raw.assign(amount_fen=np.rint(raw.amount * 100).astype("int64"))  # US$ -> cents
+    log = log.rename(columns={"customer_id": "user_id"})  # the canonical id column name
     as_of, horizon = "1997-09-30", 39.0
 except DataFileNotFoundError:
     rng = np.random.default_rng(0)
     n = 8_000
     log = pd.DataFrame(
         {
-            "customer_id": rng.integers(0, 1_200, n),
+            "user_id": rng.integers(0, 1_200, n),
             "ts": pd.Timestamp("2024-01-01", tz="UTC")
             + pd.to_timedelta(rng.integers(0, 365 * 24, n), unit="h"),
-            "amount": rng.integers(500, 20_000, n),
+            "amount_fen": rng.integers(500, 20_000, n),
         }
     )
     as_of, horizon = "2024-09-30", 13.0
@@ -52,7 +53,7 @@ except DataFileNotFoundError:
 cfg = RFMLConfig(as_of=as_of, timezone="UTC", time_unit="week")
 result = segment_customers(log, cfg)
 customers = result.customers
-print(customers[["customer_id", "x", "t_x", "T", "r_score", "fm_score", "segment"]].head())
+print(customers[["user_id", "x", "t_x", "T", "r_score", "fm_score", "segment"]].head())
 print(customers.segment_class.value_counts())
 
 # %% [markdown]
@@ -67,7 +68,7 @@ customers = customers.assign(
     p_alive=purchases.p_alive(customers),
     clv_fen=customer_lifetime_value(purchases, spend, customers, periods=12),
 )
-print(customers.nlargest(5, "clv_fen")[["customer_id", "x", "expected", "p_alive", "clv_fen"]])
+print(customers.nlargest(5, "clv_fen")[["user_id", "x", "expected", "p_alive", "clv_fen"]])
 
 # %% [markdown]
 # ## The default value model: who buys again, how often, for how much

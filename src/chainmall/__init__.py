@@ -8,6 +8,8 @@ optimiser). ``import chainmall`` stays light: no torch, xgboost, dask,
 matplotlib or statsmodels is imported until an engine needs it.
 """
 
+import logging
+
 from chainmall.config import EngineConfig
 from chainmall.exceptions import (
     ChainmallError,
@@ -30,6 +32,11 @@ from chainmall.exceptions import (
 )
 
 __version__ = "0.1.0.dev0"
+
+# Engines log under "chainmall.<engine>"; the library adds no output handler (the
+# application configures logging), and this one keeps Python's last-resort handler
+# from printing their warnings when it has not.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "ChainmallError",

@@ -84,7 +84,7 @@ RESULT_TYPES = {
 }
 SAME_CHECKS = "applies the covered single-machine checks to each partition"
 EXEMPT = {
-    "segment_customers": SAME_CHECKS + " (summarize_partitioned, apply_scores)",
+    "segment_customers_partitioned": SAME_CHECKS + " (summarize_partitioned, apply_scores)",
     "score_edges": "reads summarize_partitioned output (covered)",
     "earner_month_totals_partitioned": SAME_CHECKS + " (earner_month_totals)",
     "forecast_partitioned": SAME_CHECKS + " (the forecaster's fit)",

@@ -31,8 +31,8 @@ from tests.contract.spec import Arg, Case, Col
 FRAME = Arg("frame")
 RAILS = GuardRailConfig()
 OFFER_COLUMNS = {
-    "store": Col("label"),
-    "product": Col("label"),
+    "store_id": Col("label"),
+    "item_id": Col("label"),
     "current_price_fen": Col("money", gt=0),
     "unit_cost_fen": Col("money", ge=0),
     "baseline_units": Col("number", ge=0),
@@ -44,8 +44,8 @@ OFFER_COLUMNS = {
 def offers() -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "store": [1, 1, 2, 2],
-            "product": ["oj", "milk", "oj", "milk"],
+            "store_id": [1, 1, 2, 2],
+            "item_id": ["oj", "milk", "oj", "milk"],
             "current_price_fen": np.array([297, 450, 310, 420], dtype=np.int64),
             "unit_cost_fen": np.array([180, 300, 180, 300], dtype=np.int64),
             "baseline_units": [40.0, 12.0, 35.5, 9.0],
@@ -96,7 +96,7 @@ def lines() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "order_id": ["o1", "o1", "o2"],
-            "customer_id": ["c1", "c1", "c2"],
+            "user_id": ["c1", "c1", "c2"],
             "quantity": np.array([1, 3, 6], dtype=np.int64),
             "list_price_fen": np.array([1990, 450, 300], dtype=np.int64),
         }
@@ -106,7 +106,7 @@ def lines() -> pd.DataFrame:
 def customers() -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "customer_id": ["c1", "c2"],
+            "user_id": ["c1", "c2"],
             "membership_tier": ["gold", None],
             "is_new_user": [False, True],
             "rfml_segment": ["potential", None],
@@ -197,12 +197,12 @@ CASES = [
         columns={
             "lines": {
                 "order_id": Col("id"),
-                "customer_id": Col("id"),
+                "user_id": Col("id"),
                 "quantity": Col("count", ge=0),
                 "list_price_fen": Col("money", ge=0),
             },
             "customers": {
-                "customer_id": Col("id", unique=True),
+                "user_id": Col("id", unique=True),
                 "membership_tier": Col("label", nullable=True),
                 "is_new_user": Col("flag"),
                 "rfml_segment": Col("label", nullable=True),
@@ -357,4 +357,6 @@ EXEMPT = {
     "DemandModel": "fit reads DemandFeatureBuilder output (covered); save/load in "
     "test_model_files.py; its feature checks are in tests/pricing/test_pricing_demand.py",
     "FeatureCatalog": "built from FeatureSpec (covered)",
+    "offers_from_history": "composes DemandFeatureBuilder.transform, trailing_max_price "
+    "(covered) and a fitted DemandModel; its own refusals are in tests/pricing/test_offers.py",
 }

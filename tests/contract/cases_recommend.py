@@ -27,7 +27,7 @@ from chainmall.recommend import (
     paired_difference,
     rank_holdout,
     run_episodes,
-    summarize,
+    summarize_episodes,
 )
 from tests.contract.data import ratings
 from tests.contract.spec import Arg, Case, Col
@@ -174,9 +174,9 @@ CASES = [
         },
     ),
     Case(
-        "recommend.summarize",
+        "recommend.summarize_episodes",
         build=lambda: {"n_items": 12, "n_boot": 20},
-        call=lambda a: summarize(_log(), n_items=a["n_items"], n_boot=a["n_boot"]),
+        call=lambda a: summarize_episodes(_log(), n_items=a["n_items"], n_boot=a["n_boot"]),
         args={"n_items": Arg("count", ge=1), "n_boot": Arg("count", ge=1)},
     ),
     Case(
@@ -210,7 +210,7 @@ RESULT_TYPES = {
     "EpisodeState": "state the simulator hands to policies",
     "LeaveLastOut": "result of leave_last_out",
     "PairedTest": "result of paired_difference",
-    "PolicyMetrics": "result of summarize",
+    "PolicyMetrics": "result of summarize_episodes",
     "SimulationData": "result of build_simulation",
 }
 LIBRARY_INPUT = "built from library outputs (SimulationData, fitted factors), not raw user data"

@@ -31,7 +31,7 @@ from tests.contract.spec import Arg, Case, Col
 from tests.segment.conftest import simulated_log
 
 FRAME = Arg("frame")
-TRANSACTIONS = {"customer_id": Col("id"), "ts": Col("time"), "amount": Col("money", ge=0)}
+TRANSACTIONS = {"user_id": Col("id"), "ts": Col("time"), "amount_fen": Col("money", ge=0)}
 PATTERNS = {"x": Col("number", ge=0), "t_x": Col("number", ge=0), "T": Col("number", ge=0)}
 UTC = RFMLConfig(timezone="UTC")
 
@@ -65,8 +65,8 @@ def _check_summary(result: object, args: dict[str, object]) -> None:
     customers = result.customers  # type: ignore[attr-defined]
     frame = args["transactions"]
     assert isinstance(frame, pd.DataFrame)
-    assert set(customers["customer_id"]) == set(frame["customer_id"])
-    assert customers["monetary_fen"].sum() == frame["amount"].sum()
+    assert set(customers["user_id"]) == set(frame["user_id"])
+    assert customers["monetary_fen"].sum() == frame["amount_fen"].sum()
 
 
 def _check_probabilities(values: pd.Series) -> None:

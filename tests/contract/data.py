@@ -9,7 +9,7 @@ import pandas as pd
 
 
 def transactions(n_customers: int = 6, seed: int = 0) -> pd.DataFrame:
-    """Order lines ``customer_id, ts (UTC), amount (int64 fen)``: every customer buys on
+    """Order lines ``user_id, ts (UTC), amount_fen (int64 fen)``: every customer buys on
     2-4 distinct days."""
     return _transactions(n_customers, seed).copy()
 
@@ -24,9 +24,9 @@ def _transactions(n_customers: int, seed: int) -> pd.DataFrame:
     ts = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(days * 24 + hours, unit="h")
     return pd.DataFrame(
         {
-            "customer_id": ids,
+            "user_id": ids,
             "ts": ts,
-            "amount": rng.integers(100, 50_000, len(ids)).astype(np.int64),
+            "amount_fen": rng.integers(100, 50_000, len(ids)).astype(np.int64),
         }
     )
 

@@ -30,16 +30,16 @@ UTC_DAY = pd.Timestamp("2024-01-01", tz="UTC")
 
 def _log(amount: Any) -> pd.DataFrame:
     return pd.DataFrame(
-        {"customer_id": ["a", "a", "b"], "ts": [UTC_DAY, UTC_DAY, UTC_DAY], "amount": amount}
+        {"user_id": ["a", "a", "b"], "ts": [UTC_DAY, UTC_DAY, UTC_DAY], "amount_fen": amount}
     )
 
 
 def test_summarize_refuses_wrapped_and_overflowing_amounts() -> None:
     wrapped = np.array([2**63 + 10, 100, 200], dtype=np.uint64)  # a refund wrapped to uint64
-    with pytest.raises(DataValidationError, match=r"transactions\.amount is outside"):
+    with pytest.raises(DataValidationError, match=r"transactions\.amount_fen is outside"):
         summarize(_log(wrapped), RFMLConfig(allow_refunds=True))
     two_big = np.array([2**62, 2**62, 200], dtype=np.int64)  # their sum overflows int64
-    with pytest.raises(DataValidationError, match=r"transactions\.amount"):
+    with pytest.raises(DataValidationError, match=r"transactions\.amount_fen"):
         summarize(_log(two_big))
 
 
@@ -123,8 +123,8 @@ def test_naive_refuses_infinite_demand() -> None:
 
 def _offer(**change: Any) -> pd.DataFrame:
     row: dict[str, Any] = {
-        "store": 1,
-        "product": "oj",
+        "store_id": 1,
+        "item_id": "oj",
         "current_price_fen": 297,
         "unit_cost_fen": 200,
         "baseline_units": 50.0,
@@ -142,7 +142,7 @@ NO_CAP = GuardRailConfig(emergency_cap=False)
     [
         (_offer(elasticity=0.8), "elasticity"),
         (_offer(unit_cost_fen=-50), "unit_cost_fen"),
-        (_offer(store=None), "store"),
+        (_offer(store_id=None), "store_id"),
         (_offer(baseline_units=np.inf), "baseline_units"),
     ],
     ids=["positive-elasticity", "negative-cost", "none-id", "infinite-units"],
@@ -171,7 +171,8 @@ def test_a_cap_in_float_yuan_never_reaches_the_optimiser() -> None:
         fen, keys=["store", "product"], period="week", price="price", at=3, window=8
     )
     assert cap["max_price_lookback_fen"].tolist() == [297]
-    decision = optimize_prices(_offer().merge(cap, on=["store", "product"]), GuardRailConfig())
+    cap = cap.rename(columns={"store": "store_id", "product": "item_id"})
+    decision = optimize_prices(_offer().merge(cap, on=["store_id", "item_id"]), GuardRailConfig())
     price = decision.prices.iloc[0]
     assert 200 <= price["price_fen"] <= 297 and price["expected_profit_fen"] >= 0
 
@@ -232,7 +233,7 @@ def test_cli_reads_naive_times_in_the_api_timezone(tmp_path: Path) -> None:
     cli = pd.read_csv(out)
     frame = pd.read_csv(source, dtype={"customer_id": str})
     frame["ts"] = pd.to_datetime(frame["ts"]).dt.tz_localize(RFMLConfig().timezone)
-    api = summarize(frame).customers
+    api = summarize(frame, columns={"user_id": "customer_id", "amount_fen": "amount"}).customers
     assert cli["first_day"].tolist() == [f"{api['first_day'].iloc[0]:%Y-%m-%d}"] == ["2025-01-02"]
     assert main(["segment", str(source), str(out), "--tz", "UTC"]) == 0
     assert pd.read_csv(out)["first_day"].tolist() == ["2025-01-02"]

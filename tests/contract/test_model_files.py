@@ -31,7 +31,6 @@ from chainmall.segment import (
     CustomerValueModel,
     GammaGamma,
     ShiftedBetaGeometric,
-    load_model,
     summarize,
     survival_table,
 )
@@ -120,7 +119,22 @@ def _xgboost_models() -> list[Saved]:
             XGBoostForecaster.load,
         ),
         Saved("DemandModel", lambda p: _demand_model().save(p / "demand"), DemandModel.load),
+        Saved("DemandFeatureBuilder", lambda p: _builder().save(p / "builder"), _load_builder),
     ]
+
+
+def _builder() -> Any:
+    from chainmall.pricing import DemandFeatureBuilder, simulate_market
+
+    market = simulate_market(n_stores=3, n_products=2, n_weeks=10, seed=1)
+    history = market.history.rename(columns={"price_fen": "price", "product": "brand"})
+    return DemandFeatureBuilder().fit(history)
+
+
+def _load_builder(path: Path) -> Any:
+    from chainmall.pricing import DemandFeatureBuilder
+
+    return DemandFeatureBuilder.load(path)
 
 
 def _demand_model() -> Any:
@@ -140,23 +154,15 @@ def _demand_model() -> Any:
     )
 
 
-def _json_file(model: Any, path: Path) -> Path:
-    model.save(path)
-    return path
-
-
 SAVED = [
-    Saved("BetaGeo", lambda p: _json_file(BetaGeo().fit(_summary()), p / "bg.json"), load_model),
-    Saved(
-        "GammaGamma",
-        lambda p: _json_file(GammaGamma().fit(_summary()), p / "gg.json"),
-        GammaGamma.load,
-    ),
+    Saved("BetaGeo", lambda p: BetaGeo().fit(_summary()).save(p / "bg"), BetaGeo.load),
+    Saved("GammaGamma", lambda p: GammaGamma().fit(_summary()).save(p / "gg"), GammaGamma.load),
     Saved(
         "ShiftedBetaGeometric",
-        lambda p: _json_file(
-            ShiftedBetaGeometric().fit(survival_table([1000, 631, 468, 382, 326]), weight="count"),
-            p / "sbg.json",
+        lambda p: (
+            ShiftedBetaGeometric()
+            .fit(survival_table([1000, 631, 468, 382, 326]), weight="count")
+            .save(p / "sbg")
         ),
         ShiftedBetaGeometric.load,
     ),

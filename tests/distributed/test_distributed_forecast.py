@@ -70,11 +70,24 @@ def test_global_model_is_refused(cluster_client: Any, demand: pd.DataFrame) -> N
         forecast_partitioned(demand, XGBoostForecaster(config=DAILY), 5)
 
 
-def test_missing_column_names_the_config(cluster_client: Any, demand: pd.DataFrame) -> None:
+def test_missing_mapped_column_is_named(cluster_client: Any, demand: pd.DataFrame) -> None:
     with pytest.raises(ColumnNotFoundError, match="sku"):
-        forecast_partitioned(
-            demand, SeasonalNaive(config=DAILY.replace(id_col="sku")), 5, level=[80]
-        )
+        forecast_partitioned(demand, SeasonalNaive(config=DAILY), 5, columns={"unique_id": "sku"})
+
+
+def test_columns_and_the_legacy_config_read_the_callers_names_alike(
+    cluster_client: Any, demand: pd.DataFrame
+) -> None:
+    mine = demand.rename(columns={"unique_id": "sku", "ds": "day"})
+    cols = {"unique_id": "sku", "ds": "day"}
+    forecast, _ = forecast_partitioned(mine, SeasonalNaive(config=DAILY), 5, columns=cols).compute()
+    with pytest.warns(FutureWarning, match="columns="):
+        legacy = DAILY.replace(id_col="sku", time_col="day")
+    old, _ = forecast_partitioned(mine, SeasonalNaive(config=legacy), 5).compute()
+    pd.testing.assert_frame_equal(forecast, old)
+    want, _ = _single(SeasonalNaive(config=DAILY), demand, [])
+    first = want.groupby("unique_id").head(5).reset_index(drop=True)
+    pd.testing.assert_frame_equal(forecast, first, check_dtype=False)
 
 
 def test_parquet_sorted_by_series_needs_no_shuffle(

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from chainmall import segment
 from chainmall.datasets import load_cdnow, make_shop
-from chainmall.distributed import score_edges, segment_customers, summarize_partitioned
+from chainmall.distributed import score_edges, segment_customers_partitioned, summarize_partitioned
 from chainmall.distributed.scores import merge_counts, thresholds, value_counts
 from chainmall.exceptions import ColumnNotFoundError, DataValidationError
 from chainmall.segment import RFMLConfig, SegmentRule
@@ -26,7 +26,7 @@ dd = pytest.importorskip("dask.dataframe", reason='dask is an extra: pip install
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-NAMES = {"customer_id": "user_id", "ts": "paid_at", "amount": "paid_fen"}
+COLUMNS = {"ts": "paid_at", "amount_fen": "paid_fen"}
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +35,13 @@ def log() -> pd.DataFrame:
     return shop.order_lines[["user_id", "paid_at", "paid_fen"]].copy()
 
 
-def _single(frame: pd.DataFrame, cfg: RFMLConfig, **names: str) -> segment.RFMLSummary:
-    result = segment.segment_customers(frame, cfg, **(names or NAMES))
-    key = next(iter((names or NAMES).values()))
+def _single(
+    frame: pd.DataFrame, cfg: RFMLConfig, columns: dict[str, str] | None = COLUMNS
+) -> segment.RFMLSummary:
+    result = segment.segment_customers(frame, cfg, columns=columns)
     return segment.RFMLSummary(
-        customers=result.customers.sort_values(key, ignore_index=True),
-        rejected=result.rejected.sort_values(key, ignore_index=True),
+        customers=result.customers.sort_values("user_id", ignore_index=True),
+        rejected=result.rejected.sort_values("user_id", ignore_index=True),
         as_of=result.as_of,
         n_rows_after_as_of=result.n_rows_after_as_of,
     )
@@ -84,7 +85,9 @@ def _assert_equal(got: segment.RFMLSummary, want: segment.RFMLSummary) -> None:
 def test_segment_customers_equals_single_machine(
     cluster_client: Any, log: pd.DataFrame, cfg: RFMLConfig
 ) -> None:
-    got = segment_customers(dd.from_pandas(log, npartitions=5), cfg, npartitions=3, **NAMES)
+    got = segment_customers_partitioned(
+        dd.from_pandas(log, npartitions=5), cfg, npartitions=3, columns=COLUMNS
+    )
     want = _single(log, cfg)
     _assert_equal(got.compute(sort_by="user_id"), want)
     if cfg.as_of is not None:
@@ -96,32 +99,36 @@ def test_refunds_string_ids_and_rejected_customers(cluster_client: Any) -> None:
     n = 3_000
     frame = pd.DataFrame(
         {
-            "customer_id": [f"c{i}" for i in rng.integers(0, 400, n)],
+            "user_id": [f"c{i}" for i in rng.integers(0, 400, n)],
             "ts": pd.Timestamp("2025-01-01", tz="UTC")
             + pd.to_timedelta(rng.integers(0, 200 * 86_400, n), unit="s"),
-            "amount": rng.integers(-3_000, 20_000, n),
+            "amount_fen": rng.integers(-3_000, 20_000, n),
         }
     )
     only_refunds = pd.DataFrame(
         {
-            "customer_id": ["refund-only"],
+            "user_id": ["refund-only"],
             "ts": [pd.Timestamp("2025-03-01", tz="UTC")],
-            "amount": [-500],
+            "amount_fen": [-500],
         }
     )
     frame = pd.concat([frame, only_refunds], ignore_index=True)
     cfg = RFMLConfig(allow_refunds=True)
-    want = _single(frame, cfg, customer_id="customer_id")
-    assert "refund-only" in set(want.rejected["customer_id"])
-    got = segment_customers(dd.from_pandas(frame, npartitions=4), cfg).compute(
-        sort_by="customer_id"
+    want = _single(frame, cfg, None)
+    assert "refund-only" in set(want.rejected["user_id"])
+    got = segment_customers_partitioned(dd.from_pandas(frame, npartitions=4), cfg).compute(
+        sort_by="user_id"
     )
-    _assert_equal(_text_ids_as(got, want, "customer_id"), want)
+    _assert_equal(_text_ids_as(got, want, "user_id"), want)
 
 
 def test_partitioning_does_not_change_scores(cluster_client: Any, log: pd.DataFrame) -> None:
-    one = segment_customers(log, npartitions=1, **NAMES).compute(sort_by="user_id")
-    many = segment_customers(dd.from_pandas(log, npartitions=7), npartitions=6, **NAMES)
+    one = segment_customers_partitioned(log, npartitions=1, columns=COLUMNS).compute(
+        sort_by="user_id"
+    )
+    many = segment_customers_partitioned(
+        dd.from_pandas(log, npartitions=7), npartitions=6, columns=COLUMNS
+    )
     pd.testing.assert_frame_equal(one.customers, many.compute(sort_by="user_id").customers)
 
 
@@ -133,30 +140,36 @@ def test_fixed_binning_needs_no_edges(cluster_client: Any, log: pd.DataFrame) ->
         "loyalty": (30.0, 60.0, 120.0, 150.0),
     }
     cfg = RFMLConfig(binning="fixed", edges=edges)
-    got = segment_customers(dd.from_pandas(log, npartitions=3), cfg, **NAMES)
+    got = segment_customers_partitioned(dd.from_pandas(log, npartitions=3), cfg, columns=COLUMNS)
     _assert_equal(got.compute(sort_by="user_id"), _single(log, cfg))
     with pytest.raises(DataValidationError, match="quantile"):
         score_edges(got.customers, cfg)
 
 
 def test_summary_only_is_lazy_and_equal(cluster_client: Any, log: pd.DataFrame) -> None:
-    lazy = summarize_partitioned(dd.from_pandas(log, npartitions=4), **NAMES)
+    lazy = summarize_partitioned(dd.from_pandas(log, npartitions=4), columns=COLUMNS)
     assert hasattr(lazy.customers, "dask")
-    want = segment.summarize(log, **NAMES).customers.sort_values("user_id", ignore_index=True)
+    want = segment.summarize(log, columns=COLUMNS).customers.sort_values(
+        "user_id", ignore_index=True
+    )
     pd.testing.assert_frame_equal(lazy.compute(sort_by="user_id").customers, want)
 
 
 def test_errors_match_the_engine(cluster_client: Any, log: pd.DataFrame) -> None:
     with pytest.raises(ColumnNotFoundError, match="paid_at"):
-        summarize_partitioned(log, customer_id="user_id", ts="paid_on", amount="paid_fen")
+        summarize_partitioned(log, columns={"ts": "paid_on", "amount_fen": "paid_fen"})
     naive = log.assign(paid_at=log["paid_at"].dt.tz_localize(None))
     with pytest.raises(DataValidationError, match=r"timezone|tz"):
-        segment_customers(dd.from_pandas(naive, npartitions=2), **NAMES).compute()
+        segment_customers_partitioned(
+            dd.from_pandas(naive, npartitions=2), columns=COLUMNS
+        ).compute()
     with pytest.raises(DataValidationError, match="before the first transaction"):
-        summarize_partitioned(log, RFMLConfig(as_of="2000-01-01"), **NAMES)
+        summarize_partitioned(log, RFMLConfig(as_of="2000-01-01"), columns=COLUMNS)
     floats = log.assign(paid_fen=log["paid_fen"].astype(float) + 0.5)
     with pytest.raises(DataValidationError, match="paid_fen"):
-        segment_customers(dd.from_pandas(floats, npartitions=2), **NAMES).compute()
+        segment_customers_partitioned(
+            dd.from_pandas(floats, npartitions=2), columns=COLUMNS
+        ).compute()
 
 
 def _write_parquet(frame: pd.DataFrame, folder: Path, files: int, row_group_size: int) -> Path:
@@ -174,7 +187,7 @@ def test_parquet_files_in_time_order_equal_single_machine(
     ordered = log.sort_values("paid_at", ignore_index=True)
     folder = _write_parquet(ordered, tmp_path / "lines", files=3, row_group_size=700)
     cfg = RFMLConfig(as_of="2025-04-15")
-    got = segment_customers(str(folder), cfg, npartitions=4, **NAMES)
+    got = segment_customers_partitioned(str(folder), cfg, npartitions=4, columns=COLUMNS)
     want = _single(ordered, cfg)
     assert want.n_rows_after_as_of > len(ordered) // 3  # more than a whole file is cut off
     _assert_equal(got.compute(sort_by="user_id"), want)
@@ -185,13 +198,14 @@ def test_cdnow_master_from_parquet(cluster_client: Any, data_home: Path, tmp_pat
     require_file(data_home, "cdnow/CDNOW_master.txt")
     cdnow = load_cdnow("master", data_home=data_home)
     cents = (cdnow["amount"] * 100).round().astype("int64")
-    frame = cdnow[["customer_id", "ts"]].assign(amount=cents)
+    frame = cdnow[["customer_id", "ts"]].rename(columns={"customer_id": "user_id"})
+    frame = frame.assign(amount_fen=cents)
     folder = _write_parquet(frame, tmp_path / "cdnow", files=4, row_group_size=5_000)
     cfg = RFMLConfig(time_unit="week", timezone="UTC")
-    got = segment_customers(folder, cfg, npartitions=5).compute(sort_by="customer_id")
-    want = _single(frame, cfg, customer_id="customer_id")
+    got = segment_customers_partitioned(folder, cfg, npartitions=5).compute(sort_by="user_id")
+    want = _single(frame, cfg, None)
     assert len(want.customers) == 23_570
-    _assert_equal(_text_ids_as(got, want, "customer_id"), want)
+    _assert_equal(_text_ids_as(got, want, "user_id"), want)
 
 
 def test_import_does_not_load_dask() -> None:

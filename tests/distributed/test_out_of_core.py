@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from chainmall import segment
-from chainmall.distributed import segment_customers
+from chainmall.distributed import segment_customers_partitioned
 
 dd = pytest.importorskip("dask.dataframe", reason='dask is an extra: pip install "chainmall[dask]"')
 
@@ -56,9 +56,9 @@ def _rows(index: int) -> pd.DataFrame:
     start = pd.Timestamp("2025-01-01", tz="UTC").value
     return pd.DataFrame(
         {
-            "customer_id": rng.integers(0, 100_000, n),
+            "user_id": rng.integers(0, 100_000, n),
             "ts": pd.to_datetime(start + rng.integers(0, 300 * 86_400 * 10**9, n), utc=True),
-            "amount": rng.integers(100, 9_000, n),
+            "amount_fen": rng.integers(100, 9_000, n),
         }
     )
 
@@ -68,10 +68,10 @@ def test_spilling_cluster_gives_the_single_machine_segments(small_memory_client:
 
     parts = [dask.delayed(_rows)(i) for i in range(12)]  # built on the workers: 29 MB
     frame = dd.from_delayed(parts, meta=_rows(0).iloc[:0], verify_meta=False)
-    got = segment_customers(frame, npartitions=10).compute(sort_by="customer_id")
+    got = segment_customers_partitioned(frame, npartitions=10).compute(sort_by="user_id")
     spilled = sum(small_memory_client.run(_spilled).values())
     assert spilled > 10e6  # the customer-day tables alone pass the workers' target
     want = segment.segment_customers(pd.concat([_rows(i) for i in range(12)], ignore_index=True))
     pd.testing.assert_frame_equal(
-        got.customers, want.customers.sort_values("customer_id", ignore_index=True)
+        got.customers, want.customers.sort_values("user_id", ignore_index=True)
     )

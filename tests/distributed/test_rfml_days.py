@@ -19,7 +19,7 @@ from chainmall.distributed.rfml_days import (
 from chainmall.exceptions import DataValidationError
 from chainmall.segment import RFMLConfig, summarize
 
-NAMES = ("customer_id", "ts", "amount")
+NAMES = ("user_id", "ts", "amount_fen")
 START = pd.Timestamp("2025-03-01", tz="Asia/Shanghai")
 
 
@@ -32,9 +32,9 @@ def logs(draw: st.DrawFn) -> pd.DataFrame:
     amounts = draw(st.lists(st.integers(-3_000, 9_000), min_size=n, max_size=n))
     return pd.DataFrame(
         {
-            "customer_id": ids,
+            "user_id": ids,
             "ts": START + pd.to_timedelta(hours, unit="h"),
-            "amount": np.array(amounts, dtype=np.int64),
+            "amount_fen": np.array(amounts, dtype=np.int64),
         }
     )
 
@@ -55,7 +55,7 @@ def _split_and_finish(
         info = merge_info(info, out[0])
     as_of = cfg.as_of or f"{pd.Timestamp('1970-01-01') + pd.Timedelta(days=info[1]):%Y-%m-%d}"
     fixed = cfg.replace(as_of=as_of)
-    example = summarize(frame.iloc[:1].assign(amount=1), cfg.replace(as_of=None))
+    example = summarize(frame.iloc[:1].assign(amount_fen=1), cfg.replace(as_of=None))
     meta = (example.customers.iloc[:0], example.rejected.iloc[:0])
     finished = [
         customer_summaries([out[1 + b] for out in outputs], fixed, NAMES, meta)
@@ -64,8 +64,8 @@ def _split_and_finish(
     customers = pd.concat([f[0] for f in finished], ignore_index=True)
     rejected = pd.concat([f[1] for f in finished], ignore_index=True)
     return (
-        customers.sort_values("customer_id", ignore_index=True),
-        rejected.sort_values("customer_id", ignore_index=True),
+        customers.sort_values("user_id", ignore_index=True),
+        rejected.sort_values("user_id", ignore_index=True),
         info[2],
     )
 
@@ -89,11 +89,9 @@ def test_any_split_equals_single_machine(
         return  # the engine fails on a log without any purchase day (left to chainmall.segment)
     customers, rejected, n_after = _split_and_finish(frame, cuts, n_buckets, cfg)
     pd.testing.assert_frame_equal(
-        customers, want.customers.sort_values("customer_id", ignore_index=True)
+        customers, want.customers.sort_values("user_id", ignore_index=True)
     )
-    pd.testing.assert_frame_equal(
-        rejected, want.rejected.sort_values("customer_id", ignore_index=True)
-    )
+    pd.testing.assert_frame_equal(rejected, want.rejected.sort_values("user_id", ignore_index=True))
     assert n_after == want.n_rows_after_as_of
 
 
@@ -101,9 +99,9 @@ def test_refund_in_one_partition_nets_with_purchase_in_another() -> None:
     """A day is a purchase only if its net over *all* partitions is >= 0."""
     frame = pd.DataFrame(
         {
-            "customer_id": ["a", "a", "a"],
+            "user_id": ["a", "a", "a"],
             "ts": [START, START + pd.Timedelta(hours=2), START + pd.Timedelta(days=3)],
-            "amount": np.array([5_000, -2_000, 1_000], dtype=np.int64),
+            "amount_fen": np.array([5_000, -2_000, 1_000], dtype=np.int64),
         }
     )
     cfg = RFMLConfig(allow_refunds=True)
@@ -115,9 +113,9 @@ def test_refund_in_one_partition_nets_with_purchase_in_another() -> None:
 def test_tables_are_customer_days_split_by_bucket() -> None:
     frame = pd.DataFrame(
         {
-            "customer_id": np.array([7, 7, 8, 9, 7], dtype=np.int64),
+            "user_id": np.array([7, 7, 8, 9, 7], dtype=np.int64),
             "ts": [START, START, START, START + pd.Timedelta(days=1), START + pd.Timedelta(days=1)],
-            "amount": np.array([100, 200, 300, 400, 500], dtype=np.int64),
+            "amount_fen": np.array([100, 200, 300, 400, 500], dtype=np.int64),
         }
     )
     info, *tables = customer_days(frame, RFMLConfig(), NAMES, None, 2)
@@ -130,7 +128,7 @@ def test_tables_are_customer_days_split_by_bucket() -> None:
 
 def test_bad_rows_raise_the_engine_message() -> None:
     frame = pd.DataFrame(
-        {"customer_id": ["a"], "ts": [START], "amount": np.array([-5], dtype=np.int64)}
+        {"user_id": ["a"], "ts": [START], "amount_fen": np.array([-5], dtype=np.int64)}
     )
     with pytest.raises(DataValidationError, match="allow_refunds=True"):
         customer_days(frame, RFMLConfig(), NAMES, None, 2)
@@ -139,9 +137,9 @@ def test_bad_rows_raise_the_engine_message() -> None:
 def test_bucket_of_refund_only_customers_is_rejected_like_the_engine() -> None:
     frame = pd.DataFrame(
         {
-            "customer_id": np.array([0, 1, 1], dtype=np.int64),  # buckets 0 and 1 of 2
+            "user_id": np.array([0, 1, 1], dtype=np.int64),  # buckets 0 and 1 of 2
             "ts": [START, START, START + pd.Timedelta(days=2)],
-            "amount": np.array([900, -300, -50], dtype=np.int64),
+            "amount_fen": np.array([900, -300, -50], dtype=np.int64),
         }
     )
     cfg = RFMLConfig(allow_refunds=True)
@@ -149,4 +147,4 @@ def test_bucket_of_refund_only_customers_is_rejected_like_the_engine() -> None:
     customers, rejected, _ = _split_and_finish(frame, [2], 2, cfg)
     pd.testing.assert_frame_equal(customers, want.customers)
     pd.testing.assert_frame_equal(rejected, want.rejected)
-    assert rejected["customer_id"].tolist() == [1]
+    assert rejected["user_id"].tolist() == [1]

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chainmall.events import validate_events
-from chainmall.exceptions import ColumnNotFoundError, DataValidationError
+from chainmall.exceptions import ColumnNotFoundError, ConfigError, DataValidationError
 
 
 def test_golden_log_is_all_valid(golden_events: pd.DataFrame) -> None:
@@ -80,10 +80,22 @@ def test_naive_timestamps_and_missing_columns_raise() -> None:
         validate_events(raw.rename(columns={"event_type": "event_typ"}))
 
 
-def test_rename_map(at: Callable[[float], pd.Timestamp]) -> None:
-    raw = pd.DataFrame({"uid": ["a"], "event": ["page_view"], "ts": [at(0)], "path": ["/"]})
-    batch = validate_events(raw, columns={"uid": "user_id", "event": "event_type"})
+def test_columns_maps_canonical_to_yours_and_the_earlier_direction_still_works(
+    at: Callable[[float], pd.Timestamp],
+) -> None:
+    raw = pd.DataFrame(
+        {"uid": ["a", "b"], "event": ["page_view", "page_view"], "ts": [at(0), at(1)]}
+    ).assign(path=["/", None])
+    batch = validate_events(raw, columns={"user_id": "uid", "event_type": "event"})
     assert batch.events["user_id"].tolist() == ["a"]
+    assert batch.rejected["user_id"].tolist() == ["b"]
+    assert list(raw.columns) == ["uid", "event", "ts", "path"]
+    with pytest.warns(FutureWarning, match=r"columns=\{'user_id': 'uid'"):
+        old = validate_events(raw, columns={"uid": "user_id", "event": "event_type"})
+    pd.testing.assert_frame_equal(old.events, batch.events)
+    pd.testing.assert_frame_equal(old.rejected, batch.rejected)
+    with pytest.raises(ConfigError, match="accepted keys"):
+        validate_events(raw, columns={"user_id": "uid", "event": "event_type"})
 
 
 def test_input_not_mutated(golden_events: pd.DataFrame) -> None:

@@ -26,8 +26,8 @@ NO_CAP = GuardRailConfig(emergency_cap=False)
 def _basket(own: list[float], cross: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     offers = pd.DataFrame(
         {
-            "store": 1,
-            "product": ["a", "b"],
+            "store_id": 1,
+            "item_id": ["a", "b"],
             "current_price_fen": [200, 300],
             "unit_cost_fen": [100, 150],
             "baseline_units": [50.0, 30.0],
@@ -56,7 +56,7 @@ def _brute_force(offers: pd.DataFrame, cross: float) -> tuple[float, tuple[int, 
 @given(st.floats(-4.0, -1.2), st.floats(-4.0, -1.2), st.floats(0.0, 0.8))
 def test_basket_optimum_matches_brute_force(e_a: float, e_b: float, cross: float) -> None:
     offers, pairs = _basket([e_a, e_b], cross)
-    out = optimize_prices(offers, NO_CAP, id_columns=("store", "product"), cross_elasticity=pairs)
+    out = optimize_prices(offers, NO_CAP, cross_elasticity=pairs)
     prices = out.prices["price_fen"].to_numpy(dtype=float)
     best_value, _ = _brute_force(offers, cross)
     assert float(out.prices["expected_profit_fen"].sum()) == pytest.approx(best_value, abs=2.0)

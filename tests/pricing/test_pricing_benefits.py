@@ -12,7 +12,7 @@ from chainmall.pricing import BenefitConfig, apply_benefits
 
 CUSTOMERS = pd.DataFrame(
     {
-        "customer_id": ["a", "b"],
+        "user_id": ["a", "b"],
         "membership_tier": ["gold", None],
         "is_new_user": [False, True],
         "rfml_segment": ["churning", None],
@@ -24,7 +24,7 @@ def test_golden_stacked_benefits() -> None:
     lines = pd.DataFrame(
         {
             "order_id": [1, 1, 2],
-            "customer_id": ["a", "a", "b"],
+            "user_id": ["a", "a", "b"],
             "quantity": [3, 1, 1],
             "list_price_fen": [1000, 2000, 4000],
         }
@@ -42,7 +42,7 @@ def test_golden_stacked_benefits() -> None:
 
 def test_best_single_keeps_largest() -> None:
     lines = pd.DataFrame(
-        {"order_id": [1], "customer_id": ["a"], "quantity": [1], "list_price_fen": [10000]}
+        {"order_id": [1], "user_id": ["a"], "quantity": [1], "list_price_fen": [10000]}
     )
     out = apply_benefits(lines, CUSTOMERS, BenefitConfig(stacking="best_single"))
     assert out["discount_fen"].tolist() == [800]  # segment 800 beats gold 5% = 500
@@ -62,7 +62,7 @@ def test_nobody_pays_above_list(rows: list[tuple[int, int, int]], stacking: str)
     lines = pd.DataFrame(
         {
             "order_id": [r[0] for r in rows],
-            "customer_id": ["a" if r[0] % 2 else "b" for r in rows],
+            "user_id": ["a" if r[0] % 2 else "b" for r in rows],
             "quantity": [r[1] for r in rows],
             "list_price_fen": [r[2] for r in rows],
         }
@@ -78,11 +78,11 @@ def test_nobody_pays_above_list(rows: list[tuple[int, int, int]], stacking: str)
 
 def test_refusals() -> None:
     lines = pd.DataFrame(
-        {"order_id": [1], "customer_id": ["z"], "quantity": [1], "list_price_fen": [100]}
+        {"order_id": [1], "user_id": ["z"], "quantity": [1], "list_price_fen": [100]}
     )
     with pytest.raises(DataValidationError, match="missing from customers"):
         apply_benefits(lines, CUSTOMERS)
     with pytest.raises(ComplianceConfigError, match="blocked"):
         apply_benefits(lines, CUSTOMERS.assign(device_type="ios"))
     with pytest.raises(DataValidationError, match="integers"):
-        apply_benefits(lines.assign(list_price_fen=1.5, customer_id="a"), CUSTOMERS)
+        apply_benefits(lines.assign(list_price_fen=1.5, user_id="a"), CUSTOMERS)

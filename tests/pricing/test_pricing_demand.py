@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -109,7 +108,7 @@ def test_grid_check_raises_on_rising_curve(fitted: Fitted) -> None:
 def test_save_load_round_trip(fitted: Fitted, tmp_path: Path) -> None:
     _, feats, model = fitted
     folder = model.save(tmp_path / "m")
-    assert {p.name for p in folder.iterdir()} == {"booster.json", "demand_model.json"}
+    assert {p.name for p in folder.iterdir()} == {"booster.json", "manifest.json"}
     loaded = DemandModel.load(folder)
     X = feats[model.feature_names_].head(100)
     np.testing.assert_allclose(loaded.predict(X), model.predict(X), rtol=1e-6)
@@ -117,14 +116,14 @@ def test_save_load_round_trip(fitted: Fitted, tmp_path: Path) -> None:
     np.testing.assert_allclose(loaded.residual_quantiles_, model.residual_quantiles_)
 
 
-def test_load_refuses_mismatched_sidecar(fitted: Fitted, tmp_path: Path) -> None:
+def test_load_refuses_mismatched_manifest(fitted: Fitted, tmp_path: Path) -> None:
     _, _, model = fitted
     folder = model.save(tmp_path / "m")
-    side = folder / "demand_model.json"
-    side.write_text(side.read_text().replace(model.version_, "xgb-000000000000"))
+    manifest = folder / "manifest.json"
+    manifest.write_text(manifest.read_text().replace(model.version_, "xgb-000000000000"))
     with pytest.raises(DataValidationError, match="do not belong together"):
         DemandModel.load(folder)
-    with pytest.raises(DataValidationError, match="does not hold"):
+    with pytest.raises(DataValidationError, match="holds no manifest"):
         DemandModel.load(tmp_path / "missing")
 
 
@@ -151,7 +150,7 @@ def test_bag_is_the_mean_of_single_seed_models_and_round_trips(
     assert {p.name for p in folder.iterdir()} == {
         "booster.json",
         "booster_1.json",
-        "demand_model.json",
+        "manifest.json",
     }
     np.testing.assert_allclose(DemandModel.load(folder).predict(test), bag.predict(test), rtol=1e-6)
     (folder / "booster_1.json").unlink()
@@ -159,13 +158,9 @@ def test_bag_is_the_mean_of_single_seed_models_and_round_trips(
         DemandModel.load(folder)
 
 
-def test_loads_the_single_booster_format(fitted: Fitted, tmp_path: Path) -> None:
-    _, feats, model = fitted
+def test_refuses_the_earlier_sidecar_format(fitted: Fitted, tmp_path: Path) -> None:
+    _, _, model = fitted
     folder = model.save(tmp_path / "old")
-    side = folder / "demand_model.json"
-    sidecar = json.loads(side.read_text())
-    del sidecar["boosters"]
-    sidecar["format"] = "chainmall.pricing.DemandModel/1"
-    side.write_text(json.dumps(sidecar))
-    X = feats[model.feature_names_].head(50)
-    np.testing.assert_allclose(DemandModel.load(folder).predict(X), model.predict(X), rtol=1e-6)
+    (folder / "manifest.json").rename(folder / "demand_model.json")
+    with pytest.raises(DataValidationError, match=r"earlier chainmall.*fit the model again"):
+        DemandModel.load(folder)

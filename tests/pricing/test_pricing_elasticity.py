@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -69,6 +71,18 @@ def test_loglog_recovers_slopes() -> None:
     assert np.corrcoef(model.predict(data), data["log_units"])[0, 1] > 0.95
     with pytest.raises(NotFittedError):
         LogLogModel(group="group").predict(data)
+
+
+def test_loglog_saves_string_labels_and_refuses_unsavable_ones(tmp_path: Path) -> None:
+    data = _confounded().assign(group=lambda d: "g" + d["group"].astype(str))
+    model = LogLogModel(group="group", controls=["season"]).fit(data, data["log_units"])
+    loaded = LogLogModel.load(model.save(tmp_path / "loglog"))
+    assert loaded.elasticities_ == model.elasticities_
+    pd.testing.assert_series_equal(loaded.predict(data), model.predict(data))
+    stamped = data.assign(week=pd.Timestamp("2026-01-05") + pd.to_timedelta(data.index % 3, "W"))
+    dated = LogLogModel(group="group", fixed_effects=["week"]).fit(stamped, data["log_units"])
+    with pytest.raises(DataValidationError, match=r"frame\.week holds labels that cannot be saved"):
+        dated.save(tmp_path / "dated")
 
 
 def _two_prices(n: int = 1500, seed: int = 0) -> pd.DataFrame:

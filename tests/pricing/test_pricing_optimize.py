@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainmall.exceptions import ComplianceConfigError, DataValidationError
+from chainmall.exceptions import ComplianceConfigError, ConfigError, DataValidationError
 from chainmall.ledger import Ledger, verify_consistency, verify_inclusion
 from chainmall.pricing import GuardRailConfig, apply_benefits, optimize_prices
 
@@ -20,8 +20,8 @@ NO_CAP = GuardRailConfig(emergency_cap=False)
 
 def _offer(**kw: Any) -> pd.DataFrame:
     row = {
-        "store": 1,
-        "product": "oj",
+        "store_id": 1,
+        "item_id": "oj",
         "current_price_fen": 200,
         "unit_cost_fen": 100,
         "baseline_units": 50.0,
@@ -149,7 +149,7 @@ def test_cross_check_flags_implausible_lift() -> None:
 
 def test_personal_ids_and_user_features_refused() -> None:
     with pytest.raises(ComplianceConfigError, match="identifies a person"):
-        optimize_prices(_offer().assign(user_id=1), NO_CAP, id_columns=("user_id", "product"))
+        optimize_prices(_offer().assign(user_id=1), NO_CAP, keys=("user_id", "item_id"))
     with pytest.raises(ComplianceConfigError, match="may not feed the list price"):
         optimize_prices(_offer(user_price_sensitivity=0.9), NO_CAP)
     with pytest.raises(ComplianceConfigError, match="blocked"):
@@ -173,7 +173,7 @@ def test_list_price_invariant_to_user_features(
     list_price = int(decision.prices.iloc[0]["price_fen"])
     customers = pd.DataFrame(
         {
-            "customer_id": range(len(users)),
+            "user_id": range(len(users)),
             "membership_tier": [u[2] for u in users],
             "is_new_user": [u[1] > 0.5 for u in users],
             "rfml_segment": [None] * len(users),
@@ -184,7 +184,7 @@ def test_list_price_invariant_to_user_features(
     lines = pd.DataFrame(
         {
             "order_id": range(len(users)),
-            "customer_id": range(len(users)),
+            "user_id": range(len(users)),
             "quantity": 1,
             "list_price_fen": list_price,
         }
@@ -208,7 +208,7 @@ class _Sink:
 
 def test_audit_records_are_float_free_and_appended() -> None:
     sink = _Sink()
-    offers = pd.concat([_offer(), _offer(store=2, elasticity=-3.0)], ignore_index=True)
+    offers = pd.concat([_offer(), _offer(store_id=2, elasticity=-3.0)], ignore_index=True)
     decision = optimize_prices(offers, NO_CAP, model_versions={"demand": "xgb-abc"}, ledger=sink)
     assert sink.records == list(decision.audit_records)
     assert len(sink.records) == 2
@@ -221,13 +221,13 @@ def test_audit_records_are_float_free_and_appended() -> None:
     assert not any(floats(r) for r in sink.records)
     json.dumps(sink.records)
     assert sink.records[0]["model_versions"] == {"demand": "xgb-abc"}
-    assert sink.records[1]["key"] == {"store": "2", "product": "oj"}
+    assert sink.records[1]["key"] == {"store_id": "2", "item_id": "oj"}
 
 
 def test_audit_goes_into_the_ledger_with_inclusion_proofs() -> None:
     led = Ledger()
     offers = pd.concat(
-        [_offer(store=s, elasticity=-2.0 - 0.3 * s) for s in range(5)], ignore_index=True
+        [_offer(store_id=s, elasticity=-2.0 - 0.3 * s) for s in range(5)], ignore_index=True
     )
     decision = optimize_prices(offers, NO_CAP, ledger=led, model_versions={"demand": "v1"})
     assert len(led) == 5
@@ -244,7 +244,7 @@ def test_audit_goes_into_the_ledger_with_inclusion_proofs() -> None:
         assert not verify_inclusion(decision.audit_records[index + 1], proof, head)
         assert not verify_inclusion({**record, "price_fen": record["price_fen"] + 1}, proof, head)
     # a later batch extends the same chain, and the old head stays provable
-    optimize_prices(_offer(store=9), NO_CAP, ledger=led)
+    optimize_prices(_offer(store_id=9), NO_CAP, ledger=led)
     assert len(led) == 6
     assert verify_inclusion(decision.audit_records[0], led.inclusion_proof(0), led.head())
     assert verify_consistency(led.consistency_proof(5), head, led.head())
@@ -255,8 +255,8 @@ def test_many_rows_vectorised() -> None:
     n = 2000
     offers = pd.DataFrame(
         {
-            "store": np.arange(n),
-            "product": "p",
+            "store_id": np.arange(n),
+            "item_id": "p",
             "current_price_fen": rng.integers(100, 1000, n),
             "unit_cost_fen": rng.integers(50, 500, n),
             "baseline_units": rng.uniform(0, 100, n),
@@ -266,3 +266,26 @@ def test_many_rows_vectorised() -> None:
     out = optimize_prices(offers, NO_CAP).prices
     assert len(out) == n
     assert out["expected_profit_fen"].dtype == np.int64
+
+
+def test_columns_and_the_earlier_keywords_give_the_same_decision() -> None:
+    mine = pd.concat(
+        [_offer(store_id=s, elasticity=-2.0 - 0.3 * s) for s in range(3)], ignore_index=True
+    ).rename(columns={"store_id": "shop", "item_id": "sku"})
+    new = optimize_prices(mine, NO_CAP, columns={"store_id": "shop", "item_id": "sku"})
+    assert list(new.prices.columns[:2]) == ["store_id", "item_id"]
+    assert new.audit_records[0]["key"] == {"store_id": "0", "item_id": "oj"}
+    with pytest.warns(FutureWarning, match=r"keys=\['store_id', 'item_id'\]"):
+        old = optimize_prices(
+            mine.rename(columns={"shop": "store"}),
+            NO_CAP,
+            id_columns=("store", "sku"),
+            product_column="sku",
+        )
+    pd.testing.assert_frame_equal(old.prices, new.prices)
+    assert old.audit_records == new.audit_records
+    with pytest.warns(FutureWarning, match="earlier default"):
+        earlier = optimize_prices(mine.rename(columns={"shop": "store", "sku": "product"}), NO_CAP)
+    pd.testing.assert_frame_equal(earlier.prices, new.prices)
+    with pytest.raises(ConfigError, match="accepted keys"):
+        optimize_prices(mine, NO_CAP, columns={"product": "sku"})

@@ -77,7 +77,10 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
     loaded = DDPGRecommender.load(folder)
     np.testing.assert_allclose(first_scores(loaded), first_scores(model), rtol=1e-6)
     assert loaded.fit_report_ == model.fit_report_
-    with pytest.raises(DataValidationError, match=r"weights\.pt"):
+    (folder / "weights.pt").write_bytes(b"changed")
+    with pytest.raises(DataValidationError, match=r"weights\.pt.*SHA-256"):
+        DDPGRecommender.load(folder)
+    with pytest.raises(DataValidationError, match=r"manifest\.json"):
         DDPGRecommender.load(tmp_path / "nothing")
 
 

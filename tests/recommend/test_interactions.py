@@ -102,3 +102,33 @@ def test_keep_latest_leaves_one_cell_per_pair(rows: list[tuple[int, int, int]]) 
         u, _ = data.user_index([user])
         i, _ = data.item_index([item])
         assert data.matrix[u[0], i[0]] == rating
+
+
+def test_columns_and_legacy_config_fields_give_the_same_canonical_results(
+    ratings: pd.DataFrame,
+) -> None:
+    from chainmall.recommend import EASE
+
+    names = {"user_id": "openid", "item_id": "sku", "rating": "stars", "ts": "at"}
+    theirs = ratings.rename(columns=names)
+    new = Interactions.from_frame(theirs, columns=names)
+    with pytest.warns(FutureWarning, match="columns="):
+        old = Interactions.from_frame(
+            theirs, user_col="openid", item_col="sku", rating_col="stars", ts_col="at"
+        )
+    assert (new.matrix != old.matrix).nnz == 0
+    np.testing.assert_array_equal(new.user_ids, old.user_ids)
+    assert list(new.to_frame().columns) == ["user_id", "item_id", "value"]
+    model = EASE(reg=5.0).fit(new)
+    pairs = theirs[["openid", "sku"]].head(5)
+    scored = model.predict(pairs, columns={"user_id": "openid", "item_id": "sku"})
+    with pytest.warns(FutureWarning, match="columns="):
+        legacy = model.predict(pairs, user_col="openid", item_col="sku")
+    pd.testing.assert_frame_equal(scored, legacy)
+    assert list(scored.columns[:2]) == ["user_id", "item_id"]
+    assert list(model.recommend(new.user_ids[:2], k=3).columns[:2]) == ["user_id", "item_id"]
+
+
+def test_unknown_columns_key_lists_the_accepted_keys(ratings: pd.DataFrame) -> None:
+    with pytest.raises(ConfigError, match="accepted keys"):
+        Interactions.from_frame(ratings, columns={"user": "user_id"})

@@ -121,3 +121,43 @@ def test_movielens_daily_updates_equal_a_refit(data_home) -> None:  # type: igno
         model.recommend(users, 10).drop(columns="score"),
         refit.recommend(users, 10).drop(columns="score"),
     )
+
+
+def test_ranking_metrics_and_item_features_take_columns_like_the_legacy_keywords() -> None:
+    import warnings
+
+    from chainmall.recommend.item_features import ItemFeatures
+    from chainmall.recommend.metrics import (
+        catalogue_coverage,
+        long_tail_share,
+        precision_recall_at_k,
+    )
+
+    recs = pd.DataFrame({"openid": ["a", "a", "b"], "sku": [1, 2, 3], "rank": [1, 2, 1]})
+    relevant = pd.DataFrame({"openid": ["a", "b", "b"], "sku": [2, 3, 4]})
+    cols = {"user_id": "openid", "item_id": "sku"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        new = precision_recall_at_k(recs, relevant, 2, columns=cols)
+        coverage = catalogue_coverage(recs, 6, columns={"item_id": "sku"})
+        tail = long_tail_share(recs, relevant, columns={"item_id": "sku"})
+        features = ItemFeatures.from_frame(
+            pd.DataFrame({"sku": [2, 1], "price": [3.0, 4.0]}), columns={"item_id": "sku"}
+        )
+    assert new == (0.5, 0.75)
+    with pytest.warns(FutureWarning, match=r"columns=\{'(user|item)_id'"):
+        assert precision_recall_at_k(recs, relevant, 2, user_col="openid", item_col="sku") == new
+    with pytest.warns(FutureWarning):
+        assert catalogue_coverage(recs, 6, item_col="sku") == coverage == 0.5
+    with pytest.warns(FutureWarning):
+        assert long_tail_share(recs, relevant, item_col="sku") == tail
+    with pytest.warns(FutureWarning, match="item_col="):
+        old = ItemFeatures.from_frame(
+            pd.DataFrame({"sku": [2, 1], "price": [3.0, 4.0]}), item_col="sku"
+        )
+    assert features.item_ids.tolist() == old.item_ids.tolist() == [1, 2]
+    canonical = recs.rename(columns={"openid": "user_id", "sku": "item_id"})
+    assert (
+        precision_recall_at_k(canonical, relevant.set_axis(["user_id", "item_id"], axis=1), 2)
+        == new
+    )

@@ -179,7 +179,7 @@ def test_blend_save_load_round_trip(ratings: pd.DataFrame, tmp_path: Path, min_g
     members = [BaselinePredictor(), MatrixFactorization(n_factors=3, n_iters=3)]
     blend = RatingBlend(members, min_gain=min_gain).fit(Interactions.from_frame(ratings))
     folder = blend.save(tmp_path / "blend")
-    meta = (folder / "model.json").read_text(encoding="utf-8")
+    meta = (folder / "manifest.json").read_text(encoding="utf-8")
     assert '"BaselinePredictor"' in meta and '"MatrixFactorization"' in meta
     loaded = RatingBlend.load(folder)
     assert [type(m).__name__ for m in loaded.members] == [
@@ -197,7 +197,7 @@ def test_blend_save_load_round_trip(ratings: pd.DataFrame, tmp_path: Path, min_g
     pd.testing.assert_frame_equal(
         loaded.recommend([100, 101], k=4), blend.recommend([100, 101], k=4)
     )
-    with pytest.raises(DataValidationError, match="without blend members"):
+    with pytest.raises(DataValidationError, match="holds a 'BaselinePredictor'"):
         RatingBlend.load(
             BaselinePredictor().fit(Interactions.from_frame(ratings)).save(tmp_path / "b")
         )

@@ -13,7 +13,7 @@ from chainmall.recommend import (
     bootstrap_ci,
     paired_difference,
     per_user_metrics,
-    summarize,
+    summarize_episodes,
 )
 
 
@@ -34,14 +34,14 @@ def test_per_user_metrics_golden() -> None:
 
 def test_summary_golden() -> None:
     emb = np.eye(5)  # orthogonal items: every pair at cosine distance 1
-    m = summarize(golden_log(), n_items=10, item_embeddings=emb, n_boot=200)
+    m = summarize_episodes(golden_log(), n_items=10, item_embeddings=emb, n_boot=200)
     assert m.ctr == pytest.approx(0.625)
     assert m.ctr_low <= m.ctr <= m.ctr_high
     assert m.precision_at_slate == pytest.approx(0.75)
     assert m.cumulative_reward == pytest.approx(2.0)
     assert m.coverage == pytest.approx(0.5)
     assert m.diversity == pytest.approx(1.0)
-    same = summarize(golden_log(), n_items=10, item_embeddings=np.ones((5, 2)), n_boot=10)
+    same = summarize_episodes(golden_log(), n_items=10, item_embeddings=np.ones((5, 2)), n_boot=10)
     assert same.diversity == pytest.approx(0.0)
 
 

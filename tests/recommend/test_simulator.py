@@ -19,7 +19,7 @@ from chainmall.recommend import (
     SlateSimulator,
     build_simulation,
     run_episodes,
-    summarize,
+    summarize_episodes,
 )
 
 SMALL = {"n_visible": 5, "n_steps": 3, "slate_size": 4}
@@ -209,8 +209,8 @@ def test_observations_never_depend_on_unshown_hidden_ratings(frame: pd.DataFrame
 def test_fatigue_lowers_clicks_and_is_seeded(frame: pd.DataFrame) -> None:
     plain = simulate(frame)
     tired = simulate(frame, fatigue=0.6, novelty=0.5)
-    oracle_plain = summarize(run_episodes(plain, OraclePolicy(plain), "train"), n_items=40)
-    oracle_tired = summarize(run_episodes(tired, OraclePolicy(tired), "train"), n_items=40)
+    oracle_plain = summarize_episodes(run_episodes(plain, OraclePolicy(plain), "train"), n_items=40)
+    oracle_tired = summarize_episodes(run_episodes(tired, OraclePolicy(tired), "train"), n_items=40)
     assert oracle_tired.ctr < oracle_plain.ctr
     again = run_episodes(tired, OraclePolicy(tired), "train", seed=0)
     np.testing.assert_array_equal(

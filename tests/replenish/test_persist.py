@@ -69,7 +69,8 @@ def test_save_load_round_trip(model: Forecaster, make_panel: Any, tmp_path: Path
     )
     with np.load(folder / "arrays.npz", allow_pickle=False) as npz:  # loads without pickle
         assert "panel_values" in npz.files
-    assert json.loads((folder / "model.json").read_text())["class"] == type(model).__name__
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["class"] == f"{type(model).__module__}.{type(model).__qualname__}"
 
 
 def test_save_before_fit_and_wrong_class(make_panel: Any, tmp_path: Path) -> None:
@@ -78,5 +79,5 @@ def test_save_before_fit_and_wrong_class(make_panel: Any, tmp_path: Path) -> Non
     SeasonalNaive(config=CFG).fit(make_panel(2, 40)).save(tmp_path / "sn")
     with pytest.raises(DataValidationError, match="not a Naive"):
         Naive.load(tmp_path / "sn")
-    with pytest.raises(DataValidationError, match=r"model\.json"):
+    with pytest.raises(DataValidationError, match=r"manifest\.json"):
         Naive.load(tmp_path / "missing")

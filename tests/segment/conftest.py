@@ -12,9 +12,9 @@ def log(rows: list[tuple[object, str, int]], tz: str = "UTC") -> pd.DataFrame:
     ids, stamps, amounts = zip(*rows, strict=True)
     return pd.DataFrame(
         {
-            "customer_id": list(ids),
+            "user_id": list(ids),
             "ts": pd.to_datetime(list(stamps)).tz_localize(tz).tz_convert("UTC"),
-            "amount": np.array(amounts, dtype=np.int64),
+            "amount_fen": np.array(amounts, dtype=np.int64),
         }
     )
 
@@ -55,8 +55,8 @@ def simulated_log(n_customers: int, seed: int, *, churn: bool = True) -> pd.Data
     amount = rng.gamma(4.0, np.repeat(rng.gamma(5.0, 800.0, n_customers), counts) / 4.0)
     return pd.DataFrame(
         {
-            "customer_id": [f"c{i:05d}" for i in owner],
+            "user_id": [f"c{i:05d}" for i in owner],
             "ts": ts,
-            "amount": np.rint(amount).astype(np.int64) + 1,
+            "amount_fen": np.rint(amount).astype(np.int64) + 1,
         }
     )

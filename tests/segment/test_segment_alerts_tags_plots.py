@@ -18,11 +18,11 @@ from tests.conftest import require_file
 def test_inactivity_and_overdue_alerts_golden(small_log: pd.DataFrame) -> None:
     cfg = RFMLConfig(timezone="UTC", churn=ChurnConfig(inactivity_days=10, overdue_ratio=2.0))
     alerts = churn_alerts(small_log, "2024-01-29", cfg)
-    assert list(alerts.columns) == ["customer_id", *ALERT_COLUMNS]
-    pairs = set(zip(alerts.customer_id, alerts.reason, strict=True))
+    assert list(alerts.columns) == ["user_id", *ALERT_COLUMNS]
+    pairs = set(zip(alerts.user_id, alerts.reason, strict=True))
     # a: 7 days (< 10) and 7 / 10.5 < 2 -> nothing; b: 14 days; c: 24 days, 24 / 2 = 12x gap
     assert pairs == {("b", "inactive"), ("c", "inactive"), ("c", "overdue")}
-    c_overdue = alerts[(alerts.customer_id == "c") & (alerts.reason == "overdue")].iloc[0]
+    c_overdue = alerts[(alerts.user_id == "c") & (alerts.reason == "overdue")].iloc[0]
     assert c_overdue.value == 12.0 and c_overdue.coupon_fen == 1000
     assert "12.0x own mean gap" in c_overdue.evidence and "coupon" in c_overdue.action
 
@@ -30,7 +30,7 @@ def test_inactivity_and_overdue_alerts_golden(small_log: pd.DataFrame) -> None:
 def test_default_inactivity_follows_each_customers_rhythm(small_log: pd.DataFrame) -> None:
     """Issue 23: on purchases the default window is 1.5 x the customer's own mean gap."""
     alerts = churn_alerts(small_log, "2024-01-25", RFMLConfig(timezone="UTC"))
-    inactive = alerts[alerts.reason == "inactive"].set_index("customer_id")
+    inactive = alerts[alerts.reason == "inactive"].set_index("user_id")
     # a: 3 days < 1.5 x 10.5; b (one purchase): 10 >= 1.5 x median(10.5, 2) = 9.375;
     # c: 20 >= 1.5 x 2
     assert set(inactive.index) == {"b", "c"}
@@ -43,9 +43,9 @@ def test_fixed_three_day_rule_stays_available(small_log: pd.DataFrame) -> None:
     cfg = RFMLConfig(timezone="UTC", churn=ChurnConfig(inactivity_days=3))
     inactive = churn_alerts(small_log, "2024-01-25", cfg)
     # a bought on Jan 22 (3 days before): alerted; events after "now" are ignored
-    assert set(inactive[inactive.reason == "inactive"].customer_id) == {"a", "b", "c"}
+    assert set(inactive[inactive.reason == "inactive"].user_id) == {"a", "b", "c"}
     quiet = churn_alerts(small_log, "2024-01-23", cfg)
-    assert "a" not in set(quiet[quiet.reason == "inactive"].customer_id)
+    assert "a" not in set(quiet[quiet.reason == "inactive"].user_id)
 
 
 @pytest.mark.realdata
@@ -55,16 +55,18 @@ def test_rhythm_window_spares_returning_cdnow_customers(data_home: Path) -> None
 
     require_file(data_home, "cdnow/CDNOW_master.txt")
     raw = load_cdnow(data_home=data_home)
-    log = raw.assign(amount=(raw["amount"] * 100).round().astype("int64"))
+    log = raw.rename(columns={"customer_id": "user_id"}).assign(
+        amount_fen=(raw["amount"] * 100).round().astype("int64")
+    )
     cfg = RFMLConfig(timezone="UTC")
     now = pd.Timestamp("1997-09-30", tz="UTC")
     soon = log[(log.ts >= now + pd.Timedelta(days=1)) & (log.ts < now + pd.Timedelta(days=91))]
-    known = summarize(log, cfg.replace(as_of="1997-09-30")).customers["customer_id"]
-    returns = known.isin(set(soon["customer_id"])).to_numpy()
+    known = summarize(log, cfg.replace(as_of="1997-09-30")).customers["user_id"]
+    returns = known.isin(set(soon["user_id"])).to_numpy()
 
     def flagged(rules: ChurnConfig) -> np.ndarray:
         alerts = churn_alerts(log, "1997-09-30", cfg.replace(churn=rules))
-        return known.isin(set(alerts.customer_id[alerts.reason == "inactive"])).to_numpy()
+        return known.isin(set(alerts.user_id[alerts.reason == "inactive"])).to_numpy()
 
     three_days, rhythm = flagged(ChurnConfig(inactivity_days=3)), flagged(ChurnConfig())
     assert three_days.mean() > 0.98 and three_days[returns].mean() > 0.95
@@ -80,14 +82,14 @@ def test_model_based_alerts_follow_probability(small_log: pd.DataFrame) -> None:
     flagged = alerts[alerts.reason == "model"]
     customers = summarize(small_log, cfg.replace(as_of="2024-01-29")).customers
     quiet = model.p_no_purchase(1.0, customers)
-    assert set(flagged.customer_id) == set(customers.customer_id[quiet >= 0.5])
+    assert set(flagged.user_id) == set(customers.user_id[quiet >= 0.5])
     assert (flagged.value >= 0.5).all()
 
 
 def _customers() -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "customer_id": ["a", "b", "c"],
+            "user_id": ["a", "b", "c"],
             "mean_spend_fen": [30_000, 5_000, np.nan],
             "tenure_days": [30, 400, 90],
         }
@@ -97,16 +99,16 @@ def _customers() -> pd.DataFrame:
 def test_tags_with_catalogue_attributes() -> None:
     lines = pd.DataFrame(
         {
-            "customer_id": ["a", "a", "b", "c"],
+            "user_id": ["a", "a", "b", "c"],
             "item_id": [1, 2, 2, 3],
-            "amount": [300, 100, 500, 0],
+            "amount_fen": [300, 100, 500, 0],
         }
     )
     catalogue = pd.DataFrame({"item_id": [1, 2, 3], "category": ["baby", "food", "baby"]})
     shares = attribute_shares(lines, catalogue, "category")
-    a = shares.set_index("customer_id").loc["a"]
+    a = shares.set_index("user_id").loc["a"]
     assert (a.share_baby, a.share_food) == (0.75, 0.25)
-    assert shares.set_index("customer_id").loc["c"].sum() == 0  # no spend -> no shares
+    assert shares.set_index("user_id").loc["c"].sum() == 0  # no spend -> no shares
     rules = [
         TagRule(
             name="new parent",
@@ -119,10 +121,10 @@ def test_tags_with_catalogue_attributes() -> None:
             name="big spender",
             conditions=(Condition(column="mean_spend_fen", op=">=", value=20_000),),
         ),
-        TagRule(name="named", conditions=(Condition(column="customer_id", op="in", value=["b"]),)),
+        TagRule(name="named", conditions=(Condition(column="user_id", op="in", value=["b"]),)),
     ]
     tags = tag_customers(_customers(), rules, attributes=shares)
-    assert set(zip(tags.customer_id, tags.tag, strict=True)) == {
+    assert set(zip(tags.user_id, tags.tag, strict=True)) == {
         ("a", "new parent"),
         ("a", "big spender"),
         ("b", "named"),
@@ -133,7 +135,7 @@ def test_tag_errors_name_the_problem() -> None:
     rule = TagRule(name="x", conditions=(Condition(column="mean_spendfen", op=">", value=1),))
     with pytest.raises(ConfigError, match="did you mean 'mean_spend_fen'"):
         tag_customers(_customers(), [rule])
-    lines = pd.DataFrame({"customer_id": ["a"], "item_id": [9], "amount": [1]})
+    lines = pd.DataFrame({"user_id": ["a"], "item_id": [9], "amount_fen": [1]})
     catalogue = pd.DataFrame({"item_id": [1], "category": ["baby"]})
     with pytest.raises(DataValidationError, match="item_id: 9"):
         attribute_shares(lines, catalogue, "category")

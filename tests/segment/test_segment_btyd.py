@@ -49,7 +49,9 @@ def cdnow_sample(data_home: Path) -> pd.DataFrame:
 
     require_file(data_home, "cdnow/CDNOW_sample.txt")
     raw = load_cdnow("sample", data_home=data_home)
-    frame = raw.assign(amount=np.rint(raw.amount * 100).astype(np.int64))
+    frame = raw.rename(columns={"customer_id": "user_id"}).assign(
+        amount_fen=np.rint(raw.amount * 100).astype(np.int64)
+    )
     cfg = RFMLConfig(as_of="1997-09-30", timezone="UTC", time_unit="week")
     return summarize(frame, cfg).customers
 
@@ -168,9 +170,14 @@ def test_errors_and_persistence(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError, match="impossible"):
         BetaGeo().fit(data.assign(t_x=data["T"] + 1))
     model = ModifiedBetaGeo().fit(data)
-    model.save(tmp_path / "m.json")
-    again = load_model(tmp_path / "m.json")
+    folder = model.save(tmp_path / "m")
+    again = ModifiedBetaGeo.load(folder)
     assert isinstance(again, ModifiedBetaGeo)
+    assert again.standard_errors_ == pytest.approx(model.standard_errors_, nan_ok=True)
+    with pytest.warns(FutureWarning, match=r"ParetoNBD\.load"):
+        assert isinstance(load_model(folder), ModifiedBetaGeo)
+    with pytest.raises(DataValidationError, match="not a ParetoNBD"):
+        ParetoNBD.load(folder)
     np.testing.assert_allclose(again.expected_purchases(5, data), model.expected_purchases(5, data))
     with pytest.raises(DataValidationError, match="t must be >= 0"):
         model.expected_purchases(-1, data)
@@ -216,8 +223,7 @@ def test_gamma_gamma_persistence(tmp_path: Path) -> None:
     spend = np.random.default_rng(8).gamma(5.0, 300.0, len(data))
     data["mean_repeat_spend_fen"] = np.where(data.x > 0, spend, 0.0)
     model = GammaGamma().fit(data)
-    model.save(tmp_path / "gg.json")
-    again = GammaGamma.load(tmp_path / "gg.json")
+    again = GammaGamma.load(model.save(tmp_path / "gg"))
     np.testing.assert_allclose(again.expected_spend(data), model.expected_spend(data))
     with pytest.raises(NotFittedError):
         GammaGamma().expected_spend(data)
@@ -231,12 +237,14 @@ def test_cdnow_master_holdout_reproduces_anchor_figures(data_home: Path) -> None
 
     require_file(data_home, "cdnow/CDNOW_master.txt")
     raw = load_cdnow("master", data_home=data_home)
-    frame = raw.assign(amount=np.rint(raw.amount * 100).astype(np.int64))
+    frame = raw.rename(columns={"customer_id": "user_id"}).assign(
+        amount_fen=np.rint(raw.amount * 100).astype(np.int64)
+    )
     cfg = RFMLConfig(as_of="1997-09-30", timezone="UTC", time_unit="week")
     customers = summarize(frame, cfg).customers
     later = frame[frame.ts > pd.Timestamp("1997-09-30", tz="UTC")]
     actual = (
-        later.groupby("customer_id").ts.nunique().reindex(customers.customer_id, fill_value=0)
+        later.groupby("user_id").ts.nunique().reindex(customers.user_id, fill_value=0)
     ).to_numpy()
     predicted = ParetoNBD().fit(customers).expected_purchases(39, customers)
     assert np.abs(predicted - actual).mean() == pytest.approx(0.794, abs=0.001)
@@ -273,7 +281,9 @@ def test_pareto_on_a_young_cohort_stops_on_its_ridge(data_home: Path) -> None:
 
     require_file(data_home, "cdnow/CDNOW_master.txt")
     raw = load_cdnow("master", data_home=data_home)
-    frame = raw.assign(amount=np.rint(raw.amount * 100).astype(np.int64))
+    frame = raw.rename(columns={"customer_id": "user_id"}).assign(
+        amount_fen=np.rint(raw.amount * 100).astype(np.int64)
+    )
     cfg = RFMLConfig(as_of="1997-03-31", timezone="UTC", time_unit="week")
     young = summarize(frame, cfg).customers
     model = ParetoNBD().fit(young)

@@ -23,7 +23,7 @@ def _customers(recency: list[int], frequency: list[int], monetary: list[int]) ->
     n = len(recency)
     return pd.DataFrame(
         {
-            "customer_id": range(n),
+            "user_id": range(n),
             "recency_days": recency,
             "n_purchases": frequency,
             "monetary_fen": monetary,
@@ -85,7 +85,7 @@ def test_scores_are_deterministic_monotone_and_in_range(recency: list[int], bins
     as_float = score(frame.astype({"recency_days": float, "n_purchases": float}), cfg)
     assert (as_float.r_score.to_numpy() == r).all()  # sorting path == counting path
     assert (as_float.f_score.to_numpy() == f).all()
-    reversed_order = score(frame.iloc[::-1], cfg).sort_values("customer_id")
+    reversed_order = score(frame.iloc[::-1], cfg).sort_values("user_id")
     assert (reversed_order.r_score.to_numpy() == r).all()
 
 
@@ -139,7 +139,7 @@ def test_fixed_binning_needs_edges() -> None:
 
 def test_segment_customers_golden(small_log: pd.DataFrame) -> None:
     cfg = RFMLConfig(as_of="2024-01-29", timezone="UTC")
-    out = segment_customers(small_log, cfg).customers.set_index("customer_id")
+    out = segment_customers(small_log, cfg).customers.set_index("user_id")
     # a: most recent (7 d) and most purchases/spend -> top scores
     assert (out.loc["a", "r_score"], out.loc["a", "fm_score"]) == (5, 5)
     assert out.loc["a", "segment"] == "Champions"

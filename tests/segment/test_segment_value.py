@@ -82,13 +82,13 @@ def test_auc_matches_sklearn_with_ties(n: int, seed: int) -> None:
 def test_forecast_columns_and_identities(fitted: CustomerValueModel) -> None:
     forecast = fitted.predict(13)
     assert list(forecast.columns) == [
-        "customer_id",
+        "user_id",
         "p_buy",
         "expected_purchases",
         "spend_per_purchase_fen",
         "value_fen",
     ]
-    assert len(forecast) == len(fitted.customers_) and forecast.customer_id.is_unique
+    assert len(forecast) == len(fitted.customers_) and forecast.user_id.is_unique
     assert forecast.p_buy.between(0, 1).all() and (forecast.expected_purchases >= 0).all()
     np.testing.assert_allclose(
         forecast.value_fen, forecast.expected_purchases * forecast.spend_per_purchase_fen
@@ -131,7 +131,7 @@ def test_fit_is_deterministic_and_leaves_the_input_alone(
     pd.testing.assert_frame_equal(shop_log, before)
     # row order changes only the optimiser's summation order
     shuffled = CustomerValueModel(SMALL).fit(shop_log.sample(frac=1.0, random_state=3))
-    merged = first.merge(shuffled.predict(13), on="customer_id", suffixes=("", "_again"))
+    merged = first.merge(shuffled.predict(13), on="user_id", suffixes=("", "_again"))
     assert len(merged) == len(first)
     np.testing.assert_allclose(merged.p_buy, merged.p_buy_again, rtol=1e-3)
     np.testing.assert_allclose(
@@ -144,14 +144,14 @@ def test_beats_or_ties_btyd_and_rfm_on_a_later_holdout(
 ) -> None:
     """On the simulated shop's unseen 131 days the choice does not lose to its parts."""
     later = shop_log[shop_log.ts > pd.Timestamp(AS_OF, tz="UTC")]
-    days = later.assign(day=later.ts.dt.floor("D")).groupby("customer_id").day.nunique()
+    days = later.assign(day=later.ts.dt.floor("D")).groupby("user_id").day.nunique()
     forecast = fitted.predict(131 / 7)
-    actual = days.reindex(forecast.customer_id, fill_value=0).to_numpy()
+    actual = days.reindex(forecast.user_id, fill_value=0).to_numpy()
     customers = fitted.customers_
     pareto = ParetoNBD().fit(customers).expected_purchases(131 / 7, customers)
     cfg = SMALL.rfml
-    scored = segment_customers(shop_log, cfg).customers.set_index("customer_id")
-    rfm = scored.loc[forecast.customer_id, ["r_score", "f_score", "m_score"]].sum(axis=1)
+    scored = segment_customers(shop_log, cfg).customers.set_index("user_id")
+    rfm = scored.loc[forecast.user_id, ["r_score", "f_score", "m_score"]].sum(axis=1)
     ours = roc_auc_score(actual > 0, forecast.p_buy)
     assert ours >= roc_auc_score(actual > 0, rfm) - 0.005
     assert ours >= roc_auc_score(actual > 0, pareto) - 0.005
@@ -165,8 +165,8 @@ def test_errors(fitted: CustomerValueModel, shop_log: pd.DataFrame) -> None:
     early = SMALL.replace(rfml=SMALL.rfml.replace(as_of="2023-04-01"))
     with pytest.raises(DataValidationError, match="inner time split needs"):
         CustomerValueModel(early).fit(shop_log)
-    with pytest.raises(DataValidationError, match="customer_id"):
-        CustomerValueModel(SMALL).fit(shop_log.drop(columns="customer_id"))
+    with pytest.raises(DataValidationError, match="user_id"):
+        CustomerValueModel(SMALL).fit(shop_log.drop(columns="user_id"))
     with pytest.raises(DataValidationError, match="horizon"):
         fitted.predict(-1)
 
@@ -192,13 +192,15 @@ def test_cdnow_master_buys_again_beats_btyd_and_rfm(data_home: Path) -> None:
 
     require_file(data_home, "cdnow/CDNOW_master.txt")
     raw = load_cdnow("master", data_home=data_home)
-    frame = raw.assign(amount=np.rint(raw.amount * 100).astype(np.int64))
+    frame = raw.rename(columns={"customer_id": "user_id"}).assign(
+        amount_fen=np.rint(raw.amount * 100).astype(np.int64)
+    )
     cfg = ValueConfig(rfml=RFMLConfig(as_of="1997-09-30", timezone="UTC", time_unit="week"))
     model = CustomerValueModel(cfg).fit(frame)
     forecast = model.predict(39)
     later = frame[frame.ts > pd.Timestamp("1997-09-30", tz="UTC")]
-    counts = later.groupby("customer_id").ts.nunique()
-    actual = counts.reindex(forecast.customer_id, fill_value=0).to_numpy()
+    counts = later.groupby("user_id").ts.nunique()
+    actual = counts.reindex(forecast.user_id, fill_value=0).to_numpy()
     customers = model.customers_
     pareto = ParetoNBD().fit(customers).expected_purchases(39, customers)
     scored = segment_customers(frame, cfg.rfml).customers

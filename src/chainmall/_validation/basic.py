@@ -69,7 +69,7 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, name: str = 
         hints.append(f"{col!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     raise ColumnNotFoundError(
         f"{name} is missing column(s) {', '.join(hints)}; available: {present}. "
-        "Rename your columns or pass the column names as arguments."
+        "Rename your columns or name yours with columns={canonical name: your column}."
     )
 
 

@@ -42,6 +42,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from chainmall._columns import caller_name
 from chainmall._validation.basic import describe_offenders, require_columns, require_frame
 from chainmall.exceptions import DataValidationError
 
@@ -119,7 +120,7 @@ def check_frame(
 
 def _check_column(frame: pd.DataFrame, column: Column, name: str, id_column: str | None) -> None:
     series = frame[column.name]
-    where = f"{name}.{column.name}"
+    where = f"{name}.{caller_name(frame, column.name)}"
     # offending ids are shown from another column; a bad id column shows the index
     ids = None if id_column == column.name else id_column
     if column.kind in ("id", "label"):

@@ -95,8 +95,8 @@ def optimised_list_prices(
     """New list prices from the pricing engine (±10% band around the reference price)."""
     offers = pd.DataFrame(
         {
-            "store": 1,
-            "product": np.arange(len(current_fen)),
+            "store_id": 1,
+            "item_id": np.arange(len(current_fen)),
             "current_price_fen": current_fen,
             "reference_price_fen": reference_fen,
             "unit_cost_fen": cost_fen,
@@ -119,10 +119,10 @@ def churn_flagged(
     """Members with a churn alert of one of ``reasons`` at ``now`` (segment engine)."""
     if len(order_members) == 0:
         return np.zeros(0, dtype=np.int64)
-    log = pd.DataFrame({"customer_id": order_members, "ts": order_days, "amount": order_pay_fen})
+    log = pd.DataFrame({"user_id": order_members, "ts": order_days, "amount_fen": order_pay_fen})
     alerts = churn_alerts(log, now.strftime("%Y-%m-%d"), RFMLConfig(timezone="UTC"))
     hit = alerts[alerts["reason"].isin(reasons)]
-    return np.unique(hit["customer_id"].to_numpy(dtype=np.int64))
+    return np.unique(hit["user_id"].to_numpy(dtype=np.int64))
 
 
 def settle_commissions(

@@ -21,6 +21,7 @@ Discounts never exceed what is left to pay, so no price becomes negative.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -28,6 +29,7 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import Field
 
+from chainmall._columns import canonical_frame
 from chainmall._validation import check_array, check_scalar
 from chainmall.config import EngineConfig
 from chainmall.exceptions import DataValidationError
@@ -246,17 +248,32 @@ def redeem_points(
     return discount.astype(np.int64), np.minimum(spent, points).astype(np.int64)
 
 
-def churn_targets(alerts: pd.DataFrame, rule: ChurnCoupon, *, customer_id: str) -> pd.DataFrame:
+def churn_targets(
+    alerts: pd.DataFrame,
+    rule: ChurnCoupon,
+    *,
+    columns: Mapping[str, str] | None = None,
+    customer_id: str | None = None,
+) -> pd.DataFrame:
     """One coupon row per member with an alert whose reason the rule targets.
 
     Args:
-        alerts: output of :func:`chainmall.segment.alerts.churn_alerts`.
+        alerts: output of :func:`chainmall.segment.alerts.churn_alerts` (``user_id``,
+            ``reason``, ...).
         rule: the coupon rule.
-        customer_id: the alerts' customer id column.
+        columns: ``{"user_id": your id column}`` where yours differs.
+        customer_id: deprecated; use ``columns=``.
 
     Returns:
-        ``customer_id, coupon_fen`` (one row per member).
+        ``user_id, coupon_fen`` (one row per member).
     """
-    hit = alerts[alerts["reason"].isin(rule.reasons)]
-    ids = pd.unique(hit[customer_id])
-    return pd.DataFrame({customer_id: ids, "coupon_fen": np.full(len(ids), rule.coupon_fen)})
+    frame = canonical_frame(
+        alerts,
+        columns,
+        accepted=("user_id",),
+        name="alerts",
+        legacy={"customer_id": ("user_id", customer_id)},
+    )
+    hit = frame[frame["reason"].isin(rule.reasons)]
+    ids = pd.unique(hit["user_id"])
+    return pd.DataFrame({"user_id": ids, "coupon_fen": np.full(len(ids), rule.coupon_fen)})

@@ -12,6 +12,9 @@ single-machine ones; see ``docs/distributed.md``.
 Importing this package does not import dask; the functions do when called.
 """
 
+from typing import Any
+
+from chainmall._deprecation import renamed_attribute
 from chainmall.distributed.forecast import DaskForecast, forecast_partitioned
 from chainmall.distributed.referral import (
     earner_month_totals,
@@ -22,7 +25,7 @@ from chainmall.distributed.rfml import (
     ScoreEdges,
     apply_scores,
     score_edges,
-    segment_customers,
+    segment_customers_partitioned,
     summarize_partitioned,
 )
 from chainmall.distributed.scoring import predict_partitioned
@@ -37,6 +40,13 @@ __all__ = [
     "forecast_partitioned",
     "predict_partitioned",
     "score_edges",
-    "segment_customers",
+    "segment_customers_partitioned",
     "summarize_partitioned",
 ]
+
+_RENAMED = {"segment_customers": "segment_customers_partitioned"}
+
+
+def __getattr__(name: str) -> Any:
+    """Old names of the previous release, with a ``FutureWarning``."""
+    return renamed_attribute(globals(), __name__, _RENAMED, name)

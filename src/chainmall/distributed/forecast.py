@@ -18,16 +18,18 @@ Two lazy frames share one task per partition (compute them together with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from chainmall._columns import column_mapping
 from chainmall.distributed._dask import dask_dataframe, dask_module, delayed
 from chainmall.distributed._sources import as_dask, is_parquet_source, parquet_frame
 from chainmall.exceptions import ColumnNotFoundError, ConfigError, DataValidationError
+from chainmall.replenish.config import SERIES_COLUMNS
 
 __all__ = ["DaskForecast", "forecast_partitioned"]
 
@@ -102,30 +104,28 @@ def _fit_predict(
     if part.empty:
         return metas
     fitted = model.clone().fit(part)
-    id_col = fitted.cfg.id_col
     forecast, report = (
-        out.astype({id_col: part[id_col].dtype}).reset_index(drop=True)
+        out.astype({"unique_id": part["unique_id"].dtype}).reset_index(drop=True)
         for out in (fitted.predict(h, level), fitted.report_)
     )
     return forecast, report
 
 
 def _metas(frame_meta: pd.DataFrame, model: Any, level: Sequence[float]) -> tuple[Any, Any]:
-    cfg = model.cfg
-    ids = frame_meta[cfg.id_col]
+    ids = frame_meta["unique_id"]
     columns = [model.name] + [
         f"{model.name}-{side}-{lv:g}" for lv in level for side in ("lo", "hi")
     ]
     forecast = pd.DataFrame(
         {
-            cfg.id_col: ids,
-            cfg.time_col: pd.Series(dtype="datetime64[ns]"),
+            "unique_id": ids,
+            "ds": pd.Series(dtype="datetime64[ns]"),
             **{c: pd.Series(dtype=np.float64) for c in columns},
         }
     )
     report = pd.DataFrame(
         {
-            cfg.id_col: ids,
+            "unique_id": ids,
             **{c: pd.Series(dtype=np.int64) for c in _REPORT_COUNTS},
             "status": pd.Series(dtype=object),
             "reason": pd.Series(dtype=object),
@@ -142,13 +142,13 @@ def forecast_partitioned(
     level: Sequence[float] | None = None,
     npartitions: int | None = None,
     whole_series: bool = False,
+    columns: Mapping[str, str] | None = None,
 ) -> DaskForecast:
     """Fit ``model`` per series partition and forecast ``h`` periods (lazy).
 
     Args:
-        frame: dask or pandas long frame ``[id, time, target]`` (the column
-            names of the model's :class:`~chainmall.replenish.ReplenishConfig`),
-            or Parquet path(s) of one; files sorted by series are read with
+        frame: dask or pandas long frame ``[unique_id, ds, y]`` (yours named
+            through ``columns``), or Parquet path(s) of one; files sorted by series are read with
             whole series per partition (no shuffle).
             Set the config's ``freq``: with ``None`` each partition infers its own
             step (equal to the single-machine one when all series share a step).
@@ -160,6 +160,8 @@ def forecast_partitioned(
         whole_series: the input's partitions already hold whole series (e.g. a
             Dask frame read from files written by series): skip the shuffle.
             :meth:`DaskForecast.compute` fails if a series turns up twice.
+        columns: ``{canonical: yours}`` where your names differ from ``unique_id``,
+            ``ds``, ``y``; the results use the canonical names.
 
     Returns:
         :class:`DaskForecast`; after ``compute()`` equal to
@@ -167,7 +169,7 @@ def forecast_partitioned(
 
     Raises:
         ConfigError: ``model`` learns across series (its partitioned fit would differ).
-        ColumnNotFoundError: the frame lacks the config's id, time or target column.
+        ColumnNotFoundError: the frame lacks the series, period or demand column.
     """
     dd = dask_dataframe()
     if not isinstance(model, _per_series_models()):
@@ -178,26 +180,31 @@ def forecast_partitioned(
         )
     if h < 1:
         raise ConfigError(f"h must be >= 1 period, got {h}")
-    cfg = model.cfg
-    needed = [cfg.id_col, cfg.time_col, cfg.target_col]
+    mapping = {
+        **model.cfg.legacy_names(),
+        **column_mapping(columns, accepted=SERIES_COLUMNS, name="frame"),
+    }
+    needed = [mapping.get(c, c) for c in SERIES_COLUMNS]
     source = frame
     by_series = None
     if is_parquet_source(source):
-        by_series = parquet_frame(source, needed, whole_key=cfg.id_col)
+        by_series = parquet_frame(source, needed, whole_key=needed[0])
     frame = by_series if by_series is not None else as_dask(source, needed)
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise ColumnNotFoundError(
-            f"frame lacks {missing} (the model's ReplenishConfig names {needed}); present: "
-            f"{list(as_dask(source).columns)}; rename the columns or set "
-            "id_col/time_col/target_col"
+            f"frame lacks {missing} (read as {list(SERIES_COLUMNS)}); present: "
+            f"{list(as_dask(source).columns)}; rename the columns or pass "
+            "columns={'unique_id': ..., 'ds': ..., 'y': ...}"
         )
+    rename = {theirs: ours for ours, theirs in mapping.items() if theirs != ours}
+    frame = frame.rename(columns=rename) if rename else frame
     levels = list(level) if level else None
     metas = _metas(frame._meta, model, levels or [])
     if by_series is None and not whole_series:
-        frame = frame.shuffle(on=cfg.id_col, npartitions=npartitions or frame.npartitions)
+        frame = frame.shuffle(on="unique_id", npartitions=npartitions or frame.npartitions)
     run = delayed(_fit_predict, nout=2)
     pairs = [run(part, model, h, levels, metas) for part in frame.to_delayed()]
     forecast = dd.from_delayed([p[0] for p in pairs], meta=metas[0], verify_meta=False)
     report = dd.from_delayed([p[1] for p in pairs], meta=metas[1], verify_meta=False)
-    return DaskForecast(forecast, report, cfg.id_col, cfg.time_col)
+    return DaskForecast(forecast, report, "unique_id", "ds")

@@ -15,18 +15,20 @@ The plan (details in ``docs/distributed.md``):
 3. **global score edges.** Distinct values per measure are counted per bucket and
    merged in a tree (:mod:`chainmall.distributed.scores`).
 
-Rows come back grouped by bucket: sort by ``customer_id`` to compare with the
+Rows come back grouped by bucket: sort by ``user_id`` to compare with the
 single-machine frame, which is then equal column for column (string ids come
 back with the input's dtype, e.g. pandas ``string`` for Dask's text columns).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
+from chainmall._columns import column_mapping
 from chainmall._validation import check_frame
 from chainmall.distributed._buckets import meet_buckets
 from chainmall.distributed._dask import dask_dataframe, dask_module, delayed, tree_reduce
@@ -48,7 +50,11 @@ from chainmall.distributed.scores import (
 )
 from chainmall.exceptions import DataValidationError
 from chainmall.segment import RFMLConfig, RFMLSummary, summarize
-from chainmall.segment.rfml import transaction_columns
+from chainmall.segment.rfml import (
+    TRANSACTION_COLUMNS,
+    legacy_transaction_keywords,
+    transaction_columns,
+)
 from chainmall.segment.rules import measure_columns
 
 __all__ = [
@@ -56,7 +62,7 @@ __all__ = [
     "ScoreEdges",
     "apply_scores",
     "score_edges",
-    "segment_customers",
+    "segment_customers_partitioned",
     "summarize_partitioned",
 ]
 
@@ -65,13 +71,13 @@ _DAY_ZERO = pd.Timestamp("1970-01-01")
 
 @dataclass(frozen=True)
 class DaskRFMLSummary:
-    """Result of :func:`summarize_partitioned` / :func:`segment_customers`.
+    """Result of :func:`summarize_partitioned` / :func:`segment_customers_partitioned`.
 
     Attributes:
         customers: dask DataFrame, one row per customer (columns of
             :class:`chainmall.segment.RFMLSummary`, plus scores and segments from
-            :func:`segment_customers`); lazy.
-        rejected: dask DataFrame ``customer_id, reason``; lazy.
+            :func:`segment_customers_partitioned`); lazy.
+        rejected: dask DataFrame ``user_id, reason``; lazy.
         as_of: the as-of day used for every customer (naive date).
         n_rows_after_as_of: rows ignored because they fall after ``as_of``.
         held: the persisted intermediate results the lazy frames read
@@ -108,6 +114,22 @@ class DaskRFMLSummary:
         )
 
 
+def _names(
+    columns: Mapping[str, str] | None, customer_id: str | None, ts: str | None, amount: str | None
+) -> tuple[str, str, str]:
+    """The caller's id, timestamp and amount column names (``columns=`` and the
+    deprecated keywords folded together, warning at the entry point's caller)."""
+    mapping = column_mapping(
+        columns,
+        accepted=TRANSACTION_COLUMNS,
+        name="transactions",
+        legacy=legacy_transaction_keywords(customer_id, ts, amount),
+        stacklevel=4,
+    )
+    user_id, at, fen = (mapping.get(name, name) for name in TRANSACTION_COLUMNS)
+    return user_id, at, fen
+
+
 def _explicit_as_of_day(cfg: RFMLConfig) -> int | None:
     """The configured as-of day number, or ``None`` for "the last day in the data"."""
     if cfg.as_of is None:
@@ -142,7 +164,7 @@ def _metas(frame: Any, cfg: RFMLConfig, names: tuple[str, str, str]) -> tuple[An
 
     sample = meta_nonempty(frame._meta).iloc[:1]
     example = summarize(
-        sample, cfg.replace(as_of=None), customer_id=names[0], ts=names[1], amount=names[2]
+        sample, cfg.replace(as_of=None), columns=dict(zip(TRANSACTION_COLUMNS, names, strict=True))
     )
     return example.customers.iloc[:0], example.rejected.iloc[:0]
 
@@ -173,7 +195,7 @@ def _day_tables(
     frame = as_dask(transactions, names, name="transactions")
     if any(c not in frame.columns for c in names):  # same message as one machine
         whole = as_dask(transactions)._meta
-        summarize(whole, cfg, customer_id=names[0], ts=names[1], amount=names[2])
+        summarize(whole, cfg, columns=dict(zip(TRANSACTION_COLUMNS, names, strict=True)))
     meta = _metas(frame, cfg, names)
     n_buckets = npartitions or frame.npartitions
     reduce = delayed(customer_days, nout=n_buckets + 1, pure=True)
@@ -197,20 +219,21 @@ def summarize_partitioned(
     transactions: Any,
     config: RFMLConfig | None = None,
     *,
-    customer_id: str = "customer_id",
-    ts: str = "ts",
-    amount: str = "amount",
+    columns: Mapping[str, str] | None = None,
+    customer_id: str | None = None,
+    ts: str | None = None,
+    amount: str | None = None,
     npartitions: int | None = None,
 ) -> DaskRFMLSummary:
     """:func:`chainmall.segment.summarize` on Dask, from per-partition customer-day sums.
 
     Args:
         transactions: dask or pandas DataFrame, or Parquet path(s), with
-            ``customer_id``, ``ts`` (tz-aware), ``amount`` (integer fen).
+            ``user_id``, ``ts`` (tz-aware), ``amount_fen`` (integer fen).
         config: engine settings; ``as_of=None`` becomes the global last local day.
-        customer_id: id column (customer buckets are a hash of it).
-        ts: timestamp column.
-        amount: amount column (integer minor units).
+        columns: your column names where they differ, ``{canonical: yours}``
+            (customer buckets are a hash of the ``user_id`` column).
+        customer_id, ts, amount: deprecated; use ``columns=``.
         npartitions: customer buckets of the result (default: as many as the
             input has partitions).
 
@@ -223,7 +246,7 @@ def summarize_partitioned(
         ColumnNotFoundError, DataValidationError: the engine's messages, for the
             first partition that breaks its contract.
     """
-    names = (customer_id, ts, amount)
+    names = _names(columns, customer_id, ts, amount)
     days = _day_tables(transactions, config or RFMLConfig(), names, npartitions)
     outputs = meet_buckets(days.pieces, customer_summaries, days.config, names, days.meta, nout=2)
     customers, rejected = _frames(outputs, days.meta)
@@ -243,16 +266,20 @@ def _summaries_and_counts(
     return customers, rejected, value_counts(customers, tuple(measure_columns(cfg).values()))
 
 
-def segment_customers(
+def segment_customers_partitioned(
     transactions: Any,
     config: RFMLConfig | None = None,
     *,
-    customer_id: str = "customer_id",
-    ts: str = "ts",
-    amount: str = "amount",
+    columns: Mapping[str, str] | None = None,
+    customer_id: str | None = None,
+    ts: str | None = None,
+    amount: str | None = None,
     npartitions: int | None = None,
 ) -> DaskRFMLSummary:
     """:func:`chainmall.segment.segment_customers` on Dask: summary, global scores, segments.
+
+    ``transactions`` and ``columns`` are as in :func:`summarize_partitioned`
+    (``customer_id``, ``ts``, ``amount`` are its deprecated keywords).
 
     With quantile binning each bucket task also counts its measures' distinct
     values; the bucket summaries are persisted (kept in worker memory, spilled
@@ -260,14 +287,12 @@ def segment_customers(
     are scored lazily.
     """
     cfg = config or RFMLConfig()
-    names = (customer_id, ts, amount)
+    names = _names(columns, customer_id, ts, amount)
     if cfg.binning == "fixed":  # scores need no global pass
         summary = summarize_partitioned(
             transactions,
             cfg,
-            customer_id=customer_id,
-            ts=ts,
-            amount=amount,
+            columns=dict(zip(TRANSACTION_COLUMNS, names, strict=True)),
             npartitions=npartitions,
         )
         scored_meta = apply_scores(summary.customers._meta, None, cfg)

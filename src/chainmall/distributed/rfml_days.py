@@ -25,7 +25,12 @@ import pandas as pd
 from chainmall._validation import check_frame
 from chainmall.distributed._buckets import bucket_of, split_by_bucket
 from chainmall.segment import RFMLConfig
-from chainmall.segment.rfml import local_days, summary_columns, transaction_columns
+from chainmall.segment.rfml import (
+    TRANSACTION_COLUMNS,
+    local_days,
+    summary_columns,
+    transaction_columns,
+)
 
 __all__ = ["NO_DAYS", "DayInfo", "customer_days", "customer_summaries", "merge_info"]
 
@@ -107,26 +112,24 @@ def customer_summaries(
     days = pd.concat([t for t in tables if len(t)] or [tables[0]], ignore_index=True)
     if days.empty:
         return meta
-    customer_id, ts, amount = names
+    user_id, ts, amount_fen = TRANSACTION_COLUMNS
     nanoseconds = days["day"].to_numpy(dtype=np.int64) * _NS_PER_DAY
     frame = pd.DataFrame(
         {
-            customer_id: days["id"],
+            user_id: days["id"],
             ts: pd.Series(nanoseconds.view("datetime64[ns]")).dt.tz_localize("UTC"),
-            amount: days["net"].to_numpy(dtype=np.int64),
+            amount_fen: days["net"].to_numpy(dtype=np.int64),
         }
     )
     try:
-        columns, result = summary_columns(
-            frame, cfg.replace(timezone="UTC"), customer_id=customer_id, ts=ts, amount=amount
-        )
+        columns, result = summary_columns(frame, cfg.replace(timezone="UTC"))
     except IndexError:
         # the kernel fails when no customer-day has a non-negative net (every customer
         # of the bucket refunded only); the log as a whole may still have purchases
         if (days.groupby(["id", "day"])["net"].sum() >= 0).any():
             raise
         ids = days["id"].drop_duplicates().reset_index(drop=True)
-        return meta[0], pd.DataFrame({customer_id: ids, "reason": _NO_PURCHASE})
+        return meta[0], pd.DataFrame({user_id: ids, "reason": _NO_PURCHASE})
     return pd.DataFrame(columns), result.rejected
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import numbers
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -30,6 +31,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from chainmall._columns import canonical_frame
 from chainmall._validation import (
     MAX_EXACT_INT,
     Column,
@@ -70,6 +72,8 @@ _COLUMNS = (
     Column("ts", "time", nullable=True),
 )
 """Column-level rules; missing values in these columns are row-level problems."""
+EVENT_COLUMNS = ("user_id", "event_type", "ts", *OPTIONAL_COLUMNS)
+"""Canonical names ``validate_events(columns=)`` accepts as keys."""
 _NUMERIC = {"x": "float", "y": "float", "dwell_ms": "int", "quantity": "int", "amount_fen": "int"}
 
 
@@ -132,7 +136,7 @@ def validate_events(
     events: pd.DataFrame,
     *,
     strict: bool = False,
-    columns: dict[str, str] | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> EventBatch:
     """Check events against the schema; split valid rows from refused ones.
 
@@ -140,16 +144,18 @@ def validate_events(
         events: long frame with ``user_id``, ``event_type``, ``ts`` (tz-aware) and the
             optional columns the event types need (absent columns count as empty).
         strict: raise instead of returning refused rows.
-        columns: rename map from your column names to the canonical ones,
-            e.g. ``{"uid": "user_id", "event": "event_type"}``.
+        columns: ``{canonical: yours}`` where your names differ, e.g.
+            ``{"user_id": "uid", "event_type": "event"}``; the results use the
+            canonical names. A mapping in the earlier direction ``{yours: canonical}``
+            (its values canonical names, its keys not) is turned round with a
+            :class:`FutureWarning`.
 
     Raises:
         ColumnNotFoundError: ``user_id``, ``event_type`` or ``ts`` is missing.
         DataValidationError: ``ts`` is not timezone-aware, or (``strict``) any row is bad.
     """
     frame = require_frame(events, "events")
-    if columns:
-        frame = frame.rename(columns=columns)
+    frame = canonical_frame(frame, _turned_round(columns), accepted=EVENT_COLUMNS, name="events")
     check_frame(frame, _COLUMNS, name="events", allow_empty=True)
     frame = frame.reset_index(drop=True)
     for column in OPTIONAL_COLUMNS:
@@ -199,6 +205,26 @@ def validate_events(
     rejected.insert(0, "row", bad_rows)
     rejected["reason"] = pd.Series(joined, index=rejected.index, dtype="string").str.slice(2)
     return EventBatch(events=_typed(frame.loc[~bad_any]), rejected=rejected.reset_index(drop=True))
+
+
+def _turned_round(columns: object) -> object:
+    """``columns`` as ``{canonical: yours}``; a mapping unambiguously in the earlier
+    ``{yours: canonical}`` direction is turned round with a :class:`FutureWarning`."""
+    if not isinstance(columns, Mapping) or not columns:
+        return columns
+    keys, values = list(columns), list(columns.values())
+    earlier = all(v in EVENT_COLUMNS for v in values) and not any(k in EVENT_COLUMNS for k in keys)
+    if not earlier:
+        return columns
+    turned = {canonical: theirs for theirs, canonical in columns.items()}
+    warnings.warn(
+        "validate_events(columns=) now maps the canonical name to yours, {canonical: yours}; "
+        "the earlier direction {yours: canonical} will stop working in the next release; "
+        f"pass columns={turned!r}",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return turned
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,7 @@ engine's churn warnings read (one row per event, the amount in fen of orders and
     from chainmall.segment.alerts import churn_alerts
 
     rules = RFMLConfig(churn=ChurnConfig(inactivity_days=3))
-    alerts = churn_alerts(visit_log(batch), "2025-03-31", rules, customer_id="user_id")
+    alerts = churn_alerts(visit_log(batch), "2025-03-31", rules)
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ __all__ = ["visit_log"]
 
 
 def visit_log(events: EventBatch | pd.DataFrame) -> pd.DataFrame:
-    """``[user_id, ts, amount]`` per valid event; ``amount`` is the order's fen, else 0.
+    """``[user_id, ts, amount_fen]`` per valid event: the order's fen, else 0.
 
     A raw frame is validated strictly first (nothing is dropped silently).
     """
@@ -33,6 +33,6 @@ def visit_log(events: EventBatch | pd.DataFrame) -> pd.DataFrame:
         {
             "user_id": valid["user_id"].to_numpy(),
             "ts": valid["ts"],
-            "amount": amount.to_numpy(dtype=np.int64),
+            "amount_fen": amount.to_numpy(dtype=np.int64),
         }
     )

@@ -26,6 +26,7 @@ from chainmall.pricing.market import (
     realised_profit,
     simulate_market,
 )
+from chainmall.pricing.offers import offers_from_history
 from chainmall.pricing.optimize import (
     AuditSink,
     PriceDecision,
@@ -55,6 +56,7 @@ __all__ = [
     "blocked_reason",
     "candidate_grid",
     "estimate_elasticity",
+    "offers_from_history",
     "oj_market_frame",
     "optimize_prices",
     "oracle_prices",

@@ -13,9 +13,12 @@ customer attributes are used here only, and only the declared benefit columns.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
+from chainmall._columns import canonical_frame, column_mapping
 from chainmall._validation import MAX_EXACT_INT, Column, check_frame, describe_offenders
 from chainmall.exceptions import ComplianceConfigError, DataValidationError
 from chainmall.pricing.config import BenefitConfig
@@ -24,6 +27,8 @@ from chainmall.pricing.layers import DEFAULT_CATALOG, FeatureCatalog, blocked_re
 __all__ = ["apply_benefits"]
 
 _CUSTOMER_COLUMNS = ("membership_tier", "is_new_user", "rfml_segment")
+_IDS = ("order_id", "user_id")
+"""Canonical ids ``apply_benefits(columns=)`` accepts as keys."""
 _LINE_BENEFITS = ("tier_discount_fen", "quantity_discount_fen")
 _ORDER_BENEFITS = ("new_user_coupon_fen", "segment_coupon_fen")
 
@@ -41,50 +46,71 @@ def _split(total: np.ndarray, weights: np.ndarray, order: np.ndarray) -> np.ndar
     return np.asarray(base + (rank <= left).astype("int64"))
 
 
+def _only_user(mapping: dict[str, str]) -> dict[str, str]:
+    """The ``user_id`` entry of a ``columns=`` mapping (customers carry no order id)."""
+    return {k: v for k, v in mapping.items() if k == "user_id"}
+
+
 def apply_benefits(
     lines: pd.DataFrame,
     customers: pd.DataFrame,
     config: BenefitConfig | None = None,
     *,
-    order_id: str = "order_id",
-    customer_id: str = "customer_id",
+    columns: Mapping[str, str] | None = None,
     catalog: FeatureCatalog = DEFAULT_CATALOG,
+    order_id: str | None = None,
+    customer_id: str | None = None,
 ) -> pd.DataFrame:
     """Apply the published benefits to order lines.
 
     Args:
-        lines: ``order_id, customer_id, quantity`` (int units), ``list_price_fen`` (int,
+        lines: ``order_id, user_id, quantity`` (int units), ``list_price_fen`` (int,
             the same for everyone); any product/store columns pass through.
-        customers: ``customer_id, membership_tier`` (str or None), ``is_new_user``
+        customers: ``user_id, membership_tier`` (str or None), ``is_new_user``
             (bool), ``rfml_segment`` (str or None). Blocked attributes are refused.
         config: the published rules.
+        columns: ``{canonical: yours}`` for ``order_id`` and ``user_id`` where your
+            names differ (applies to both frames). Frames still under the earlier
+            default ``customer_id`` are read with a :class:`FutureWarning`.
+        order_id, customer_id: deprecated (``FutureWarning``): use ``columns=``.
 
     Returns:
-        ``lines`` plus ``list_amount_fen``, one column per benefit (fen),
+        ``lines`` (ids under the canonical names) plus ``list_amount_fen``, one column per benefit (fen),
         ``discount_fen`` and ``pay_fen`` (int64).
     """
     cfg = config if config is not None else BenefitConfig()
+    mapping = column_mapping(
+        columns,
+        accepted=_IDS,
+        name="lines / customers",
+        legacy={"order_id": ("order_id", order_id), "customer_id": ("user_id", customer_id)},
+    )
+    earlier = {"user_id": "customer_id"}
+    lines = canonical_frame(lines, mapping, accepted=_IDS, name="lines", old_defaults=earlier)
+    customers = canonical_frame(
+        customers, _only_user(mapping), accepted=_IDS, name="customers", old_defaults=earlier
+    )
     check_frame(
         lines,
         (
-            Column(order_id, "id"),
-            Column(customer_id, "id"),
+            Column("order_id", "id"),
+            Column("user_id", "id"),
             Column("quantity", "count", ge=0),
             Column("list_price_fen", "money", ge=0),
         ),
         name="lines",
-        id_column=order_id,
+        id_column="order_id",
     )
     check_frame(
         customers,
         (
-            Column(customer_id, "id", unique=True),
+            Column("user_id", "id", unique=True),
             Column("membership_tier", "label", nullable=True),
             Column("is_new_user", "flag"),
             Column("rfml_segment", "label", nullable=True),
         ),
         name="customers",
-        id_column=customer_id,
+        id_column="user_id",
     )
     amounts = lines["quantity"].to_numpy(dtype=float) * lines["list_price_fen"].to_numpy(
         dtype=float
@@ -92,7 +118,7 @@ def apply_benefits(
     if (amounts > MAX_EXACT_INT).any() or amounts.sum() > MAX_EXACT_INT:
         raise DataValidationError(
             "lines.quantity x lines.list_price_fen exceeds 2**53 - 1 fen in "
-            f"{describe_offenders(lines, amounts > MAX_EXACT_INT, order_id)} or in total; "
+            f"{describe_offenders(lines, amounts > MAX_EXACT_INT, 'order_id')} or in total; "
             "such amounts are corrupt: check quantities and prices"
         )
     blocked = [c for c in customers.columns if blocked_reason(str(c))]
@@ -102,19 +128,19 @@ def apply_benefits(
             "benefits may use only published rules (tier, new user, quantity, segment)"
         )
     catalog.require_benefit(_CUSTOMER_COLUMNS)
-    owners = lines.groupby(order_id)[customer_id].nunique()
+    owners = lines.groupby("order_id")["user_id"].nunique()
     if (owners > 1).any():
         raise DataValidationError(
-            f"lines: {int((owners > 1).sum())} order(s) belong to several {customer_id} values "
-            f"({order_id}: {owners[owners > 1].index[:5].tolist()}); one order, one customer"
+            f"lines: {int((owners > 1).sum())} order(s) belong to several user_id values "
+            f"(order_id: {owners[owners > 1].index[:5].tolist()}); one order, one customer"
         )
-    merged = lines.merge(customers, on=customer_id, how="left", validate="many_to_one")
+    merged = lines.merge(customers, on="user_id", how="left", validate="many_to_one")
     unknown = merged["is_new_user"].isna().to_numpy()
     if unknown.any():
-        ids = merged.loc[unknown, customer_id].unique()[:5].tolist()
+        ids = merged.loc[unknown, "user_id"].unique()[:5].tolist()
         raise DataValidationError(
             f"{int(unknown.sum())} line(s) have customers missing from customers "
-            f"(customer_id: {ids}); add them (tier None, is_new_user False, segment None)"
+            f"(user_id: {ids}); add them (tier None, is_new_user False, segment None)"
         )
     out = lines.copy()
     qty = lines["quantity"].to_numpy(dtype="int64")
@@ -128,7 +154,7 @@ def apply_benefits(
     out["tier_discount_fen"] = np.floor(amount * tier).astype("int64")
     out["quantity_discount_fen"] = np.floor(amount * qty_rate).astype("int64")
 
-    order = lines[order_id].to_numpy()
+    order = lines["order_id"].to_numpy()
     first = ~pd.Series(order).duplicated().to_numpy()
     order_amount = pd.Series(amount).groupby(order).transform("sum").to_numpy()[first]
     is_new = merged["is_new_user"].astype(bool).to_numpy()[first]

@@ -13,13 +13,13 @@ in their seed; a mean of non-increasing curves is non-increasing, so the constra
 the grid check carry over, and the seed noise of one booster shrinks.
 
 Save/load writes XGBoost's own JSON (``booster.json``, then ``booster_1.json``, ... for a
-bag) and a JSON sidecar (``demand_model.json``); no pickle.
+bag) with the library's manifest (:mod:`chainmall._persist`); no pickle.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +29,9 @@ import numpy as np
 import pandas as pd
 
 from chainmall._optional import import_optional
-from chainmall._storage import atomic_write, parse_json, read_json, reading
+from chainmall._persist import ParamsMixin, SavedFolder, load_folder, save_folder
+from chainmall._progress import ProgressBar, logged_fit, progress_bar
+from chainmall._storage import parse_json, reading
 from chainmall._validation import Column, check_frame, require_frame
 from chainmall.exceptions import (
     DataValidationError,
@@ -42,10 +44,10 @@ from chainmall.pricing.layers import DEFAULT_CATALOG, FeatureCatalog
 
 __all__ = ["DemandModel", "MonotoneReport"]
 
+logger = logging.getLogger(__name__)
+
 _LEVELS = np.round(np.arange(0.01, 1.0, 0.01), 2)
 _BOOSTER_FILE = "booster.json"
-_SIDECAR_FILE = "demand_model.json"
-_FORMAT = "chainmall.pricing.DemandModel/2"
 _CHUNK_CELLS = 2_000_000
 
 
@@ -58,7 +60,7 @@ class MonotoneReport:
     max_rise: float
 
 
-class DemandModel:
+class DemandModel(ParamsMixin):
     """Gradient-boosted demand ``log1p(units) = f(features)`` with ``f`` non-increasing in price.
 
     Args:
@@ -105,11 +107,12 @@ class DemandModel:
             )
 
     # -- fitting -----------------------------------------------------------------
-    def _booster(self, columns: list[str], seed: int) -> Any:
+    def _booster(self, columns: list[str], seed: int, bar: ProgressBar | None = None) -> Any:
         xgb = import_optional("xgboost", extra="xgboost")
         cfg = self.config
         constraints = tuple(-1 if c == cfg.price_feature else 0 for c in columns)
         return xgb.XGBRegressor(
+            callbacks=None if bar is None else [_round_counter(xgb, bar)],
             n_estimators=cfg.n_estimators,
             learning_rate=cfg.learning_rate,
             max_depth=cfg.max_depth,
@@ -122,13 +125,19 @@ class DemandModel:
             random_state=seed,
         )
 
-    def _fit_bag(self, X: np.ndarray, y: np.ndarray, columns: list[str]) -> tuple[Any, ...]:
-        """``n_boosters`` boosters on the same rows, seeds ``seed, seed+1, ...``."""
+    def _fit_bag(
+        self, X: np.ndarray, y: np.ndarray, columns: list[str], bar: ProgressBar
+    ) -> tuple[Any, ...]:
+        """``n_boosters`` boosters on the same rows, seeds ``seed, seed+1, ...``; ``bar``
+        counts boosting rounds."""
         cfg = self.config
-        return tuple(
-            self._booster(columns, cfg.seed + i).fit(X, y, sample_weight=self._weights(y))
-            for i in range(cfg.n_boosters)
-        )
+        bag = []
+        for i in range(cfg.n_boosters):
+            booster = self._booster(columns, cfg.seed + i, bar)
+            booster.fit(X, y, sample_weight=self._weights(y))
+            bag.append(booster.set_params(callbacks=None))
+            logger.debug("DemandModel: booster %d/%d fitted", i + 1, cfg.n_boosters)
+        return tuple(bag)
 
     def _weights(self, log_units: np.ndarray) -> np.ndarray:
         return np.asarray(np.maximum(np.expm1(log_units), 1e-3) ** self.config.weight_power)
@@ -140,6 +149,7 @@ class DemandModel:
         *,
         catalog: FeatureCatalog = DEFAULT_CATALOG,
         periods: pd.Series | np.ndarray | None = None,
+        progress: bool = False,
     ) -> DemandModel:
         """Fit on ``features`` (numeric, list-price eligible in ``catalog``) and ``log1p(units)``.
 
@@ -149,6 +159,7 @@ class DemandModel:
             catalog: the feature declarations; user-level or blocked features are refused.
             periods: the rows' periods; the latest ``calibration_share`` of them calibrate
                 the intervals (without it, in-sample residuals are used).
+            progress: show a bar on stderr over the boosting rounds.
         """
         self._check_inputs(features)
         catalog.require_list_price(features.columns)
@@ -161,16 +172,8 @@ class DemandModel:
         self._check_own_price_once(features)
         columns = [str(c) for c in features.columns]
         X = features.to_numpy(dtype=float)
-        residuals = None
-        share = self.config.calibration_share
-        if periods is not None and share > 0:
-            p = np.asarray(periods)
-            cut = np.quantile(np.unique(p), 1 - share)
-            early = p < cut
-            if early.sum() > 0 and (~early).sum() > 0:
-                calib = self._fit_bag(X[early], y[early], columns)
-                residuals = y[~early] - _bag_predict(calib, X[~early])
-        self.boosters_ = self._fit_bag(X, y, columns)
+        with logged_fit(logger, "DemandModel", rows=len(X), features=len(columns)):
+            residuals = self._fit_boosters(X, y, columns, periods, progress)
         if residuals is None:
             residuals = y - _bag_predict(self.boosters_, X)
         self.feature_names_ = columns
@@ -180,6 +183,32 @@ class DemandModel:
         self.version_ = self._version()
         self.train_report_ = self.check_monotone(features)
         return self
+
+    def _fit_boosters(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        columns: list[str],
+        periods: pd.Series | np.ndarray | None,
+        progress: bool,
+    ) -> np.ndarray | None:
+        """Fit ``boosters_``; the calibration residuals (``None`` without ``periods``)."""
+        cfg = self.config
+        early = None
+        if periods is not None and cfg.calibration_share > 0:
+            p = np.asarray(periods)
+            early = p < np.quantile(np.unique(p), 1 - cfg.calibration_share)
+            if early.sum() == 0 or (~early).sum() == 0:
+                early = None
+        bags = 1 if early is None else 2
+        rounds = bags * cfg.n_boosters * cfg.n_estimators
+        with progress_bar(rounds, enabled=progress, desc="DemandModel") as bar:
+            residuals = None
+            if early is not None:
+                calib = self._fit_bag(X[early], y[early], columns, bar)
+                residuals = y[~early] - _bag_predict(calib, X[~early])
+            self.boosters_ = self._fit_bag(X, y, columns, bar)
+        return residuals
 
     def _version(self) -> str:
         digest = hashlib.sha256()
@@ -200,14 +229,27 @@ class DemandModel:
             )
         return features[self.feature_names_].to_numpy(dtype=float)
 
-    def predict(self, features: pd.DataFrame) -> np.ndarray:
-        """Expected ``log1p(units)`` per row."""
-        X = self._matrix(features)  # raises before fit
-        return _bag_predict(self.boosters_, X)
+    def predict(self, features: pd.DataFrame) -> pd.Series:
+        """Expected ``log1p(units)`` per row.
 
-    def predict_units(self, features: pd.DataFrame) -> np.ndarray:
-        """Point forecast of units per row (``expm1`` of the log prediction, >= 0)."""
-        return np.asarray(np.maximum(np.expm1(self.predict(features)), 0.0))
+        Returns:
+            Series ``log1p_units`` with the index of ``features``. It wraps the
+            boosters' array without a copy, so ``result.to_numpy()`` is free; candidate
+            price grids go through :meth:`price_curve`, which returns an array.
+        """
+        X = self._matrix(features)  # raises before fit
+        log_units = _bag_predict(self.boosters_, X)
+        return pd.Series(log_units, index=features.index, name="log1p_units", copy=False)
+
+    def predict_units(self, features: pd.DataFrame) -> pd.Series:
+        """Point forecast of units per row (``expm1`` of the log prediction, >= 0).
+
+        Returns:
+            Series ``units`` with the index of ``features`` (the ``units`` column of
+            :meth:`predict_interval`); ``result.to_numpy()`` is free (no copy).
+        """
+        units = np.maximum(np.expm1(self.predict(features).to_numpy()), 0.0)
+        return pd.Series(units, index=features.index, name="units", copy=False)
 
     def predict_interval(
         self, features: pd.DataFrame, coverage: float | None = None
@@ -216,7 +258,7 @@ class DemandModel:
         cov = self.config.interval_coverage if coverage is None else coverage
         if not 0 < cov < 1:
             raise DataValidationError(f"coverage must lie in (0, 1), got {cov}")
-        mid = self.predict(features)
+        mid = self.predict(features).to_numpy()
         lo = float(np.interp((1 - cov) / 2, _LEVELS, self.residual_quantiles_))
         hi = float(np.interp((1 + cov) / 2, _LEVELS, self.residual_quantiles_))
         return pd.DataFrame(
@@ -264,76 +306,66 @@ class DemandModel:
 
     # -- persistence -------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
-        """Write the boosters (XGBoost JSON) and ``demand_model.json`` into ``directory``,
-        each file atomically, the sidecar last."""
+        """Write the model to folder ``directory`` (:mod:`chainmall._persist`: manifest +
+        the boosters in XGBoost's JSON, ``booster.json``, ``booster_1.json``, ...);
+        returns the folder."""
         if not hasattr(self, "boosters_"):
             raise NotFittedError("DemandModel.save called before fit")
-        folder = Path(directory)
-        files = _booster_files(len(self.boosters_))
-        for booster, name in zip(self.boosters_, files, strict=True):
-            raw = booster.get_booster().save_raw(raw_format="json")
-            atomic_write(folder / name, bytes(raw))
-        sidecar = {
-            "format": _FORMAT,
-            "config": self.config.to_dict(),
-            "boosters": files,
+        names = _booster_files(len(self.boosters_))
+        files = {
+            name: bytes(booster.get_booster().save_raw(raw_format="json"))
+            for booster, name in zip(self.boosters_, names, strict=True)
+        }
+        state = {
+            "boosters": names,
             "feature_names": self.feature_names_,
             "residual_quantiles": self.residual_quantiles_.tolist(),
             "price_range": list(self.price_range_),
             "version": self.version_,
         }
-        atomic_write(folder / _SIDECAR_FILE, json.dumps(sidecar, indent=2))
-        return folder
+        return save_folder(directory, self, config=self.config, state=state, files=files)
 
     @classmethod
     def load(cls, directory: str | Path) -> DemandModel:
-        """Read a model written by :meth:`save` (this format or the single-booster one).
+        """Read a model written by :meth:`save` (hashes and class checked, no pickle).
 
         Raises:
-            ModelFileError: files are missing, corrupt, or do not belong together.
+            ModelFileError: files are missing, changed, corrupt, or of another class.
         """
-        folder = Path(directory)
-        side_path = folder / _SIDECAR_FILE
-        if not side_path.is_file() or not (folder / _BOOSTER_FILE).is_file():
-            raise ModelFileError(
-                f"{str(folder)!r} does not hold {_BOOSTER_FILE} and {_SIDECAR_FILE}; "
-                "pass the folder given to DemandModel.save"
-            )
-        sidecar = read_json(side_path)
-        with reading(folder):
-            return cls._from_sidecar(folder, sidecar)
+        saved = load_folder(directory, cls)
+        with reading(directory):
+            return cls._from_saved(saved)
 
     @classmethod
-    def _from_sidecar(cls, folder: Path, sidecar: dict[str, Any]) -> DemandModel:
-        """The model a sidecar describes, with its boosters read from ``folder``."""
-        model = cls(DemandConfig.from_dict(sidecar["config"]))
-        columns = [str(c) for c in sidecar["feature_names"]]
-        names = [str(n) for n in sidecar.get("boosters", [_BOOSTER_FILE])]
+    def _from_saved(cls, saved: SavedFolder) -> DemandModel:
+        """The model a checked saved folder describes, boosters included."""
+        model = cls(DemandConfig.from_dict(saved.config))
+        meta = saved.state
+        columns = [str(c) for c in meta["feature_names"]]
+        names = [str(n) for n in meta["boosters"]]
         strange = [name for name in names if not _BOOSTER_NAME.fullmatch(name)]
-        missing = [name for name in names if not (folder / name).is_file()]
-        if strange or missing:
+        if strange or not names:
             raise ModelFileError(
-                f"{str(folder)!r}: {_SIDECAR_FILE} names booster file(s) {strange + missing} "
-                "that are not plain booster names or are absent; copy the whole folder "
-                "written by DemandModel.save"
+                f"{str(saved.folder)!r}: the manifest names booster file(s) {strange} that "
+                "are not plain booster names; save the model again"
             )
         boosters = []
         for name in names:
-            raw = (folder / name).read_bytes()
+            raw = saved.file(name)
             parse_json(raw)  # strict: UTF-8, no repeated keys (XGBoost's reader allows both)
             booster = model._booster(columns, model.config.seed)
             booster.load_model(bytearray(raw))
             boosters.append(booster)
         model.boosters_ = tuple(boosters)
         model.feature_names_ = columns
-        model.residual_quantiles_ = np.asarray(sidecar["residual_quantiles"], dtype=float)
-        low, high = sidecar["price_range"]
+        model.residual_quantiles_ = np.asarray(meta["residual_quantiles"], dtype=float)
+        low, high = meta["price_range"]
         model.price_range_ = (float(low), float(high))
         model.version_ = model._version()
-        if model.version_ != sidecar["version"]:
+        if model.version_ != meta["version"]:
             raise ModelFileError(
-                f"boosters in {str(folder)!r} have version {model.version_}, sidecar says "
-                f"{sidecar['version']}: the files do not belong together"
+                f"boosters in {str(saved.folder)!r} have version {model.version_}, the "
+                f"manifest says {meta['version']}: the files do not belong together"
             )
         return model
 
@@ -349,3 +381,14 @@ def _booster_files(count: int) -> list[str]:
 def _bag_predict(boosters: tuple[Any, ...], X: np.ndarray) -> np.ndarray:
     """Mean prediction (log units) of the boosters."""
     return np.asarray(np.mean([b.predict(X) for b in boosters], axis=0), dtype=float)
+
+
+def _round_counter(xgb: Any, bar: ProgressBar) -> Any:
+    """An XGBoost callback that counts each boosting round on ``bar``."""
+
+    class RoundCounter(xgb.callback.TrainingCallback):  # type: ignore[misc]
+        def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+            bar.update()
+            return False  # never stop training
+
+    return RoundCounter()

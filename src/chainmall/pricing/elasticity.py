@@ -29,11 +29,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from chainmall._persist import InitParamsMixin, json_values, load_folder, save_folder
+from chainmall._storage import reading
 from chainmall._validation import Column, check_array, check_frame
 from chainmall.exceptions import DataValidationError, NotFittedError
 from chainmall.pricing.config import ElasticityConfig
@@ -234,8 +237,13 @@ def _result_frame(
     return pd.DataFrame(rows, columns=columns)
 
 
-class LogLogModel:
+class LogLogModel(InitParamsMixin):
     """OLS of ``log1p(units)`` on per-group log-price slopes, fixed effects and controls.
+
+    Configured by its constructor arguments (``get_params``/``set_params`` read and
+    change them); ``save``/``load`` use the library's one format
+    (:mod:`chainmall._persist`: manifest with the arguments and the group and
+    fixed-effect labels, ``arrays.npz`` with the coefficients).
 
     Args:
         group: column whose levels get their own price slope (elasticity).
@@ -275,8 +283,8 @@ class LogLogModel:
         parts.append(np.ones((len(frame), 1)))
         return np.hstack(parts)
 
-    def fit(self, frame: pd.DataFrame, log_units: pd.Series | np.ndarray) -> LogLogModel:
-        """Least squares fit (minimum-norm where dummies are collinear)."""
+    def _check_frame(self, frame: pd.DataFrame) -> None:
+        """The group, price, fixed-effect and control columns are present and well typed."""
         check_frame(
             frame,
             [
@@ -287,6 +295,10 @@ class LogLogModel:
             ],
             name="frame",
         )
+
+    def fit(self, frame: pd.DataFrame, log_units: pd.Series | np.ndarray) -> LogLogModel:
+        """Least squares fit (minimum-norm where dummies are collinear)."""
+        self._check_frame(frame)
         log_units = check_array(log_units, "log_units", "number")
         if log_units.shape != (len(frame),):
             raise DataValidationError(
@@ -308,8 +320,64 @@ class LogLogModel:
         self.elasticities_ = {level: float(self.coef_[i]) for i, level in enumerate(self.levels_)}
         return self
 
-    def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """Predicted ``log1p(units)``."""
+    def predict(self, frame: pd.DataFrame) -> pd.Series:
+        """Predicted ``log1p(units)`` per row.
+
+        Returns:
+            Series ``log1p_units`` with the index of ``frame``; it wraps the computed
+            array without a copy, so ``result.to_numpy()`` is free.
+        """
         if not hasattr(self, "coef_"):
             raise NotFittedError("LogLogModel.predict called before fit")
-        return np.asarray(self._design(frame) @ self.coef_, dtype=float)
+        self._check_frame(frame)
+        log_units = np.asarray(self._design(frame) @ self.coef_, dtype=float)
+        return pd.Series(log_units, index=frame.index, name="log1p_units", copy=False)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted model to folder ``path`` (manifest + ``arrays.npz``, no pickle);
+        returns the folder.
+
+        Raises:
+            DataValidationError: a group or fixed-effect label is not a string or number
+                (a manifest holds JSON labels only).
+        """
+        if not hasattr(self, "coef_"):
+            raise NotFittedError("LogLogModel.save called before fit")
+        state = {
+            "levels": _json_labels(self.group, self.levels_),
+            "categories": {c: _json_labels(c, v) for c, v in self.categories_.items()},
+        }
+        arrays = {"coef": self.coef_, "control_means": self.control_means_}
+        return save_folder(path, self, config=self.get_params(), state=state, arrays=arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> LogLogModel:
+        """Read a model written by :meth:`save` (hashes and class checked, no pickle).
+
+        Raises:
+            ModelFileError: the folder is missing, changed, corrupt or of another class.
+        """
+        saved = load_folder(path, cls)
+        with reading(path):
+            model = cls(**saved.config)
+            arrays = saved.arrays()
+            model.levels_ = tuple(saved.state["levels"])
+            model.categories_ = {c: list(v) for c, v in saved.state["categories"].items()}
+            model.coef_ = arrays["coef"].astype(np.float64)
+            model.control_means_ = arrays["control_means"].astype(np.float64)
+        model.elasticities_ = {
+            level: float(model.coef_[i]) for i, level in enumerate(model.levels_)
+        }
+        return model
+
+
+def _json_labels(column: str, labels: Sequence[object]) -> list[object]:
+    """``labels`` as JSON scalars; refuses labels a manifest cannot hold."""
+    values = json_values(labels)
+    odd = [v for v in values if not isinstance(v, str | int | float | bool)]
+    if odd:
+        raise DataValidationError(
+            f"frame.{column} holds labels that cannot be saved: {odd[:5]}; "
+            f"use strings or numbers in {column} (e.g. frame[{column!r}].astype(str))"
+        )
+    return values

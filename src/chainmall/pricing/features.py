@@ -24,10 +24,13 @@ Every output feature is declared list-price eligible by :meth:`catalog_for`.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from chainmall._persist import InitParamsMixin, json_values, load_folder, save_folder
+from chainmall._storage import reading
 from chainmall._validation import (
     Column,
     check_frame,
@@ -79,7 +82,7 @@ def _slug(value: object) -> str:
     return re.sub(r"[^0-9A-Za-z]+", "_", str(value)).strip("_")
 
 
-class DemandFeatureBuilder:
+class DemandFeatureBuilder(InitParamsMixin):
     """Builds list-price-eligible demand features (see the module docstring).
 
     Args:
@@ -157,6 +160,58 @@ class DemandFeatureBuilder:
         self.history_units_ = keyed.set_index([self.store, self.product, self.period])["_y"]
         self.products_ = tuple(sorted(history[self.product].unique().tolist(), key=str))
         return self
+
+    # -- persistence ------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted encodings to folder ``path`` (:mod:`chainmall._persist`:
+        manifest with the constructor arguments and ids, ``arrays.npz``); returns it."""
+        if not hasattr(self, "store_product_"):
+            raise NotFittedError("DemandFeatureBuilder.save called before fit(history)")
+        pairs, history = self.store_product_.index, self.history_units_.index
+        state = {
+            "pairs": [json_values(pairs.get_level_values(k)) for k in range(2)],
+            "stores": json_values(self.store_mean_.index),
+            "history": [json_values(history.get_level_values(k)) for k in range(3)],
+            "products": json_values(self.products_),
+            "encodings": [str(c) for c in self.store_product_.columns],
+        }
+        arrays = {
+            "encodings": self.store_product_.to_numpy(dtype=np.float64),
+            "store_mean": self.store_mean_.to_numpy(dtype=np.float64),
+            "history_units": self.history_units_.to_numpy(dtype=np.float64),
+        }
+        return save_folder(path, self, config=self.get_params(), state=state, arrays=arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> DemandFeatureBuilder:
+        """Read a builder written by :meth:`save` (hashes and class checked, no pickle).
+
+        Raises:
+            ModelFileError: the folder is missing, changed, corrupt or of another class.
+        """
+        saved = load_folder(path, cls)
+        with reading(path):
+            params = {k: tuple(v) if isinstance(v, list) else v for k, v in saved.config.items()}
+            builder = cls(**params)  # type: ignore[arg-type]  # checked by the constructor
+            meta, arrays = saved.state, saved.arrays()
+            names = [builder.store, builder.product, builder.period]
+            builder.store_product_ = pd.DataFrame(
+                arrays["encodings"],
+                index=pd.MultiIndex.from_arrays(meta["pairs"], names=names[:2]),
+                columns=meta["encodings"],
+            )
+            builder.store_mean_ = pd.Series(
+                arrays["store_mean"],
+                index=pd.Index(meta["stores"], name=names[0]),
+                name="store_mean",
+            )
+            builder.history_units_ = pd.Series(
+                arrays["history_units"],
+                index=pd.MultiIndex.from_arrays(meta["history"], names=names),
+                name="_y",
+            )
+            builder.products_ = tuple(meta["products"])
+        return builder
 
     def target(self, frame: pd.DataFrame) -> pd.Series:
         """``log1p(units)``, the demand model's target."""

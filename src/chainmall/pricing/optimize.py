@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -39,6 +40,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from chainmall._columns import canonical_frame
 from chainmall._validation import (
     MAX_EXACT_INT,
     Column,
@@ -73,6 +75,10 @@ _OPTIONAL = (
     "max_price_lookback_fen",
     "clearance",
 )
+OFFER_IDS = ("store_id", "item_id")
+"""Canonical id columns of an offers frame (``columns=`` keys of :func:`optimize_prices`)."""
+_EARLIER_IDS = {"store_id": "store", "item_id": "product"}
+"""Earlier default names of the offer ids, still read (with a warning) for one release."""
 _MAX_ELASTICITY = 50.0
 """Largest plausible size of an elasticity; beyond it demand curves overflow."""
 _PERSONAL_ID_TOKENS = {"user", "customer", "member", "buyer", "openid", "uid", "unionid"}
@@ -300,7 +306,8 @@ def _basket_prices(
     )
     if product_column not in id_columns:
         raise DataValidationError(
-            f"product_column {product_column!r} must be one of id_columns {list(id_columns)}"
+            f"basket pricing needs {product_column!r} among keys {list(id_columns)}; "
+            f"add it to keys (and name your product column with columns={{'item_id': ...}})"
         )
     basket_keys = [c for c in id_columns if c != product_column]
     labels = sorted(
@@ -355,12 +362,14 @@ def optimize_prices(
     offers: pd.DataFrame,
     config: GuardRailConfig | None = None,
     *,
-    id_columns: Sequence[str] = ("store", "product"),
+    keys: Sequence[str] = OFFER_IDS,
+    columns: Mapping[str, str] | None = None,
     model_versions: Mapping[str, str] | None = None,
     ledger: AuditSink | None = None,
     catalog: FeatureCatalog = DEFAULT_CATALOG,
     cross_elasticity: pd.DataFrame | None = None,
-    product_column: str = "product",
+    id_columns: Sequence[str] | None = None,
+    product_column: str | None = None,
 ) -> PriceDecision:
     """Recommend one list price per row of ``offers`` inside the guard rails.
 
@@ -372,17 +381,24 @@ def optimize_prices(
             (band centre, default current), ``ceiling_fen``, ``max_price_lookback_fen``
             (emergency cap), ``clearance`` (bool: no cost floor).
         config: objective and rails.
-        id_columns: product-market key columns; personal ids are refused.
+        keys: product-market key columns (after ``columns``), e.g.
+            ``("store_id", "week", "item_id")``; personal ids are refused.
+        columns: ``{canonical: yours}`` for the ids ``store_id`` and ``item_id`` where
+            your names differ (``{"store_id": "store", "item_id": "brand"}``); the
+            result uses the canonical names.
         model_versions: e.g. ``{"demand": model.version_, "elasticity": "dml-..."}``.
         ledger: optional sink (a :class:`chainmall.ledger.Ledger`) receiving the audit records.
         catalog: feature declarations; extra columns declared user-level are refused.
         cross_elasticity: optional ``product, rival, elasticity`` (d log units of
             ``product`` / d log price of ``rival``, e.g. from DML). Given it, the rows
-            sharing all ``id_columns`` but ``product_column`` form a basket whose summed
+            sharing all ``keys`` but ``item_id`` form a basket whose summed
             objective is maximised jointly (:func:`~chainmall.pricing.basket.basket_ascent`),
             expected units include the rivals' moves, and ``binding_constraint`` names
             the rail the price sits on.
-        product_column: the id column naming the product (basket mode).
+        id_columns, product_column: deprecated (``FutureWarning``): the key columns
+            and the product column of earlier releases; read as ``keys`` with
+            ``product_column`` (default ``product``) renamed to ``item_id`` and
+            ``store`` to ``store_id``.
 
     Returns:
         :class:`PriceDecision` whose ``prices`` has the ids, ``price_fen``,
@@ -391,11 +407,7 @@ def optimize_prices(
         ``loglog_lift`` (objective change vs the current price), ``implausible_lift``.
     """
     cfg = config if config is not None else GuardRailConfig()
-    if isinstance(id_columns, str) or not all(isinstance(c, str) for c in id_columns):
-        raise DataValidationError(
-            f"id_columns must be a list of column names, e.g. ['store', 'product'], "
-            f"got {id_columns!r}"
-        )
+    offers, id_columns = canonical_offers(offers, keys, columns, id_columns, product_column)
     _check_offers(offers, id_columns, cfg, catalog)
     n = len(offers)
     p0 = offers["current_price_fen"].to_numpy(dtype=float)
@@ -420,7 +432,7 @@ def optimize_prices(
         cross_factor = np.ones(n)
     else:
         price, cross_factor = _basket_prices(
-            offers, id_columns, product_column, cross_elasticity, price, grid, valid, weight
+            offers, id_columns, "item_id", cross_elasticity, price, grid, valid, weight
         )
         binding = np.where(price >= hi, upper_name, np.where(price <= lo, lower_name, "none"))
     binding = np.where(
@@ -491,6 +503,55 @@ def optimize_prices(
     if ledger is not None:
         ledger.extend(records)
     return PriceDecision(prices=prices, audit_records=records)
+
+
+def canonical_offers(
+    offers: object,
+    keys: Sequence[str],
+    columns: Mapping[str, str] | None,
+    id_columns: Sequence[str] | None = None,
+    product_column: str | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """``offers`` under the canonical ids (:data:`OFFER_IDS`) and the checked key list.
+
+    The deprecated ``id_columns`` / ``product_column`` are turned into ``keys`` and
+    ``columns`` with one :class:`FutureWarning`; offers still under the earlier default
+    names ``store`` / ``product`` are read with a :class:`FutureWarning`.
+    """
+    if id_columns is not None or product_column is not None:
+        keys, columns = _from_earlier_keywords(id_columns, product_column, columns)
+    if isinstance(keys, str) or not all(isinstance(c, str) for c in keys):
+        raise DataValidationError(
+            f"keys must be a list of column names, e.g. ['store_id', 'item_id'], got {keys!r}"
+        )
+    frame = canonical_frame(
+        offers, columns, accepted=OFFER_IDS, name="offers", old_defaults=_EARLIER_IDS, stacklevel=5
+    )
+    return frame, list(keys)
+
+
+def _from_earlier_keywords(
+    id_columns: Sequence[str] | None,
+    product_column: str | None,
+    columns: Mapping[str, str] | None,
+) -> tuple[list[str], dict[str, str]]:
+    """``keys`` and ``columns`` equivalent to the deprecated ``id_columns=`` / ``product_column=``."""
+    earlier = ["store", "product"] if id_columns is None else id_columns
+    if isinstance(earlier, str):
+        raise DataValidationError(
+            f"id_columns must be a list of column names, e.g. ['store', 'product'], got {earlier!r}"
+        )
+    product = product_column or "product"
+    rename = {product: "item_id", "store": "store_id"}
+    keys = [rename.get(c, c) for c in earlier]
+    mapping = {rename[c]: c for c in earlier if c in rename and rename[c] != c}
+    warnings.warn(
+        "id_columns= and product_column= are deprecated and will be removed in the next "
+        f"release; pass keys={keys!r}, columns={mapping!r}",
+        FutureWarning,
+        stacklevel=4,
+    )
+    return keys, {**mapping, **(columns or {})}
 
 
 def _check_finite_fen(offers: pd.DataFrame, id_columns: Sequence[str], **amounts: Any) -> None:

@@ -19,6 +19,7 @@ loaded lazily, so ``import chainmall.recommend`` needs neither torch nor gymnasi
 
 from typing import Any
 
+from chainmall._deprecation import renamed_attribute
 from chainmall.recommend._base import Recommender
 from chainmall.recommend.bandits import (
     EASEPolicy,
@@ -54,7 +55,7 @@ from chainmall.recommend.rl_eval import (
     bootstrap_ci,
     paired_difference,
     per_user_metrics,
-    summarize,
+    summarize_episodes,
 )
 from chainmall.recommend.simulator import (
     EpisodeLog,
@@ -109,8 +110,10 @@ __all__ = [
     "per_user_metrics",
     "rank_holdout",
     "run_episodes",
-    "summarize",
+    "summarize_episodes",
 ]
+
+_RENAMED = {"summarize": "summarize_episodes"}
 
 
 def __getattr__(name: str) -> Any:
@@ -122,4 +125,4 @@ def __getattr__(name: str) -> Any:
         from chainmall.recommend.gym_env import RecommendationEnv
 
         return RecommendationEnv
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return renamed_attribute(globals(), __name__, _RENAMED, name)

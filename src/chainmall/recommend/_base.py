@@ -8,7 +8,9 @@ rating models, popularity for implicit ones) and are flagged in the output.
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -17,22 +19,25 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
+from chainmall._columns import canonical_frame
+from chainmall._persist import ParamsMixin, json_values, load_folder, save_folder
+from chainmall._progress import logged_fit, progress_bar
 from chainmall._storage import reading
 from chainmall._validation import Column, check_frame, check_scalar
 from chainmall.config import EngineConfig
-from chainmall.exceptions import DataValidationError, ModelFileError, NotFittedError
-from chainmall.recommend._persist import read_bundle, write_bundle
+from chainmall.exceptions import DataValidationError, NotFittedError
 from chainmall.recommend.config import InteractionsConfig
 from chainmall.recommend.interactions import Interactions
 
 __all__ = ["FloatArray", "IntArray", "Recommender", "cosine_scale", "require_interactions"]
 
+logger = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 _BATCH = 256
 
 
-class Recommender(ABC):
+class Recommender(ParamsMixin, ABC):
     """Base class: stores a config in ``__init__``; learned state ends in ``_``."""
 
     config_class: ClassVar[type[EngineConfig]]
@@ -49,17 +54,38 @@ class Recommender(ABC):
         self.config = cfg.replace(**overrides) if overrides else cfg
 
     # ----------------------------------------------------------------- fitting
-    def fit(self, interactions: Interactions) -> Self:
-        """Learn from ``interactions`` and return ``self``."""
+    _progress: bool = False
+    """Whether the fit in progress shows a bar over its iterations (see :meth:`_iterations`)."""
+
+    def fit(self, interactions: Interactions, *, progress: bool = False) -> Self:
+        """Learn from ``interactions`` and return ``self``; ``progress`` shows a bar on
+        stderr over the iterations of iterative models (ALS, MF)."""
         require_interactions(interactions)
         if self.rating_model and interactions.rating_range is None:
             raise DataValidationError(
                 f"{type(self).__name__} predicts ratings but the interactions have no "
                 "rating column; set rating_col in InteractionsConfig or use ALS/EASE"
             )
-        self._set_data(interactions)
-        self._fit(interactions.matrix)
+        matrix = interactions.matrix
+        sizes = {"users": matrix.shape[0], "items": matrix.shape[1], "interactions": matrix.nnz}
+        with logged_fit(logger, type(self).__name__, **sizes):
+            self._set_data(interactions)
+            self._progress = bool(progress)
+            try:
+                self._fit(interactions.matrix)
+            finally:
+                del self._progress
         return self
+
+    def _iterations(self, n: int) -> Iterator[int]:
+        """``range(n)`` for a fit's iteration loop, with a bar when ``fit(progress=True)``
+        and a DEBUG line per iteration."""
+        name = type(self).__name__
+        with progress_bar(n, enabled=self._progress, desc=name) as bar:
+            for step in range(n):
+                yield step
+                logger.debug("%s: iteration %d/%d done", name, step + 1, n)
+                bar.update()
 
     def _set_data(self, interactions: Interactions) -> None:
         """Keep the training data and each item's share of users who interacted with it."""
@@ -114,17 +140,30 @@ class Recommender(ABC):
         return self.interactions_
 
     def predict(
-        self, pairs: pd.DataFrame, *, user_col: str | None = None, item_col: str | None = None
+        self,
+        pairs: pd.DataFrame,
+        *,
+        columns: Mapping[str, str] | None = None,
+        user_col: str | None = None,
+        item_col: str | None = None,
     ) -> pd.DataFrame:
         """Score each (user, item) row of ``pairs``.
 
-        Returns ``[user_col, item_col, prediction, user_known, item_known]``; a
+        ``pairs`` holds ``user_id`` and ``item_id`` (``columns={canonical: yours}``
+        names yours; ``user_col``/``item_col`` are deprecated).
+        Returns ``[user_id, item_id, prediction, user_known, item_known]``; a
         pair with an unknown user or item gets the fallback score and
         ``False`` in the matching flag. Rating models clip to the rating range.
         """
         data = self._check_fitted()
-        ucol = user_col or data.config.user_col
-        icol = item_col or data.config.item_col
+        pairs = canonical_frame(
+            pairs,
+            {**data.config.legacy_names(("user_id", "item_id")), **dict(columns or {})},
+            accepted=("user_id", "item_id"),
+            name="pairs",
+            legacy={"user_col": ("user_id", user_col), "item_col": ("item_id", item_col)},
+        )
+        ucol, icol = "user_id", "item_id"
         pairs = check_frame(
             pairs, (Column(ucol, "id"), Column(icol, "id")), name="pairs", allow_empty=True
         )
@@ -236,7 +275,7 @@ class Recommender(ABC):
         sims[np.arange(len(index)), index] = -np.inf
         kk = min(k, data.n_items - 1)
         top = _top_columns(sims, kk)
-        icol = data.config.item_col
+        icol = "item_id"
         return pd.DataFrame(
             {
                 icol: np.repeat(np.asarray(items), kk),
@@ -248,20 +287,18 @@ class Recommender(ABC):
 
     # ------------------------------------------------------------ persistence
     def _extra_meta(self) -> dict[str, Any]:
-        """Model-specific entries of ``model.json`` (none by default)."""
+        """Model-specific entries of the saved state (none by default)."""
         return {}
 
     def save(self, path: str | Path) -> Path:
-        """Save to folder ``path`` (``model.json`` + ``arrays.npz``, no pickle), each file
-        written atomically."""
+        """Save to folder ``path`` (:mod:`chainmall._persist`: ``manifest.json`` +
+        ``arrays.npz``, no pickle); returns the folder."""
         data = self._check_fitted()
-        meta = {
-            "model": type(self).__name__,
-            "config": self.config.to_dict(),
+        state = {
             "interactions_config": data.config.to_dict(),
             "rating_range": list(data.rating_range) if data.rating_range else None,
-            "user_ids": data.user_ids,
-            "item_ids": data.item_ids,
+            "user_ids": json_values(data.user_ids),
+            "item_ids": json_values(data.item_ids),
             **self._extra_meta(),
         }
         arrays = {
@@ -273,28 +310,25 @@ class Recommender(ABC):
         }
         if data.ts_matrix is not None:  # same sparsity as the matrix: the values suffice
             arrays["matrix_ts"] = data.ts_matrix.data
-        return write_bundle(path, meta, arrays)
+        return save_folder(path, self, config=self.config, state=state, arrays=arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
-        """Load a model saved by :meth:`save` (arrays read with ``allow_pickle=False``).
+        """Load a model saved by :meth:`save` (hashes and class checked, no pickle).
 
         Raises:
-            ModelFileError: the folder is incomplete, corrupt or holds another model.
+            ModelFileError: the folder is incomplete, changed, corrupt or holds another model.
         """
-        meta, arrays = read_bundle(path)
-        if meta.get("model") != cls.__name__:
-            raise ModelFileError(
-                f"{str(path)!r} holds a {meta.get('model')!r}, not a {cls.__name__}; "
-                f"load it with {meta.get('model')}.load"
-            )
+        saved = load_folder(path, cls)
         with reading(path):
-            return cls._from_bundle(meta, arrays)
+            return cls._from_saved(saved.config, saved.state, saved.arrays())
 
     @classmethod
-    def _from_bundle(cls, meta: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> Self:
-        """The model described by a bundle's ``model.json`` and arrays."""
-        model = cls(cls.config_class.from_dict(meta["config"]))
+    def _from_saved(
+        cls, config: Any, meta: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]
+    ) -> Self:
+        """The model described by a saved config, state and arrays."""
+        model = cls(cls.config_class.from_dict(config))
         user_ids, item_ids = np.asarray(meta["user_ids"]), np.asarray(meta["item_ids"])
         matrix = sp.csr_matrix(
             (arrays["matrix_data"], arrays["matrix_indices"], arrays["matrix_indptr"]),
@@ -376,8 +410,8 @@ def _top_k(
     n = top.shape[1]
     return pd.DataFrame(
         {
-            data.config.user_col: np.repeat(users, n)[keep.ravel()],
-            data.config.item_col: data.item_ids[top.ravel()][keep.ravel()],
+            "user_id": np.repeat(users, n)[keep.ravel()],
+            "item_id": data.item_ids[top.ravel()][keep.ravel()],
             "score": top_scores.ravel()[keep.ravel()],
             "rank": np.tile(np.arange(1, n + 1), len(users))[keep.ravel()],
             "user_known": np.repeat(known, n)[keep.ravel()],

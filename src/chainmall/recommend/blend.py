@@ -26,17 +26,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from chainmall._storage import reading
 from chainmall.exceptions import DataValidationError, ModelFileError
 from chainmall.recommend._base import FloatArray, IntArray, Recommender
-from chainmall.recommend._persist import read_bundle
 from chainmall.recommend.baseline import BaselinePredictor, RatingModel
 from chainmall.recommend.config import BlendConfig
 from chainmall.recommend.interactions import Interactions
@@ -218,26 +215,19 @@ class RatingBlend(RatingModel):
         }
 
     @classmethod
-    def load(cls, path: str | Path) -> Self:
-        """Load a blend saved by :meth:`save`, members included."""
-        meta, arrays = read_bundle(path)
-        if meta.get("model") != cls.__name__ or "fitted_members" not in meta:
-            raise ModelFileError(
-                f"{str(path)!r} holds a {meta.get('model')!r} without blend members, not a "
-                f"{cls.__name__}; load it with {meta.get('model')}.load"
-            )
-        model = super().load(path)
-        with reading(path):
-            return model._restore_members(meta, arrays, path)
-
-    def _restore_members(
-        self, meta: dict[str, Any], arrays: dict[str, npt.NDArray[Any]], path: str | Path
+    def _from_saved(
+        cls, config: Any, meta: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]
     ) -> Self:
-        """Rebuild the members of a loaded blend from its bundle."""
-        self.members = [_build(entry, path) for entry in meta["members"]]
+        """The blend a saved folder describes, members included."""
+        model = super()._from_saved(config, meta, arrays)
+        return model._restore_members(meta, arrays)
+
+    def _restore_members(self, meta: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> Self:
+        """Rebuild the members of a loaded blend from its saved state and arrays."""
+        self.members = [_build(entry) for entry in meta["members"]]
         self.fitted_members_ = []
         for m, entry in enumerate(meta["fitted_members"]):
-            member = _build(entry, path)
+            member = _build(entry)
             prefix = f"state_member{m}_"
             member.interactions_ = self.interactions_
             member.popularity_ = self.popularity_
@@ -300,12 +290,11 @@ def _describe(model: RatingModel) -> dict[str, Any]:
     return {"model": type(model).__name__, "config": model.config.to_dict()}
 
 
-def _build(entry: dict[str, Any], path: str | Path) -> RatingModel:
+def _build(entry: dict[str, Any]) -> RatingModel:
     member_cls = _MEMBER_CLASSES.get(str(entry["model"]))
     if member_cls is None:
         raise ModelFileError(
-            f"unknown blend member {entry['model']!r} in {str(path)!r}; "
-            f"known: {sorted(_MEMBER_CLASSES)}"
+            f"unknown blend member {entry['model']!r}; known: {sorted(_MEMBER_CLASSES)}"
         )
     return member_cls(member_cls.config_class.from_dict(entry["config"]))
 

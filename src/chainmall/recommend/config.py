@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal, Self
 
 from pydantic import Field, model_validator
@@ -19,18 +20,37 @@ __all__ = [
 ]
 
 
-class InteractionsConfig(EngineConfig):
-    """How a long interactions frame becomes a user×item matrix."""
+_LEGACY_NAMES = {
+    "user_col": "user_id",
+    "item_col": "item_id",
+    "rating_col": "rating",
+    "ts_col": "ts",
+}
+"""Deprecated column-name fields of :class:`InteractionsConfig` and their canonical names."""
 
-    user_col: str = Field("user_id", description="column holding user ids")
-    item_col: str = Field("item_id", description="column holding item ids")
+
+class InteractionsConfig(EngineConfig):
+    """How a long interactions frame becomes a user×item matrix.
+
+    The frame's columns are ``user_id``, ``item_id``, ``rating`` and ``ts``; name
+    yours with ``columns=`` where they differ (``Interactions.from_frame(frame,
+    columns={"user_id": "openid"})``). Naming columns through ``user_col``,
+    ``item_col``, ``rating_col`` or ``ts_col`` is deprecated; ``rating_col=None``
+    (implicit feedback) and ``ts_col=None`` (no timestamps) stay the switches.
+    """
+
+    user_col: str = Field("user_id", description="deprecated: use columns={'user_id': ...}")
+    item_col: str = Field("item_id", description="deprecated: use columns={'item_id': ...}")
     rating_col: str | None = Field(
         "rating",
-        description="column holding explicit ratings (rating units); None for implicit "
-        "feedback, where every row counts as one interaction",
+        description="None for implicit feedback, where every row counts as one interaction "
+        "(no rating column is read); naming the column here is deprecated: use "
+        "columns={'rating': ...}",
     )
     ts_col: str | None = Field(
-        "ts", description="timezone-aware timestamp column; None if there is none"
+        "ts",
+        description="None if there are no timestamps (none are read); naming the column here "
+        "is deprecated: use columns={'ts': ...}",
     )
     rating_min: float = Field(1.0, description="lowest valid rating (rating units)")
     rating_max: float = Field(5.0, description="highest valid rating (rating units)")
@@ -40,6 +60,29 @@ class InteractionsConfig(EngineConfig):
         "'keep_latest' keeps the row with the latest ts (ties: the last row) and reports "
         "the others in Interactions.rejected; 'sum' adds the values (implicit counts)",
     )
+
+    def legacy_names(self, only: tuple[str, ...] | None = None) -> dict[str, str]:
+        """``{canonical: column}`` named through the deprecated fields (non-default text),
+        for the canonical names in ``only`` (default: all four)."""
+        named = {_LEGACY_NAMES[field]: getattr(self, field) for field in _LEGACY_NAMES}
+        return {
+            canonical: value
+            for canonical, value in named.items()
+            if value is not None and value != canonical and (only is None or canonical in only)
+        }
+
+    @model_validator(mode="after")
+    def _warn_legacy_names(self) -> Self:
+        legacy = self.legacy_names()
+        if legacy:
+            warnings.warn(
+                "naming columns in InteractionsConfig (user_col, item_col, rating_col, ts_col) "
+                "is deprecated and will be removed in the next release; pass "
+                f"columns={legacy!r} to Interactions.from_frame instead",
+                FutureWarning,
+                stacklevel=2,
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_range(self) -> Self:

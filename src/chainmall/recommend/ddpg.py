@@ -35,19 +35,22 @@ base scores; a slate is the ``slate_size`` best unseen candidates.
 from __future__ import annotations
 
 import copy
-import json
+import logging
+import warnings
 from pathlib import Path
 from typing import Any, Literal, Self
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from chainmall._optional import import_optional
-from chainmall._storage import atomic_write, atomic_writer, read_json, reading
+from chainmall._persist import ParamsMixin, SavedFolder, load_folder, save_folder, torch_bytes
+from chainmall._progress import logged_fit, progress_bar
+from chainmall._storage import reading
 from chainmall.config import EngineConfig
-from chainmall.exceptions import DataValidationError, ModelFileError, NotFittedError
+from chainmall.exceptions import DataValidationError, NotFittedError
 from chainmall.recommend._base import FloatArray, IntArray
 from chainmall.recommend.bandits import EASEPolicy
 from chainmall.recommend.click_models import SimulationData
@@ -57,6 +60,8 @@ from chainmall.recommend.interactions import Interactions
 from chainmall.recommend.simulator import EpisodeState, SlatePolicy, SlateSimulator, top_available
 
 __all__ = ["DDPGConfig", "DDPGRecommender"]
+
+logger = logging.getLogger(__name__)
 
 _BCBatch = tuple[
     IntArray, npt.NDArray[np.float32], npt.NDArray[np.bool_], npt.NDArray[np.float32], Any
@@ -103,10 +108,24 @@ class DDPGConfig(EngineConfig):
     skip_weight: float = Field(
         -0.1, le=0, description="EASE input weight of an item shown and not clicked"
     )
-    show_progress: bool = Field(False, description="show tqdm progress bars")
+    show_progress: bool = Field(
+        False, description="deprecated: use DDPGRecommender.fit(..., progress=True)"
+    )
+
+    @field_validator("show_progress")
+    @classmethod
+    def _deprecated_show_progress(cls, value: bool) -> bool:
+        if value:
+            warnings.warn(
+                "DDPGConfig.show_progress is deprecated and will be removed in the next "
+                "release; use DDPGRecommender.fit(..., progress=True)",
+                FutureWarning,
+                stacklevel=2,
+            )
+        return value
 
 
-class DDPGRecommender(SlatePolicy):
+class DDPGRecommender(ParamsMixin, SlatePolicy):
     """DDPG actor-critic that recommends slates; a :class:`SlatePolicy` once fitted."""
 
     name = "ddpg"
@@ -116,9 +135,28 @@ class DDPGRecommender(SlatePolicy):
         self.config = cfg.replace(**overrides) if overrides else cfg
 
     # ------------------------------------------------------------------ fit
-    def fit(self, data: SimulationData, item_embeddings: FloatArray | None = None) -> Self:
-        """Pre-train on the train users' logs, fine-tune with DDPG in their simulator."""
+    def fit(
+        self,
+        data: SimulationData,
+        item_embeddings: FloatArray | None = None,
+        *,
+        progress: bool = False,
+    ) -> Self:
+        """Pre-train on the train users' logs, fine-tune with DDPG in their simulator.
+
+        ``progress`` shows bars on stderr over the cloning steps and the DDPG updates;
+        the ``chainmall.recommend`` logger reports each stage at INFO.
+        """
         torch = import_optional("torch", extra="torch")
+        cfg = self.config
+        show = progress or cfg.show_progress
+        sizes = {"users": len(data.users("train")), "items": data.n_items}
+        with logged_fit(logger, "DDPGRecommender", **sizes):
+            return self._fit_stages(torch, data, item_embeddings, show)
+
+    def _fit_stages(
+        self, torch: Any, data: SimulationData, item_embeddings: FloatArray | None, show: bool
+    ) -> Self:
         cfg = self.config
         rng = np.random.default_rng(cfg.seed)
         self.device_ = _device(torch, cfg.device)
@@ -148,10 +186,16 @@ class DDPGRecommender(SlatePolicy):
                 stages[stage] = (self._validation_ctr(data), weights)
 
         checkpoint("base")
-        self._behaviour_clone(torch, cloner, rng)
+        logger.info("DDPGRecommender: behaviour cloning, %d steps", cfg.bc_steps)
+        self._behaviour_clone(torch, cloner, rng, show)
         checkpoint("pretrained")
         if cfg.rl_steps or cfg.critic_pretrain_steps:
-            self._ddpg(torch, data, train, cloner, rng)
+            logger.info(
+                "DDPGRecommender: %d critic and %d DDPG updates",
+                cfg.critic_pretrain_steps,
+                cfg.rl_steps,
+            )
+            self._ddpg(torch, data, train, cloner, rng, show)
         checkpoint("finetuned")
         report: dict[str, float | str] = {"selected": "finetuned"}
         if stages:
@@ -208,19 +252,23 @@ class DDPGRecommender(SlatePolicy):
         logp = torch.log_softmax(logits, dim=1)
         return -((target_t * logp).sum(1) / target_t.sum(1).clamp(min=1.0)).mean()
 
-    def _behaviour_clone(self, torch: Any, cloner: _Cloner, rng: np.random.Generator) -> None:
+    def _behaviour_clone(
+        self, torch: Any, cloner: _Cloner, rng: np.random.Generator, show: bool
+    ) -> None:
         cfg = self.config
         opt = torch.optim.AdamW(
             self.actor_.parameters(), lr=cfg.bc_lr, weight_decay=cfg.weight_decay
         )
-        bar = _progress_bar(cfg.bc_steps, cfg.show_progress, "behaviour cloning")
-        for _ in range(cfg.bc_steps):
-            loss = self._bc_loss(torch, cloner.sample(rng, cfg.batch_size))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            bar.update(1)
-        bar.close()
+        every = max(cfg.bc_steps // 10, 1)
+        with progress_bar(cfg.bc_steps, enabled=show, desc="behaviour cloning") as bar:
+            for step in range(cfg.bc_steps):
+                loss = self._bc_loss(torch, cloner.sample(rng, cfg.batch_size))
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                bar.update(1)
+                if (step + 1) % every == 0 and logger.isEnabledFor(logging.DEBUG):
+                    logger.debug("behaviour cloning step %d: loss %.4f", step + 1, loss.item())
 
     # ------------------------------------------------------------------- DDPG
     def _ddpg(
@@ -230,6 +278,7 @@ class DDPGRecommender(SlatePolicy):
         train: IntArray,
         cloner: _Cloner,
         rng: np.random.Generator,
+        show: bool,
     ) -> None:
         cfg = self.config
         buffer = _ReplayBuffer(cfg.buffer_size, cfg.history_len, self.actor_.item_out.shape[1] + 1)
@@ -244,7 +293,7 @@ class DDPGRecommender(SlatePolicy):
         sim = SlateSimulator(data, seed=cfg.seed)
         total = cfg.critic_pretrain_steps + cfg.rl_steps
         done_updates = 0
-        bar = _progress_bar(total, cfg.show_progress, "DDPG")
+        bar = progress_bar(total, enabled=show, desc="DDPG")
         while done_updates < total:
             users = rng.choice(train, size=min(cfg.round_users, len(train)), replace=False)
             state = sim.reset(users)
@@ -286,6 +335,7 @@ class DDPGRecommender(SlatePolicy):
                     )
                     done_updates += 1
                     bar.update(1)
+            logger.debug("DDPG: %d/%d updates done", done_updates, total)
         bar.close()
 
     def _update(
@@ -382,17 +432,12 @@ class DDPGRecommender(SlatePolicy):
 
     # --------------------------------------------------------- persistence
     def save(self, path: str | Path) -> Path:
-        """Save to folder ``path``: ``model.json`` + ``weights.pt`` (state_dicts, no pickle).
-
-        Each file is written atomically (temporary file, fsync, rename); the weights first.
-        """
+        """Save to folder ``path`` (:mod:`chainmall._persist`: ``manifest.json`` +
+        ``weights.pt``, a state_dict, no pickle); returns the folder."""
         if not hasattr(self, "actor_"):
             raise NotFittedError("DDPGRecommender is not fitted yet; call fit(data) first")
         torch = import_optional("torch", extra="torch")
-        folder = Path(path)
-        meta = {
-            "model": type(self).__name__,
-            "config": self.config.to_dict(),
+        state = {
             "n_items": self.n_items_,
             "n_steps": self.n_steps_,
             "action_dim": int(self.actor_.item_out.shape[1]),
@@ -402,37 +447,28 @@ class DDPGRecommender(SlatePolicy):
         weights.update({f"critic.{k}": v.cpu() for k, v in self.critic_.state_dict().items()})
         weights["base.weights"] = torch.as_tensor(self.base_.weights)
         weights["base.tie_break"] = torch.as_tensor(self.base_.tie_break)
-        with atomic_writer(folder / "weights.pt") as out:
-            torch.save(weights, out)
-        atomic_write(folder / "model.json", json.dumps(meta, indent=1))
-        return folder
+        return save_folder(
+            path, self, config=self.config, state=state, files={"weights.pt": torch_bytes(weights)}
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> DDPGRecommender:
-        """Load a model saved by :meth:`save` (``weights_only=True``, onto the CPU first).
+        """Load a model saved by :meth:`save` (hashes checked, ``weights_only=True``, CPU).
 
         Raises:
-            ModelFileError: the folder is incomplete or a file is corrupt or hostile.
+            ModelFileError: the folder is incomplete, changed, corrupt, hostile or of
+                another class.
         """
         torch = import_optional("torch", extra="torch")
-        folder = Path(path)
-        meta_file, weight_file = folder / "model.json", folder / "weights.pt"
-        if not meta_file.is_file() or not weight_file.is_file():
-            raise ModelFileError(
-                f"{str(folder)!r} is not a saved DDPGRecommender: model.json and weights.pt "
-                "are needed; save one with model.save(path)"
-            )
-        with reading(folder):
-            return cls._from_files(torch, read_json(meta_file), weight_file)
+        saved = load_folder(path, cls)
+        with reading(path):
+            return cls._from_saved(torch, saved)
 
     @classmethod
-    def _from_files(cls, torch: Any, meta: dict[str, Any], weight_file: Path) -> DDPGRecommender:
-        if meta.get("model") != cls.__name__:
-            raise ModelFileError(
-                f"{str(weight_file.parent)!r} holds a {meta.get('model')!r}, not a {cls.__name__}"
-            )
-        model = cls(DDPGConfig.from_dict(meta["config"]))
-        weights = torch.load(weight_file, weights_only=True, map_location="cpu")
+    def _from_saved(cls, torch: Any, saved: SavedFolder) -> DDPGRecommender:
+        meta = saved.state
+        model = cls(DDPGConfig.from_dict(saved.config))
+        weights = saved.torch_state("weights.pt")
         model.device_ = _device(torch, model.config.device)
         model.n_items_, model.n_steps_ = int(meta["n_items"]), int(meta["n_steps"])
         dim = int(meta["action_dim"]) - 1
@@ -600,9 +636,3 @@ def _device(torch: Any, choice: str) -> Any:
         raise DataValidationError("device='cuda' was asked for but CUDA is not available")
     use_cuda = choice == "cuda" or (choice == "auto" and torch.cuda.is_available())
     return torch.device("cuda" if use_cuda else "cpu")
-
-
-def _progress_bar(total: int, show: bool, desc: str) -> Any:
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, disable=not show)

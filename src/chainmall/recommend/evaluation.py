@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 from sklearn.model_selection import KFold
 
+from chainmall._columns import canonical_frame
 from chainmall._validation import Column, check_frame, check_scalar, require_frame
 from chainmall.recommend._base import Recommender
 
@@ -56,17 +57,34 @@ def leave_last_out(
     frame: pd.DataFrame,
     *,
     min_rating: float = 4.0,
-    user_col: str = "user_id",
-    rating_col: str = "rating",
-    ts_col: str = "ts",
+    columns: Mapping[str, str] | None = None,
+    user_col: str | None = None,
+    rating_col: str | None = None,
+    ts_col: str | None = None,
 ) -> LeaveLastOut:
     """Split each user's history by time: last positive = test, previous = validation.
+
+    ``frame`` holds ``user_id``, ``rating`` and ``ts`` (``columns={canonical: yours}``
+    names yours; ``user_col``/``rating_col``/``ts_col`` are deprecated); the four
+    frames returned carry the canonical names.
 
     Raises:
         DataValidationError: a missing or unhashable user id, a rating that is not a
             finite number >= 0, a timestamp that is missing, naive, text or in mixed
             zones, or an empty frame.
     """
+    frame = canonical_frame(
+        frame,
+        columns,
+        accepted=("user_id", "item_id", "rating", "ts"),
+        name="frame",
+        legacy={
+            "user_col": ("user_id", user_col),
+            "rating_col": ("rating", rating_col),
+            "ts_col": ("ts", ts_col),
+        },
+    )
+    user_col, rating_col, ts_col = "user_id", "rating", "ts"
     check_frame(
         frame,
         (
@@ -107,6 +125,7 @@ def rank_holdout(
     *,
     n_negatives: int | None = None,
     seed: int = 0,
+    columns: Mapping[str, str] | None = None,
     user_col: str | None = None,
     item_col: str | None = None,
 ) -> npt.NDArray[np.float64]:
@@ -115,11 +134,18 @@ def rank_holdout(
     Items the user interacted with in the model's training data are excluded
     from the candidates. Unknown held-out items rank last. With
     ``n_negatives``, candidates are that many unseen items sampled per user
-    (seeded) plus the held-out item.
+    (seeded) plus the held-out item. ``holdout`` holds ``user_id`` and ``item_id``
+    (``columns={canonical: yours}``; ``user_col``/``item_col`` are deprecated).
     """
     data = model._check_fitted()
-    ucol = user_col or data.config.user_col
-    icol = item_col or data.config.item_col
+    holdout = canonical_frame(
+        holdout,
+        {**data.config.legacy_names(("user_id", "item_id")), **dict(columns or {})},
+        accepted=("user_id", "item_id"),
+        name="holdout",
+        legacy={"user_col": ("user_id", user_col), "item_col": ("item_id", item_col)},
+    )
+    ucol, icol = "user_id", "item_id"
     check_frame(
         holdout,
         (Column(ucol, "id", unique=True), Column(icol, "id")),

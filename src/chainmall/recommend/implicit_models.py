@@ -20,6 +20,7 @@ interactions are scored from their features (:mod:`chainmall.recommend.item_feat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Self
 
 import numpy as np
@@ -37,7 +38,7 @@ from chainmall.recommend._base import (
 )
 from chainmall.recommend._incremental import binary, gram_inverse, updated_gram_inverse
 from chainmall.recommend.config import ALSConfig, EASEConfig
-from chainmall.recommend.interactions import Interactions
+from chainmall.recommend.interactions import Interactions, canonical_interactions
 from chainmall.recommend.item_features import ItemFeatures, feature_columns
 from chainmall.recommend.mf import ridge_rows
 
@@ -62,7 +63,7 @@ class ImplicitALS(Recommender):
         penalty = np.full(cfg.n_factors, cfg.reg)
         p = rng.normal(0.0, cfg.init_std, (n_users, cfg.n_factors))
         q = rng.normal(0.0, cfg.init_std, (n_items, cfg.n_factors))
-        for _ in range(cfg.n_iters):
+        for _ in self._iterations(cfg.n_iters):
             p = ridge_rows(extra, confidence, q, penalty, gram_offset=q.T @ q)
             q = ridge_rows(extra_t, confidence_t, p, penalty, gram_offset=p.T @ p)
         self.user_factors_: FloatArray = p
@@ -111,19 +112,30 @@ class EASE(Recommender):
     user_inputs_: sp.csr_matrix
     item_features_: ItemFeatures | None
 
-    def fit(self, interactions: Interactions, *, item_features: pd.DataFrame | None = None) -> Self:
+    def fit(
+        self,
+        interactions: Interactions,
+        *,
+        item_features: pd.DataFrame | None = None,
+        progress: bool = False,
+    ) -> Self:
         """Learn from ``interactions``; with ``item_features`` (``item_col`` plus numeric
         columns, one row per item) items listed there but never interacted with join
-        the catalogue and are scored from their features."""
+        the catalogue and are scored from their features. (``progress`` is accepted as
+        by every recommender; EASE's one-step solve has no iterations to show.)"""
         require_interactions(interactions)
         features = _read_features(item_features, interactions)
         self.item_features_ = features
         if features is not None:
             interactions = interactions.with_items(features.item_ids)
-        return super().fit(interactions)
+        return super().fit(interactions, progress=progress)
 
     def partial_fit(
-        self, new_interactions: pd.DataFrame, *, item_features: pd.DataFrame | None = None
+        self,
+        new_interactions: pd.DataFrame,
+        *,
+        item_features: pd.DataFrame | None = None,
+        columns: Mapping[str, str] | None = None,
     ) -> Self:
         """Merge ``new_interactions`` (a long frame in the fitted layout) and update.
 
@@ -132,16 +144,18 @@ class EASE(Recommender):
         of ``item_features`` added to (or replacing) the fitted ones. The inverse
         Gram matrix gets a low-rank (Woodbury) correction of rank ``r`` = the
         changed users' rows or the items they touch, whichever is fewer:
-        ``O(n_items² r)`` instead of a refit's ``O(n_items³)``.
+        ``O(n_items² r)`` instead of a refit's ``O(n_items³)``. ``columns`` names
+        the frame's columns as in :meth:`Interactions.from_frame`.
         """
         old = self._check_fitted()
-        merged = old.extend(new_interactions)
+        new = canonical_interactions(new_interactions, old.config, columns)
+        merged = old.extend(new)
         features = self.item_features_
         newer = _read_features(item_features, old)
         if newer is not None:
             features = newer if features is None else features.updated(newer)
             merged = merged.with_items(newer.item_ids)
-        users, _ = merged.user_index(pd.unique(new_interactions[old.config.user_col].to_numpy()))
+        users, _ = merged.user_index(pd.unique(new["user_id"].to_numpy()))
         self.gram_inverse_ = updated_gram_inverse(
             self.gram_inverse_, old, merged, users, self.config.reg
         )
@@ -250,12 +264,13 @@ class EASE(Recommender):
 def _read_features(frame: pd.DataFrame | None, data: Interactions) -> ItemFeatures | None:
     if frame is None:
         return None
-    features = ItemFeatures.from_frame(frame, item_col=data.config.item_col)
+    item_col = data.config.legacy_names().get("item_id", "item_id")
+    features = ItemFeatures.from_frame(frame, columns={"item_id": item_col})
     if features.item_ids.dtype.kind != data.item_ids.dtype.kind and not (
         features.item_ids.dtype.kind in "iu" and data.item_ids.dtype.kind in "iu"
     ):
         raise DataValidationError(
-            f"item_features.{data.config.item_col} holds {features.item_ids.dtype} ids but the "
+            f"item_features.{item_col} holds {features.item_ids.dtype} ids but the "
             f"interactions hold {data.item_ids.dtype} ids; use the same id type in both"
         )
     return features

@@ -16,6 +16,7 @@ matrix has the same layout as one built from scratch.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -24,11 +25,15 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
+from chainmall._columns import caller_name, canonical_frame, column_mapping
 from chainmall._validation import Column, check_frame, describe_offenders, require_frame
 from chainmall.exceptions import DataValidationError
 from chainmall.recommend.config import InteractionsConfig
 
-__all__ = ["Interactions"]
+__all__ = ["INTERACTION_COLUMNS", "Interactions", "canonical_interactions"]
+
+INTERACTION_COLUMNS = ("user_id", "item_id", "rating", "ts")
+"""Canonical columns of an interactions frame (``rating`` and ``ts`` as the config says)."""
 
 DUPLICATE_REASON = "duplicate (user, item): a later row was kept"
 _EPOCH = pd.Timestamp(0, tz="UTC")
@@ -53,13 +58,23 @@ class Interactions:
 
     @classmethod
     def from_frame(
-        cls, frame: pd.DataFrame, config: InteractionsConfig | None = None, **overrides: Any
+        cls,
+        frame: pd.DataFrame,
+        config: InteractionsConfig | None = None,
+        *,
+        columns: Mapping[str, str] | None = None,
+        **overrides: Any,
     ) -> Interactions:
-        """Validate ``frame`` and build the matrix (``overrides`` patch ``config``)."""
+        """Validate ``frame`` and build the matrix (``overrides`` patch ``config``).
+
+        ``frame`` holds ``user_id``, ``item_id``, ``rating`` (unless
+        ``rating_col=None``) and ``ts`` (unless ``ts_col=None``); ``columns={canonical:
+        yours}`` names yours where they differ. Results use the canonical names.
+        """
         cfg = config or InteractionsConfig()
         if overrides:
             cfg = cfg.replace(**overrides)
-        frame = require_frame(frame, "interactions")
+        frame = canonical_interactions(require_frame(frame, "interactions"), cfg, columns)
         if frame.empty:
             raise DataValidationError(
                 "interactions is empty; pass at least one (user, item) row to fit a model"
@@ -68,7 +83,9 @@ class Interactions:
         rows, rejected = _apply_duplicate_rule(rows, cfg)
         return _assemble(rows, cfg, rejected)
 
-    def extend(self, frame: pd.DataFrame) -> Interactions:
+    def extend(
+        self, frame: pd.DataFrame, *, columns: Mapping[str, str] | None = None
+    ) -> Interactions:
         """A new :class:`Interactions` with the rows of ``frame`` merged in.
 
         The result equals ``from_frame`` on this object's cells (one row per
@@ -79,9 +96,10 @@ class Interactions:
         not kept (``row`` is their position in ``frame``); stored cells that a
         later row replaces are the point of the update and are not listed.
         Items of this catalogue stay in it even without interactions; an empty
-        ``frame`` changes nothing.
+        ``frame`` changes nothing; ``columns`` is as in :meth:`from_frame`.
         """
         frame = require_frame(frame, "new interactions")
+        frame = canonical_interactions(frame, self.config, columns, name="new interactions")
         rows = _validated_rows(frame, self.config)
         stored = self._stored_rows()
         combined = pd.concat([stored, rows], ignore_index=True)
@@ -140,12 +158,12 @@ class Interactions:
         return _lookup(self.item_ids, ids)
 
     def to_frame(self) -> pd.DataFrame:
-        """The matrix back as a long frame ``[user_col, item_col, value]``."""
+        """The matrix back as a long frame ``[user_id, item_id, value]``."""
         coo = self.matrix.tocoo()
         return pd.DataFrame(
             {
-                self.config.user_col: self.user_ids[coo.row],
-                self.config.item_col: self.item_ids[coo.col],
+                "user_id": self.user_ids[coo.row],
+                "item_id": self.item_ids[coo.col],
                 "value": coo.data,
             }
         )
@@ -213,31 +231,44 @@ def _lookup(
     return np.where(found, pos, 0).astype(np.int64), np.asarray(found, dtype=bool)
 
 
+def canonical_interactions(
+    frame: pd.DataFrame,
+    cfg: InteractionsConfig,
+    columns: Mapping[str, str] | None,
+    *,
+    name: str = "interactions",
+) -> pd.DataFrame:
+    """``frame`` under :data:`INTERACTION_COLUMNS`; names given through the config's
+    deprecated fields apply where ``columns`` does not name that column."""
+    mapping = column_mapping(columns, accepted=INTERACTION_COLUMNS, name=name, stacklevel=4)
+    mapping = {**cfg.legacy_names(), **mapping}
+    return canonical_frame(frame, mapping, accepted=INTERACTION_COLUMNS, name=name)
+
+
 def _validated_rows(frame: pd.DataFrame, cfg: InteractionsConfig) -> pd.DataFrame:
-    columns = [Column(cfg.user_col, "id", one_type=True), Column(cfg.item_col, "id", one_type=True)]
+    """Checked rows of a canonical frame as ``user, item, value[, ts], row``."""
+    columns = [Column("user_id", "id", one_type=True), Column("item_id", "id", one_type=True)]
     if cfg.rating_col is not None:
-        columns.append(Column(cfg.rating_col, "number"))
+        columns.append(Column("rating", "number"))
     if cfg.ts_col is not None:
-        columns.append(Column(cfg.ts_col, "time"))
-    check_frame(frame, columns, name="interactions", id_column=cfg.user_col, allow_empty=True)
-    out = pd.DataFrame(
-        {"user": frame[cfg.user_col].to_numpy(), "item": frame[cfg.item_col].to_numpy()}
-    )
+        columns.append(Column("ts", "time"))
+    check_frame(frame, columns, name="interactions", id_column="user_id", allow_empty=True)
+    out = pd.DataFrame({"user": frame["user_id"].to_numpy(), "item": frame["item_id"].to_numpy()})
     if cfg.rating_col is not None:
-        rating = frame[cfg.rating_col].to_numpy(dtype=np.float64)
+        rating = frame["rating"].to_numpy(dtype=np.float64)
         bad = (rating < cfg.rating_min) | (rating > cfg.rating_max)
         if bad.any():
             raise DataValidationError(
-                f"interactions.{cfg.rating_col} must lie in [{cfg.rating_min}, "
+                f"interactions.{caller_name(frame, 'rating')} must lie in [{cfg.rating_min}, "
                 f"{cfg.rating_max}] but is outside in "
-                f"{describe_offenders(frame, bad, cfg.user_col)}; fix the ratings or set "
+                f"{describe_offenders(frame, bad, 'user_id')}; fix the ratings or set "
                 "rating_min/rating_max in InteractionsConfig"
             )
         out["value"] = rating
     else:
         out["value"] = 1.0
     if cfg.ts_col is not None:
-        out["ts"] = (frame[cfg.ts_col] - _EPOCH).dt.total_seconds().to_numpy()
+        out["ts"] = (frame["ts"] - _EPOCH).dt.total_seconds().to_numpy()
     out["row"] = np.arange(len(frame))
     return out
 
@@ -248,8 +279,8 @@ def _apply_duplicate_rule(
     empty = pd.DataFrame(
         {
             "row": np.array([], dtype=np.int64),
-            cfg.user_col: rows["user"].iloc[:0].to_numpy(),
-            cfg.item_col: rows["item"].iloc[:0].to_numpy(),
+            "user_id": rows["user"].iloc[:0].to_numpy(),
+            "item_id": rows["item"].iloc[:0].to_numpy(),
             "reason": np.array([], dtype=str),
         }
     )
@@ -259,7 +290,7 @@ def _apply_duplicate_rule(
     if cfg.duplicates == "raise":
         first = rows.loc[dup, ["user", "item"]].head(5).to_dict("records")
         raise DataValidationError(
-            f"interactions has {int(dup.sum())} rows sharing a ({cfg.user_col}, {cfg.item_col}) "
+            f"interactions has {int(dup.sum())} rows sharing a (user_id, item_id) "
             f"pair, e.g. {first}; de-duplicate them or set duplicates='keep_latest' "
             "(or 'sum' for implicit counts) in InteractionsConfig"
         )
@@ -269,8 +300,8 @@ def _apply_duplicate_rule(
     rejected = pd.DataFrame(
         {
             "row": dropped["row"].to_numpy(),
-            cfg.user_col: dropped["user"].to_numpy(),
-            cfg.item_col: dropped["item"].to_numpy(),
+            "user_id": dropped["user"].to_numpy(),
+            "item_id": dropped["item"].to_numpy(),
             "reason": DUPLICATE_REASON,
         }
     )

@@ -17,6 +17,7 @@ items by the same ``x_u · b_c`` as on warm ones.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from chainmall._columns import canonical_frame
 from chainmall._validation import (
     require_columns,
     require_frame,
@@ -48,9 +50,26 @@ class ItemFeatures:
     names: tuple[str, ...]
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, *, item_col: str = "item_id") -> ItemFeatures:
-        """One row per item: ``item_col`` and numeric (or boolean) feature columns."""
-        frame = require_frame(frame, "item_features")
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        columns: Mapping[str, str] | None = None,
+        item_col: str | None = None,
+    ) -> ItemFeatures:
+        """One row per item: ``item_id`` and numeric (or boolean) feature columns.
+
+        ``columns={"item_id": yours}`` names the item column where it differs
+        (``item_col=`` is deprecated).
+        """
+        frame = canonical_frame(
+            require_frame(frame, "item_features"),
+            columns,
+            accepted=("item_id",),
+            name="item_features",
+            legacy={"item_col": ("item_id", item_col)},
+        )
+        item_col = "item_id"
         require_columns(frame, [item_col], name="item_features")
         names = tuple(str(c) for c in frame.columns if c != item_col)
         if not names or frame.empty:

@@ -15,12 +15,14 @@ share of recommendations outside the most popular items that make up
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from chainmall._columns import canonical_frame, column_mapping
 from chainmall.exceptions import DataValidationError
 
 __all__ = [
@@ -85,43 +87,82 @@ def precision_recall_at_k(
     relevant: pd.DataFrame,
     k: int,
     *,
-    user_col: str = "user_id",
-    item_col: str = "item_id",
+    columns: Mapping[str, str] | None = None,
+    user_col: str | None = None,
+    item_col: str | None = None,
 ) -> tuple[float, float]:
     """Mean precision@k and recall@k over the users of ``relevant``.
 
-    ``recommendations`` has ``[user_col, item_col, rank]`` (rank from 1);
-    ``relevant`` lists each user's relevant items. Users without
-    recommendations count as zero hits.
+    ``recommendations`` has ``[user_id, item_id, rank]`` (rank from 1);
+    ``relevant`` lists each user's relevant items (``user_id``, ``item_id``);
+    ``columns={canonical: yours}`` names both frames' ids where they differ
+    (``user_col=`` / ``item_col=`` are deprecated). Users without recommendations
+    count as zero hits.
     """
-    top = recommendations.loc[recommendations["rank"] <= k, [user_col, item_col]]
-    hits = top.merge(relevant[[user_col, item_col]].drop_duplicates(), on=[user_col, item_col])
-    n_rel = relevant.drop_duplicates([user_col, item_col]).groupby(user_col).size()
-    n_hit = hits.groupby(user_col).size().reindex(n_rel.index, fill_value=0)
+    mapping = _ids(columns, user_col=user_col, item_col=item_col)
+    recommendations = canonical_frame(
+        recommendations, mapping, accepted=_IDS, name="recommendations"
+    )
+    relevant = canonical_frame(relevant, mapping, accepted=_IDS, name="relevant")
+    pair = ["user_id", "item_id"]
+    top = recommendations.loc[recommendations["rank"] <= k, pair]
+    hits = top.merge(relevant[pair].drop_duplicates(), on=pair)
+    n_rel = relevant.drop_duplicates(pair).groupby("user_id").size()
+    n_hit = hits.groupby("user_id").size().reindex(n_rel.index, fill_value=0)
     return float((n_hit / k).mean()), float((n_hit / n_rel).mean())
 
 
 def catalogue_coverage(
-    recommendations: pd.DataFrame, n_items: int, *, item_col: str = "item_id"
+    recommendations: pd.DataFrame,
+    n_items: int,
+    *,
+    columns: Mapping[str, str] | None = None,
+    item_col: str | None = None,
 ) -> float:
-    """Share of the ``n_items`` catalogue recommended to at least one user."""
+    """Share of the ``n_items`` catalogue recommended to at least one user
+    (``columns={"item_id": yours}``; ``item_col=`` is deprecated)."""
+    mapping = _ids(columns, item_col=item_col)
+    recommendations = canonical_frame(
+        recommendations, mapping, accepted=_IDS, name="recommendations"
+    )
     if n_items <= 0:
         raise DataValidationError(f"n_items must be positive, got {n_items}")
-    return recommendations[item_col].nunique() / n_items
+    return recommendations["item_id"].nunique() / n_items
 
 
 def long_tail_share(
     recommendations: pd.DataFrame,
     interactions: pd.DataFrame,
     *,
-    item_col: str = "item_id",
+    columns: Mapping[str, str] | None = None,
+    item_col: str | None = None,
     head_share: float = 0.2,
 ) -> float:
     """Share of recommendations outside the head: the most popular items that
-    together account for ``head_share`` of all ``interactions`` rows."""
-    counts = interactions[item_col].value_counts()
+    together account for ``head_share`` of all ``interactions`` rows
+    (``columns={"item_id": yours}`` for both frames; ``item_col=`` is deprecated)."""
+    mapping = _ids(columns, item_col=item_col)
+    recommendations = canonical_frame(
+        recommendations, mapping, accepted=_IDS, name="recommendations"
+    )
+    interactions = canonical_frame(interactions, mapping, accepted=_IDS, name="interactions")
+    counts = interactions["item_id"].value_counts()
     cumulative = counts.cumsum() / counts.sum()
     head = set(counts.index[(cumulative - counts / counts.sum()) < head_share])
     if recommendations.empty:
         return float("nan")
-    return float((~recommendations[item_col].isin(head)).mean())
+    return float((~recommendations["item_id"].isin(head)).mean())
+
+
+_IDS = ("user_id", "item_id")
+"""Canonical ids of the frames the ranking metrics read."""
+
+
+def _ids(
+    columns: Mapping[str, str] | None, *, user_col: str | None = None, item_col: str | None = None
+) -> dict[str, str]:
+    """The checked ``columns=`` mapping, deprecated ``user_col=`` / ``item_col=`` folded in."""
+    legacy = {"user_col": ("user_id", user_col), "item_col": ("item_id", item_col)}
+    return column_mapping(
+        columns, accepted=_IDS, name="recommendations", legacy=legacy, stacklevel=4
+    )

@@ -110,7 +110,7 @@ class MatrixFactorization(RatingModel):
         q = rng.normal(0.0, cfg.init_std, (n_items, cfg.n_factors))
         b_u, b_i = np.zeros(n_users), np.zeros(n_items)
         ones_u, ones_i = np.ones((n_users, 1)), np.ones((n_items, 1))
-        for _ in range(cfg.n_iters):
+        for _ in self._iterations(cfg.n_iters):
             target = by_user(ratings - mu - b_i[items])
             sol = ridge_rows(mask_u, target, np.hstack([ones_i, q]), n_u[:, None] * scale)
             b_u, p = sol[:, 0], sol[:, 1:]

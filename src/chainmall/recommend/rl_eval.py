@@ -34,7 +34,7 @@ __all__ = [
     "bootstrap_ci",
     "paired_difference",
     "per_user_metrics",
-    "summarize",
+    "summarize_episodes",
 ]
 
 
@@ -95,7 +95,7 @@ class PolicyMetrics:
     diversity: float
 
 
-def summarize(
+def summarize_episodes(
     log: EpisodeLog,
     *,
     n_items: int,

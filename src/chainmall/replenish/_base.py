@@ -19,8 +19,9 @@ negative history (net returns kept by ``negative_rule='keep'``) are not floored.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Iterable, Sequence
+import logging
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -28,33 +29,44 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from chainmall._persist import InitParamsMixin, SavedFolder
+from chainmall._progress import logged_fit, progress_bar
 from chainmall._validation import check_scalar, require_columns, require_frame
-from chainmall.exceptions import DataValidationError, ModelFileError, NotFittedError
+from chainmall.exceptions import DataValidationError, NotFittedError
 from chainmall.replenish._checks import MAX_PERIODS
-from chainmall.replenish._panel import Panel, prepare_panel
+from chainmall.replenish._panel import Panel, canonical_series, prepare_panel, series_mapping
 from chainmall.replenish._persist import load_forecaster, save_forecaster
 from chainmall.replenish.config import ReplenishConfig
 
 __all__ = ["Forecaster", "map_series"]
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
 def map_series(
-    func: Callable[[T], R], items: Sequence[T], *, n_jobs: int = 1, show_progress: bool = False
+    func: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    n_jobs: int = 1,
+    progress: bool = False,
+    desc: str = "series",
 ) -> list[R]:
     """``[func(x) for x in items]``, in ``n_jobs`` processes (joblib) and with a progress bar."""
-    iterable: Iterable[T] = items
-    if show_progress:
-        from tqdm.auto import tqdm
+    with progress_bar(len(items), enabled=progress, desc=desc) as bar:
 
-        iterable = tqdm(items, total=len(items))
-    if n_jobs == 1:
-        return [func(x) for x in iterable]
-    from joblib import Parallel, delayed  # type: ignore[import-untyped]
+        def counted() -> Iterator[T]:
+            for item in items:
+                yield item
+                bar.update()
 
-    return list(Parallel(n_jobs=n_jobs)(delayed(func)(x) for x in iterable))
+        if n_jobs == 1:
+            return [func(x) for x in counted()]
+        from joblib import Parallel, delayed  # type: ignore[import-untyped]
+
+        return list(Parallel(n_jobs=n_jobs)(delayed(func)(x) for x in counted()))
 
 
 def _check_levels(level: Sequence[float] | None) -> list[float]:
@@ -78,7 +90,7 @@ def _forecaster_classes() -> dict[str, type[Forecaster]]:
     return found
 
 
-class Forecaster:
+class Forecaster(InitParamsMixin):
     """Base class: stores configuration, validates input, formats output."""
 
     #: column name of the point forecast when ``alias`` is not given
@@ -97,18 +109,19 @@ class Forecaster:
         self.config = config
         self.alias = alias
         self.n_jobs = n_jobs
+        if show_progress:
+            warnings.warn(
+                f"{type(self).__name__}(show_progress=True) is deprecated and will be removed "
+                f"in the next release; use {type(self).__name__}().fit(df, progress=True)",
+                FutureWarning,
+                stacklevel=4,
+            )
         self.show_progress = show_progress
 
-    # -- scikit-learn style plumbing -------------------------------------------------
-    def get_params(self) -> dict[str, Any]:
-        """Constructor arguments of this forecaster."""
-        names = [
-            p.name
-            for p in inspect.signature(type(self).__init__).parameters.values()
-            if p.name != "self" and p.kind is not inspect.Parameter.VAR_KEYWORD
-        ]
-        return {name: getattr(self, name) for name in names}
+    _progress: bool = False
+    """Whether the fit in progress shows a bar (``fit(progress=True)``)."""
 
+    # -- scikit-learn style plumbing (get_params / set_params: InitParamsMixin) ----------
     def clone(self) -> Self:
         """An unfitted copy with the same parameters (nested forecasters cloned too)."""
         params: dict[str, Any] = {}
@@ -149,34 +162,52 @@ class Forecaster:
         return {name: getattr(self, name) for name in self._learned_arrays}
 
     def _restore_state(
-        self, learned: dict[str, Any], members: list[Forecaster], folder: Path
+        self, learned: dict[str, Any], members: list[Forecaster], saved: SavedFolder
     ) -> None:
         """Inverse of :meth:`_learned_state` (plus sub-models and native files)."""
         for name in self._learned_arrays:
             setattr(self, name, np.asarray(learned[name]))
 
-    def _save_native(self, folder: Path) -> None:
-        """Write model-native files (booster JSON, torch weights); none by default."""
+    def _native_files(self) -> dict[str, bytes]:
+        """Model-native files by name (booster JSON, torch weights); none by default."""
+        return {}
 
     def save(self, path: str | Path) -> Path:
-        """Write the fitted model to folder ``path`` (JSON + ``.npz``, no pickle)."""
+        """Write the fitted model to folder ``path`` (:mod:`chainmall._persist`: manifest,
+        ``.npz``, model-native files; no pickle); returns the folder."""
         return save_forecaster(self, path, _forecaster_classes())
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
-        """Read a model written by :meth:`save`; it must be of this class."""
-        model = load_forecaster(path, _forecaster_classes())
-        if not isinstance(model, cls):
-            raise ModelFileError(
-                f"{path} holds a {type(model).__name__}, not a {cls.__name__}; "
-                f"use {type(model).__name__}.load"
-            )
+        """Read a model written by :meth:`save`; it must be of this class (or, for
+        ``Forecaster.load``, any forecaster).
+
+        Raises:
+            ModelFileError: the folder is incomplete, changed, corrupt or of another class.
+        """
+        model: Self = load_forecaster(path, cls, _forecaster_classes(), Forecaster)
         return model
 
     # -- public contract ------------------------------------------------------------
-    def fit(self, df: pd.DataFrame, *, exog_cols: Sequence[str] = ()) -> Self:
-        """Fit on a long frame; ``exog_cols`` are extra numeric columns (e.g. holiday flags)."""
-        panel, report = prepare_panel(df, self.cfg, exog_cols)
+    def fit(
+        self,
+        df: pd.DataFrame,
+        *,
+        columns: Mapping[str, str] | None = None,
+        exog_cols: Sequence[str] = (),
+        progress: bool = False,
+    ) -> Self:
+        """Fit on a long frame ``[unique_id, ds, y, *exog_cols]``; ``exog_cols`` are extra
+        numeric columns (e.g. holiday flags).
+
+        ``columns={canonical: yours}`` names your columns where they differ
+        (``{"unique_id": "sku", "ds": "week", "y": "units"}``); forecasts use the
+        canonical names. ``progress`` shows a bar on stderr over the series (per-series models) or the
+        epochs (LSTM); the ``chainmall.replenish`` logger reports the fit at INFO.
+        """
+        mapping = series_mapping(columns, name="df")
+        frame = canonical_series(df, mapping, name="df", config=self.cfg)
+        panel, report = prepare_panel(frame, self.cfg, exog_cols)
         lengths = np.array([len(v) for v in panel.values])
         need = self._min_length()
         short = lengths < need
@@ -192,7 +223,13 @@ class Forecaster:
         self.exog_cols_ = list(exog_cols)
         self.panel_ = panel.subset(keep)
         self.report_ = report
-        self._fit_panel(self.panel_)
+        sizes = {"series": len(keep), "periods": int(lengths[keep].sum())}
+        with logged_fit(logger, self.name, **sizes):
+            self._progress = bool(progress or self.show_progress)
+            try:
+                self._fit_panel(self.panel_)
+            finally:
+                del self._progress
         return self
 
     @property
@@ -207,9 +244,10 @@ class Forecaster:
         report: pd.DataFrame = self.report_
         return report
 
-    def _history_panel(self, history: pd.DataFrame) -> Panel:
+    def _history_panel(self, history: pd.DataFrame, mapping: dict[str, str]) -> Panel:
         """``history`` as a panel over the fitted series (same order), for refit-free updates."""
-        panel, _ = prepare_panel(history, self.cfg, self.exog_cols_)
+        frame = canonical_series(history, mapping, name="history", config=self.cfg)
+        panel, _ = prepare_panel(frame, self.cfg, self.exog_cols_)
         pos = {uid: i for i, uid in enumerate(panel.ids)}
         missing = [uid for uid in self.panel_.ids if uid not in pos]
         if missing:
@@ -220,20 +258,20 @@ class Forecaster:
         return panel.subset([pos[uid] for uid in self.panel_.ids])
 
     def _future_exog(
-        self, panel: Panel, h: int, X_future: pd.DataFrame | None
+        self, panel: Panel, h: int, X_future: pd.DataFrame | None, mapping: dict[str, str]
     ) -> dict[str, np.ndarray]:
         if not self.exog_cols_:
             return {}
-        cfg = self.cfg
         if X_future is None:
             raise DataValidationError(
                 f"{self.name} was fitted with exogenous columns {self.exog_cols_}; "
-                f"pass X_future with [{cfg.id_col}, {cfg.time_col}, *those columns] for the horizon"
+                "pass X_future with [unique_id, ds, *those columns] for the horizon"
             )
         frame = require_frame(X_future, "X_future")
-        require_columns(frame, [cfg.id_col, cfg.time_col, *self.exog_cols_], name="X_future")
-        keyed = frame.assign(**{cfg.id_col: frame[cfg.id_col].astype(str)}).set_index(
-            [cfg.id_col, cfg.time_col]
+        frame = canonical_series(frame, mapping, name="X_future", config=self.cfg)
+        require_columns(frame, ["unique_id", "ds", *self.exog_cols_], name="X_future")
+        keyed = frame.assign(unique_id=frame["unique_id"].astype(str)).set_index(
+            ["unique_id", "ds"]
         )
         index = pd.MultiIndex.from_arrays(
             [
@@ -260,6 +298,7 @@ class Forecaster:
         *,
         X_future: pd.DataFrame | None = None,
         history: pd.DataFrame | None = None,
+        columns: Mapping[str, str] | None = None,
     ) -> pd.DataFrame:
         """Forecast ``h`` periods after each series' end.
 
@@ -269,29 +308,32 @@ class Forecaster:
             X_future: future values of the exogenous columns used in ``fit``.
             history: newer data for the fitted series; forecasts start after it
                 without refitting (used by rolling backtests).
+            columns: ``{canonical: yours}`` for the columns of ``X_future`` and
+                ``history``, as in :meth:`fit`.
 
         Returns:
-            ``[id, time, <alias>, <alias>-lo-<l>, <alias>-hi-<l> ...]``, one row per
+            ``[unique_id, ds, <alias>, <alias>-lo-<l>, <alias>-hi-<l> ...]``, one row per
             series and period.
         """
         if not hasattr(self, "panel_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(df) first")
         h = check_scalar(h, "h", "count", ge=1, le=MAX_PERIODS)
         levels = _check_levels(level)
-        panel = self.panel_ if history is None else self._history_panel(history)
-        mean, sigma = self._forecast(panel, int(h), self._future_exog(panel, int(h), X_future))
+        mapping = series_mapping(columns, name="X_future / history")
+        panel = self.panel_ if history is None else self._history_panel(history, mapping)
+        exog = self._future_exog(panel, int(h), X_future, mapping)
+        mean, sigma = self._forecast(panel, int(h), exog)
         return self._frame(panel, mean, sigma, levels)
 
     def _frame(
         self, panel: Panel, mean: np.ndarray, sigma: np.ndarray, levels: list[float]
     ) -> pd.DataFrame:
-        cfg = self.cfg
         n, h = mean.shape
         floor = np.array([-np.inf if (v < 0).any() else 0.0 for v in panel.values])[:, None]
         mean = np.maximum(mean, floor)
         data: dict[str, Any] = {
-            cfg.id_col: np.repeat(np.asarray(panel.ids, dtype=object), h),
-            cfg.time_col: np.concatenate([panel.future_dates(i, h).to_numpy() for i in range(n)])
+            "unique_id": np.repeat(np.asarray(panel.ids, dtype=object), h),
+            "ds": np.concatenate([panel.future_dates(i, h).to_numpy() for i in range(n)])
             if n
             else np.array([], dtype="datetime64[ns]"),
             self.name: mean.ravel(),

@@ -9,13 +9,14 @@ aligned with the target. :func:`prepare_panel` applies the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import BaseOffset
 
+from chainmall._columns import caller_name, canonical_frame, column_mapping
 from chainmall._validation import (
     Column,
     check_frame,
@@ -24,9 +25,9 @@ from chainmall._validation import (
     require_not_null,
 )
 from chainmall.exceptions import DataValidationError
-from chainmall.replenish.config import ReplenishConfig
+from chainmall.replenish.config import SERIES_COLUMNS, ReplenishConfig
 
-__all__ = ["REPORT_COLUMNS", "Panel", "prepare_panel"]
+__all__ = ["REPORT_COLUMNS", "Panel", "canonical_series", "prepare_panel", "series_mapping"]
 
 REPORT_COLUMNS = ("n_obs", "n_gaps_filled", "n_duplicates_summed", "n_negative", "status", "reason")
 
@@ -62,8 +63,8 @@ class Panel:
             exog={k: [v[i] for i in keep] for k, v in self.exog.items()},
         )
 
-    def to_frame(self, config: ReplenishConfig) -> pd.DataFrame:
-        """Back to a long frame ``[id, time, target, *exog]``."""
+    def to_frame(self) -> pd.DataFrame:
+        """Back to a long frame ``[unique_id, ds, y, *exog]``."""
         lengths = np.array([len(v) for v in self.values], dtype=np.int64)
         dates = (
             np.concatenate(
@@ -76,22 +77,65 @@ class Panel:
             else np.array([], dtype="datetime64[ns]")
         )
         data: dict[str, object] = {
-            config.id_col: np.repeat(np.asarray(self.ids, dtype=object), lengths),
-            config.time_col: dates,
-            config.target_col: np.concatenate(self.values) if len(self) else np.array([]),
+            "unique_id": np.repeat(np.asarray(self.ids, dtype=object), lengths),
+            "ds": dates,
+            "y": np.concatenate(self.values) if len(self) else np.array([]),
         }
         for name, arrays in self.exog.items():
             data[name] = np.concatenate(arrays) if len(self) else np.array([])
         return pd.DataFrame(data)
 
 
+def series_mapping(
+    columns: Mapping[str, str] | None,
+    *,
+    name: str,
+    id_col: str | None = None,
+    time_col: str | None = None,
+    target_col: str | None = None,
+) -> dict[str, str]:
+    """The checked ``columns=`` mapping of a demand-shaped input; the deprecated
+    ``id_col=`` / ``time_col=`` / ``target_col=`` keywords are folded in with one
+    :class:`FutureWarning` each (:func:`chainmall._columns.column_mapping`)."""
+    legacy = {
+        "id_col": ("unique_id", id_col),
+        "time_col": ("ds", time_col),
+        "target_col": ("y", target_col),
+    }
+    return column_mapping(columns, accepted=SERIES_COLUMNS, name=name, legacy=legacy, stacklevel=4)
+
+
+def canonical_series(
+    frame: object,
+    mapping: Mapping[str, str],
+    *,
+    name: str,
+    config: ReplenishConfig | None = None,
+) -> pd.DataFrame:
+    """``frame`` with the columns of ``mapping`` (from :func:`series_mapping`) renamed to
+    :data:`~chainmall.replenish.config.SERIES_COLUMNS`.
+
+    Names from ``config``'s deprecated fields apply where ``mapping`` does not name
+    that column, and only where the frame has that column or lacks the canonical one
+    (frames the engine built itself, e.g. a hybrid's member fits, are canonical).
+    """
+    legacy = config.legacy_names() if config is not None else {}
+    if isinstance(frame, pd.DataFrame):
+        legacy = {
+            canonical: theirs
+            for canonical, theirs in legacy.items()
+            if theirs in frame.columns or canonical not in frame.columns
+        }
+    return canonical_frame(frame, {**legacy, **mapping}, accepted=SERIES_COLUMNS, name=name)
+
+
 def _infer_freq(frame: pd.DataFrame, config: ReplenishConfig) -> BaseOffset:
     if config.freq is not None:
         return pd.tseries.frequencies.to_offset(config.freq)
-    steps = frame.groupby(config.id_col, sort=False)[config.time_col].diff().dropna()
+    steps = frame.groupby("unique_id", sort=False)["ds"].diff().dropna()
     if steps.empty:
         raise DataValidationError(
-            f"cannot infer the period of {config.time_col!r}: every series has one row; "
+            "cannot infer the period of 'ds': every series has one row; "
             "pass ReplenishConfig(freq='W-FRI') or similar"
         )
     step = steps.mode().iloc[0]
@@ -101,22 +145,23 @@ def _infer_freq(frame: pd.DataFrame, config: ReplenishConfig) -> BaseOffset:
 def prepare_panel(
     df: pd.DataFrame, config: ReplenishConfig, exog_cols: Sequence[str] = ()
 ) -> tuple[Panel, pd.DataFrame]:
-    """Validate ``df`` and turn it into a :class:`Panel` and a per-series report.
+    """Validate ``df`` (canonical names: :func:`canonical_series`) and turn it into a
+    :class:`Panel` and a per-series report.
 
     Raises:
         DataValidationError: missing columns, demand or exogenous values that are not
             finite numbers, missing values, or a gap / duplicate / negative value under
             a ``'raise'`` rule.
     """
-    cid, ct, cy = config.id_col, config.time_col, config.target_col
+    cid, ct, cy = SERIES_COLUMNS
     columns = [Column(cid, "id"), Column(cy, "number"), *(Column(c, "number") for c in exog_cols)]
     frame = check_frame(df, columns, name="df", id_column=cid)
     require_columns(frame, [ct], name="df")
     require_not_null(frame, [ct], name="df", id_column=cid)
     if not pd.api.types.is_datetime64_any_dtype(frame[ct].dtype):
         raise DataValidationError(
-            f"df.{ct} must hold datetimes, got dtype {frame[ct].dtype}; "
-            f"parse it with pandas.to_datetime(df[{ct!r}])"
+            f"df.{caller_name(frame, ct)} must hold datetimes, got dtype {frame[ct].dtype}; "
+            "parse it with pandas.to_datetime(...)"
         )
     work = frame[[cid, ct, cy, *exog_cols]].copy()
     work[cid] = work[cid].astype(str)

@@ -1,20 +1,14 @@
-"""Saving and loading fitted forecasters without pickle.
+"""What a fitted forecaster saves, in the library's one format (:mod:`chainmall._persist`).
 
-A fitted forecaster is a folder:
-
-* ``model.json``: class name, constructor parameters (nested forecasters as
-  ``{"class", "params"}`` specs), the data config, the exogenous columns, the
-  fit report, the fitted panel's ids / start dates / frequency, and small
-  learned values (orders, combination weights);
-* ``arrays.npz`` (``allow_pickle=False``): the fitted panel's values and every
-  learned array;
-* model-native files: XGBoost's ``booster.json``, the LSTM's ``weights.pt``
-  (a ``state_dict``, loaded with ``weights_only=True``);
-* ``members/<k>/``: fitted sub-models of hybrids and combinations.
-
-Every file is written atomically (:mod:`chainmall._storage`), ``model.json``
-last. Loading runs no code from the files; anything unreadable, or a class name
-this library does not define, raises :class:`~chainmall.exceptions.ModelFileError`.
+The saved folder's manifest holds, as config, the constructor parameters
+(nested forecasters as ``{"__forecaster__", "params"}`` specs) and the data
+config; as state, the exogenous columns, the fit report, the fitted panel's
+ids / start dates / frequency and small learned values (orders, combination
+weights). ``arrays.npz`` holds the fitted panel's values and every learned
+array; model-native files (XGBoost's ``booster.json``, the LSTM's
+``weights.pt``) come from ``_native_files``; fitted sub-models of hybrids and
+combinations are saved folders of their own under ``members/<k>/``, whose
+manifests the parent's manifest hashes.
 
 This module knows forecasters only through the attributes it reads (the
 :class:`SavedModel` protocol) and the ``classes`` mapping its caller passes
@@ -32,14 +26,13 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from chainmall._storage import atomic_write, atomic_writer, read_json, read_npz, reading
+from chainmall._persist import SavedFolder, load_folder, save_folder
+from chainmall._storage import reading
 from chainmall.exceptions import ModelFileError, NotFittedError
 from chainmall.replenish._panel import Panel
 from chainmall.replenish.config import ReplenishConfig
 
 __all__ = ["SavedModel", "load_forecaster", "save_forecaster"]
-
-FORMAT_VERSION = 1
 
 
 class SavedModel(Protocol):
@@ -54,9 +47,11 @@ class SavedModel(Protocol):
 
     def _learned_state(self) -> dict[str, Any]: ...
 
-    def _restore_state(self, learned: dict[str, Any], members: list[Any], folder: Path) -> None: ...
+    def _restore_state(
+        self, learned: dict[str, Any], members: list[Any], saved: SavedFolder
+    ) -> None: ...
 
-    def _save_native(self, folder: Path) -> None: ...
+    def _native_files(self) -> dict[str, bytes]: ...
 
 
 Classes = Mapping[str, type[Any]]
@@ -102,6 +97,16 @@ def _members(model: Any) -> list[Any]:
     return []
 
 
+def _panel_arrays(panel: Panel) -> dict[str, np.ndarray]:
+    arrays: dict[str, np.ndarray] = {
+        "panel_values": np.concatenate(panel.values),
+        "panel_lengths": np.array([len(v) for v in panel.values], dtype=np.int64),
+    }
+    for name, series in panel.exog.items():
+        arrays[f"exog__{name}"] = np.concatenate(series)
+    return arrays
+
+
 def save_forecaster(model: SavedModel, path: str | Path, classes: Classes) -> Path:
     """Write fitted ``model`` into folder ``path`` (created); returns the folder.
 
@@ -112,21 +117,17 @@ def save_forecaster(model: SavedModel, path: str | Path, classes: Classes) -> Pa
         raise NotFittedError(f"{type(model).__name__} is not fitted; call fit(df) first")
     folder = Path(path)
     panel: Panel = model.panel_
-    arrays: dict[str, np.ndarray] = {
-        "panel_values": np.concatenate(panel.values),
-        "panel_lengths": np.array([len(v) for v in panel.values], dtype=np.int64),
-    }
-    for name, series in panel.exog.items():
-        arrays[f"exog__{name}"] = np.concatenate(series)
+    arrays = _panel_arrays(panel)
     learned = model._learned_state()
-    small = {k: v for k, v in learned.items() if not isinstance(v, np.ndarray)}
     arrays.update({f"learned__{k}": v for k, v in learned.items() if isinstance(v, np.ndarray)})
-    params = {k: _spec(v, classes) for k, v in model.get_params().items() if k != "config"}
-    meta = {
-        "format_version": FORMAT_VERSION,
-        "class": type(model).__name__,
-        "params": params,
-        "config": model.config.to_dict() if model.config is not None else None,
+    members = _members(model)
+    for k, member in enumerate(members):
+        save_forecaster(member, folder / "members" / str(k), classes)
+    config = {
+        "params": {k: _spec(v, classes) for k, v in model.get_params().items() if k != "config"},
+        "data": model.config.to_dict() if model.config is not None else None,
+    }
+    state = {
         "exog_cols": list(model.exog_cols_),
         "report": json.loads(model.report_.to_json(orient="split", index=False)),
         "panel": {
@@ -135,52 +136,50 @@ def save_forecaster(model: SavedModel, path: str | Path, classes: Classes) -> Pa
             "freq": panel.freq.freqstr,
             "exog": list(panel.exog),
         },
-        "learned": small,
+        "learned": {k: v for k, v in learned.items() if not isinstance(v, np.ndarray)},
+        "n_members": len(members),
     }
-    with atomic_writer(folder / "arrays.npz") as out:
-        np.savez(out, **arrays)  # type: ignore[arg-type]
-    model._save_native(folder)
-    for k, member in enumerate(_members(model)):
-        save_forecaster(member, folder / "members" / str(k), classes)
-    atomic_write(folder / "model.json", json.dumps(meta, indent=1))
-    return folder
+    return save_folder(
+        folder,
+        model,
+        config=config,
+        state=state,
+        arrays=arrays,
+        files=model._native_files(),
+        written=[f"members/{k}/manifest.json" for k in range(len(members))],
+    )
 
 
-def load_forecaster(path: str | Path, classes: Classes) -> Any:
-    """Read a folder written by :func:`save_forecaster`; the model predicts as before.
+def load_forecaster(path: str | Path, base: type[Any], classes: Classes, root: type[Any]) -> Any:
+    """Read a folder written by :func:`save_forecaster` for ``base`` or a subclass of it.
 
-    ``classes`` maps the saved class names to the classes to build.
+    ``classes`` maps the saved class names to the classes to build; members may be
+    of any subclass of ``root`` (the forecaster base class).
     """
-    folder = Path(path)
-    meta_file = folder / "model.json"
-    if not meta_file.is_file():
-        raise ModelFileError(f"{meta_file} not found; pass a folder written by model.save()")
-    with reading(folder):
-        return _load(folder, read_json(meta_file), classes)
+    saved = load_folder(path, base, subclasses=True)
+    with reading(path):
+        return _load(saved, classes, root)
 
 
-def _load(folder: Path, meta: dict[str, Any], classes: Classes) -> Any:
-    """The forecaster described by ``meta`` with its arrays and members from ``folder``."""
-    meta_file = folder / "model.json"
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ModelFileError(
-            f"{meta_file} has format_version {meta.get('format_version')}, "
-            f"this version reads {FORMAT_VERSION}"
-        )
-    config = ReplenishConfig.from_dict(meta["config"]) if meta["config"] is not None else None
-    cls = _class(meta["class"], classes)
-    params = {k: _unspec(v, config, classes) for k, v in meta["params"].items()}
-    model = cls(**params, config=config)
-    arrays = read_npz(folder / "arrays.npz")
+def _panel(info: dict[str, Any], arrays: dict[str, np.ndarray]) -> Panel:
     bounds = np.cumsum(arrays["panel_lengths"])[:-1]
-    info = meta["panel"]
-    model.panel_ = Panel(
+    return Panel(
         ids=list(info["ids"]),
         values=np.split(arrays["panel_values"], bounds),
         starts=[pd.Timestamp(s) for s in info["starts"]],
         freq=pd.tseries.frequencies.to_offset(info["freq"]),
         exog={name: np.split(arrays[f"exog__{name}"], bounds) for name in info["exog"]},
     )
+
+
+def _load(saved: SavedFolder, classes: Classes, root: type[Any]) -> Any:
+    """The forecaster a checked saved folder describes, members included."""
+    data = saved.config["data"]
+    config = ReplenishConfig.from_dict(data) if data is not None else None
+    params = {k: _unspec(v, config, classes) for k, v in saved.config["params"].items()}
+    model = saved.cls(**params, config=config)
+    meta, arrays = saved.state, saved.arrays()
+    model.panel_ = _panel(meta["panel"], arrays)
     model.exog_cols_ = list(meta["exog_cols"])
     report = meta["report"]
     model.report_ = pd.DataFrame(report["data"], columns=report["columns"])
@@ -188,14 +187,9 @@ def _load(folder: Path, meta: dict[str, Any], classes: Classes) -> Any:
     learned.update(
         {k[len("learned__") :]: v for k, v in arrays.items() if k.startswith("learned__")}
     )
-    members_dir = folder / "members"
-    members = (
-        [
-            load_forecaster(members_dir / str(k), classes)
-            for k in range(len(list(members_dir.iterdir())))
-        ]
-        if members_dir.is_dir()
-        else []
-    )
-    model._restore_state(learned, members, folder)
+    members = [
+        load_forecaster(saved.folder / "members" / str(k), root, classes, root)
+        for k in range(int(meta["n_members"]))
+    ]
+    model._restore_state(learned, members, saved)
     return model

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import optimize, signal
 
 from chainmall._optional import import_optional
+from chainmall._persist import SavedFolder
 from chainmall.replenish._base import Forecaster, map_series
 from chainmall.replenish._panel import Panel
 from chainmall.replenish.config import ReplenishConfig
@@ -176,9 +176,9 @@ class AutoARIMA(Forecaster):
         return state
 
     def _restore_state(
-        self, learned: dict[str, Any], members: list[Forecaster], folder: Path
+        self, learned: dict[str, Any], members: list[Forecaster], saved: SavedFolder
     ) -> None:
-        super()._restore_state(learned, members, folder)
+        super()._restore_state(learned, members, saved)
         bounds = np.cumsum(learned["params_lengths"])[:-1]
         self.params_ = list(np.split(np.asarray(learned["params_flat"]), bounds))
 
@@ -192,7 +192,9 @@ class AutoARIMA(Forecaster):
             m = self._season_of(len(v))
             w, d = (v[m:] - v[:-m], 0) if m else (v, 1)
             tasks.append((w, d, self.orders, self.try_constant, self.refine_mle))
-        fitted = map_series(_select, tasks, n_jobs=self.n_jobs, show_progress=self.show_progress)
+        fitted = map_series(
+            _select, tasks, n_jobs=self.n_jobs, progress=self._progress, desc=self.name
+        )
         self.seasons_ = np.array([self._season_of(len(v)) for v in panel.values], dtype=np.int64)
         self.orders_ = np.array([(p, d, q) for p, d, q, _, _ in fitted], dtype=np.int64)
         self.constants_ = np.array([c for *_, c, _ in fitted], dtype=bool)
@@ -200,7 +202,7 @@ class AutoARIMA(Forecaster):
         fallback = self.seasons_ == 0
         if fallback.any():
             ids = set(np.asarray(panel.ids)[fallback])
-            rows = self.report_[self.cfg.id_col].isin(ids).to_numpy()
+            rows = self.report_["unique_id"].isin(ids).to_numpy()
             self.report_.loc[rows, "reason"] = (
                 "shorter than season + min_seasonal_obs: non-seasonal ARIMA"
             )

@@ -1,20 +1,29 @@
 """Configuration of the replenishment engine's data handling.
 
-One :class:`ReplenishConfig` says how input demand frames are read and cleaned
-(column names, frequency, and the explicit rules for gaps, duplicate
-timestamps, negative demand and short series). Model hyper-parameters are
-constructor arguments of each forecaster (scikit-learn style).
+One :class:`ReplenishConfig` says how input demand frames are cleaned
+(frequency, and the explicit rules for gaps, duplicate timestamps, negative
+demand and short series). Demand frames are read under the canonical names
+:data:`SERIES_COLUMNS` (``unique_id``, ``ds``, ``y``); callers name theirs with
+``columns=`` on each entry point. Model hyper-parameters are constructor
+arguments of each forecaster (scikit-learn style).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import warnings
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from chainmall.config import EngineConfig
 
-__all__ = ["ReplenishConfig"]
+__all__ = ["SERIES_COLUMNS", "ReplenishConfig"]
+
+SERIES_COLUMNS = ("unique_id", "ds", "y")
+"""Canonical names of a demand frame: series id, period start, demand per period."""
+
+_LEGACY_NAMES = {"id_col": "unique_id", "time_col": "ds", "target_col": "y"}
+"""Deprecated column-name fields of :class:`ReplenishConfig` and their canonical names."""
 
 
 class ReplenishConfig(EngineConfig):
@@ -24,11 +33,9 @@ class ReplenishConfig(EngineConfig):
     forecaster's ``report_`` frame; nothing is dropped silently.
     """
 
-    id_col: str = Field("unique_id", description="Column naming the series (SKU / store-dept).")
-    time_col: str = Field(
-        "ds", description="Column with the period timestamp (one row per period)."
-    )
-    target_col: str = Field("y", description="Column with demand in units per period.")
+    id_col: str = Field("unique_id", description="deprecated: use columns={'unique_id': ...}")
+    time_col: str = Field("ds", description="deprecated: use columns={'ds': ...}")
+    target_col: str = Field("y", description="deprecated: use columns={'y': ...}")
     freq: str | None = Field(
         None,
         description=(
@@ -55,3 +62,21 @@ class ReplenishConfig(EngineConfig):
             "'raise' refuses. Inventory code always clips demand at 0. Counts are reported."
         ),
     )
+
+    def legacy_names(self) -> dict[str, str]:
+        """``{canonical: column}`` named through the deprecated fields (non-default text)."""
+        named = {canonical: getattr(self, field) for field, canonical in _LEGACY_NAMES.items()}
+        return {canonical: value for canonical, value in named.items() if value != canonical}
+
+    @model_validator(mode="after")
+    def _warn_legacy_names(self) -> Self:
+        legacy = self.legacy_names()
+        if legacy:
+            warnings.warn(
+                "naming columns in ReplenishConfig (id_col, time_col, target_col) is "
+                "deprecated and will be removed in the next release; pass "
+                f"columns={legacy!r} to fit / cross_validation instead",
+                FutureWarning,
+                stacklevel=2,
+            )
+        return self

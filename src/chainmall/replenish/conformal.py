@@ -40,6 +40,7 @@ from chainmall._validation import (
 )
 from chainmall.exceptions import DataValidationError
 from chainmall.replenish._checks import MAX_PERIODS, lead_time_weights, matrix, service_level
+from chainmall.replenish._panel import canonical_series, series_mapping
 
 __all__ = [
     "ConformalSafetyStock",
@@ -80,24 +81,34 @@ class ErrorPaths:
 
 
 def error_paths(
-    cv: pd.DataFrame, model: str, *, id_col: str = "unique_id", time_col: str = "ds"
+    cv: pd.DataFrame,
+    model: str,
+    *,
+    columns: Mapping[str, str] | None = None,
+    id_col: str | None = None,
+    time_col: str | None = None,
 ) -> ErrorPaths:
     """Reshape :func:`~chainmall.replenish.backtest.cross_validation` output (``step=1``).
+
+    ``columns={canonical: yours}`` names ``cv``'s ``unique_id`` / ``ds`` / ``y`` where
+    they differ (``id_col=`` / ``time_col=`` are deprecated).
 
     Raises:
         DataValidationError: columns are missing, or some (series, origin) lacks a
             horizon or a forecast (e.g. a series the model rejected).
     """
-    frame = check_frame(cv, _cv_columns(id_col, model), name="cv", id_column=id_col)
-    require_columns(frame, [time_col, "cutoff"], name="cv")
-    ordered = frame.sort_values([id_col, "cutoff", time_col])
-    step = ordered.groupby([id_col, "cutoff"]).cumcount().to_numpy()
-    ids = sorted(ordered[id_col].astype(str).unique())
+    mapping = series_mapping(columns, name="cv", id_col=id_col, time_col=time_col)
+    cv = canonical_series(cv, mapping, name="cv")
+    frame = check_frame(cv, _cv_columns(model), name="cv", id_column="unique_id")
+    require_columns(frame, ["ds", "cutoff"], name="cv")
+    ordered = frame.sort_values(["unique_id", "cutoff", "ds"])
+    step = ordered.groupby(["unique_id", "cutoff"]).cumcount().to_numpy()
+    ids = sorted(ordered["unique_id"].astype(str).unique())
     cutoffs = pd.DatetimeIndex(np.sort(ordered["cutoff"].unique()))
     h = int(step.max()) + 1
     forecast = np.full((len(ids), len(cutoffs), h), np.nan)
     demand = np.full_like(forecast, np.nan)
-    row = pd.Index(ids).get_indexer(pd.Index(ordered[id_col].astype(str)))
+    row = pd.Index(ids).get_indexer(pd.Index(ordered["unique_id"].astype(str)))
     col = cutoffs.get_indexer(pd.DatetimeIndex(ordered["cutoff"]))
     forecast[row, col, step] = ordered[model].to_numpy(dtype="float64")
     demand[row, col, step] = ordered["y"].clip(lower=0.0).to_numpy(dtype="float64")
@@ -105,16 +116,16 @@ def error_paths(
     if holes.any():
         bad = [ids[i] for i in np.flatnonzero(holes)[:5]]
         raise DataValidationError(
-            f"cv lacks {model} forecasts or demand for {int(holes.sum())} series ({id_col}) at "
+            f"cv lacks {model} forecasts or demand for {int(holes.sum())} series (unique_id) at "
             f"some origin/horizon, e.g. {bad}; backtest every series with the same h at every "
             "origin"
         )
     return ErrorPaths(ids, cutoffs, forecast, demand)
 
 
-def _cv_columns(id_col: str, model: str) -> tuple[Column, ...]:
+def _cv_columns(model: str) -> tuple[Column, ...]:
     """Declared columns of cross-validation output (demand and forecast in units)."""
-    return (Column(id_col, "id"), Column("y", "number"), Column(model, "number"))
+    return (Column("unique_id", "id"), Column("y", "number"), Column(model, "number"))
 
 
 def conformal_quantile(scores: np.ndarray, level: float, axis: int = -1) -> np.ndarray:

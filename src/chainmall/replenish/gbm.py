@@ -15,12 +15,14 @@ xgboost is imported lazily (``pip install "chainmall[xgboost]"``).
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from chainmall._optional import import_optional
+from chainmall._persist import SavedFolder
 from chainmall._storage import atomic_write, parse_json
 from chainmall.exceptions import ConfigError, NotFittedError
 from chainmall.replenish._base import Forecaster
@@ -193,22 +195,31 @@ class XGBoostForecaster(Forecaster):
     def _learned_state(self) -> dict[str, Any]:
         return {**super()._learned_state(), "n_rounds": int(self.n_rounds_)}
 
-    def _save_native(self, folder: Path) -> None:
-        self.save_model(folder / "booster.json")
+    def _native_files(self) -> dict[str, bytes]:
+        return {"booster.json": bytes(self.booster_.save_raw(raw_format="json"))}
 
     def _restore_state(
-        self, learned: dict[str, Any], members: list[Forecaster], folder: Path
+        self, learned: dict[str, Any], members: list[Forecaster], saved: SavedFolder
     ) -> None:
-        super()._restore_state(learned, members, folder)
+        super()._restore_state(learned, members, saved)
         xgb = import_optional("xgboost", extra="xgboost")
         self.n_rounds_ = int(learned["n_rounds"])
-        raw = (folder / "booster.json").read_bytes()
+        raw = saved.file("booster.json")
         parse_json(raw)  # strict: UTF-8, no repeated keys (XGBoost's reader allows both)
         self.booster_ = xgb.Booster()
         self.booster_.load_model(bytearray(raw))
 
     def save_model(self, path: str | Path) -> None:
-        """Write the booster in XGBoost's JSON format (no pickle), atomically."""
+        """Write the booster in XGBoost's JSON format (no pickle), atomically.
+
+        Deprecated: :meth:`save` writes the whole model (the booster as ``booster.json``).
+        """
+        warnings.warn(
+            "XGBoostForecaster.save_model is deprecated and will be removed in the next "
+            "release; use model.save(folder), which writes booster.json with the rest",
+            FutureWarning,
+            stacklevel=2,
+        )
         if not hasattr(self, "booster_"):
             raise NotFittedError("XGBoostForecaster is not fitted; call fit(df) first")
         atomic_write(path, bytes(self.booster_.save_raw(raw_format="json")))

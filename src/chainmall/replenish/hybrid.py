@@ -16,14 +16,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from chainmall._persist import SavedFolder
 from chainmall.exceptions import ConfigError
 from chainmall.replenish._base import Forecaster
 from chainmall.replenish._panel import Panel
@@ -95,12 +95,12 @@ class ZhangHybrid(Forecaster):
 
     def _fit_panel(self, panel: Panel) -> None:
         self.base_, self.residual_ = self._members()
-        self.base_.fit(panel.to_frame(self.cfg))
+        self.base_.fit(panel.to_frame())
         resid_panel = self._residual_panel(panel, insample_fitted(self.base_, self.base_.panel_))
-        self.residual_.fit(resid_panel.to_frame(self.cfg))
+        self.residual_.fit(resid_panel.to_frame())
 
     def _restore_state(
-        self, learned: dict[str, Any], members: list[Forecaster], folder: Path
+        self, learned: dict[str, Any], members: list[Forecaster], saved: SavedFolder
     ) -> None:
         base, self.residual_ = members
         assert isinstance(base, AutoARIMA)
@@ -169,22 +169,27 @@ class CombinationForecaster(Forecaster):
         self,
         df: pd.DataFrame,
         *,
+        columns: Mapping[str, str] | None = None,
         exog_cols: Sequence[str] = (),
         fitted_members: Sequence[Forecaster] | None = None,
+        progress: bool = False,
     ) -> Self:
         """Learn the weights on validation windows, then fit (or reuse) the members.
 
         Args:
-            df: long frame ``[id, time, target, *exog]``.
+            df: long frame ``[unique_id, ds, y, *exog]``.
+            columns: ``{canonical: yours}`` where your names differ (as in
+                :meth:`Forecaster.fit`).
             exog_cols: exogenous columns passed to every member.
             fitted_members: members already fitted on this same ``df`` (same aliases as
                 ``models``), e.g. because they are also evaluated alone; they become the
                 final members instead of being refitted. The weights are still learned
                 on the validation windows only.
+            progress: as in :meth:`Forecaster.fit`.
         """
         self._given_members = list(fitted_members) if fitted_members is not None else None
         try:
-            return super().fit(df, exog_cols=exog_cols)
+            return super().fit(df, columns=columns, exog_cols=exog_cols, progress=progress)
         finally:
             del self._given_members
 
@@ -218,7 +223,7 @@ class CombinationForecaster(Forecaster):
 
     def _fit_panel(self, panel: Panel) -> None:
         cfg = self.cfg
-        frame = panel.to_frame(cfg)
+        frame = panel.to_frame()
         exog = list(panel.exog)
         cv = cross_validation(
             self.models,
@@ -234,18 +239,15 @@ class CombinationForecaster(Forecaster):
         scale_rows = []
         for cutoff, part in cv.groupby("cutoff"):
             table = series_scales_table(
-                frame[frame[cfg.time_col] <= cutoff],
-                cfg.season_length,
-                self.horizon,
-                id_col=cfg.id_col,
+                frame[frame["ds"] <= cutoff], cfg.season_length, self.horizon
             )
-            scale_rows.append(part[[cfg.id_col]].merge(table, on=cfg.id_col, how="left"))
+            scale_rows.append(part[["unique_id"]].merge(table, on="unique_id", how="left"))
         scale = pd.concat(scale_rows)["mase_scale"].to_numpy()
         scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
         self.weights_ = dict(
             zip(
                 names,
-                simplex_weights(cv[names].to_numpy(), cv[cfg.target_col].to_numpy(), scale),
+                simplex_weights(cv[names].to_numpy(), cv["y"].to_numpy(), scale),
                 strict=True,
             )
         )
@@ -256,7 +258,7 @@ class CombinationForecaster(Forecaster):
         return {"weights": {k: float(v) for k, v in self.weights_.items()}}
 
     def _restore_state(
-        self, learned: dict[str, Any], members: list[Forecaster], folder: Path
+        self, learned: dict[str, Any], members: list[Forecaster], saved: SavedFolder
     ) -> None:
         self.weights_ = dict(learned["weights"])
         self.members_ = members

@@ -15,12 +15,16 @@ torch is imported lazily (``pip install "chainmall[torch]"``).
 
 from __future__ import annotations
 
+import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from chainmall._optional import import_optional
+from chainmall._persist import SavedFolder, torch_bytes
+from chainmall._progress import progress_bar
 from chainmall._storage import atomic_writer
 from chainmall._torch_init import linear, lstm
 from chainmall.exceptions import ConfigError, NotFittedError
@@ -31,6 +35,8 @@ from chainmall.replenish.config import ReplenishConfig
 from chainmall.replenish.gbm import mase_scales
 
 __all__ = ["LSTMForecaster"]
+
+logger = logging.getLogger(__name__)
 
 
 def _windows(
@@ -133,12 +139,8 @@ class LSTMForecaster(Forecaster):
         data = [torch.as_tensor(np.concatenate(a), dtype=torch.float32) for a in (xs, ss, ys, ws)]
         x_all, s_all, y_all, w_all = data
         opt = torch.optim.Adam(net.parameters(), lr=self.learning_rate)
-        epochs = range(self.epochs)
-        if self.show_progress:
-            from tqdm.auto import tqdm
-
-            epochs = tqdm(epochs)
-        for _ in epochs:
+        bar = progress_bar(self.epochs, enabled=self._progress, desc=self.name)
+        for epoch in range(self.epochs):
             order = torch.as_tensor(rng.permutation(len(x_all)))
             for start in range(0, len(order), self.batch_size):
                 idx = order[start : start + self.batch_size]
@@ -147,6 +149,11 @@ class LSTMForecaster(Forecaster):
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
+            bar.update()
+            if logger.isEnabledFor(logging.DEBUG):
+                done = (self.name, epoch + 1, self.epochs, loss.item())
+                logger.debug("%s epoch %d/%d: loss %.4f", *done)
+        bar.close()
         net.eval()
         with torch.no_grad():
             resid = (net(x_all, s_all) + (s_all if m else 0.0) - y_all).numpy()
@@ -182,22 +189,30 @@ class LSTMForecaster(Forecaster):
         mean = out[:, :h].astype("float64") * scales[:, None]
         return mean, scales[:, None] * self.resid_rms_[None, :h]
 
-    def _save_native(self, folder: Path) -> None:
-        self.save_weights(folder / "weights.pt")
+    def _native_files(self) -> dict[str, bytes]:
+        return {"weights.pt": torch_bytes(self.net_.state_dict())}
 
     def _restore_state(
-        self, learned: dict[str, Any], members: list[Forecaster], folder: Path
+        self, learned: dict[str, Any], members: list[Forecaster], saved: SavedFolder
     ) -> None:
-        super()._restore_state(learned, members, folder)
+        super()._restore_state(learned, members, saved)
         torch = import_optional("torch", extra="torch")
         net = self._network(torch.Generator())
-        state = torch.load(str(folder / "weights.pt"), weights_only=True, map_location="cpu")
-        net.load_state_dict(state)
+        net.load_state_dict(saved.torch_state("weights.pt"))
         net.eval()
         self.net_ = net
 
     def save_weights(self, path: str | Path) -> None:
-        """Save the network's ``state_dict`` atomically (load with ``torch.load(weights_only=True)``)."""
+        """Save the network's ``state_dict`` atomically (load with ``torch.load(weights_only=True)``).
+
+        Deprecated: :meth:`save` writes the whole model (the weights as ``weights.pt``).
+        """
+        warnings.warn(
+            "LSTMForecaster.save_weights is deprecated and will be removed in the next "
+            "release; use model.save(folder), which writes weights.pt with the rest",
+            FutureWarning,
+            stacklevel=2,
+        )
         if not hasattr(self, "net_"):
             raise NotFittedError("LSTMForecaster is not fitted; call fit(df) first")
         torch = import_optional("torch", extra="torch")

@@ -16,29 +16,43 @@ MASE, sMAPE and RMSE are averaged over series with equal weight.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from chainmall._validation import Column, check_frame, check_scalar, require_columns
 from chainmall.exceptions import DataValidationError
+from chainmall.replenish._panel import canonical_series, series_mapping
 
 __all__ = ["evaluate_forecasts", "series_scales_table"]
 
 
 def series_scales_table(
-    train: pd.DataFrame, season: int, h: int, *, id_col: str = "unique_id", target_col: str = "y"
+    train: pd.DataFrame,
+    season: int,
+    h: int,
+    *,
+    columns: Mapping[str, str] | None = None,
+    id_col: str | None = None,
+    target_col: str | None = None,
 ) -> pd.DataFrame:
-    """Per series: MASE scale, RMSSE scale and WRMSSE weight from training data (sorted by time)."""
+    """Per series: MASE scale, RMSSE scale and WRMSSE weight from training data (sorted by time).
+
+    Returns ``[unique_id, mase_scale, rmsse_scale, weight]``; ``columns={canonical:
+    yours}`` names ``train``'s ``unique_id`` / ``y`` where they differ (``id_col=`` /
+    ``target_col=`` are deprecated).
+    """
+    mapping = series_mapping(columns, name="train", id_col=id_col, target_col=target_col)
+    train = canonical_series(train, mapping, name="train")
     rows = []
-    for uid, grp in train.groupby(id_col, sort=True):
-        x = grp[target_col].to_numpy(dtype="float64")
+    for uid, grp in train.groupby("unique_id", sort=True):
+        x = grp["y"].to_numpy(dtype="float64")
         lag = season if len(x) > season else 1
         mase = float(np.mean(np.abs(x[lag:] - x[:-lag]))) if len(x) > lag else np.nan
         rmsse = float(np.mean(np.diff(x) ** 2)) if len(x) > 1 else np.nan
         rows.append((uid, mase, rmsse, float(np.sum(np.maximum(x[-h:], 0.0)))))
-    table = pd.DataFrame(rows, columns=[id_col, "mase_scale", "rmsse_scale", "weight"])
+    table = pd.DataFrame(rows, columns=["unique_id", "mase_scale", "rmsse_scale", "weight"])
     table["weight"] = table["weight"] / table["weight"].sum()
     return table
 
@@ -49,54 +63,63 @@ def evaluate_forecasts(
     models: Sequence[str],
     *,
     season: int = 52,
-    id_col: str = "unique_id",
-    time_col: str = "ds",
-    target_col: str = "y",
+    columns: Mapping[str, str] | None = None,
+    id_col: str | None = None,
+    time_col: str | None = None,
+    target_col: str | None = None,
 ) -> pd.DataFrame:
     """Metrics per model for one origin: ``forecasts`` holds ``y`` and one column per model.
 
     ``train`` is the history the forecasts were made from (for the scales).
-    Returns ``[model, mase, smape, rmse, wrmsse, bias, n_series]``.
+    ``columns={canonical: yours}`` names the ``unique_id`` / ``ds`` / ``y`` columns of
+    both frames where they differ (``id_col=`` / ``time_col=`` / ``target_col=`` are
+    deprecated). Returns ``[model, mase, smape, rmse, wrmsse, bias, n_series]``.
     """
-    models = list(models)
-    numbers = [Column(target_col, "number"), *(Column(m, "number") for m in models)]
-    fc = check_frame(
-        forecasts, [Column(id_col, "id"), *numbers], name="forecasts", id_column=id_col
+    mapping = series_mapping(
+        columns, name="forecasts / train", id_col=id_col, time_col=time_col, target_col=target_col
     )
-    require_columns(fc, [time_col], name="forecasts")
+    forecasts = canonical_series(forecasts, mapping, name="forecasts")
+    train = canonical_series(train, mapping, name="train")
+    models = list(models)
+    numbers = [Column("y", "number"), *(Column(m, "number") for m in models)]
+    fc = check_frame(
+        forecasts, [Column("unique_id", "id"), *numbers], name="forecasts", id_column="unique_id"
+    )
+    require_columns(fc, ["ds"], name="forecasts")
     check_frame(
-        train, (Column(id_col, "id"), Column(target_col, "number")), name="train", id_column=id_col
+        train,
+        (Column("unique_id", "id"), Column("y", "number")),
+        name="train",
+        id_column="unique_id",
     )
     season = check_scalar(season, "season", "count", ge=1)
-    unknown = sorted(set(fc[id_col]) - set(train[id_col]), key=str)
+    unknown = sorted(set(fc["unique_id"]) - set(train["unique_id"]), key=str)
     if unknown:
         raise DataValidationError(
-            f"forecasts.{id_col} has series without history in train, e.g. {unknown[:5]}; "
+            "forecasts.unique_id has series without history in train, e.g. {unknown[:5]}; "
             "pass the training data the forecasts were made from"
         )
-    h = int(fc.groupby(id_col).size().max())
-    scales = series_scales_table(
-        train.sort_values([id_col, time_col]), season, h, id_col=id_col, target_col=target_col
-    )
-    merged = fc.merge(scales, on=id_col, how="left")
+    h = int(fc.groupby("unique_id").size().max())
+    scales = series_scales_table(train.sort_values(["unique_id", "ds"]), season, h)
+    merged = fc.merge(scales, on="unique_id", how="left")
     out = []
-    y = merged[target_col].to_numpy(dtype="float64")
+    y = merged["y"].to_numpy(dtype="float64")
     for model in models:
         e = merged[model].to_numpy(dtype="float64") - y
         denom = np.abs(y) + np.abs(merged[model].to_numpy(dtype="float64"))
         per = (
             pd.DataFrame(
                 {
-                    id_col: merged[id_col],
+                    "unique_id": merged["unique_id"],
                     "ae": np.abs(e),
                     "se": e**2,
                     "sape": np.divide(2 * np.abs(e), denom, out=np.zeros_like(e), where=denom > 0),
                 }
             )
-            .groupby(id_col, sort=True)[["ae", "se", "sape"]]
+            .groupby("unique_id", sort=True)[["ae", "se", "sape"]]
             .mean()
         )
-        sc = scales.set_index(id_col).loc[per.index]
+        sc = scales.set_index("unique_id").loc[per.index]
         mase = per["ae"] / sc["mase_scale"]
         rmsse = np.sqrt(per["se"] / sc["rmsse_scale"])
         w = sc["weight"] / sc["weight"].sum()

@@ -5,12 +5,14 @@ matplotlib is imported lazily (``pip install "chainmall[plot]"``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from chainmall._optional import import_optional
+from chainmall.replenish._panel import canonical_series, series_mapping
 
 __all__ = ["plot_forecast", "plot_inventory"]
 
@@ -29,21 +31,32 @@ def plot_forecast(
     uid: str,
     *,
     levels: tuple[float, ...] = (80, 95),
-    id_col: str = "unique_id",
-    time_col: str = "ds",
-    target_col: str = "y",
+    columns: Mapping[str, str] | None = None,
+    id_col: str | None = None,
+    time_col: str | None = None,
+    target_col: str | None = None,
     ax: Any = None,
 ) -> Any:
-    """History of series ``uid`` and its forecast with shaded intervals; returns the Axes."""
+    """History of series ``uid`` and its forecast with shaded intervals; returns the Axes.
+
+    ``forecast`` is :meth:`~chainmall.replenish.Forecaster.predict` output (canonical
+    names); ``columns={canonical: yours}`` names ``history``'s ``unique_id`` / ``ds`` /
+    ``y`` where they differ (``id_col=`` / ``time_col=`` / ``target_col=`` are
+    deprecated).
+    """
+    mapping = series_mapping(
+        columns, name="history", id_col=id_col, time_col=time_col, target_col=target_col
+    )
+    history = canonical_series(history, mapping, name="history")
     ax = _axes(ax)
-    hist = history[history[id_col] == uid]
-    fc = forecast[forecast[id_col] == uid]
-    ax.plot(hist[time_col], hist[target_col], color="black", lw=1, label="history")
-    ax.plot(fc[time_col], fc[model], color="C0", lw=1.5, label=model)
+    hist = history[history["unique_id"] == uid]
+    fc = forecast[forecast["unique_id"] == uid]
+    ax.plot(hist["ds"], hist["y"], color="black", lw=1, label="history")
+    ax.plot(fc["ds"], fc[model], color="C0", lw=1.5, label=model)
     for lv in sorted(levels, reverse=True):
         lo, hi = f"{model}-lo-{lv:g}", f"{model}-hi-{lv:g}"
         if lo in fc and hi in fc:
-            ax.fill_between(fc[time_col], fc[lo], fc[hi], color="C0", alpha=0.15, label=f"{lv:g}%")
+            ax.fill_between(fc["ds"], fc[lo], fc[hi], color="C0", alpha=0.15, label=f"{lv:g}%")
     ax.set_title(str(uid))
     ax.set_ylabel("demand (units / period)")
     ax.legend(loc="upper left", fontsize="small")

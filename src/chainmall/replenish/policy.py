@@ -29,6 +29,7 @@ integer fen.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
@@ -42,6 +43,7 @@ from chainmall._validation import (
     require_columns,
 )
 from chainmall.exceptions import DataValidationError
+from chainmall.replenish._panel import canonical_series, series_mapping
 
 __all__ = [
     "cumulative_errors",
@@ -53,31 +55,40 @@ __all__ = [
 
 
 def cumulative_errors(
-    cv: pd.DataFrame, model: str, cover: int, *, id_col: str = "unique_id", time_col: str = "ds"
+    cv: pd.DataFrame,
+    model: str,
+    cover: int,
+    *,
+    columns: Mapping[str, str] | None = None,
+    id_col: str | None = None,
+    time_col: str | None = None,
 ) -> pd.DataFrame:
     """Per (series, cutoff): demand and forecast summed over the first ``cover`` steps.
 
-    ``cv`` is :func:`~chainmall.replenish.backtest.cross_validation` output;
-    demand is clipped at 0 (returns are not demand for stock). Returns
-    ``[id, cutoff, demand, forecast, error]`` with ``error = demand - forecast``.
+    ``cv`` is :func:`~chainmall.replenish.backtest.cross_validation` output
+    (``columns={canonical: yours}`` where its ``unique_id``, ``ds``, ``y`` are named
+    otherwise; ``id_col=`` / ``time_col=`` are deprecated); demand is clipped at 0
+    (returns are not demand for stock). Returns ``[unique_id, cutoff, demand,
+    forecast, error]`` with ``error = demand - forecast``.
     """
+    mapping = series_mapping(columns, name="cv", id_col=id_col, time_col=time_col)
     frame = check_frame(
-        cv,
-        (Column(id_col, "id"), Column("y", "number"), Column(model, "number")),
+        canonical_series(cv, mapping, name="cv"),
+        (Column("unique_id", "id"), Column("y", "number"), Column(model, "number")),
         name="cv",
-        id_column=id_col,
+        id_column="unique_id",
     )
-    require_columns(frame, [time_col, "cutoff"], name="cv")
+    require_columns(frame, ["ds", "cutoff"], name="cv")
     cover = check_scalar(cover, "cover", "count", ge=1)
-    ordered = frame.sort_values([id_col, "cutoff", time_col])
-    step = ordered.groupby([id_col, "cutoff"]).cumcount()
+    ordered = frame.sort_values(["unique_id", "cutoff", "ds"])
+    step = ordered.groupby(["unique_id", "cutoff"]).cumcount()
     window = ordered[step < cover]
     sums = (
         window.assign(demand=window["y"].clip(lower=0.0))
-        .groupby([id_col, "cutoff"], as_index=False)[["demand", model]]
+        .groupby(["unique_id", "cutoff"], as_index=False)[["demand", model]]
         .sum()
     )
-    counts = window.groupby([id_col, "cutoff"]).size().to_numpy()
+    counts = window.groupby(["unique_id", "cutoff"]).size().to_numpy()
     sums = pd.DataFrame(sums[counts == cover]).rename(columns={model: "forecast"})
     return pd.DataFrame(sums.assign(error=sums["demand"] - sums["forecast"]).reset_index(drop=True))
 
@@ -94,9 +105,10 @@ def safety_stock(
     *,
     pooled: bool = False,
     conformal: bool = True,
-    id_col: str = "unique_id",
+    columns: Mapping[str, str] | None = None,
+    id_col: str | None = None,
 ) -> pd.DataFrame:
-    """``[id, safety_stock]``: the ``service_level`` quantile of cumulative errors (≥ 0).
+    """``[unique_id, safety_stock]``: the ``service_level`` quantile of cumulative errors (≥ 0).
 
     ``errors`` comes from :func:`cumulative_errors`. Per series by default;
     ``pooled`` scales errors by each series' mean forecast and takes one quantile
@@ -104,35 +116,40 @@ def safety_stock(
     under-protects volatile ones). ``conformal`` takes the ``⌈(n+1)α⌉``-th smallest
     of ``n`` errors instead of an interpolated quantile, so that a new error falls
     below it with probability ≥ α (an interpolated quantile of 26 errors at 95 %
-    covers only about 92 %).
+    covers only about 92 %). ``columns={"unique_id": yours}`` names the series
+    column where it differs (``id_col=`` is deprecated).
     """
+    mapping = series_mapping(columns, name="errors", id_col=id_col)
+    errors = canonical_series(errors, mapping, name="errors")
     service_level = check_scalar(service_level, "service_level", "number", gt=0, lt=1)
     check_scalar(pooled, "pooled", "flag")
     check_scalar(conformal, "conformal", "flag")
     frame = check_frame(
         errors,
-        (Column(id_col, "id"), Column("forecast", "number"), Column("error", "number")),
+        (Column("unique_id", "id"), Column("forecast", "number"), Column("error", "number")),
         name="errors",
-        id_column=id_col,
+        id_column="unique_id",
     )
     method: Literal["inverted_cdf", "linear"] = "inverted_cdf" if conformal else "linear"
     if pooled:
-        level = frame.groupby(id_col)["forecast"].transform("mean").abs().clip(lower=1e-9)
+        level = frame.groupby("unique_id")["forecast"].transform("mean").abs().clip(lower=1e-9)
         alpha = float(_conformal_level(service_level, len(frame))) if conformal else service_level
         scaled = (frame["error"] / level).to_numpy(dtype="float64")
         q = float(np.quantile(scaled, alpha, method=method))
-        per = frame.assign(level=level).groupby(id_col)["level"].first()
+        per = frame.assign(level=level).groupby("unique_id")["level"].first()
         return pd.DataFrame(
-            {id_col: per.index, "safety_stock": np.maximum(q * per.to_numpy(), 0.0)}
+            {"unique_id": per.index, "safety_stock": np.maximum(q * per.to_numpy(), 0.0)}
         )
-    quant = frame.groupby(id_col)["error"].agg(
+    quant = frame.groupby("unique_id")["error"].agg(
         lambda e: np.quantile(
             e.to_numpy(dtype="float64"),
             float(_conformal_level(service_level, len(e))) if conformal else service_level,
             method=method,
         )
     )
-    return pd.DataFrame({id_col: quant.index, "safety_stock": np.maximum(quant.to_numpy(), 0.0)})
+    return pd.DataFrame(
+        {"unique_id": quant.index, "safety_stock": np.maximum(quant.to_numpy(), 0.0)}
+    )
 
 
 def reorder_points(
@@ -142,43 +159,57 @@ def reorder_points(
     *,
     cover: int,
     order_quantity: pd.Series | float | None = None,
-    id_col: str = "unique_id",
-    time_col: str = "ds",
+    columns: Mapping[str, str] | None = None,
+    id_col: str | None = None,
+    time_col: str | None = None,
 ) -> pd.DataFrame:
     """Policy levels per series from a forecast over ``cover`` periods and a safety stock.
 
-    Returns ``[id, expected_demand, safety_stock, level]`` where ``level`` is the
+    Returns ``[unique_id, expected_demand, safety_stock, level]`` where ``level`` is the
     order-up-to ``S`` (cover = L + R) or the reorder point ``s`` (cover = L); with
     ``order_quantity`` also ``order_up_to = s + Q`` for an (s, S) policy.
+    ``columns={canonical: yours}`` names the ``unique_id`` / ``ds`` columns of
+    ``forecast`` (and ``unique_id`` of ``safety``) where they differ (``id_col=`` / ``time_col=`` are
+    deprecated).
     """
+    mapping = series_mapping(columns, name="forecast / safety", id_col=id_col, time_col=time_col)
+    safety = canonical_series(safety, _only_id(mapping), name="safety")
     fc = check_frame(
-        forecast, (Column(id_col, "id"), Column(model, "number")), name="forecast", id_column=id_col
+        canonical_series(forecast, mapping, name="forecast"),
+        (Column("unique_id", "id"), Column(model, "number")),
+        name="forecast",
+        id_column="unique_id",
     )
-    require_columns(fc, [time_col], name="forecast")
+    require_columns(fc, ["ds"], name="forecast")
     check_frame(
         safety,
-        (Column(id_col, "id", unique=True), Column("safety_stock", "number", ge=0)),
+        (Column("unique_id", "id", unique=True), Column("safety_stock", "number", ge=0)),
         name="safety",
-        id_column=id_col,
+        id_column="unique_id",
     )
     cover = check_scalar(cover, "cover", "count", ge=1)
     if order_quantity is not None and not isinstance(order_quantity, pd.Series):
         order_quantity = check_scalar(order_quantity, "order_quantity", "number", ge=0)
-    head = fc.sort_values([id_col, time_col]).groupby(id_col).head(cover)
-    total = head.groupby(id_col)[model].sum()
+    head = fc.sort_values(["unique_id", "ds"]).groupby("unique_id").head(cover)
+    total = head.groupby("unique_id")[model].sum()
     demand = pd.DataFrame(
-        {id_col: total.index, "expected_demand": total.clip(lower=0.0).to_numpy()}
+        {"unique_id": total.index, "expected_demand": total.clip(lower=0.0).to_numpy()}
     )
-    out = demand.merge(safety, on=id_col, how="left")
+    out = demand.merge(safety, on="unique_id", how="left")
     if out["safety_stock"].isna().any():
-        missing = out.loc[out["safety_stock"].isna(), id_col].head(5).tolist()
+        missing = out.loc[out["safety_stock"].isna(), "unique_id"].head(5).tolist()
         raise DataValidationError(
-            f"safety has no safety_stock for {id_col} {missing}; backtest those series first"
+            f"safety has no safety_stock for unique_id {missing}; backtest those series first"
         )
     out["level"] = out["expected_demand"] + out["safety_stock"]
     if order_quantity is not None:
         out["order_up_to"] = out["level"] + np.asarray(order_quantity, dtype="float64")
     return out
+
+
+def _only_id(mapping: dict[str, str]) -> dict[str, str]:
+    """The series-id entry of a ``columns=`` mapping (for frames keyed by series only)."""
+    return {k: v for k, v in mapping.items() if k == "unique_id"}
 
 
 def newsvendor_quantity(
@@ -193,21 +224,24 @@ def newsvendor_quantity(
     return np.asarray(np.maximum(demand + np.quantile(past, ratio), 0.0))
 
 
-def _line_columns(id_col: str) -> tuple[Column, ...]:
-    """Declared columns of :func:`suggest_orders` (units, fen)."""
-    return (
-        Column(id_col, "id", unique=True),
-        Column("level", "number", ge=0),
-        Column("inventory_position", "number"),
-        Column("unit_cost_fen", "money", ge=0),
-        Column("moq", "count", ge=0, required=False),
-        Column("pack_size", "count", ge=1, required=False),
-        Column("shelf_capacity", "number", ge=0, required=False),
-    )
+_LINE_COLUMNS = (
+    Column("unique_id", "id", unique=True),
+    Column("level", "number", ge=0),
+    Column("inventory_position", "number"),
+    Column("unit_cost_fen", "money", ge=0),
+    Column("moq", "count", ge=0, required=False),
+    Column("pack_size", "count", ge=1, required=False),
+    Column("shelf_capacity", "number", ge=0, required=False),
+)
+"""Declared columns of :func:`suggest_orders` (units, fen)."""
 
 
 def suggest_orders(
-    lines: pd.DataFrame, *, budget_fen: int | None = None, id_col: str = "unique_id"
+    lines: pd.DataFrame,
+    *,
+    budget_fen: int | None = None,
+    columns: Mapping[str, str] | None = None,
+    id_col: str | None = None,
 ) -> pd.DataFrame:
     """Purchase suggestion per SKU under MOQ, pack size, shelf capacity and budget.
 
@@ -219,9 +253,14 @@ def suggest_orders(
     capacity (down to whole packs; below the MOQ it becomes 0). When the total
     exceeds ``budget_fen``, lines are funded in order of coverage
     ``IP / level`` (emptiest first) and the last funded line is cut to whole packs.
-    Returns ``[id, need, order_qty, cost_fen, limited_by]``.
+    ``columns={"unique_id": yours}`` names the series column where it differs
+    (``id_col=`` is deprecated). Returns ``[unique_id, need, order_qty, cost_fen,
+    limited_by]``.
     """
-    frame = check_frame(lines, _line_columns(id_col), name="lines", id_column=id_col)
+    lines = canonical_series(
+        lines, series_mapping(columns, name="lines", id_col=id_col), name="lines"
+    )
+    frame = check_frame(lines, _LINE_COLUMNS, name="lines", id_column="unique_id")
     budget_fen = check_scalar(budget_fen, "budget_fen", "money", ge=0, allow_none=True)
     n = len(frame)
     pack = (
@@ -255,7 +294,7 @@ def suggest_orders(
             limited[i] = "budget"
     return pd.DataFrame(
         {
-            id_col: frame[id_col].to_numpy(),
+            "unique_id": frame["unique_id"].to_numpy(),
             "need": need,
             "order_qty": qty,
             "cost_fen": qty * cost,

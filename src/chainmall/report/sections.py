@@ -62,7 +62,7 @@ def segments(shop: Shop) -> Section:
     from chainmall.segment.plotting import plot_rf_heatmap, plot_segment_sizes
 
     result = segment_customers(
-        _purchases(shop), customer_id="user_id", ts="paid_at", amount="paid_fen"
+        _purchases(shop), columns={"ts": "paid_at", "amount_fen": "paid_fen"}
     )
     customers = result.customers
 

@@ -18,6 +18,7 @@ Three rules, each producing its own alert row (a customer can have several):
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,7 @@ import pandas as pd
 
 from chainmall.exceptions import DataValidationError
 from chainmall.segment.config import UNIT_DAYS, ChurnConfig, RFMLConfig
-from chainmall.segment.rfml import summarize
+from chainmall.segment.rfml import canonical_transactions, summarize
 
 __all__ = ["ALERT_COLUMNS", "churn_alerts", "inactivity_window"]
 
@@ -39,9 +40,10 @@ def churn_alerts(
     config: RFMLConfig | None = None,
     *,
     model: Any = None,
-    customer_id: str = "customer_id",
-    ts: str = "ts",
-    amount: str = "amount",
+    columns: Mapping[str, str] | None = None,
+    customer_id: str | None = None,
+    ts: str | None = None,
+    amount: str | None = None,
 ) -> pd.DataFrame:
     """Alerts for every customer who trips a churn rule at ``now``.
 
@@ -52,20 +54,21 @@ def churn_alerts(
         config: engine settings; thresholds in ``config.churn``.
         model: optional fitted :class:`~chainmall.segment.ParetoNBD` (or BG/NBD,
             MBG/NBD) for the model-based rule; fitted on the same time unit.
-        customer_id: name of the customer id column.
-        ts: name of the timestamp column.
-        amount: name of the amount column (integer fen).
+        columns: your column names where they differ, ``{canonical: yours}``
+            (canonical: ``user_id``, ``ts``, ``amount_fen``).
+        customer_id, ts, amount: deprecated; use ``columns=``.
 
     Returns:
-        One row per (customer, reason): ``customer_id`` then :data:`ALERT_COLUMNS`,
+        One row per (customer, reason): ``user_id`` then :data:`ALERT_COLUMNS`,
         sorted by customer id and reason.
     """
     cfg = (config or RFMLConfig()).replace(as_of=_day_text(now))
     rules = cfg.churn
-    customers = summarize(
-        transactions, cfg, customer_id=customer_id, ts=ts, amount=amount
-    ).customers
-    ids = customers[customer_id].to_numpy()
+    frame = canonical_transactions(
+        transactions, columns, customer_id=customer_id, ts=ts, amount=amount
+    )
+    customers = summarize(frame, cfg).customers
+    ids = customers["user_id"].to_numpy()
     days = customers["recency_days"].to_numpy(dtype=np.float64)
     window = inactivity_window(customers, rules)
     hit = days >= window
@@ -95,7 +98,7 @@ def churn_alerts(
     )
     if model is not None:
         horizon = rules.horizon_days / UNIT_DAYS[cfg.time_unit]
-        quiet = model.p_no_purchase(horizon, customers)
+        quiet = model.p_no_purchase(horizon, customers).to_numpy()
         hit = quiet >= rules.p_no_purchase
         parts.append(
             _alerts(
@@ -108,8 +111,8 @@ def churn_alerts(
                 rules.coupon_fen,
             )
         )
-    out = pd.concat(parts, ignore_index=True).rename(columns={"customer": customer_id})
-    return out.sort_values([customer_id, "reason"], kind="stable", ignore_index=True)
+    out = pd.concat(parts, ignore_index=True).rename(columns={"customer": "user_id"})
+    return out.sort_values(["user_id", "reason"], kind="stable", ignore_index=True)
 
 
 def _day_text(now: object) -> str:

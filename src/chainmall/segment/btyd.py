@@ -16,10 +16,9 @@ BG/NBD gives every one-time buyer ``P(alive) = 1``.
 
 from __future__ import annotations
 
-import json
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -28,13 +27,16 @@ from pydantic import Field
 from scipy.optimize import minimize
 from scipy.special import hyp2f1
 
-from chainmall._storage import atomic_write
+from chainmall._progress import fit_done, fit_started
 from chainmall._validation import Column, check_frame, check_scalar, describe_offenders
 from chainmall.config import EngineConfig
 from chainmall.exceptions import ConvergenceError, DataValidationError, NotFittedError
+from chainmall.segment._fitted import SavedParams
 from chainmall.segment._likelihoods import Patterns, beta_geo_ll, pareto_ll, pareto_log_a0
 
 __all__ = ["BTYDConfig", "BetaGeo", "ModifiedBetaGeo", "ParetoNBD"]
+
+logger = logging.getLogger(__name__)
 
 _WALL = 1e10
 _GAUSS_NODES, _GAUSS_WEIGHTS = np.polynomial.legendre.leggauss(32)
@@ -61,7 +63,7 @@ def _frame_arrays(
         customers,
         [Column(x, "number", ge=0), Column(t_x, "number", ge=0), Column(T, "number", ge=0)],
         name="customers",
-        id_column="customer_id",
+        id_column="user_id",
     )
     xs = customers[x].to_numpy(dtype=np.float64)
     txs = customers[t_x].to_numpy(dtype=np.float64)
@@ -72,7 +74,7 @@ def _frame_arrays(
         bad |= (txs != np.round(txs)) | (Ts != np.round(Ts)) | (xs > txs) | (Ts < 1)
         need = "integers 0 <= x <= t_x <= T with T >= 1, and t_x = 0 when x = 0"
     if bad.any():
-        where = describe_offenders(customers, bad, "customer_id")
+        where = describe_offenders(customers, bad, "user_id")
         raise DataValidationError(
             f"customers has impossible (x, t_x, T) in {where}: need {need}; "
             + (
@@ -92,16 +94,23 @@ def _weights(customers: pd.DataFrame, weight: str | None) -> np.ndarray | None:
     values = customers[weight].to_numpy(dtype=np.float64)
     bad = (values < 0) | (values != np.round(values))
     if bad.any():
-        where = describe_offenders(customers, bad, "customer_id")
+        where = describe_offenders(customers, bad, "user_id")
         raise DataValidationError(
             f"customers.{weight} must hold whole counts >= 0; offenders in {where}"
         )
     return values
 
 
-class _PurchaseModel(ABC):
+class _PurchaseModel(SavedParams, ABC):
     """Shared fit / save / load machinery of the BTYD models."""
 
+    config_class = BTYDConfig
+    _saved_dicts = ("params_", "standard_errors_")
+    _saved_scalars: ClassVar[dict[str, type]] = {
+        "log_likelihood_": float,
+        "n_customers_": int,
+        "n_patterns_": int,
+    }
     param_names: ClassVar[tuple[str, ...]]
     _discrete: ClassVar[bool] = False
     _needs_pairs: ClassVar[bool] = False
@@ -138,6 +147,8 @@ class _PurchaseModel(ABC):
             raise DataValidationError("customers is empty; fit needs at least one customer")
         data = Patterns.compress(xs, txs, Ts, pairs=self._needs_pairs, weights=counts)
         total = float(data.weight.sum())
+        name = type(self).__name__
+        start = fit_started(logger, name, customers=round(total), patterns=len(data.x))
         pen = self.config.penalizer
         analytic = self._analytic_gradient
 
@@ -168,6 +179,7 @@ class _PurchaseModel(ABC):
         self.n_customers_ = int(total)
         self.n_patterns_ = len(data.x)
         self.standard_errors_ = self._standard_errors(result.x, data)
+        fit_done(logger, name, start)
         return self
 
     def _minimize(self, objective: Callable[[np.ndarray], Any], start: np.ndarray) -> Any:
@@ -225,9 +237,15 @@ class _PurchaseModel(ABC):
 
     def p_alive(
         self, customers: pd.DataFrame, *, x: str = "x", t_x: str = "t_x", T: str = "T"
-    ) -> np.ndarray:
-        """Probability that each customer is still active at ``T``."""
-        return self._p_alive(*self._arrays(customers, x, t_x, T))
+    ) -> pd.Series:
+        """Probability that each customer is still active at ``T``.
+
+        Returns:
+            Series ``p_alive`` with the index of ``customers`` (one value per row; the
+            row's ``user_id`` is reachable through that index). It wraps the computed
+            array without a copy, so ``result.to_numpy()`` is free.
+        """
+        return by_row(self._p_alive(*self._arrays(customers, x, t_x, T)), customers, "p_alive")
 
     def expected_purchases(
         self,
@@ -237,10 +255,16 @@ class _PurchaseModel(ABC):
         x: str = "x",
         t_x: str = "t_x",
         T: str = "T",
-    ) -> np.ndarray:
-        """Expected number of purchases in ``(T, T + t]`` (``t`` in the summary's time unit)."""
+    ) -> pd.Series:
+        """Expected number of purchases in ``(T, T + t]`` (``t`` in the summary's time unit).
+
+        Returns:
+            Series ``expected_purchases`` with the index of ``customers``; the array
+            behind it is not copied (``result.to_numpy()`` is free).
+        """
         t = check_scalar(t, "t", "number", ge=0)
-        return self._expected(t, *self._arrays(customers, x, t_x, T))
+        expected = self._expected(t, *self._arrays(customers, x, t_x, T))
+        return by_row(expected, customers, "expected_purchases")
 
     def p_no_purchase(
         self,
@@ -250,26 +274,28 @@ class _PurchaseModel(ABC):
         x: str = "x",
         t_x: str = "t_x",
         T: str = "T",
-    ) -> np.ndarray:
-        """Probability of no purchase in ``(T, T + t]``: dead, or alive and quiet."""
+    ) -> pd.Series:
+        """Probability of no purchase in ``(T, T + t]``: dead, or alive and quiet.
+
+        Returns:
+            Series ``p_no_purchase`` with the index of ``customers``; the array behind
+            it is not copied (``result.to_numpy()`` is free).
+        """
         t = check_scalar(t, "t", "number", ge=0)
         xs, txs, Ts = self._arrays(customers, x, t_x, T)
         alive = self._p_alive(xs, txs, Ts)
-        return np.asarray(1.0 - alive + alive * self._p_quiet_if_alive(t, xs, Ts))
+        quiet = 1.0 - alive + alive * self._p_quiet_if_alive(t, xs, Ts)
+        return by_row(quiet, customers, "p_no_purchase")
 
-    def save(self, path: str | Path) -> None:
-        """Write the fitted parameters as JSON (no pickle), atomically."""
-        self._params()
-        payload = {
-            "model": type(self).__name__,
-            "config": self.config.to_dict(),
-            "params": self.params_,
-            "standard_errors": self.standard_errors_,
-            "log_likelihood": self.log_likelihood_,
-            "n_customers": self.n_customers_,
-            "n_patterns": self.n_patterns_,
-        }
-        atomic_write(path, json.dumps(payload, indent=2))
+
+def by_row(values: np.ndarray, customers: pd.DataFrame, name: str) -> pd.Series:
+    """``values`` (one per row of ``customers``) as a Series keyed by the rows' index.
+
+    No copy: ``np.asarray`` of the result is ``values`` (read-only under pandas'
+    copy-on-write).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    return pd.Series(values, index=customers.index, name=name, copy=False)
 
 
 def _converged(result: Any) -> bool:

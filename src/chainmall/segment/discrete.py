@@ -22,28 +22,29 @@ Likelihoods, in the papers' notation with ``B`` the beta function:
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import betaln, gammaln, hyp2f1, logsumexp
 
-from chainmall._storage import atomic_write, read_json, reading
+from chainmall._progress import fit_done, fit_started
 from chainmall._validation import Column, check_array, check_frame, describe_offenders
 from chainmall.exceptions import (
     ConvergenceError,
     DataValidationError,
-    ModelFileError,
     NotFittedError,
 )
+from chainmall.segment._fitted import SavedParams
 from chainmall.segment._likelihoods import Patterns
 from chainmall.segment.btyd import BTYDConfig, _PurchaseModel, flat_optimum
 
 __all__ = ["BetaGeoBetaBinom", "ShiftedBetaGeometric", "survival_table"]
+
+logger = logging.getLogger(__name__)
 
 
 def _whole_periods(t: float) -> int:
@@ -168,7 +169,7 @@ def survival_table(survivors: Sequence[int]) -> pd.DataFrame:
     )
 
 
-class ShiftedBetaGeometric:
+class ShiftedBetaGeometric(SavedParams):
     """sBG (Fader & Hardie 2007): renewals of a membership with heterogeneous churn.
 
     ``fit(members)`` reads ``periods`` (periods a member stayed, >= 1),
@@ -178,6 +179,9 @@ class ShiftedBetaGeometric:
     """
 
     param_names = ("alpha", "beta")
+
+    config_class = BTYDConfig
+    _saved_scalars: ClassVar[dict[str, type]] = {"log_likelihood_": float, "n_members_": int}
 
     def __init__(self, config: BTYDConfig | None = None) -> None:
         self.config = config or BTYDConfig()
@@ -195,7 +199,7 @@ class ShiftedBetaGeometric:
         w = members[weight].to_numpy(dtype=np.float64) if weight else np.ones(len(t))
         bad = (t < 1) | (t != np.round(t)) | (w < 0)
         if bad.any():
-            where = describe_offenders(members, bad, "customer_id")
+            where = describe_offenders(members, bad, "user_id")
             raise DataValidationError(
                 f"members has impossible rows in {where}: need whole {periods} >= 1 "
                 "and counts >= 0; build them with chainmall.segment.survival_table"
@@ -221,6 +225,7 @@ class ShiftedBetaGeometric:
         """Fit α and β by maximum likelihood (L-BFGS-B on log-parameters)."""
         t, gone, w = self._arrays(members, periods, churned, weight)
         total = float(w.sum())
+        start = fit_started(logger, "ShiftedBetaGeometric", members=round(total))
 
         def objective(theta: np.ndarray) -> float:
             alpha, beta = np.exp(theta)
@@ -244,6 +249,7 @@ class ShiftedBetaGeometric:
         self.params_ = {"alpha": float(alpha), "beta": float(beta)}
         self.log_likelihood_ = float(-result.fun * total)
         self.n_members_ = round(total)
+        fit_done(logger, "ShiftedBetaGeometric", start)
         return self
 
     def _params(self) -> tuple[float, float]:
@@ -280,30 +286,3 @@ class ShiftedBetaGeometric:
         n = np.asarray(periods, dtype=np.float64)
         z = 1.0 / (1.0 + discount_rate)
         return np.asarray(hyp2f1(1.0, beta + n, alpha + beta + n, z) - 1.0)
-
-    def save(self, path: str | Path) -> None:
-        """Write the fitted parameters as JSON (no pickle), atomically."""
-        self._params()
-        payload = {
-            "model": "ShiftedBetaGeometric",
-            "config": self.config.to_dict(),
-            "params": self.params_,
-            "log_likelihood": self.log_likelihood_,
-            "n_members": self.n_members_,
-        }
-        atomic_write(path, json.dumps(payload, indent=2))
-
-    @classmethod
-    def load(cls, path: str | Path) -> ShiftedBetaGeometric:
-        """Load parameters written by :meth:`save` (``ModelFileError`` if unreadable)."""
-        payload = read_json(path)
-        if payload.get("model") != "ShiftedBetaGeometric":
-            raise ModelFileError(
-                f"{str(path)!r} holds model {payload.get('model')!r}, not ShiftedBetaGeometric"
-            )
-        with reading(path):
-            model = cls(BTYDConfig.from_dict(payload["config"]))
-            model.params_ = {str(k): float(v) for k, v in payload["params"].items()}
-            model.log_likelihood_ = float(payload["log_likelihood"])
-            model.n_members_ = int(payload["n_members"])
-        return model

@@ -9,32 +9,36 @@ carries that unit.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any, Self
+import logging
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
-from chainmall._storage import atomic_write, read_json, reading
+from chainmall._progress import fit_done, fit_started
 from chainmall._validation import Column, check_frame, check_scalar
 from chainmall.exceptions import (
     ConvergenceError,
     DataValidationError,
-    ModelFileError,
     NotFittedError,
 )
-from chainmall.segment.btyd import BTYDConfig, flat_optimum
+from chainmall.segment._fitted import SavedParams
+from chainmall.segment.btyd import BTYDConfig, by_row, flat_optimum
 
 __all__ = ["GammaGamma", "customer_lifetime_value"]
 
+logger = logging.getLogger(__name__)
 
-class GammaGamma:
+
+class GammaGamma(SavedParams):
     """Expected mean spend per transaction, shrunk towards the population mean."""
 
     param_names = ("p", "q", "gamma")
+
+    config_class = BTYDConfig
+    _saved_scalars: ClassVar[dict[str, type]] = {"n_customers_": int}
 
     def __init__(self, config: BTYDConfig | None = None) -> None:
         self.config = config or BTYDConfig()
@@ -45,7 +49,7 @@ class GammaGamma:
             customers,
             [Column(x, "number", ge=0), Column(monetary, "number", ge=0)],
             name="customers",
-            id_column="customer_id",
+            id_column="user_id",
         )
         xs = customers[x].to_numpy(dtype=np.float64)
         ms = customers[monetary].to_numpy(dtype=np.float64)
@@ -72,6 +76,7 @@ class GammaGamma:
                 f"positive {monetary}; got {int(use.sum())}"
             )
         xs, ms = xs[use], ms[use]
+        start = fit_started(logger, "GammaGamma", customers=len(xs))
         scale = float(ms.mean())
         m = ms / scale  # fit on a unit scale; gamma is rescaled afterwards
         log_m, log_x = np.log(m), np.log(xs)
@@ -116,6 +121,7 @@ class GammaGamma:
             )
         p, q, g = np.exp(result.x)
         self.params_ = {"p": float(p), "q": float(q), "gamma": float(g * scale)}
+        fit_done(logger, "GammaGamma", start)
         self.n_customers_ = len(xs)
         return self
 
@@ -126,38 +132,18 @@ class GammaGamma:
 
     def expected_spend(
         self, customers: pd.DataFrame, *, x: str = "x", monetary: str = "mean_repeat_spend_fen"
-    ) -> np.ndarray:
-        """E[mean transaction value | x, observed mean], in the unit of ``monetary``."""
+    ) -> pd.Series:
+        """E[mean transaction value | x, observed mean], in the unit of ``monetary``.
+
+        Returns:
+            Series ``expected_spend`` with the index of ``customers``; the array behind
+            it is not copied (``result.to_numpy()`` is free).
+        """
         p, q, g = self._params()
         xs, ms = self._arrays(customers, x, monetary)
         population = p * g / (q - 1.0)
         weight = p * xs / (p * xs + q - 1.0)
-        return np.asarray((1.0 - weight) * population + weight * ms)
-
-    def save(self, path: str | Path) -> None:
-        """Write the fitted parameters as JSON (no pickle), atomically."""
-        self._params()
-        payload = {
-            "model": "GammaGamma",
-            "config": self.config.to_dict(),
-            "params": self.params_,
-            "n_customers": self.n_customers_,
-        }
-        atomic_write(path, json.dumps(payload, indent=2))
-
-    @classmethod
-    def load(cls, path: str | Path) -> GammaGamma:
-        """Load parameters written by :meth:`save` (``ModelFileError`` if unreadable)."""
-        payload = read_json(path)
-        if payload.get("model") != "GammaGamma":
-            raise ModelFileError(
-                f"{str(path)!r} holds model {payload.get('model')!r}, not GammaGamma"
-            )
-        with reading(path):
-            model = cls(BTYDConfig.from_dict(payload["config"]))
-            model.params_ = {str(k): float(v) for k, v in payload["params"].items()}
-            model.n_customers_ = int(payload["n_customers"])
-        return model
+        return by_row((1.0 - weight) * population + weight * ms, customers, "expected_spend")
 
 
 def customer_lifetime_value(
@@ -168,22 +154,26 @@ def customer_lifetime_value(
     periods: int = 12,
     period_length: float = 4.348,
     discount_rate: float = 0.01,
-) -> np.ndarray:
+) -> pd.Series:
     """Discounted expected spend over ``periods`` future periods.
 
     ``CLV = Σ_k (E[X(k·L)] - E[X((k-1)·L)]) · E[spend] / (1 + d)^k`` with ``L`` the
     period length in the summary's time unit (4.348 weeks ≈ a month) and ``d``
     the discount rate per period. Unit: that of the spend column (fen).
+
+    Returns:
+        Series ``customer_lifetime_value`` with the index of ``customers``; the array
+        behind it is not copied (``result.to_numpy()`` is free).
     """
     periods = check_scalar(periods, "periods", "count", ge=1, le=10_000)
     period_length = check_scalar(period_length, "period_length", "number", gt=0)
     discount_rate = check_scalar(discount_rate, "discount_rate", "number", ge=0)
-    spend = spend_model.expected_spend(customers)
+    spend = np.asarray(spend_model.expected_spend(customers))
     cumulative = [np.zeros(len(customers))]
     cumulative += [
-        purchase_model.expected_purchases(k * period_length, customers)
+        np.asarray(purchase_model.expected_purchases(k * period_length, customers))
         for k in range(1, periods + 1)
     ]
     increments = np.diff(np.vstack(cumulative), axis=0)
     discount = (1.0 + discount_rate) ** -np.arange(1, periods + 1)
-    return np.asarray(spend * (discount @ increments))
+    return by_row(spend * (discount @ increments), customers, "customer_lifetime_value")

@@ -17,18 +17,33 @@ Kernel: factorize ids, one sort of ``customer * span + day`` keys, then
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from chainmall._columns import canonical_frame
 from chainmall._validation import Column, check_frame
 from chainmall.exceptions import DataValidationError
 from chainmall.segment.config import UNIT_DAYS, RFMLConfig
 
-__all__ = ["RFMLSummary", "local_days", "summarize", "summary_columns", "transaction_columns"]
+__all__ = [
+    "TRANSACTION_COLUMNS",
+    "RFMLSummary",
+    "canonical_transactions",
+    "legacy_transaction_keywords",
+    "local_days",
+    "summarize",
+    "summary_columns",
+    "transaction_columns",
+]
+
+TRANSACTION_COLUMNS = ("user_id", "ts", "amount_fen")
+"""Canonical columns of a transaction log: buyer, tz-aware instant, integer fen."""
+
+_OLD_DEFAULTS = {"user_id": "customer_id", "amount_fen": "amount"}
 
 _NS_PER_DAY = 86_400_000_000_000
 _DAY_ZERO = pd.Timestamp("1970-01-01")
@@ -40,11 +55,11 @@ class RFMLSummary:
 
     Attributes:
         customers: one row per customer with at least one purchase (columns in
-            ``docs/segment.md``: ``first_day, last_day, n_purchases, x, t_x, T,
+            ``docs/segment.md``: ``user_id, first_day, last_day, n_purchases, x, t_x, T,
             recency_days, tenure_days, relationship_days, monetary_fen,
             mean_spend_fen, mean_repeat_spend_fen, repeat_per_month, mean_gap_days,
             gap_cv, overdue_ratio, refund_fen``).
-        rejected: customers with rows but no purchase (``customer_id, reason``).
+        rejected: customers with rows but no purchase (``user_id, reason``).
         as_of: the last observed calendar day (timezone-naive date).
         n_rows_after_as_of: rows ignored because they fall after ``as_of``.
     """
@@ -60,6 +75,43 @@ def local_days(ts: pd.Series, timezone: str) -> np.ndarray:
     local = ts.dt.tz_convert(timezone).dt.tz_localize(None)
     nanoseconds: np.ndarray = local.to_numpy().astype("datetime64[ns]").view("int64")
     return nanoseconds // _NS_PER_DAY
+
+
+def legacy_transaction_keywords(
+    customer_id: str | None, ts: str | None, amount: str | None
+) -> dict[str, tuple[str, str | None]]:
+    """The deprecated per-column keywords as ``{keyword: (canonical, value)}``."""
+    return {
+        "customer_id": ("user_id", customer_id),
+        "ts": ("ts", ts),
+        "amount": ("amount_fen", amount),
+    }
+
+
+def canonical_transactions(
+    transactions: pd.DataFrame,
+    columns: Mapping[str, str] | None,
+    *,
+    customer_id: str | None = None,
+    ts: str | None = None,
+    amount: str | None = None,
+    stacklevel: int = 5,
+) -> pd.DataFrame:
+    """``transactions`` under the canonical names :data:`TRANSACTION_COLUMNS`.
+
+    ``customer_id=``/``ts=``/``amount=`` are the deprecated per-column keywords, and a
+    log still named ``customer_id``/``amount`` (the earlier defaults) is read with a
+    :class:`FutureWarning`.
+    """
+    return canonical_frame(
+        transactions,
+        columns,
+        accepted=TRANSACTION_COLUMNS,
+        name="transactions",
+        legacy=legacy_transaction_keywords(customer_id, ts, amount),
+        old_defaults=_OLD_DEFAULTS,
+        stacklevel=stacklevel,
+    )
 
 
 def transaction_columns(
@@ -113,52 +165,53 @@ def summarize(
     transactions: pd.DataFrame,
     config: RFMLConfig | None = None,
     *,
-    customer_id: str = "customer_id",
-    ts: str = "ts",
-    amount: str = "amount",
+    columns: Mapping[str, str] | None = None,
+    customer_id: str | None = None,
+    ts: str | None = None,
+    amount: str | None = None,
 ) -> RFMLSummary:
     """Summarise a transaction log into one RFM-L row per customer.
 
     Args:
-        transactions: one row per order line: ``customer_id``, ``ts`` (tz-aware),
-            ``amount`` (integer fen; negative = refund when allowed).
+        transactions: one row per order line: ``user_id``, ``ts`` (tz-aware),
+            ``amount_fen`` (integer fen; negative = refund when allowed).
         config: engine settings (as-of day, time unit, time zone, refund rule).
-        customer_id: name of the customer id column.
-        ts: name of the timestamp column.
-        amount: name of the amount column (integer minor units).
+        columns: your column names where they differ, ``{canonical: yours}``, e.g.
+            ``{"user_id": "openid", "ts": "paid_at", "amount_fen": "paid_fen"}``.
+        customer_id, ts, amount: deprecated; use ``columns=``.
 
     Returns:
-        :class:`RFMLSummary`; measures in days, fen, and ``config.time_unit``
-        for the model axis ``t_x`` and ``T``.
+        :class:`RFMLSummary` keyed by ``user_id``; measures in days, fen, and
+        ``config.time_unit`` for the model axis ``t_x`` and ``T``.
     """
-    columns, result = summary_columns(
-        transactions, config or RFMLConfig(), customer_id=customer_id, ts=ts, amount=amount
+    frame = canonical_transactions(
+        transactions, columns, customer_id=customer_id, ts=ts, amount=amount
     )
-    return replace(result, customers=pd.DataFrame(columns))
+    arrays, result = summary_columns(frame, config or RFMLConfig())
+    return replace(result, customers=pd.DataFrame(arrays))
 
 
 def summary_columns(
-    transactions: pd.DataFrame,
-    cfg: RFMLConfig,
-    *,
-    customer_id: str,
-    ts: str,
-    amount: str,
+    transactions: pd.DataFrame, cfg: RFMLConfig
 ) -> tuple[dict[str, Any], RFMLSummary]:
-    """The summary as a dict of column arrays, and the result without ``customers``."""
-    _validate(transactions, customer_id, ts, amount, cfg)
+    """The summary as a dict of column arrays, and the result without ``customers``.
+
+    ``transactions`` carries the canonical names (:func:`canonical_transactions`).
+    """
+    user_id, ts, amount = TRANSACTION_COLUMNS
+    _validate(transactions, user_id, ts, amount, cfg)
     day = local_days(transactions[ts], cfg.timezone)
     as_of = _as_of_day(cfg, day)
     keep = day <= as_of
     n_after = int(len(day) - np.count_nonzero(keep))
-    codes, decode = _encode_ids(transactions[customer_id], as_of - int(day.min()) + 1)
+    codes, decode = _encode_ids(transactions[user_id], as_of - int(day.min()) + 1)
     money = transactions[amount].to_numpy(dtype=np.int64)
     if n_after:
         codes, day, money = codes[keep], day[keep], money[keep]
     columns, rejected = _kernel(codes, day, money, as_of, cfg)
-    columns = {customer_id: decode(columns.pop("code")), **columns}
+    columns = {user_id: decode(columns.pop("code")), **columns}
     rejected_frame = pd.DataFrame(
-        {customer_id: decode(rejected), "reason": "no day with a non-negative net amount"}
+        {user_id: decode(rejected), "reason": "no day with a non-negative net amount"}
     )
     result = RFMLSummary(
         customers=pd.DataFrame(),

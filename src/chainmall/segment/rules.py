@@ -21,10 +21,12 @@ import pandas as pd
 
 from chainmall._validation import Column, check_frame
 from chainmall.segment.config import RFMLConfig
-from chainmall.segment.rfml import RFMLSummary, summary_columns
+from chainmall.segment.rfml import RFMLSummary, canonical_transactions, summary_columns
 
-__all__ = [
+__all__ = [  # the module's surface, also read by chainmall.distributed's Dask twin
+    "LOWER_IS_BETTER",
     "assign_segments",
+    "measure_columns",
     "measure_rules",
     "score",
     "segment_customers",
@@ -105,7 +107,7 @@ def score(customers: pd.DataFrame, config: RFMLConfig | None = None) -> pd.DataF
     """
     cfg = config or RFMLConfig()
     check_frame(
-        customers, measure_rules(cfg), name="customers", id_column="customer_id", allow_empty=True
+        customers, measure_rules(cfg), name="customers", id_column="user_id", allow_empty=True
     )
     return customers.assign(**score_columns({str(k): v for k, v in customers.items()}, cfg))
 
@@ -131,7 +133,7 @@ def assign_segments(scored: pd.DataFrame, config: RFMLConfig | None = None) -> p
     """Add ``segment`` and ``segment_class`` (categoricals) from ``r_score`` and ``fm_score``."""
     cfg = config or RFMLConfig()
     rules = [Column(c, "count", ge=1, le=cfg.bins) for c in ("r_score", "fm_score")]
-    check_frame(scored, rules, name="scored", id_column="customer_id", allow_empty=True)
+    check_frame(scored, rules, name="scored", id_column="user_id", allow_empty=True)
     return scored.assign(**segment_columns(scored["r_score"], scored["fm_score"], cfg))
 
 
@@ -157,15 +159,21 @@ def segment_customers(
     transactions: pd.DataFrame,
     config: RFMLConfig | None = None,
     *,
-    customer_id: str = "customer_id",
-    ts: str = "ts",
-    amount: str = "amount",
+    columns: Mapping[str, str] | None = None,
+    customer_id: str | None = None,
+    ts: str | None = None,
+    amount: str | None = None,
 ) -> RFMLSummary:
-    """Summary, scores and segments in one call; ``customers`` carries all columns."""
+    """Summary, scores and segments in one call; ``customers`` carries all columns.
+
+    ``transactions`` and ``columns`` are as in :func:`~chainmall.segment.summarize`
+    (``customer_id``, ``ts``, ``amount`` are its deprecated keywords).
+    """
     cfg = config or RFMLConfig()
-    columns, result = summary_columns(
-        transactions, cfg, customer_id=customer_id, ts=ts, amount=amount
+    frame = canonical_transactions(
+        transactions, columns, customer_id=customer_id, ts=ts, amount=amount
     )
-    columns.update(score_columns(columns, cfg))
-    columns.update(segment_columns(columns["r_score"], columns["fm_score"], cfg))
-    return replace(result, customers=pd.DataFrame(columns))
+    arrays, result = summary_columns(frame, cfg)
+    arrays.update(score_columns(arrays, cfg))
+    arrays.update(segment_columns(arrays["r_score"], arrays["fm_score"], cfg))
+    return replace(result, customers=pd.DataFrame(arrays))

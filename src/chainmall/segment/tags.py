@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import difflib
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from chainmall._columns import canonical_frame, column_mapping
 from chainmall._validation import (
     describe_offenders,
     require_columns,
@@ -65,24 +66,41 @@ def tag_customers(
     rules: Sequence[TagRule],
     *,
     attributes: pd.DataFrame | None = None,
-    customer_id: str = "customer_id",
+    columns: Mapping[str, str] | None = None,
+    customer_id: str | None = None,
 ) -> pd.DataFrame:
-    """Long frame ``customer_id, tag``: one row per customer and tag that applies.
+    """Long frame ``user_id, tag``: one row per customer and tag that applies.
 
     Args:
-        customers: summary frame (one row per customer).
+        customers: summary frame (one row per customer, keyed by ``user_id``).
         rules: tag rules; their columns must exist in ``customers`` or ``attributes``.
-        attributes: optional extra per-customer columns (joined on ``customer_id``),
+        attributes: optional extra per-customer columns (joined on ``user_id``),
             e.g. from :func:`attribute_shares`.
-        customer_id: name of the id column.
+        columns: ``{"user_id": your id column}`` where yours differs (both frames).
+        customer_id: deprecated; use ``columns=``.
     """
-    require_frame(customers, "customers")
-    require_columns(customers, [customer_id], name="customers")
+    legacy = {"customer_id": ("user_id", customer_id)}
+    mapping = column_mapping(columns, accepted=("user_id",), name="customers", legacy=legacy)
+    old = {"user_id": "customer_id"}
+    customers = canonical_frame(
+        require_frame(customers, "customers"),
+        mapping,
+        accepted=("user_id",),
+        name="customers",
+        old_defaults=old,
+    )
+    require_columns(customers, ["user_id"], name="customers")
     frame = customers
     if attributes is not None:
-        require_frame(attributes, "attributes")
-        require_columns(attributes, [customer_id], name="attributes")
-        frame = customers.merge(attributes, on=customer_id, how="left", validate="one_to_one")
+        attributes = canonical_frame(
+            require_frame(attributes, "attributes"),
+            mapping,
+            accepted=("user_id",),
+            name="attributes",
+            old_defaults=old,
+        )
+        require_columns(attributes, ["user_id"], name="attributes")
+        frame = customers.merge(attributes, on="user_id", how="left", validate="one_to_one")
     present = [str(c) for c in frame.columns]
     parts = []
     for rule in rules:
@@ -103,11 +121,11 @@ def tag_customers(
                 hit = _OPS[cond.op](column, cond.value).fillna(False).to_numpy(dtype=bool)
             mask &= hit & column.notna().to_numpy()
         parts.append(
-            pd.DataFrame({customer_id: frame.loc[mask, customer_id].to_numpy(), "tag": rule.name})
+            pd.DataFrame({"user_id": frame.loc[mask, "user_id"].to_numpy(), "tag": rule.name})
         )
     if not parts:
         return pd.DataFrame(
-            {customer_id: customers[customer_id].iloc[:0], "tag": pd.Series([], dtype=object)}
+            {"user_id": customers["user_id"].iloc[:0], "tag": pd.Series([], dtype=object)}
         )
     return pd.concat(parts, ignore_index=True)
 
@@ -117,38 +135,60 @@ def attribute_shares(
     catalogue: pd.DataFrame,
     attribute: str,
     *,
-    customer_id: str = "customer_id",
-    item_id: str = "item_id",
-    amount: str = "amount",
+    columns: Mapping[str, str] | None = None,
+    customer_id: str | None = None,
+    item_id: str | None = None,
+    amount: str | None = None,
 ) -> pd.DataFrame:
     """Per-customer share of spend per value of a catalogue ``attribute``.
 
-    Returns a frame ``customer_id, share_<value>...`` (shares in [0, 1], summing
-    to 1 per customer with positive spend). Lines whose item is not in the
-    catalogue raise an error naming them.
+    ``lines`` holds ``user_id, item_id, amount_fen`` and ``catalogue`` holds
+    ``item_id`` and ``attribute``; ``columns={canonical: yours}`` names yours where
+    they differ (``item_id`` in both frames; ``customer_id=``, ``item_id=``,
+    ``amount=`` are deprecated). Returns a frame ``user_id, share_<value>...``
+    (shares in [0, 1], summing to 1 per customer with positive spend). Lines whose
+    item is not in the catalogue raise an error naming them.
     """
-    require_frame(lines, "lines")
-    require_frame(catalogue, "catalogue")
-    require_columns(lines, [customer_id, item_id, amount], name="lines")
-    require_columns(catalogue, [item_id, attribute], name="catalogue")
-    require_not_null(catalogue, [attribute], name="catalogue", id_column=item_id)
-    lookup = catalogue.drop_duplicates(item_id).set_index(item_id)[attribute]
-    values = lines[item_id].map(lookup)
+    accepted = ("user_id", "item_id", "amount_fen")
+    legacy = {
+        "customer_id": ("user_id", customer_id),
+        "item_id": ("item_id", item_id),
+        "amount": ("amount_fen", amount),
+    }
+    mapping = column_mapping(columns, accepted=accepted, name="lines", legacy=legacy)
+    lines = canonical_frame(
+        require_frame(lines, "lines"),
+        mapping,
+        accepted=accepted,
+        name="lines",
+        old_defaults={"user_id": "customer_id", "amount_fen": "amount"},
+    )
+    catalogue = canonical_frame(
+        require_frame(catalogue, "catalogue"),
+        {k: v for k, v in mapping.items() if k == "item_id"},
+        accepted=accepted,
+        name="catalogue",
+    )
+    require_columns(lines, list(accepted), name="lines")
+    require_columns(catalogue, ["item_id", attribute], name="catalogue")
+    require_not_null(catalogue, [attribute], name="catalogue", id_column="item_id")
+    lookup = catalogue.drop_duplicates("item_id").set_index("item_id")[attribute]
+    values = lines["item_id"].map(lookup)
     unknown = values.isna().to_numpy()
     if unknown.any():
         raise DataValidationError(
-            f"lines.{item_id} not in catalogue for {describe_offenders(lines, unknown, item_id)}; "
+            f"lines.item_id not in catalogue for {describe_offenders(lines, unknown, 'item_id')}; "
             "add those items to the catalogue"
         )
     spend = pd.DataFrame(
         {
-            customer_id: lines[customer_id].to_numpy(),
+            "user_id": lines["user_id"].to_numpy(),
             "value": values.to_numpy(),
-            "amount": lines[amount].to_numpy(dtype=np.float64),
+            "amount": lines["amount_fen"].to_numpy(dtype=np.float64),
         }
     )
     table = spend.pivot_table(
-        index=customer_id, columns="value", values="amount", aggfunc="sum", fill_value=0.0
+        index="user_id", columns="value", values="amount", aggfunc="sum", fill_value=0.0
     )
     total = table.sum(axis=1).replace(0.0, np.nan)
     shares = table.div(total, axis=0).fillna(0.0)

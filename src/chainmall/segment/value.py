@@ -33,8 +33,6 @@ or the correction. Value = expected purchases x Gamma-Gamma spend per purchase.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -46,8 +44,9 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from chainmall import __version__
-from chainmall._storage import atomic_write, atomic_writer, read_json, read_npz, reading
+from chainmall._persist import ParamsMixin, load_folder, save_folder
+from chainmall._progress import fit_done, fit_started
+from chainmall._storage import reading
 from chainmall._validation import check_scalar
 from chainmall.config import EngineConfig
 from chainmall.exceptions import (
@@ -59,7 +58,7 @@ from chainmall.exceptions import (
 from chainmall.segment.btyd import BetaGeo, BTYDConfig, ModifiedBetaGeo, ParetoNBD, _PurchaseModel
 from chainmall.segment.config import UNIT_DAYS, RFMLConfig
 from chainmall.segment.gamma_gamma import GammaGamma
-from chainmall.segment.rfml import summarize
+from chainmall.segment.rfml import canonical_transactions, summarize
 from chainmall.segment.value_features import (
     FEATURES,
     Cut,
@@ -173,13 +172,13 @@ class _Window:
         )
 
 
-class CustomerValueModel:
+class CustomerValueModel(ParamsMixin):
     """Default customer-value model: P(buys again), expected purchases and value.
 
     Example::
 
         cfg = ValueConfig(rfml=RFMLConfig(as_of="1997-09-30", timezone="UTC"))
-        model = CustomerValueModel(cfg).fit(log)     # customer_id, ts, amount (fen)
+        model = CustomerValueModel(cfg).fit(log)     # user_id, ts, amount_fen
         forecast = model.predict(39)                  # horizon in cfg.rfml.time_unit
 
     Attributes (after ``fit``): ``as_of_``, ``family_`` (the BTYD family used)
@@ -198,11 +197,15 @@ class CustomerValueModel:
         self,
         transactions: pd.DataFrame,
         *,
-        customer_id: str = "customer_id",
-        ts: str = "ts",
-        amount: str = "amount",
+        columns: Mapping[str, str] | None = None,
+        customer_id: str | None = None,
+        ts: str | None = None,
+        amount: str | None = None,
     ) -> Self:
         """Choose and fit on ``transactions`` up to ``config.rfml.as_of``.
+
+        ``transactions`` and ``columns`` are as in :func:`~chainmall.segment.summarize`
+        (``customer_id``, ``ts``, ``amount`` are its deprecated keywords).
 
         Raises:
             DataValidationError: bad transactions (as :func:`summarize`), or
@@ -210,19 +213,22 @@ class CustomerValueModel:
             ConvergenceError: no BTYD family converged on the inner split.
         """
         cfg = self.config
-        columns = {"customer_id": customer_id, "ts": ts, "amount": amount}
-        as_of = summarize(transactions, cfg.rfml, **columns).as_of
+        transactions = canonical_transactions(
+            transactions, columns, customer_id=customer_id, ts=ts, amount=amount
+        )
+        as_of = summarize(transactions, cfg.rfml).as_of
+        start = fit_started(logger, "CustomerValueModel", transactions=len(transactions))
         width = pd.Timedelta(days=cfg.validation_days)
         horizon = cfg.validation_days / UNIT_DAYS[cfg.rfml.time_unit]
         train_cut, valid_cut, final_cut = (
-            cut_at(transactions, cfg.rfml, as_of - k * width, columns) for k in (2, 1, 0)
+            cut_at(transactions, cfg.rfml, as_of - k * width) for k in (2, 1, 0)
         )
         self._check_history(train_cut, as_of - 2 * width)
         assert train_cut is not None and valid_cut is not None and final_cut is not None
 
         def labels(cut: Cut) -> np.ndarray:
-            ids = pd.Index(cut.customers[customer_id])
-            return purchases_between(transactions, cfg.rfml, ids, cut.day, cut.day + width, columns)
+            ids = pd.Index(cut.customers["user_id"])
+            return purchases_between(transactions, cfg.rfml, ids, cut.day, cut.day + width)
 
         valid_labels = labels(valid_cut)
         family, valid_model = self._choose_family(valid_cut.customers, valid_labels, horizon)
@@ -234,9 +240,10 @@ class CustomerValueModel:
         self.family_ = family
         self.purchase_model_ = final.model
         self.customers_ = final_cut.customers
-        self.customer_id_ = customer_id
+        self.customer_id_ = "user_id"
         self.as_of_ = as_of
         self.spend_per_purchase_ = self._spend(final_cut.customers)
+        fit_done(logger, "CustomerValueModel", start)
         return self
 
     def _check_history(self, train_cut: Cut | None, day: pd.Timestamp) -> None:
@@ -263,7 +270,7 @@ class CustomerValueModel:
             except ConvergenceError as exc:
                 logger.warning("value model: %s skipped on the inner split: %s", name, exc)
                 continue
-            predicted = models[name].expected_purchases(horizon, customers)
+            predicted = models[name].expected_purchases(horizon, customers).to_numpy()
             errors[name] = float(np.abs(predicted - labels).mean())
         if not errors:
             raise ConvergenceError(
@@ -362,7 +369,8 @@ class CustomerValueModel:
     def _spend(self, customers: pd.DataFrame) -> np.ndarray:
         """Gamma-Gamma spend per purchase (fen); each customer's mean spend if it cannot fit."""
         try:
-            return GammaGamma(self.config.btyd).fit(customers).expected_spend(customers)
+            spend = GammaGamma(self.config.btyd).fit(customers).expected_spend(customers)
+            return spend.to_numpy()
         except (DataValidationError, ConvergenceError) as exc:
             logger.warning("value model: Gamma-Gamma not used (%s); mean spend instead", exc)
             return customers["mean_spend_fen"].to_numpy(dtype=np.float64)
@@ -379,8 +387,8 @@ class CustomerValueModel:
             raise NotFittedError("CustomerValueModel is not fitted; call fit(transactions) first")
         horizon = check_scalar(horizon, "horizon", "number", ge=0)
         customers = self.customers_
-        base_count = self.purchase_model_.expected_purchases(horizon, customers)
-        base_buy = 1.0 - self.purchase_model_.p_no_purchase(horizon, customers)
+        base_count = self.purchase_model_.expected_purchases(horizon, customers).to_numpy()
+        base_buy = 1.0 - self.purchase_model_.p_no_purchase(horizon, customers).to_numpy()
         buys_order = {"btyd": base_buy, "btyd_expected": base_count}.get(
             self.buys_method_, self.buys_score_
         )
@@ -397,15 +405,14 @@ class CustomerValueModel:
         )
 
     def save(self, path: str | Path) -> Path:
-        """Write the fitted state to the folder ``path``: ``manifest.json`` + ``arrays.npz``.
+        """Write the fitted state to the folder ``path`` (:mod:`chainmall._persist`:
+        ``manifest.json`` + ``arrays.npz``, no pickle); returns the folder.
 
-        No pickle: parameters and choices in JSON, per-customer arrays in an
-        ``.npz`` whose SHA-256 the manifest records. Ids must be integers or
-        strings (others are written as strings).
+        Parameters and choices go to the manifest, per-customer arrays to the
+        ``.npz``. Ids must be integers or strings (others are written as strings).
         """
         if not hasattr(self, "purchase_model_"):
             raise NotFittedError("CustomerValueModel is not fitted; call fit(transactions) first")
-        folder = Path(path)
         customers = self.customers_
         ids = customers[self.customer_id_].to_numpy()
         arrays: dict[str, Any] = {
@@ -415,13 +422,7 @@ class CustomerValueModel:
             "spend_per_purchase_fen": self.spend_per_purchase_,
         }
         arrays |= {column: customers[column].to_numpy(np.float64) for column in ("x", "t_x", "T")}
-        with atomic_writer(folder / _ARRAYS) as out:
-            np.savez(out, **arrays)
-        manifest = {
-            "class": "CustomerValueModel",
-            "format_version": _FORMAT_VERSION,
-            "library_version": __version__,
-            "config": self.config.to_dict(),
+        state = {
             "as_of": f"{self.as_of_:%Y-%m-%d}",
             "customer_id": self.customer_id_,
             "family": self.family_,
@@ -430,36 +431,20 @@ class CustomerValueModel:
             "buys_method": self.buys_method_,
             "count_method": self.count_method_,
             "selection": self.selection_.to_dict(orient="records"),
-            "sha256": {_ARRAYS: _sha256(folder / _ARRAYS)},
         }
-        atomic_write(folder / _MANIFEST, json.dumps(manifest, indent=2))
-        return folder
+        return save_folder(path, self, config=self.config, state=state, arrays=arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> CustomerValueModel:
-        """Read a model written by :meth:`save` (checks the class, format and hash).
+        """Read a model written by :meth:`save` (checks the class, format and hashes).
 
         Raises:
             ModelFileError: the folder is incomplete, corrupt, changed after save or
                 holds another model.
         """
-        folder = Path(path)
-        manifest = read_json(folder / _MANIFEST)
-        if manifest.get("class") != "CustomerValueModel" or (
-            manifest.get("format_version") != _FORMAT_VERSION
-        ):
-            raise ModelFileError(
-                f"{str(folder)!r} holds {manifest.get('class')!r} format "
-                f"{manifest.get('format_version')!r}; expected CustomerValueModel format "
-                f"{_FORMAT_VERSION}"
-            )
-        with reading(folder):
-            if _sha256(folder / _ARRAYS) != manifest["sha256"][_ARRAYS]:
-                raise ModelFileError(
-                    f"{str(folder / _ARRAYS)!r} does not match the hash in its manifest; "
-                    "the folder was changed after save: save the model again"
-                )
-            return cls._from_manifest(manifest, read_npz(folder / _ARRAYS))
+        saved = load_folder(path, cls)
+        with reading(path):
+            return cls._from_manifest({**saved.state, "config": saved.config}, saved.arrays())
 
     @classmethod
     def _from_manifest(
@@ -492,15 +477,6 @@ class CustomerValueModel:
         model.selection_ = pd.DataFrame(manifest["selection"])
         model.as_of_ = pd.Timestamp(manifest["as_of"])
         return model
-
-
-_MANIFEST = "manifest.json"
-_ARRAYS = "arrays.npz"
-_FORMAT_VERSION = 1
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _ranker_name(setting: tuple[int, int]) -> str:

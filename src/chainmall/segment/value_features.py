@@ -58,20 +58,15 @@ class Cut:
     features: pd.DataFrame
 
 
-def _summary(
-    transactions: pd.DataFrame, cfg: RFMLConfig, day: pd.Timestamp, columns: dict[str, str]
-) -> pd.DataFrame | None:
-    """Summary at ``day``; None when ``day`` is before the first purchase."""
-    first = transactions[columns["ts"]].min().tz_convert(cfg.timezone).tz_localize(None)
+def _summary(transactions: pd.DataFrame, cfg: RFMLConfig, day: pd.Timestamp) -> pd.DataFrame | None:
+    """Summary at ``day``; None when ``day`` is before the first purchase.
+
+    ``transactions`` carries the canonical names (``user_id``, ``ts``, ``amount_fen``).
+    """
+    first = transactions["ts"].min().tz_convert(cfg.timezone).tz_localize(None)
     if day < first.normalize():
         return None
-    return summarize(
-        transactions,
-        cfg.replace(as_of=day.strftime("%Y-%m-%d")),
-        customer_id=columns["customer_id"],
-        ts=columns["ts"],
-        amount=columns["amount"],
-    ).customers
+    return summarize(transactions, cfg.replace(as_of=day.strftime("%Y-%m-%d"))).customers
 
 
 def purchases_between(
@@ -80,37 +75,28 @@ def purchases_between(
     ids: pd.Index,
     start: pd.Timestamp,
     end: pd.Timestamp,
-    columns: dict[str, str],
 ) -> np.ndarray:
     """Purchases of each of ``ids`` on days in ``(start, end]`` (int64, 0 if none)."""
-    later = _n_purchases(transactions, cfg, ids, end, columns)
-    return np.asarray(later - _n_purchases(transactions, cfg, ids, start, columns))
+    later = _n_purchases(transactions, cfg, ids, end)
+    return np.asarray(later - _n_purchases(transactions, cfg, ids, start))
 
 
 def _n_purchases(
-    transactions: pd.DataFrame,
-    cfg: RFMLConfig,
-    ids: pd.Index,
-    day: pd.Timestamp,
-    columns: dict[str, str],
+    transactions: pd.DataFrame, cfg: RFMLConfig, ids: pd.Index, day: pd.Timestamp
 ) -> np.ndarray:
-    summary = _summary(transactions, cfg, day, columns)
+    summary = _summary(transactions, cfg, day)
     if summary is None:
         return np.zeros(len(ids), dtype=np.int64)
-    counts = pd.Series(
-        summary["n_purchases"].to_numpy(), index=pd.Index(summary[columns["customer_id"]])
-    )
+    counts = pd.Series(summary["n_purchases"].to_numpy(), index=pd.Index(summary["user_id"]))
     return counts.reindex(ids, fill_value=0).to_numpy(dtype=np.int64)
 
 
-def cut_at(
-    transactions: pd.DataFrame, cfg: RFMLConfig, day: pd.Timestamp, columns: dict[str, str]
-) -> Cut | None:
+def cut_at(transactions: pd.DataFrame, cfg: RFMLConfig, day: pd.Timestamp) -> Cut | None:
     """Summary and model-free features at ``day``; None when nobody has bought by then."""
-    customers = _summary(transactions, cfg, day, columns)
+    customers = _summary(transactions, cfg, day)
     if customers is None or len(customers) == 0:
         return None
-    ids = pd.Index(customers[columns["customer_id"]])
+    ids = pd.Index(customers["user_id"])
     T = customers["T"].to_numpy(dtype=np.float64)
     t_x = customers["t_x"].to_numpy(dtype=np.float64)
     x = customers["x"].to_numpy(dtype=np.float64)
@@ -128,7 +114,7 @@ def cut_at(
     for days in RECENT_DAYS:
         start = day - pd.Timedelta(days=days)
         features[f"purchases_last_{days}d"] = purchases_between(
-            transactions, cfg, ids, start, day, columns
+            transactions, cfg, ids, start, day
         ).astype(np.float64)
     return Cut(day=day, customers=customers, features=pd.DataFrame(features))
 
@@ -140,7 +126,7 @@ def add_model_features(cut: Cut, model: _PurchaseModel, horizon: float) -> pd.Da
     """
     customers = cut.customers
     return cut.features.assign(
-        p_alive=model.p_alive(customers),
-        expected=model.expected_purchases(horizon, customers),
-        p_buy=1.0 - model.p_no_purchase(horizon, customers),
+        p_alive=model.p_alive(customers).to_numpy(),
+        expected=model.expected_purchases(horizon, customers).to_numpy(),
+        p_buy=1.0 - model.p_no_purchase(horizon, customers).to_numpy(),
     )
