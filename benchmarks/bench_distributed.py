@@ -444,7 +444,7 @@ def forecast_block(args: argparse.Namespace, report: Report) -> None:
         lambda i: make_demand(i, per_file, days),
         row_group_size=per_file * days // 3 + 7,  # row groups cut series: grouping must merge them
     )
-    model = SeasonalNaive(config=ReplenishConfig(season_length=7, freq="D"))
+    model = SeasonalNaive(data_config=ReplenishConfig(season_length=7, freq="D"))
     out, single_out = data_dir / "forecast-dask", data_dir / "forecast-single.parquet"
     with cluster(args.workers, "3GiB", args.malloc_trim) as client:
         shutil.rmtree(out, ignore_errors=True)

@@ -251,6 +251,54 @@ def test_price_bad_input_is_one_line(
     assert "elasticity" in _error_line(capsys)
 
 
+# ------------------------------------------------------------------------- segment
+@pytest.fixture
+def purchases(tmp_path: Path) -> Path:
+    path = tmp_path / "purchases.csv"
+    path.write_text(
+        "openid,paid_at,paid_fen\n"
+        "007,2025-01-02 10:00,3000\n"
+        "007,2025-03-01 10:00,5000\n"
+        "b,2025-02-10T10:00:00+08:00,2000\n"
+    )
+    return path
+
+
+def test_segment_names_columns_like_the_other_commands(
+    purchases: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "segments.csv"
+    cols = "user_id=openid,ts=paid_at,amount_fen=paid_fen"
+    assert main(["segment", str(purchases), str(out), "--columns", cols]) == 0
+    assert capsys.readouterr().err == ""
+    customers = pd.read_csv(out, dtype={"user_id": str})
+    assert sorted(customers["user_id"]) == ["007", "b"] and "segment" in customers.columns
+    old = tmp_path / "old.csv"
+    args = ["segment", str(purchases), str(old), "--customer-id", "openid", "--ts", "paid_at"]
+    assert main([*args, "--columns", "amount_fen=paid_fen"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "chainmall segment: --customer-id is deprecated and will be removed in the next "
+        "release; use --columns user_id=openid",
+        "chainmall segment: --ts is deprecated and will be removed in the next "
+        "release; use --columns ts=paid_at",
+    ]
+    assert old.read_text() == out.read_text()
+
+
+def test_segment_bad_columns_are_one_line(
+    purchases: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = str(tmp_path / "segments.csv")
+    cols = "user_id=openid,ts=paid_at,amount_fen=paid_fen"
+    assert main(["segment", str(purchases), out, "--columns", cols, "--amount", "x"]) == 2
+    assert "--amount x disagrees with --columns amount_fen=paid_fen" in _error_line(capsys)
+    assert main(["segment", str(purchases), out, "--columns", "user_id=buyer"]) == 2
+    assert "has no column 'buyer'" in _error_line(capsys)
+    assert main(["segment", str(purchases), out, "--columns", "amount=paid_fen"]) == 2
+    assert "accepted names: user_id, ts, amount_fen" in _error_line(capsys)
+
+
 def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
     missing = tmp_path / "none.csv"
     run = subprocess.run(

@@ -94,12 +94,12 @@ def test_cli_segment_writes_one_row_per_customer(tmp_path, capsys) -> None:
         "b,2025-02-10T10:00:00+08:00,20\n"
     )
     out = tmp_path / "segments.csv"
-    args = ["segment", str(purchases), str(out), "--customer-id", "buyer", "--ts", "paid_at"]
-    assert main([*args, "--amount", "yuan"]) == 0
+    args = ["segment", str(purchases), str(out), "--columns", "user_id=buyer,ts=paid_at"]
+    assert main([*args, "--columns", "amount_fen=yuan"]) == 0
     rows = out.read_text().splitlines()
     assert len(rows) == 3 and "segment" in rows[0]
-    assert main([*args, "--amount", "amount"]) == 2
-    assert "missing column(s) 'amount'" in capsys.readouterr().err
+    assert main([*args, "--columns", "amount_fen=amount"]) == 2
+    assert "has no column 'amount'" in capsys.readouterr().err
 
 
 def _extra_requirements(extra: str, environment: dict[str, str]) -> list[str]:

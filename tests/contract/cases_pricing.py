@@ -170,9 +170,7 @@ CASES = [
         build=lambda: {"history": history(), "at": 3, "window": 2},
         call=lambda a: trailing_max_price(
             a["history"],
-            keys=["store", "product"],
-            period="week",
-            price="price",
+            columns={"store_id": "store", "item_id": "product", "ds": "week", "price_fen": "price"},
             at=a["at"],
             window=a["window"],
         ),

@@ -52,7 +52,7 @@ PMF = [0.2, 0.5, 0.3]
 
 @cache
 def _cv(step: int | None = None) -> pd.DataFrame:
-    return cross_validation([Naive(config=CFG)], demand(), h=2, n_windows=12, step=step)
+    return cross_validation([Naive(data_config=CFG)], demand(), h=2, n_windows=12, step=step)
 
 
 @cache
@@ -62,7 +62,7 @@ def _paths() -> ErrorPaths:
 
 @cache
 def _naive() -> Naive:
-    return Naive(config=CFG).fit(demand())
+    return Naive(data_config=CFG).fit(demand())
 
 
 TINY = {"horizon": 2, "input_size": 4, "hidden_size": 3, "epochs": 1, "seasonal": False}
@@ -71,19 +71,25 @@ TINY = {"horizon": 2, "input_size": 4, "hidden_size": 3, "epochs": 1, "seasonal"
 def _forecasters() -> list[tuple[Any, tuple[str, ...]]]:
     """Every forecaster, small, with the optional packages it needs."""
     return [
-        (Naive(config=CFG), ()),
-        (SeasonalNaive(config=CFG), ()),
-        (Croston(config=CFG), ()),
-        (AutoARIMA(config=CFG), ()),
+        (Naive(data_config=CFG), ()),
+        (SeasonalNaive(data_config=CFG), ()),
+        (Croston(data_config=CFG), ()),
+        (AutoARIMA(data_config=CFG), ()),
         (
             CombinationForecaster(
-                [Naive(config=CFG), SeasonalNaive(config=CFG)], horizon=2, n_windows=1, config=CFG
+                [Naive(data_config=CFG), SeasonalNaive(data_config=CFG)],
+                horizon=2,
+                n_windows=1,
+                data_config=CFG,
             ),
             (),
         ),
-        (XGBoostForecaster(horizon=2, n_estimators=5, config=CFG), ("xgboost",)),
-        (LSTMForecaster(**TINY, config=CFG), ("torch",)),
-        (ZhangHybrid(AutoARIMA(config=CFG), LSTMForecaster(**TINY), config=CFG), ("torch",)),
+        (XGBoostForecaster(horizon=2, n_estimators=5, data_config=CFG), ("xgboost",)),
+        (LSTMForecaster(**TINY, data_config=CFG), ("torch",)),
+        (
+            ZhangHybrid(AutoARIMA(data_config=CFG), LSTMForecaster(**TINY), data_config=CFG),
+            ("torch",),
+        ),
     ]
 
 

@@ -152,26 +152,26 @@ def test_optimize_prices_refuses_impossible_offers(offer: pd.DataFrame, column: 
         optimize_prices(offer, NO_CAP)
 
 
+_OJ_NAMES = {"store_id": "store", "item_id": "product", "ds": "week", "price_fen": "price"}
+
+
 def test_a_cap_in_float_yuan_never_reaches_the_optimiser() -> None:
     """The reported chain: a float yuan history gave a 3-fen price and -7.2bn fen profit."""
     history = pd.DataFrame(
         {"store": [1, 1], "product": ["oj", "oj"], "week": [1, 2], "price": [2.97, 2.89]}
     )
-    with pytest.raises(DataValidationError, match=r"history\.price must hold integers"):
-        trailing_max_price(
-            history, keys=["store", "product"], period="week", price="price", at=3, window=8
-        )
+    with pytest.raises(
+        DataValidationError, match=r"history\.price \(read as price_fen\) must hold integers"
+    ):
+        trailing_max_price(history, columns=_OJ_NAMES, at=3, window=8)
     offer = _offer(max_price_lookback_fen=2.97)
     with pytest.raises(
         DataValidationError, match=r"offers\.max_price_lookback_fen must hold integers"
     ):
         optimize_prices(offer, GuardRailConfig())
     fen = history.assign(price=np.rint(history["price"] * 100).astype(np.int64))
-    cap = trailing_max_price(
-        fen, keys=["store", "product"], period="week", price="price", at=3, window=8
-    )
+    cap = trailing_max_price(fen, columns=_OJ_NAMES, at=3, window=8)
     assert cap["max_price_lookback_fen"].tolist() == [297]
-    cap = cap.rename(columns={"store": "store_id", "product": "item_id"})
     decision = optimize_prices(_offer().merge(cap, on=["store_id", "item_id"]), GuardRailConfig())
     price = decision.prices.iloc[0]
     assert 200 <= price["price_fen"] <= 297 and price["expected_profit_fen"] >= 0

@@ -151,7 +151,9 @@ def _replenish(name: str, *args: Any, **kwargs: Any) -> Callable[[], Model]:
         import chainmall.replenish as rep
 
         built = [a() if callable(a) else a for a in args]
-        return getattr(rep, name)(*built, config=rep.ReplenishConfig(season_length=4), **kwargs)
+        return getattr(rep, name)(
+            *built, data_config=rep.ReplenishConfig(season_length=4), **kwargs
+        )
 
     return make
 

@@ -42,7 +42,8 @@ def _single(model: Any, demand: pd.DataFrame, level: list[float]) -> tuple[Any, 
 
 
 @pytest.mark.parametrize(
-    "model", [AutoARIMA(config=DAILY), SeasonalNaive(config=DAILY), Croston(config=DAILY)]
+    "model",
+    [AutoARIMA(data_config=DAILY), SeasonalNaive(data_config=DAILY), Croston(data_config=DAILY)],
 )
 def test_partitioned_forecast_equals_single_machine(
     cluster_client: Any, demand: pd.DataFrame, model: Any
@@ -59,7 +60,7 @@ def test_partitioned_forecast_equals_single_machine(
 
 
 def test_short_series_is_reported_not_dropped(cluster_client: Any, demand: pd.DataFrame) -> None:
-    _, report = forecast_partitioned(demand, AutoARIMA(config=DAILY), 5).compute()
+    _, report = forecast_partitioned(demand, AutoARIMA(data_config=DAILY), 5).compute()
     rejected = report[report["status"] == "rejected"]
     assert rejected["unique_id"].tolist() == [demand["unique_id"].iloc[0]]
     assert "too short" in rejected["reason"].iloc[0]
@@ -67,12 +68,14 @@ def test_short_series_is_reported_not_dropped(cluster_client: Any, demand: pd.Da
 
 def test_global_model_is_refused(cluster_client: Any, demand: pd.DataFrame) -> None:
     with pytest.raises(ConfigError, match="learns across series"):
-        forecast_partitioned(demand, XGBoostForecaster(config=DAILY), 5)
+        forecast_partitioned(demand, XGBoostForecaster(data_config=DAILY), 5)
 
 
 def test_missing_mapped_column_is_named(cluster_client: Any, demand: pd.DataFrame) -> None:
     with pytest.raises(ColumnNotFoundError, match="sku"):
-        forecast_partitioned(demand, SeasonalNaive(config=DAILY), 5, columns={"unique_id": "sku"})
+        forecast_partitioned(
+            demand, SeasonalNaive(data_config=DAILY), 5, columns={"unique_id": "sku"}
+        )
 
 
 def test_columns_and_the_legacy_config_read_the_callers_names_alike(
@@ -80,12 +83,14 @@ def test_columns_and_the_legacy_config_read_the_callers_names_alike(
 ) -> None:
     mine = demand.rename(columns={"unique_id": "sku", "ds": "day"})
     cols = {"unique_id": "sku", "ds": "day"}
-    forecast, _ = forecast_partitioned(mine, SeasonalNaive(config=DAILY), 5, columns=cols).compute()
+    forecast, _ = forecast_partitioned(
+        mine, SeasonalNaive(data_config=DAILY), 5, columns=cols
+    ).compute()
     with pytest.warns(FutureWarning, match="columns="):
         legacy = DAILY.replace(id_col="sku", time_col="day")
-    old, _ = forecast_partitioned(mine, SeasonalNaive(config=legacy), 5).compute()
+    old, _ = forecast_partitioned(mine, SeasonalNaive(data_config=legacy), 5).compute()
     pd.testing.assert_frame_equal(forecast, old)
-    want, _ = _single(SeasonalNaive(config=DAILY), demand, [])
+    want, _ = _single(SeasonalNaive(data_config=DAILY), demand, [])
     first = want.groupby("unique_id").head(5).reset_index(drop=True)
     pd.testing.assert_frame_equal(forecast, first, check_dtype=False)
 
@@ -101,7 +106,7 @@ def test_parquet_sorted_by_series_needs_no_shuffle(
     for i, rows in enumerate(np.array_split(np.arange(len(ordered)), 3)):
         table = pa.Table.from_pandas(ordered.iloc[rows], preserve_index=False)
         pq.write_table(table, folder / f"part-{i}.parquet", row_group_size=333)
-    model = SeasonalNaive(config=DAILY)
+    model = SeasonalNaive(data_config=DAILY)
     lazy = forecast_partitioned(str(folder), model, 10, level=[80])
     assert "shuffle" not in str(lazy.forecast.dask.keys())  # whole series read as they lie
     lazy.to_parquet(str(tmp_path / "out"))
@@ -113,6 +118,6 @@ def test_parquet_sorted_by_series_needs_no_shuffle(
 
 def test_whole_series_claim_is_checked(cluster_client: Any, demand: pd.DataFrame) -> None:
     scattered = dd.from_pandas(demand.sample(frac=1.0, random_state=0), npartitions=3)
-    lazy = forecast_partitioned(scattered, Croston(config=DAILY), 5, whole_series=True)
+    lazy = forecast_partitioned(scattered, Croston(data_config=DAILY), 5, whole_series=True)
     with pytest.raises(DataValidationError, match="several partitions"):
         lazy.compute()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
 import numpy as np
@@ -289,3 +290,31 @@ def test_columns_and_the_earlier_keywords_give_the_same_decision() -> None:
     pd.testing.assert_frame_equal(earlier.prices, new.prices)
     with pytest.raises(ConfigError, match="accepted keys"):
         optimize_prices(mine, NO_CAP, columns={"product": "sku"})
+
+
+def test_trailing_max_price_reads_canonical_names_and_the_earlier_keywords() -> None:
+    from chainmall.pricing import trailing_max_price
+
+    history = pd.DataFrame(
+        {
+            "store": [1, 1, 1, 2],
+            "brand": ["a", "a", "a", "a"],
+            "week": [1, 2, 3, 2],
+            "price": [300, 320, 999, 280],
+        }
+    )
+    names = {"store_id": "store", "item_id": "brand", "ds": "week", "price_fen": "price"}
+    cap = trailing_max_price(history, columns=names, at=3, window=2)
+    assert cap.columns.tolist() == ["store_id", "item_id", "max_price_lookback_fen"]
+    assert cap["max_price_lookback_fen"].tolist() == [320, 280]  # week 3 is not before at=3
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        old = trailing_max_price(
+            history, keys=["store", "brand"], period="week", price="price", at=3, window=2
+        )
+    assert [str(w.message).split("; ")[1] for w in caught] == [
+        "pass columns={'ds': 'week'} instead",
+        "pass columns={'price_fen': 'price'} instead",
+    ]
+    assert old.columns.tolist() == ["store", "brand", "max_price_lookback_fen"]
+    assert old["max_price_lookback_fen"].tolist() == [320, 280]

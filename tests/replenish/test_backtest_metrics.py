@@ -41,7 +41,7 @@ def test_cross_validation_is_out_of_sample(make_panel: Any) -> None:
     df = make_panel(2, 60)
     cfg = ReplenishConfig(season_length=13)
     cv = cross_validation(
-        [Naive(), SeasonalNaive(config=cfg)], df, h=4, n_windows=3, step=2, level=[80]
+        [Naive(), SeasonalNaive(data_config=cfg)], df, h=4, n_windows=3, step=2, level=[80]
     )
     assert cv["cutoff"].nunique() == 3
     assert (cv["ds"] > cv["cutoff"]).all()

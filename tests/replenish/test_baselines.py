@@ -18,7 +18,7 @@ def _frame(y: list[float]) -> pd.DataFrame:
 
 def test_seasonal_naive_golden() -> None:
     fc = (
-        SeasonalNaive(config=ReplenishConfig(season_length=3))
+        SeasonalNaive(data_config=ReplenishConfig(season_length=3))
         .fit(_frame([1, 2, 3, 4, 5, 6]))
         .predict(5)
     )
@@ -46,21 +46,30 @@ def test_demand_intervals_never_go_below_zero() -> None:
 
 def test_croston_sba_tsb_golden() -> None:
     y = [0, 4, 0, 4, 0, 4, 0, 4]
-    croston = Croston("croston", alpha=0.5).fit(_frame(y)).predict(1)["Croston"].iloc[0]
+    croston = Croston(method="croston", alpha=0.5).fit(_frame(y)).predict(1)["Croston"].iloc[0]
     # sizes stay 4, intervals start at 2 and stay 2 -> 4 / 2
     assert croston == pytest.approx(2.0)
-    sba = Croston("sba", alpha=0.5).fit(_frame(y)).predict(1)["SBA"].iloc[0]
+    sba = Croston(method="sba", alpha=0.5).fit(_frame(y)).predict(1)["SBA"].iloc[0]
     assert sba == pytest.approx(2.0 * 0.75)
-    tsb = Croston("tsb", alpha=0.5, beta=0.5).fit(_frame([4, 0, 0, 0])).predict(1)["TSB"].iloc[0]
+    tsb = (
+        Croston(method="tsb", alpha=0.5, beta=0.5)
+        .fit(_frame([4, 0, 0, 0]))
+        .predict(1)["TSB"]
+        .iloc[0]
+    )
     assert tsb == pytest.approx(4 * 1.0 * 0.5**3)  # probability decays after the last sale
     with pytest.raises(ConfigError):
-        Croston("holt")
+        Croston(method="holt")
 
 
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.floats(-100, 1000, allow_nan=False), min_size=6, max_size=40))
 def test_intervals_nest_around_the_point(values: list[float]) -> None:
-    for model in (Naive(), SeasonalNaive(config=ReplenishConfig(season_length=3)), Croston("tsb")):
+    for model in (
+        Naive(),
+        SeasonalNaive(data_config=ReplenishConfig(season_length=3)),
+        Croston(method="tsb"),
+    ):
         fc = model.fit(_frame(values)).predict(4, level=[80, 95])
         name = model.name
         assert (fc[f"{name}-lo-95"] <= fc[f"{name}-lo-80"] + 1e-9).all()

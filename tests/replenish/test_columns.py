@@ -36,11 +36,13 @@ def test_fit_and_cross_validation_read_mapped_columns_and_answer_in_canonical_na
     before = mine.copy()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fc = SeasonalNaive(config=WEEKLY).fit(mine, columns=THEIRS).predict(4)
-        cv = cross_validation([SeasonalNaive(config=WEEKLY)], mine, h=4, columns=THEIRS)
+        fc = SeasonalNaive(data_config=WEEKLY).fit(mine, columns=THEIRS).predict(4)
+        cv = cross_validation([SeasonalNaive(data_config=WEEKLY)], mine, h=4, columns=THEIRS)
     pd.testing.assert_frame_equal(mine, before)
-    pd.testing.assert_frame_equal(fc, SeasonalNaive(config=WEEKLY).fit(panel).predict(4))
-    pd.testing.assert_frame_equal(cv, cross_validation([SeasonalNaive(config=WEEKLY)], panel, h=4))
+    pd.testing.assert_frame_equal(fc, SeasonalNaive(data_config=WEEKLY).fit(panel).predict(4))
+    pd.testing.assert_frame_equal(
+        cv, cross_validation([SeasonalNaive(data_config=WEEKLY)], panel, h=4)
+    )
     assert list(fc.columns[:2]) == ["unique_id", "ds"]
 
 
@@ -52,11 +54,11 @@ def test_legacy_config_names_warn_and_give_the_same_canonical_results(
         legacy = ReplenishConfig(
             id_col="sku", time_col="week", target_col="units", season_length=13
         )
-    fc = SeasonalNaive(config=legacy).fit(mine).predict(4)
-    new = SeasonalNaive(config=WEEKLY).fit(mine, columns=THEIRS).predict(4)
+    fc = SeasonalNaive(data_config=legacy).fit(mine).predict(4)
+    new = SeasonalNaive(data_config=WEEKLY).fit(mine, columns=THEIRS).predict(4)
     pd.testing.assert_frame_equal(fc, new)
-    cv_legacy = cross_validation([SeasonalNaive(config=WEEKLY)], mine, h=4, config=legacy)
-    cv_new = cross_validation([SeasonalNaive(config=WEEKLY)], mine, h=4, columns=THEIRS)
+    cv_legacy = cross_validation([SeasonalNaive(data_config=WEEKLY)], mine, h=4, config=legacy)
+    cv_new = cross_validation([SeasonalNaive(data_config=WEEKLY)], mine, h=4, columns=THEIRS)
     pd.testing.assert_frame_equal(cv_legacy, cv_new)
     scores = evaluate_cv(cv_legacy, mine, ["SeasonalNaive"], season=13, config=legacy)
     pd.testing.assert_frame_equal(
@@ -65,7 +67,7 @@ def test_legacy_config_names_warn_and_give_the_same_canonical_results(
 
 
 def test_policy_functions_take_columns_and_the_legacy_keywords_alike(panel: pd.DataFrame) -> None:
-    cv = cross_validation([SeasonalNaive(config=WEEKLY)], panel, h=4, n_windows=3, step=1)
+    cv = cross_validation([SeasonalNaive(data_config=WEEKLY)], panel, h=4, n_windows=3, step=1)
     mine = cv.rename(columns={"unique_id": "sku", "ds": "week"})
     cols = {"unique_id": "sku", "ds": "week"}
     errors = cumulative_errors(mine, "SeasonalNaive", 2, columns=cols)
@@ -81,7 +83,7 @@ def test_policy_functions_take_columns_and_the_legacy_keywords_alike(panel: pd.D
     with pytest.warns(FutureWarning, match="id_col="):
         pd.testing.assert_frame_equal(safety, safety_stock(by_sku, 0.9, id_col="sku"))
 
-    fc = SeasonalNaive(config=WEEKLY).fit(panel).predict(4)
+    fc = SeasonalNaive(data_config=WEEKLY).fit(panel).predict(4)
     fc_mine = fc.rename(columns=cols)
     safety_mine = safety.rename(columns={"unique_id": "sku"})
     levels = reorder_points(fc_mine, "SeasonalNaive", safety_mine, cover=2, columns=cols)

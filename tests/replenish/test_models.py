@@ -36,7 +36,7 @@ def test_arima_recovers_seasonal_ar1() -> None:
     df = pd.DataFrame(
         {"unique_id": "a", "ds": pd.date_range("2020-01-03", periods=n, freq="W-FRI"), "y": y}
     )
-    model = AutoARIMA(orders=[(0, 0), (1, 0), (0, 1)], config=CFG).fit(df)
+    model = AutoARIMA(orders=[(0, 0), (1, 0), (0, 1)], data_config=CFG).fit(df)
     assert model.orders_[0].tolist() == [1, 0, 0]
     wd = y[m:] - y[:-m]
     ols = float(np.dot(wd[1:], wd[:-1]) / np.dot(wd[:-1], wd[:-1]))  # CSS AR(1) = OLS
@@ -51,7 +51,7 @@ def test_arima_recovers_seasonal_ar1() -> None:
 
 
 def test_arima_short_series_falls_back(make_panel: Any) -> None:
-    model = AutoARIMA(config=CFG).fit(make_panel(1, 20))
+    model = AutoARIMA(data_config=CFG).fit(make_panel(1, 20))
     assert model.seasons_.tolist() == [0]
     assert "non-seasonal" in model.report_.loc[0, "reason"]
     assert len(model.predict(4)) == 4
@@ -60,7 +60,7 @@ def test_arima_short_series_falls_back(make_panel: Any) -> None:
 def test_arima_history_update_matches_refit_free_forecast(make_panel: Any) -> None:
     df = make_panel(2, 80)
     cut = df["ds"].sort_values().unique()[-5]
-    model = AutoARIMA(config=CFG).fit(df[df["ds"] <= cut])
+    model = AutoARIMA(data_config=CFG).fit(df[df["ds"] <= cut])
     updated = model.predict(2, history=df)
     assert updated["ds"].min() > df["ds"].max()
 
@@ -69,7 +69,7 @@ def test_xgboost_deterministic_and_uses_exog(make_panel: Any) -> None:
     df = make_panel(3, 60)
     future = make_panel(3, 64)
     future = future[future["ds"] > df["ds"].max()]
-    kw = {"horizon": 4, "n_estimators": 20, "config": CFG}
+    kw = {"horizon": 4, "n_estimators": 20, "data_config": CFG}
     a = XGBoostForecaster(**kw).fit(df, exog_cols=["promo"]).predict(4, level=[80], X_future=future)
     b = XGBoostForecaster(**kw).fit(df, exog_cols=["promo"]).predict(4, level=[80], X_future=future)
     pd.testing.assert_frame_equal(a, b)
@@ -81,7 +81,7 @@ def test_xgboost_deterministic_and_uses_exog(make_panel: Any) -> None:
 def test_lstm_deterministic_with_seed(make_panel: Any) -> None:
     pytest.importorskip("torch")
     df = make_panel(3, 50)
-    kw = {"horizon": 3, "input_size": 8, "hidden_size": 8, "epochs": 2, "config": CFG}
+    kw = {"horizon": 3, "input_size": 8, "hidden_size": 8, "epochs": 2, "data_config": CFG}
     a = LSTMForecaster(**kw).fit(df).predict(3)
     b = LSTMForecaster(**kw).fit(df).predict(3)
     pd.testing.assert_frame_equal(a, b)
@@ -101,9 +101,12 @@ def test_simplex_weights_pick_the_exact_member() -> None:
 def test_combination_weights_and_forecast(make_panel: Any) -> None:
     df = make_panel(3, 70)
     model = CombinationForecaster(
-        [SeasonalNaive(config=CFG), XGBoostForecaster(horizon=4, n_estimators=20, config=CFG)],
+        [
+            SeasonalNaive(data_config=CFG),
+            XGBoostForecaster(horizon=4, n_estimators=20, data_config=CFG),
+        ],
         horizon=4,
-        config=CFG,
+        data_config=CFG,
     ).fit(df)
     assert sum(model.weights_.values()) == pytest.approx(1.0)
     fc = model.predict(4, level=[80])
@@ -121,9 +124,9 @@ def test_zhang_hybrid_adds_residual_forecast(make_panel: Any) -> None:
     pytest.importorskip("torch")
     df = make_panel(2, 70)
     lstm = LSTMForecaster(
-        seasonal=False, horizon=4, input_size=6, hidden_size=4, epochs=1, config=CFG
+        seasonal=False, horizon=4, input_size=6, hidden_size=4, epochs=1, data_config=CFG
     )
-    model = ZhangHybrid(AutoARIMA(config=CFG), lstm, config=CFG).fit(df)
+    model = ZhangHybrid(AutoARIMA(data_config=CFG), lstm, data_config=CFG).fit(df)
     fc = model.predict(4)
     base = model.base_.predict(4)["AutoARIMA"].to_numpy()
     resid = model.residual_.predict(4)["LSTM"].to_numpy()

@@ -21,7 +21,7 @@ def test_gap_fill_rules_are_reported(rule: str, expected: float | None, make_pan
     df = make_panel(2, 30)
     neighbours = df.loc[[4, 6], "y"].mean()
     df = df.drop(index=[5])
-    model = Naive(config=ReplenishConfig(gap_rule=rule)).fit(df)
+    model = Naive(data_config=ReplenishConfig(gap_rule=rule)).fit(df)
     report = model.report_.set_index("unique_id")
     assert report.loc["s0", "n_gaps_filled"] == 1
     assert report.loc["s1", "n_gaps_filled"] == 0
@@ -34,7 +34,7 @@ def test_duplicates_raise_or_sum(make_panel: Any) -> None:
     dup = pd.concat([df, df.iloc[[3]]], ignore_index=True)
     with pytest.raises(DataValidationError, match="repeated"):
         Naive().fit(dup)
-    model = Naive(config=ReplenishConfig(duplicate_rule="sum")).fit(dup)
+    model = Naive(data_config=ReplenishConfig(duplicate_rule="sum")).fit(dup)
     assert model.panel_.values[0][3] == pytest.approx(2 * df.loc[3, "y"])
     assert model.report_.loc[0, "n_duplicates_summed"] == 1
 
@@ -45,15 +45,15 @@ def test_negative_demand_rules(make_panel: Any) -> None:
     kept = Naive().fit(df)
     assert kept.panel_.values[0][2] == -5.0
     assert kept.report_.loc[0, "n_negative"] == 1
-    clipped = Naive(config=ReplenishConfig(negative_rule="clip")).fit(df)
+    clipped = Naive(data_config=ReplenishConfig(negative_rule="clip")).fit(df)
     assert clipped.panel_.values[0][2] == 0.0
     with pytest.raises(DataValidationError, match="negative"):
-        Naive(config=ReplenishConfig(negative_rule="raise")).fit(df)
+        Naive(data_config=ReplenishConfig(negative_rule="raise")).fit(df)
 
 
 def test_short_series_rejected_with_reason(make_panel: Any) -> None:
     df = pd.concat([make_panel(1, 60), make_panel(1, 10).assign(unique_id="short")])
-    model = SeasonalNaive(config=ReplenishConfig(season_length=13)).fit(df)
+    model = SeasonalNaive(data_config=ReplenishConfig(season_length=13)).fit(df)
     assert model.rejected_["unique_id"].tolist() == ["short"]
     assert "too short" in model.rejected_.loc[0, "reason"]
     assert set(model.predict(3)["unique_id"]) == {"s0"}

@@ -29,15 +29,15 @@ CFG = ReplenishConfig(season_length=13)
 
 def _models() -> list[Forecaster]:
     models: list[Forecaster] = [
-        Naive(config=CFG),
-        SeasonalNaive(config=CFG),
-        Croston(method="tsb", config=CFG),
-        AutoARIMA(config=CFG),
-        XGBoostForecaster(horizon=4, n_estimators=15, config=CFG),
+        Naive(data_config=CFG),
+        SeasonalNaive(data_config=CFG),
+        Croston(method="tsb", data_config=CFG),
+        AutoARIMA(data_config=CFG),
+        XGBoostForecaster(horizon=4, n_estimators=15, data_config=CFG),
         CombinationForecaster(
-            [SeasonalNaive(config=CFG), AutoARIMA(config=CFG, alias="ARIMA")],
+            [SeasonalNaive(data_config=CFG), AutoARIMA(data_config=CFG, alias="ARIMA")],
             horizon=4,
-            config=CFG,
+            data_config=CFG,
         ),
     ]
     try:
@@ -45,11 +45,11 @@ def _models() -> list[Forecaster]:
     except ImportError:
         return models
     lstm = LSTMForecaster(
-        seasonal=False, horizon=4, input_size=6, hidden_size=4, epochs=1, config=CFG
+        seasonal=False, horizon=4, input_size=6, hidden_size=4, epochs=1, data_config=CFG
     )
     models += [
-        LSTMForecaster(horizon=4, input_size=6, hidden_size=4, epochs=1, config=CFG),
-        ZhangHybrid(AutoARIMA(config=CFG), lstm, config=CFG),
+        LSTMForecaster(horizon=4, input_size=6, hidden_size=4, epochs=1, data_config=CFG),
+        ZhangHybrid(AutoARIMA(data_config=CFG), lstm, data_config=CFG),
     ]
     return models
 
@@ -75,8 +75,8 @@ def test_save_load_round_trip(model: Forecaster, make_panel: Any, tmp_path: Path
 
 def test_save_before_fit_and_wrong_class(make_panel: Any, tmp_path: Path) -> None:
     with pytest.raises(NotFittedError):
-        SeasonalNaive(config=CFG).save(tmp_path / "x")
-    SeasonalNaive(config=CFG).fit(make_panel(2, 40)).save(tmp_path / "sn")
+        SeasonalNaive(data_config=CFG).save(tmp_path / "x")
+    SeasonalNaive(data_config=CFG).fit(make_panel(2, 40)).save(tmp_path / "sn")
     with pytest.raises(DataValidationError, match="not a Naive"):
         Naive.load(tmp_path / "sn")
     with pytest.raises(DataValidationError, match=r"manifest\.json"):

@@ -43,7 +43,7 @@ def test_incomplete_series_gaps_are_refused_then_filled(walmart: object) -> None
         SeasonalNaive().fit(part)
     from chainmall.replenish import ReplenishConfig
 
-    model = SeasonalNaive(config=ReplenishConfig(gap_rule="zero")).fit(part)
+    model = SeasonalNaive(data_config=ReplenishConfig(gap_rule="zero")).fit(part)
     assert model.report_["n_gaps_filled"].sum() > 0
 
 

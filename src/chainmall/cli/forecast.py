@@ -58,7 +58,7 @@ def _model(args: argparse.Namespace) -> Any:
     config = replenish.ReplenishConfig(
         freq=args.freq, season_length=args.season_length, gap_rule=args.gaps
     )
-    return getattr(replenish, MODELS[args.model])(config=config)
+    return getattr(replenish, MODELS[args.model])(data_config=config)
 
 
 def _note_rejected(model: Any) -> None:

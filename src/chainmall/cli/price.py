@@ -64,8 +64,7 @@ def _emergency_cap(args: argparse.Namespace, offers: Any, keys: list[str], confi
     cap = trailing_max_price(
         history,
         keys=keys,
-        period="period",
-        price="price_fen",
+        columns={"ds": "period"},
         at=at,
         window=max(config.cap_lookback_days // args.period_days, 1),
     )

@@ -98,7 +98,11 @@ def offers_from_history(
         )
     features = builder.transform(rows, market=market)
     caps = trailing_max_price(
-        history, keys=keys, period=builder.period, price=builder.price, at=at, window=cap_periods
+        history,
+        keys=keys,
+        columns={"ds": builder.period, "price_fen": builder.price},
+        at=at,
+        window=cap_periods,
     )
     offers = rows[keys].assign(
         current_price_fen=rows[builder.price].to_numpy(),

@@ -103,36 +103,48 @@ class PriceDecision:
 def trailing_max_price(
     history: pd.DataFrame,
     *,
-    keys: Sequence[str],
-    period: str,
-    price: str,
     at: int,
     window: int,
+    keys: Sequence[str] = ("store_id", "item_id"),
+    columns: Mapping[str, str] | None = None,
+    period: str | None = None,
+    price: str | None = None,
 ) -> pd.DataFrame:
-    """Highest ``price`` per ``keys`` over periods ``[at - window, at)`` (the emergency cap).
+    """Highest price per ``keys`` over periods ``[at - window, at)`` (the emergency cap).
 
-    ``price`` must be integer fen (as every money column; for US-dollar data one fen is
-    one cent): the result is named ``max_price_lookback_fen`` and feeds
-    :func:`optimize_prices` directly. ``period`` holds integer period numbers (e.g.
-    weeks); for weekly data and a 60-day cap use ``window=60 // 7``.
+    ``history`` holds the key columns, ``ds`` (an integer period index, e.g. the week
+    number) and ``price_fen`` (integer fen, as every money column; for US-dollar data
+    one fen is one cent); name yours with ``columns={canonical: yours}``
+    (``{"item_id": "brand", "ds": "week", "price_fen": "price"}``). ``keys`` lists the
+    key columns, default ``("store_id", "item_id")``. The result,
+    ``[*keys, max_price_lookback_fen]``, feeds :func:`optimize_prices` directly. For
+    weekly data and a 60-day cap use ``window=60 // 7``. ``period=`` and ``price=``
+    (the earlier spelling) still work for one release with a ``FutureWarning``.
     """
     keys = list(keys)
-    frame = check_frame(
+    frame = canonical_frame(
         history,
+        columns,
+        accepted=(*keys, "ds", "price_fen"),
+        name="history",
+        legacy={"period": ("ds", period), "price": ("price_fen", price)},
+    )
+    frame = check_frame(
+        frame,
         (
             *(Column(key, "label") for key in keys),
-            Column(period, "count"),
-            Column(price, "money", gt=0),
+            Column("ds", "count"),
+            Column("price_fen", "money", gt=0),
         ),
         name="history",
         allow_empty=True,
     )
     at = check_scalar(at, "at", "count")
     window = check_scalar(window, "window", "count", ge=1)
-    inside = frame[(frame[period] >= at - window) & (frame[period] < at)]
-    out = inside.groupby(keys, sort=True)[price].max().reset_index()
-    out[price] = out[price].astype("int64")
-    return out.rename(columns={price: "max_price_lookback_fen"})
+    inside = frame[(frame["ds"] >= at - window) & (frame["ds"] < at)]
+    out = inside.groupby(keys, sort=True)["price_fen"].max().reset_index()
+    out["price_fen"] = out["price_fen"].astype("int64")
+    return out.rename(columns={"price_fen": "max_price_lookback_fen"})
 
 
 def offer_columns(id_columns: Sequence[str], required: Sequence[str]) -> tuple[Column, ...]:

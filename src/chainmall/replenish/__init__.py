@@ -1,7 +1,9 @@
 """Replenishment: demand forecasts and purchase suggestions.
 
-Forecasters share one contract (``fit(df)`` on a long ``[unique_id, ds, y]``
-frame, ``predict(h, level=[80, 95])`` returning a long frame); the backtest
+Forecasters share one contract (hyperparameters in a config per model,
+:mod:`chainmall.replenish.model_configs`, given as ``config=``; how demand frames
+are read in :class:`ReplenishConfig`, given as ``data_config=``; ``fit(df)``
+on a long ``[unique_id, ds, y]`` frame, ``predict(h, level=[80, 95])`` returning a long frame); the backtest
 keeps out-of-sample errors, from which conformal safety stocks (per series,
 per horizon, fixed or random lead times), order-up-to levels, cost-optimal
 lot sizes (EOQ, (s, S)) and purchase suggestions are derived and checked in an
@@ -34,6 +36,14 @@ from chainmall.replenish.lotsizing import (
 )
 from chainmall.replenish.lstm import LSTMForecaster
 from chainmall.replenish.metrics import evaluate_forecasts
+from chainmall.replenish.model_configs import (
+    AutoARIMAConfig,
+    CombinationConfig,
+    CrostonConfig,
+    ForecasterConfig,
+    LSTMConfig,
+    XGBoostForecasterConfig,
+)
 from chainmall.replenish.policy import (
     cumulative_errors,
     newsvendor_quantity,
@@ -49,10 +59,15 @@ from chainmall.replenish.simulate import (
 
 __all__ = [
     "AutoARIMA",
+    "AutoARIMAConfig",
+    "CombinationConfig",
     "CombinationForecaster",
     "ConformalSafetyStock",
     "Croston",
+    "CrostonConfig",
     "ErrorPaths",
+    "ForecasterConfig",
+    "LSTMConfig",
     "LSTMForecaster",
     "Naive",
     "ReplenishConfig",
@@ -60,6 +75,7 @@ __all__ = [
     "SimulationResult",
     "SsPolicy",
     "XGBoostForecaster",
+    "XGBoostForecasterConfig",
     "ZhangHybrid",
     "conformal_quantile",
     "cross_validation",

@@ -1,7 +1,9 @@
 """The forecaster contract shared by every model of the engine.
 
-``fit(df)`` reads a long frame ``[unique_id, ds, y, *exog]`` (names from the
-:class:`~chainmall.replenish.config.ReplenishConfig`), and
+``fit(df)`` reads a long frame ``[unique_id, ds, y, *exog]`` (cleaned by the
+rules of the :class:`~chainmall.replenish.config.ReplenishConfig` given as
+``data_config=``; hyperparameters in the model's config, see
+:mod:`chainmall.replenish.model_configs`), and
 ``predict(h, level=[80, 95])`` returns a long frame
 ``[unique_id, ds, <alias>, <alias>-lo-80, <alias>-hi-80, ...]`` like
 statsforecast. Series too short for the model are not fitted: they appear in
@@ -23,20 +25,21 @@ import logging
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from chainmall._persist import InitParamsMixin, SavedFolder
+from chainmall._persist import ParamsMixin, SavedFolder
 from chainmall._progress import logged_fit, progress_bar
 from chainmall._validation import check_scalar, require_columns, require_frame
-from chainmall.exceptions import DataValidationError, NotFittedError
+from chainmall.exceptions import ConfigError, DataValidationError, NotFittedError
 from chainmall.replenish._checks import MAX_PERIODS
 from chainmall.replenish._panel import Panel, canonical_series, prepare_panel, series_mapping
 from chainmall.replenish._persist import load_forecaster, save_forecaster
 from chainmall.replenish.config import ReplenishConfig
+from chainmall.replenish.model_configs import ForecasterConfig
 
 __all__ = ["Forecaster", "map_series"]
 
@@ -90,58 +93,105 @@ def _forecaster_classes() -> dict[str, type[Forecaster]]:
     return found
 
 
-class Forecaster(InitParamsMixin):
-    """Base class: stores configuration, validates input, formats output."""
+class Forecaster(ParamsMixin):
+    """Base class: stores the configs, validates input, formats output.
+
+    ``config`` holds the model's hyperparameters (its :attr:`config_class`; keyword
+    ``overrides`` of its fields are applied on top), ``data_config`` how demand frames
+    are read (:class:`ReplenishConfig`). ``get_params`` / ``set_params`` read and
+    change the config's fields (plus the sub-models of hybrids and combinations).
+    """
 
     #: column name of the point forecast when ``alias`` is not given
     default_alias = "Forecaster"
+    #: the model's config class
+    config_class: ClassVar[type[ForecasterConfig]] = ForecasterConfig
     #: learned array attributes written by :meth:`save`
     _learned_arrays: tuple[str, ...] = ()
 
     def __init__(
         self,
+        config: ForecasterConfig | ReplenishConfig | None = None,
         *,
-        config: ReplenishConfig | None = None,
-        alias: str | None = None,
-        n_jobs: int = 1,
+        data_config: ReplenishConfig | None = None,
         show_progress: bool = False,
+        **overrides: Any,
     ) -> None:
-        self.config = config
-        self.alias = alias
-        self.n_jobs = n_jobs
+        level = 2 if type(self).__init__ is Forecaster.__init__ else 3
+        if isinstance(config, ReplenishConfig):
+            if data_config is not None:
+                raise ConfigError(
+                    f"{type(self).__name__} got two ReplenishConfigs; pass it as data_config= only"
+                )
+            warnings.warn(
+                f"{type(self).__name__}(config=ReplenishConfig(...)) is deprecated and will be "
+                "removed in the next release; pass it as data_config= (config= is the "
+                f"model's {self.config_class.__name__})",
+                FutureWarning,
+                stacklevel=level,
+            )
+            config, data_config = None, config
+        cfg = config if config is not None else self.config_class()
+        if type(cfg) is not self.config_class:
+            raise ConfigError(
+                f"{type(self).__name__} needs a {self.config_class.__name__} as config, "
+                f"got {type(cfg).__name__}"
+            )
+        self.config = cfg.replace(**overrides) if overrides else cfg
+        self.data_config = data_config
         if show_progress:
             warnings.warn(
                 f"{type(self).__name__}(show_progress=True) is deprecated and will be removed "
                 f"in the next release; use {type(self).__name__}().fit(df, progress=True)",
                 FutureWarning,
-                stacklevel=4,
+                stacklevel=level,
             )
         self.show_progress = show_progress
 
     _progress: bool = False
     """Whether the fit in progress shows a bar (``fit(progress=True)``)."""
 
-    # -- scikit-learn style plumbing (get_params / set_params: InitParamsMixin) ----------
+    # -- scikit-learn style plumbing ----------------------------------------------------
+    def _sub_models(self) -> dict[str, Any]:
+        """Constructor arguments that are forecasters (hybrid and combination members)."""
+        return {}
+
+    def get_params(self) -> dict[str, Any]:
+        """The config's fields by name (and the sub-models of hybrids and combinations)."""
+        return {**self._sub_models(), **super().get_params()}
+
+    def set_params(self, **params: Any) -> Self:
+        """Replace config fields or sub-models (validated: unknown names or bad values
+        raise ``ConfigError``); returns ``self``."""
+        members = {k: params.pop(k) for k in self._sub_models() if k in params}
+        super().set_params(**params)
+        if members:
+            changed = type(self)(**{**self._sub_models(), **members}, config=self.config)
+            vars(self).update({k: getattr(changed, k) for k in self._sub_models()})
+        return self
+
     def clone(self) -> Self:
-        """An unfitted copy with the same parameters (nested forecasters cloned too)."""
-        params: dict[str, Any] = {}
-        for key, value in self.get_params().items():
+        """An unfitted copy with the same configs (nested forecasters cloned too)."""
+        members: dict[str, Any] = {}
+        for key, value in self._sub_models().items():
             if isinstance(value, Forecaster):
                 value = value.clone()
-            elif isinstance(value, list | tuple) and all(isinstance(v, Forecaster) for v in value):
+            elif isinstance(value, list | tuple):
                 value = [v.clone() for v in value]
-            params[key] = value
-        return type(self)(**params)
+            members[key] = value
+        copy = type(self)(**members, config=self.config, data_config=self.data_config)
+        copy.show_progress = self.show_progress
+        return copy
 
     @property
     def name(self) -> str:
         """Column name of the point forecast."""
-        return self.alias or self.default_alias
+        return self.config.alias or self.default_alias
 
     @property
     def cfg(self) -> ReplenishConfig:
         """The data-handling configuration (defaults when none was given)."""
-        return self.config or ReplenishConfig()
+        return self.data_config or ReplenishConfig()
 
     # -- to implement ---------------------------------------------------------------
     def _min_length(self) -> int:

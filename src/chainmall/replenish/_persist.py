@@ -1,8 +1,8 @@
 """What a fitted forecaster saves, in the library's one format (:mod:`chainmall._persist`).
 
-The saved folder's manifest holds, as config, the constructor parameters
-(nested forecasters as ``{"__forecaster__", "params"}`` specs) and the data
-config; as state, the exogenous columns, the fit report, the fitted panel's
+The saved folder's manifest holds, as config, the model's config (its
+hyperparameters), the data config and the sub-models given to the constructor
+(nested forecasters as ``{"__forecaster__", "config", "members"}`` specs); as state, the exogenous columns, the fit report, the fitted panel's
 ids / start dates / frequency and small learned values (orders, combination
 weights). ``arrays.npz`` holds the fitted panel's values and every learned
 array; model-native files (XGBoost's ``booster.json``, the LSTM's
@@ -28,6 +28,7 @@ import pandas as pd
 
 from chainmall._persist import SavedFolder, load_folder, save_folder
 from chainmall._storage import reading
+from chainmall.config import EngineConfig
 from chainmall.exceptions import ModelFileError, NotFittedError
 from chainmall.replenish._panel import Panel
 from chainmall.replenish.config import ReplenishConfig
@@ -38,12 +39,15 @@ __all__ = ["SavedModel", "load_forecaster", "save_forecaster"]
 class SavedModel(Protocol):
     """What saving and loading read from and write to a forecaster."""
 
-    config: ReplenishConfig | None
+    data_config: ReplenishConfig | None
     panel_: Panel
     exog_cols_: list[str]
     report_: pd.DataFrame
 
-    def get_params(self) -> dict[str, Any]: ...
+    @property
+    def config(self) -> EngineConfig: ...
+
+    def _sub_models(self) -> dict[str, Any]: ...
 
     def _learned_state(self) -> dict[str, Any]: ...
 
@@ -58,13 +62,20 @@ Classes = Mapping[str, type[Any]]
 
 
 def _spec(value: Any, classes: Classes) -> Any:
-    """JSON form of a constructor parameter (forecasters become class + params)."""
+    """JSON form of a sub-model argument (forecasters become class + config + members)."""
     if classes.get(type(value).__name__) is type(value):
-        params = {k: _spec(v, classes) for k, v in value.get_params().items() if k != "config"}
-        return {"__forecaster__": type(value).__name__, "params": params}
+        return {
+            "__forecaster__": type(value).__name__,
+            "config": value.config.to_dict(),
+            "members": _sub_specs(value, classes),
+        }
     if isinstance(value, list | tuple):
         return [_spec(v, classes) for v in value]
     return value
+
+
+def _sub_specs(model: SavedModel, classes: Classes) -> dict[str, Any]:
+    return {k: _spec(v, classes) for k, v in model._sub_models().items()}
 
 
 def _class(name: str, classes: Classes) -> type[Any]:
@@ -76,15 +87,22 @@ def _class(name: str, classes: Classes) -> type[Any]:
     return classes[name]
 
 
-def _unspec(value: Any, config: ReplenishConfig | None, classes: Classes) -> Any:
+def _build(
+    cls: type[Any], spec: dict[str, Any], data: ReplenishConfig | None, classes: Classes
+) -> Any:
+    """A forecaster of class ``cls`` from its saved config and sub-model specs."""
+    if not isinstance(spec.get("config"), dict) or not isinstance(spec.get("members"), dict):
+        raise ModelFileError(f"saved config of {cls.__name__} lacks its config or members")
+    members = {k: _unspec(v, data, classes) for k, v in spec["members"].items()}
+    config = cls.config_class.from_dict(spec["config"])
+    return cls(**members, config=config, data_config=data)
+
+
+def _unspec(value: Any, data: ReplenishConfig | None, classes: Classes) -> Any:
     if isinstance(value, dict) and "__forecaster__" in value:
-        cls = _class(value["__forecaster__"], classes)
-        if not isinstance(value["params"], dict):
-            raise ModelFileError(f"saved parameters of {cls.__name__} are not an object")
-        params = {k: _unspec(v, config, classes) for k, v in value["params"].items()}
-        return cls(**params, config=config)
+        return _build(_class(value["__forecaster__"], classes), value, data, classes)
     if isinstance(value, list):
-        return [_unspec(v, config, classes) for v in value]
+        return [_unspec(v, data, classes) for v in value]
     return value
 
 
@@ -124,8 +142,9 @@ def save_forecaster(model: SavedModel, path: str | Path, classes: Classes) -> Pa
     for k, member in enumerate(members):
         save_forecaster(member, folder / "members" / str(k), classes)
     config = {
-        "params": {k: _spec(v, classes) for k, v in model.get_params().items() if k != "config"},
-        "data": model.config.to_dict() if model.config is not None else None,
+        "config": model.config.to_dict(),
+        "members": _sub_specs(model, classes),
+        "data": model.data_config.to_dict() if model.data_config is not None else None,
     }
     state = {
         "exog_cols": list(model.exog_cols_),
@@ -175,9 +194,8 @@ def _panel(info: dict[str, Any], arrays: dict[str, np.ndarray]) -> Panel:
 def _load(saved: SavedFolder, classes: Classes, root: type[Any]) -> Any:
     """The forecaster a checked saved folder describes, members included."""
     data = saved.config["data"]
-    config = ReplenishConfig.from_dict(data) if data is not None else None
-    params = {k: _unspec(v, config, classes) for k, v in saved.config["params"].items()}
-    model = saved.cls(**params, config=config)
+    data_config = ReplenishConfig.from_dict(data) if data is not None else None
+    model = _build(saved.cls, saved.config, data_config, classes)
     meta, arrays = saved.state, saved.arrays()
     model.panel_ = _panel(meta["panel"], arrays)
     model.exog_cols_ = list(meta["exog_cols"])

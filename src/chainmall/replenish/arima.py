@@ -28,11 +28,9 @@ from chainmall._optional import import_optional
 from chainmall._persist import SavedFolder
 from chainmall.replenish._base import Forecaster, map_series
 from chainmall.replenish._panel import Panel
-from chainmall.replenish.config import ReplenishConfig
+from chainmall.replenish.model_configs import AutoARIMAConfig
 
 __all__ = ["AutoARIMA", "insample_fitted"]
-
-DEFAULT_ORDERS: tuple[tuple[int, int], ...] = ((0, 0), (1, 0), (0, 1), (1, 1), (2, 0), (0, 2))
 
 
 def _model(w: np.ndarray, p: int, d: int, q: int, constant: bool) -> Any:
@@ -137,34 +135,14 @@ class AutoARIMA(Forecaster):
     forecasts and their standard errors. ``refine_mle=True`` re-estimates the
     winner by exact likelihood (about 5x slower; no accuracy gain on Walmart).
 
-    Args:
-        orders: candidate (p, q) pairs.
-        try_constant: also try each order with a mean (a yearly drift).
-        refine_mle: exact-likelihood refit of the chosen order.
-        min_seasonal_obs: differenced observations needed to use the season;
-            shorter series use ARIMA(p,1,q) without season.
+    Hyperparameters: :class:`~chainmall.replenish.model_configs.AutoARIMAConfig`
+    (``orders``, ``try_constant``, ``refine_mle``, ``min_seasonal_obs``).
     """
 
     default_alias = "AutoARIMA"
+    config_class = AutoARIMAConfig
+    config: AutoARIMAConfig
     _learned_arrays = ("seasons_", "orders_", "constants_")
-
-    def __init__(
-        self,
-        orders: Sequence[tuple[int, int]] = DEFAULT_ORDERS,
-        try_constant: bool = False,
-        refine_mle: bool = False,
-        min_seasonal_obs: int = 16,
-        *,
-        config: ReplenishConfig | None = None,
-        alias: str | None = None,
-        n_jobs: int = 1,
-        show_progress: bool = False,
-    ) -> None:
-        super().__init__(config=config, alias=alias, n_jobs=n_jobs, show_progress=show_progress)
-        self.orders = orders
-        self.try_constant = try_constant
-        self.refine_mle = refine_mle
-        self.min_seasonal_obs = min_seasonal_obs
 
     def _min_length(self) -> int:
         return 8
@@ -184,16 +162,18 @@ class AutoARIMA(Forecaster):
 
     def _season_of(self, n: int) -> int:
         m = self.cfg.season_length
-        return m if m > 1 and n >= m + self.min_seasonal_obs else 0
+        return m if m > 1 and n >= m + self.config.min_seasonal_obs else 0
 
     def _fit_panel(self, panel: Panel) -> None:
         tasks = []
         for v in panel.values:
             m = self._season_of(len(v))
             w, d = (v[m:] - v[:-m], 0) if m else (v, 1)
-            tasks.append((w, d, self.orders, self.try_constant, self.refine_mle))
+            tasks.append(
+                (w, d, self.config.orders, self.config.try_constant, self.config.refine_mle)
+            )
         fitted = map_series(
-            _select, tasks, n_jobs=self.n_jobs, progress=self._progress, desc=self.name
+            _select, tasks, n_jobs=self.config.n_jobs, progress=self._progress, desc=self.name
         )
         self.seasons_ = np.array([self._season_of(len(v)) for v in panel.values], dtype=np.int64)
         self.orders_ = np.array([(p, d, q) for p, d, q, _, _ in fitted], dtype=np.int64)
@@ -221,7 +201,7 @@ class AutoARIMA(Forecaster):
                 strict=True,
             )
         ]
-        out = map_series(_forecast_one, tasks, n_jobs=self.n_jobs)
+        out = map_series(_forecast_one, tasks, n_jobs=self.config.n_jobs)
         return np.stack([a for a, _ in out]), np.stack([b for _, b in out])
 
 
@@ -252,4 +232,4 @@ def insample_fitted(model: AutoARIMA, panel: Panel) -> list[np.ndarray]:
             strict=True,
         )
     ]
-    return map_series(_insample_one, tasks, n_jobs=model.n_jobs)
+    return map_series(_insample_one, tasks, n_jobs=model.config.n_jobs)

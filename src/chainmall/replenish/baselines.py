@@ -14,14 +14,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 
-from chainmall.exceptions import ConfigError
 from chainmall.replenish._base import Forecaster
 from chainmall.replenish._panel import Panel
-from chainmall.replenish.config import ReplenishConfig
+from chainmall.replenish.model_configs import CrostonConfig
 
 __all__ = ["Croston", "Naive", "SeasonalNaive"]
 
@@ -110,44 +107,28 @@ def _croston_path(
 class Croston(Forecaster):
     """Croston / SBA / TSB for intermittent demand (negative demand counts as 0).
 
-    Args:
-        method: ``'croston'``, ``'sba'`` (bias-corrected) or ``'tsb'``.
-        alpha: smoothing of demand size (and interval) in (0, 1].
-        beta: smoothing of demand probability (TSB only) in (0, 1].
+    Hyperparameters: :class:`~chainmall.replenish.model_configs.CrostonConfig`
+    (``method``, ``alpha``, ``beta``).
     """
 
     default_alias = "Croston"
+    config_class = CrostonConfig
+    config: CrostonConfig
     _learned_arrays = ("sigma_",)
-
-    def __init__(
-        self,
-        method: Literal["croston", "sba", "tsb"] = "sba",
-        alpha: float = 0.1,
-        beta: float = 0.1,
-        *,
-        config: ReplenishConfig | None = None,
-        alias: str | None = None,
-        n_jobs: int = 1,
-        show_progress: bool = False,
-    ) -> None:
-        super().__init__(config=config, alias=alias, n_jobs=n_jobs, show_progress=show_progress)
-        if method not in ("croston", "sba", "tsb"):
-            raise ConfigError(f"Croston method must be 'croston', 'sba' or 'tsb', got {method!r}")
-        if not (0 < alpha <= 1 and 0 < beta <= 1):
-            raise ConfigError(f"alpha and beta must lie in (0, 1], got {alpha}, {beta}")
-        self.method = method
-        self.alpha = alpha
-        self.beta = beta
 
     @property
     def name(self) -> str:
         """Column name: the alias, or the method in capitals (e.g. ``SBA``)."""
-        return self.alias or ("Croston" if self.method == "croston" else self.method.upper())
+        method = self.config.method
+        return self.config.alias or ("Croston" if method == "croston" else method.upper())
+
+    def _smoothing(self) -> tuple[float, float, str]:
+        return self.config.alpha, self.config.beta, self.config.method
 
     def _fit_panel(self, panel: Panel) -> None:
         self.sigma_ = np.array(
             [
-                _std(np.maximum(v, 0.0) - _croston_path(v, self.alpha, self.beta, self.method)[1])
+                _std(np.maximum(v, 0.0) - _croston_path(v, *self._smoothing())[1])
                 for v in panel.values
             ]
         )
@@ -155,7 +136,5 @@ class Croston(Forecaster):
     def _forecast(
         self, panel: Panel, h: int, future_exog: dict[str, np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray]:
-        level = np.array(
-            [_croston_path(v, self.alpha, self.beta, self.method)[0] for v in panel.values]
-        )
+        level = np.array([_croston_path(v, *self._smoothing())[0] for v in panel.values])
         return np.repeat(level[:, None], h, axis=1), np.repeat(self.sigma_[:, None], h, axis=1)

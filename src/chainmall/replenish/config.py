@@ -4,8 +4,8 @@ One :class:`ReplenishConfig` says how input demand frames are cleaned
 (frequency, and the explicit rules for gaps, duplicate timestamps, negative
 demand and short series). Demand frames are read under the canonical names
 :data:`SERIES_COLUMNS` (``unique_id``, ``ds``, ``y``); callers name theirs with
-``columns=`` on each entry point. Model hyper-parameters are constructor
-arguments of each forecaster (scikit-learn style).
+``columns=`` on each entry point. A forecaster takes it as ``data_config=``;
+its hyper-parameters are in its own config (:mod:`chainmall.replenish.model_configs`).
 """
 
 from __future__ import annotations

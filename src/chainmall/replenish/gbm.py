@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from chainmall.exceptions import ConfigError, NotFittedError
 from chainmall.replenish._base import Forecaster
 from chainmall.replenish._features import FeatureRows, build_rows, series_scales
 from chainmall.replenish._panel import Panel
-from chainmall.replenish.config import ReplenishConfig
+from chainmall.replenish.model_configs import XGBoostForecasterConfig
 
 __all__ = ["XGBoostForecaster", "mase_scales"]
 
@@ -47,79 +47,34 @@ def mase_scales(panel: Panel, season: int) -> np.ndarray:
 class XGBoostForecaster(Forecaster):
     """Global XGBoost model over all series with direct multi-horizon rows.
 
-    Args:
-        horizon: largest horizon trained for (periods); ``predict(h)`` needs ``h <= horizon``.
-        target: ``'seasonal_diff'`` (learn the change on last season) or ``'level'``.
-        n_estimators, learning_rate, max_depth, subsample, colsample_bytree,
-            min_child_weight: XGBoost tree parameters (``n_estimators`` is the most rounds).
-        objective: XGBoost objective on the scaled target; the default pseudo-Huber
-            loss (slope 1 on targets scaled by the series level) is absolute error for
-            large errors and squared error for small ones.
-        early_stopping_rounds: pick the number of rounds on a validation slice of the
-            *training* data (targets in each series' last ``horizon`` periods, forecast
-            from the origin just before them), then refit on every row with that many
-            rounds; ``None`` trains ``n_estimators`` rounds.
-        seed: random seed of the row/column sampling.
+    Hyperparameters: :class:`~chainmall.replenish.model_configs.XGBoostForecasterConfig`
+    (horizon, target, tree parameters, early stopping, seed).
     """
 
     default_alias = "XGBoost"
+    config_class = XGBoostForecasterConfig
+    config: XGBoostForecasterConfig
     _learned_arrays = ("scales_", "resid_rms_")
-
-    def __init__(
-        self,
-        horizon: int = 8,
-        target: Literal["seasonal_diff", "level"] = "seasonal_diff",
-        n_estimators: int = 300,
-        learning_rate: float = 0.05,
-        max_depth: int = 6,
-        subsample: float = 0.8,
-        colsample_bytree: float = 0.8,
-        min_child_weight: float = 5.0,
-        objective: str = "reg:pseudohubererror",
-        early_stopping_rounds: int | None = 30,
-        seed: int = 0,
-        *,
-        config: ReplenishConfig | None = None,
-        alias: str | None = None,
-        n_jobs: int = 1,
-        show_progress: bool = False,
-    ) -> None:
-        super().__init__(config=config, alias=alias, n_jobs=n_jobs, show_progress=show_progress)
-        if target not in ("seasonal_diff", "level"):
-            raise ConfigError(f"target must be 'seasonal_diff' or 'level', got {target!r}")
-        if horizon < 1:
-            raise ConfigError(f"horizon must be >= 1 period, got {horizon}")
-        self.horizon = horizon
-        self.target = target
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.max_depth = max_depth
-        self.subsample = subsample
-        self.colsample_bytree = colsample_bytree
-        self.min_child_weight = min_child_weight
-        self.objective = objective
-        self.early_stopping_rounds = early_stopping_rounds
-        self.seed = seed
 
     def _min_length(self) -> int:
         return 2
 
     def _booster_params(self) -> dict[str, Any]:
         return {
-            "objective": self.objective,
-            "eta": self.learning_rate,
-            "max_depth": self.max_depth,
-            "subsample": self.subsample,
-            "colsample_bytree": self.colsample_bytree,
-            "min_child_weight": self.min_child_weight,
+            "objective": self.config.objective,
+            "eta": self.config.learning_rate,
+            "max_depth": self.config.max_depth,
+            "subsample": self.config.subsample,
+            "colsample_bytree": self.config.colsample_bytree,
+            "min_child_weight": self.config.min_child_weight,
             "tree_method": "hist",
-            "seed": self.seed,
-            "nthread": max(self.n_jobs, 1),  # >1 thread spins idle cores on a busy machine
+            "seed": self.config.seed,
+            "nthread": max(self.config.n_jobs, 1),  # >1 thread spins idle cores on a busy machine
         }
 
     def _base(self, rows: FeatureRows) -> np.ndarray:
         """What the trees' output is added to: last season's value or 0 (scaled)."""
-        if self.target == "level":
+        if self.config.target == "level":
             return np.zeros(len(rows.target))
         col = rows.X[:, rows.names.index("season")]
         return np.where(np.isnan(col), rows.X[:, rows.names.index("lag0")], col)
@@ -128,7 +83,7 @@ class XGBoostForecaster(Forecaster):
         xgb = import_optional("xgboost", extra="xgboost")
         season = self.cfg.season_length
         self.scales_ = series_scales(panel, season)
-        rows = build_rows(panel, season, self.horizon, self.scales_, train=True)
+        rows = build_rows(panel, season, self.config.horizon, self.scales_, train=True)
         ok = ~np.isnan(rows.target)
         base = self._base(rows)
         weight = (self.scales_ / mase_scales(panel, season))[rows.series]
@@ -139,10 +94,10 @@ class XGBoostForecaster(Forecaster):
                 rows.X[mask], label=label[mask], weight=weight[mask], feature_names=rows.names
             )
 
-        rounds = self.n_estimators
-        if self.early_stopping_rounds is not None:
+        rounds = self.config.n_estimators
+        if self.config.early_stopping_rounds is not None:
             lengths = np.array([len(v) for v in panel.values])[rows.series]
-            cutoff = lengths - 1 - self.horizon  # last origin before the validation slice
+            cutoff = lengths - 1 - self.config.horizon  # last origin before the validation slice
             target_at = rows.origin + rows.horizon
             fit_rows = ok & (target_at <= cutoff)
             val_rows = ok & (rows.origin == cutoff)
@@ -150,9 +105,9 @@ class XGBoostForecaster(Forecaster):
                 probe = xgb.train(
                     {**self._booster_params(), "eval_metric": "mae"},
                     matrix(fit_rows),
-                    num_boost_round=self.n_estimators,
+                    num_boost_round=self.config.n_estimators,
                     evals=[(matrix(val_rows), "validation")],
-                    early_stopping_rounds=self.early_stopping_rounds,
+                    early_stopping_rounds=self.config.early_stopping_rounds,
                     verbose_eval=False,
                 )
                 rounds = int(probe.best_iteration) + 1
@@ -164,16 +119,16 @@ class XGBoostForecaster(Forecaster):
         self.resid_rms_ = np.array(
             [
                 np.sqrt(np.mean(resid[k == j] ** 2)) if np.any(k == j) else np.nan
-                for j in range(1, self.horizon + 1)
+                for j in range(1, self.config.horizon + 1)
             ]
         )
 
     def _forecast(
         self, panel: Panel, h: int, future_exog: dict[str, np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray]:
-        if h > self.horizon:
+        if h > self.config.horizon:
             raise ConfigError(
-                f"{self.name} was trained for horizons up to {self.horizon}; "
+                f"{self.name} was trained for horizons up to {self.config.horizon}; "
                 f"refit with XGBoostForecaster(horizon={h})"
             )
         xgb = import_optional("xgboost", extra="xgboost")

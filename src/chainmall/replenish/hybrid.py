@@ -31,6 +31,7 @@ from chainmall.replenish.arima import AutoARIMA, insample_fitted
 from chainmall.replenish.backtest import cross_validation
 from chainmall.replenish.config import ReplenishConfig
 from chainmall.replenish.metrics import series_scales_table
+from chainmall.replenish.model_configs import CombinationConfig, ForecasterConfig
 
 __all__ = ["CombinationForecaster", "ZhangHybrid", "simplex_weights"]
 
@@ -60,6 +61,9 @@ class ZhangHybrid(Forecaster):
     Args:
         base: the linear model (an :class:`AutoARIMA`).
         residual_model: fitted on the residual series; default a non-seasonal LSTM.
+        config: :class:`~chainmall.replenish.model_configs.ForecasterConfig` (alias,
+            n_jobs); keyword overrides of its fields are applied on top.
+        data_config: how demand frames are read (:class:`ReplenishConfig`).
     """
 
     default_alias = "ZhangHybrid"
@@ -68,24 +72,32 @@ class ZhangHybrid(Forecaster):
         self,
         base: AutoARIMA | None = None,
         residual_model: Forecaster | None = None,
+        config: ForecasterConfig | ReplenishConfig | None = None,
         *,
-        config: ReplenishConfig | None = None,
-        alias: str | None = None,
-        n_jobs: int = 1,
+        data_config: ReplenishConfig | None = None,
         show_progress: bool = False,
+        **overrides: Any,
     ) -> None:
-        super().__init__(config=config, alias=alias, n_jobs=n_jobs, show_progress=show_progress)
+        super().__init__(config, data_config=data_config, show_progress=show_progress, **overrides)
         self.base = base
         self.residual_model = residual_model
+
+    def _sub_models(self) -> dict[str, Any]:
+        return {"base": self.base, "residual_model": self.residual_model}
 
     def _members(self) -> tuple[AutoARIMA, Forecaster]:
         from chainmall.replenish.lstm import LSTMForecaster
 
-        base = self.base.clone() if self.base else AutoARIMA(config=self.config, n_jobs=self.n_jobs)
+        data = self.data_config
+        base = (
+            self.base.clone()
+            if self.base
+            else AutoARIMA(data_config=data, n_jobs=self.config.n_jobs)
+        )
         resid = (
             self.residual_model.clone()
             if self.residual_model
-            else LSTMForecaster(seasonal=False, config=self.config)
+            else LSTMForecaster(seasonal=False, data_config=data)
         )
         return base, resid
 
@@ -133,37 +145,38 @@ class CombinationForecaster(Forecaster):
 
     Args:
         models: the members (e.g. XGBoost, AutoARIMA, LSTM); their aliases must differ.
-        horizon: validation horizon (periods), normally the forecast horizon.
-        n_windows: rolling validation windows at the end of the training data.
-        refit_windows: refit members at every validation window (else fit once at
-            the first and forecast later windows from newer history).
+        config: :class:`~chainmall.replenish.model_configs.CombinationConfig`
+            (validation ``horizon``, ``n_windows``, ``refit_windows``); keyword
+            overrides of its fields are applied on top.
+        data_config: how demand frames are read (:class:`ReplenishConfig`).
     """
 
     default_alias = "Combination"
+    config_class = CombinationConfig
+    config: CombinationConfig
 
     def __init__(
         self,
         models: Sequence[Forecaster],
-        horizon: int = 8,
-        n_windows: int = 2,
-        refit_windows: bool = False,
+        config: CombinationConfig | ReplenishConfig | None = None,
         *,
-        config: ReplenishConfig | None = None,
-        alias: str | None = None,
-        n_jobs: int = 1,
+        data_config: ReplenishConfig | None = None,
         show_progress: bool = False,
+        **overrides: Any,
     ) -> None:
-        super().__init__(config=config, alias=alias, n_jobs=n_jobs, show_progress=show_progress)
+        super().__init__(config, data_config=data_config, show_progress=show_progress, **overrides)
         names = [m.name for m in models]
         if len(set(names)) != len(names) or not names:
             raise ConfigError(f"combination members need distinct aliases, got {names}")
         self.models = list(models)
-        self.horizon = horizon
-        self.n_windows = n_windows
-        self.refit_windows = refit_windows
+
+    def _sub_models(self) -> dict[str, Any]:
+        return {"models": self.models}
 
     def _min_length(self) -> int:
-        return max(m._min_length() for m in self.models) + self.horizon * self.n_windows
+        return (
+            max(m._min_length() for m in self.models) + self.config.horizon * self.config.n_windows
+        )
 
     def fit(
         self,
@@ -228,10 +241,10 @@ class CombinationForecaster(Forecaster):
         cv = cross_validation(
             self.models,
             frame,
-            h=self.horizon,
-            n_windows=self.n_windows,
+            h=self.config.horizon,
+            n_windows=self.config.n_windows,
             exog_cols=exog,
-            refit=self.refit_windows,
+            refit=self.config.refit_windows,
             config=cfg,
         )
         names = [m.name for m in self.models]
@@ -239,7 +252,7 @@ class CombinationForecaster(Forecaster):
         scale_rows = []
         for cutoff, part in cv.groupby("cutoff"):
             table = series_scales_table(
-                frame[frame["ds"] <= cutoff], cfg.season_length, self.horizon
+                frame[frame["ds"] <= cutoff], cfg.season_length, self.config.horizon
             )
             scale_rows.append(part[["unique_id"]].merge(table, on="unique_id", how="left"))
         scale = pd.concat(scale_rows)["mase_scale"].to_numpy()

@@ -31,8 +31,8 @@ from chainmall.exceptions import ConfigError, NotFittedError
 from chainmall.replenish._base import Forecaster
 from chainmall.replenish._features import series_scales
 from chainmall.replenish._panel import Panel
-from chainmall.replenish.config import ReplenishConfig
 from chainmall.replenish.gbm import mase_scales
+from chainmall.replenish.model_configs import LSTMConfig
 
 __all__ = ["LSTMForecaster"]
 
@@ -56,57 +56,26 @@ def _windows(
 class LSTMForecaster(Forecaster):
     """Small global LSTM with a direct multi-horizon head.
 
-    Args:
-        horizon: largest horizon trained for (periods).
-        input_size: periods the LSTM reads before each origin.
-        hidden_size: LSTM state size.
-        seasonal: feed last season's values to the head and learn the change on them.
-        epochs, batch_size, learning_rate: Adam training settings.
-        seed: seed of the initial weights and of the shuffling.
+    Hyperparameters: :class:`~chainmall.replenish.model_configs.LSTMConfig`
+    (network size, horizon, Adam training settings, seed).
     """
 
     default_alias = "LSTM"
+    config_class = LSTMConfig
+    config: LSTMConfig
     _learned_arrays = ("scales_", "resid_rms_")
-
-    def __init__(
-        self,
-        horizon: int = 8,
-        input_size: int = 26,
-        hidden_size: int = 32,
-        seasonal: bool = True,
-        epochs: int = 30,
-        batch_size: int = 256,
-        learning_rate: float = 3e-3,
-        seed: int = 0,
-        *,
-        config: ReplenishConfig | None = None,
-        alias: str | None = None,
-        n_jobs: int = 1,
-        show_progress: bool = False,
-    ) -> None:
-        super().__init__(config=config, alias=alias, n_jobs=n_jobs, show_progress=show_progress)
-        if horizon < 1 or input_size < 1 or hidden_size < 1 or epochs < 1:
-            raise ConfigError("horizon, input_size, hidden_size and epochs must be >= 1")
-        self.horizon = horizon
-        self.input_size = input_size
-        self.hidden_size = hidden_size
-        self.seasonal = seasonal
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.seed = seed
 
     @property
     def _season(self) -> int:
-        return self.cfg.season_length if self.seasonal else 0
+        return self.cfg.season_length if self.config.seasonal else 0
 
     def _min_length(self) -> int:
-        return max(self.input_size, self._season) + self.horizon
+        return max(self.config.input_size, self._season) + self.config.horizon
 
     def _network(self, generator: Any) -> Any:
         """The network, its weights drawn from ``generator`` (a ``torch.Generator``)."""
         torch = import_optional("torch", extra="torch")
-        h, hidden = self.horizon, self.hidden_size
+        h, hidden = self.config.horizon, self.config.hidden_size
 
         class Net(torch.nn.Module):  # type: ignore[misc,name-defined]
             def __init__(self) -> None:
@@ -122,28 +91,28 @@ class LSTMForecaster(Forecaster):
 
     def _fit_panel(self, panel: Panel) -> None:
         torch = import_optional("torch", extra="torch")
-        h, m = self.horizon, self._season
+        h, m = self.config.horizon, self._season
         self.scales_ = series_scales(panel, self.cfg.season_length)
         weights = self.scales_ / mase_scales(panel, self.cfg.season_length)
         xs, ss, ys, ws = [], [], [], []
         for i, raw in enumerate(panel.values):
             y = raw / self.scales_[i]
-            origins = np.arange(max(self.input_size, m) - 1, len(y) - h)
-            x, seas = _windows(y, origins, self.input_size, h, m)
+            origins = np.arange(max(self.config.input_size, m) - 1, len(y) - h)
+            x, seas = _windows(y, origins, self.config.input_size, h, m)
             xs.append(x)
             ss.append(seas)
             ys.append(y[origins[:, None] + np.arange(1, h + 1)[None, :]])
             ws.append(np.full(len(origins), weights[i]))
-        rng = np.random.default_rng(self.seed)
-        net = self._network(torch.Generator().manual_seed(self.seed))
+        rng = np.random.default_rng(self.config.seed)
+        net = self._network(torch.Generator().manual_seed(self.config.seed))
         data = [torch.as_tensor(np.concatenate(a), dtype=torch.float32) for a in (xs, ss, ys, ws)]
         x_all, s_all, y_all, w_all = data
-        opt = torch.optim.Adam(net.parameters(), lr=self.learning_rate)
-        bar = progress_bar(self.epochs, enabled=self._progress, desc=self.name)
-        for epoch in range(self.epochs):
+        opt = torch.optim.Adam(net.parameters(), lr=self.config.learning_rate)
+        bar = progress_bar(self.config.epochs, enabled=self._progress, desc=self.name)
+        for epoch in range(self.config.epochs):
             order = torch.as_tensor(rng.permutation(len(x_all)))
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start : start + self.batch_size]
+            for start in range(0, len(order), self.config.batch_size):
+                idx = order[start : start + self.config.batch_size]
                 pred = net(x_all[idx], s_all[idx]) + (s_all[idx] if m else 0.0)
                 loss = ((pred - y_all[idx]).abs().mean(dim=1) * w_all[idx]).mean()
                 opt.zero_grad()
@@ -151,7 +120,7 @@ class LSTMForecaster(Forecaster):
                 opt.step()
             bar.update()
             if logger.isEnabledFor(logging.DEBUG):
-                done = (self.name, epoch + 1, self.epochs, loss.item())
+                done = (self.name, epoch + 1, self.config.epochs, loss.item())
                 logger.debug("%s epoch %d/%d: loss %.4f", *done)
         bar.close()
         net.eval()
@@ -163,9 +132,9 @@ class LSTMForecaster(Forecaster):
     def _forecast(
         self, panel: Panel, h: int, future_exog: dict[str, np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray]:
-        if h > self.horizon:
+        if h > self.config.horizon:
             raise ConfigError(
-                f"{self.name} was trained for horizons up to {self.horizon}; refit with horizon={h}"
+                f"{self.name} was trained for horizons up to {self.config.horizon}; refit with horizon={h}"
             )
         torch = import_optional("torch", extra="torch")
         scales = (
@@ -176,8 +145,8 @@ class LSTMForecaster(Forecaster):
             x, seas = _windows(
                 raw / scales[i],
                 np.array([len(raw) - 1]),
-                self.input_size,
-                self.horizon,
+                self.config.input_size,
+                self.config.horizon,
                 self._season,
             )
             xs.append(x)

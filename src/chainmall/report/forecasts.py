@@ -67,10 +67,10 @@ def forecasts(shop: Shop) -> Section:
     top = demand.groupby("unique_id")["y"].sum().sort_values(ascending=False)
     shown = top.index[:N_SHOWN].tolist()
     history = demand[demand["unique_id"].isin(shown)]
-    model = AutoARIMA(config=config).fit(history)
+    model = AutoARIMA(data_config=config).fit(history)
     forecast = model.predict(COVER_DAYS, level=list(LEVELS))
     windows = _windows(history, 4)
-    models = [AutoARIMA(config=config), SeasonalNaive(config=config)]
+    models = [AutoARIMA(data_config=config), SeasonalNaive(data_config=config)]
     cv = cross_validation(
         models, history, h=COVER_DAYS, n_windows=windows, step=SEASON_DAYS, level=[80]
     )
@@ -139,10 +139,14 @@ def purchase_suggestions(shop: Shop) -> Section:
 
     config = _config()
     demand = _daily(shop)
-    forecast = SeasonalNaive(config=config).fit(demand).predict(COVER_DAYS)
+    forecast = SeasonalNaive(data_config=config).fit(demand).predict(COVER_DAYS)
     windows = _windows(demand, 8)
     cv = cross_validation(
-        [SeasonalNaive(config=config)], demand, h=COVER_DAYS, n_windows=windows, step=SEASON_DAYS
+        [SeasonalNaive(data_config=config)],
+        demand,
+        h=COVER_DAYS,
+        n_windows=windows,
+        step=SEASON_DAYS,
     )
     errors = cumulative_errors(cv, "SeasonalNaive", cover=COVER_DAYS)
     safety = safety_stock(errors, SERVICE_LEVEL)
