@@ -41,6 +41,9 @@ from chainmall.pricing import (
 )
 from chainmall.pricing.crossfit import fold_splits, learner
 
+OJ_COLUMNS = {"store_id": "store", "item_id": "brand", "ds": "week"}
+"""The builder's canonical names -> the orange-juice (and simulated market) columns."""
+
 REFERENCE_ELASTICITY = {"dominicks": -2.7, "minute.maid": -2.2, "tropicana": -2.3}
 ROWS: list[dict[str, Any]] = []
 
@@ -91,7 +94,7 @@ def tree_anchors(
     """Plain (unconstrained) XGBoost and LightGBM: test scores, non-monotone share, fit CPU-s."""
     comp = [c for c in feats.columns if c.startswith("comp_log_price__")]
     plain_cols = ["log_price", "feat", "product_code", "week_of_year", *comp]
-    X = feats[plain_cols].assign(store=feats["store"].astype(float)).to_numpy(dtype=float)
+    X = feats[plain_cols].assign(store=feats["store_id"].astype(float)).to_numpy(dtype=float)
     settings = {"n_estimators": 150 if quick else 800, "learning_rate": 0.1 if quick else 0.05}
     makers = {
         "xgboost": lambda m: m.XGBRegressor(max_depth=6, n_jobs=1, random_state=0, **settings),
@@ -125,11 +128,12 @@ def oj_bench(path: Path, quick: bool, anchors: bool) -> None:
         c for c in oj.columns[6:] if c not in ("units", "deal") and blocked_reason(c) is None
     )
     train = (oj["week"] <= 135).to_numpy()
-    builder = DemandFeatureBuilder(promo_columns=("feat", "deal"), region_columns=region).fit(
-        oj[train]
-    )
+    builder = DemandFeatureBuilder(
+        columns=OJ_COLUMNS, promo_columns=("feat", "deal"), region_columns=region
+    ).fit(oj[train])
     feats = builder.transform(oj, market=market)
     cols = builder.feature_columns(feats)
+    feats = feats.assign(**{oj: feats[ours] for ours, oj in OJ_COLUMNS.items()})  # OJ names
     y = builder.target(oj).to_numpy()
     y_te = y[~train]
 
@@ -137,7 +141,9 @@ def oj_bench(path: Path, quick: bool, anchors: bool) -> None:
     loglog_fit, plain = None, {}
     if anchors:
         comp = [c for c in cols if c.startswith("comp_log_price__")]
-        ll_frame = feats.assign(sp=feats["store"].astype(str) + "|" + feats["brand"].astype(str))
+        ll_frame = feats.assign(
+            sp=feats["store_id"].astype(str) + "|" + feats["item_id"].astype(str)
+        )
         loglog_fit = LogLogModel(
             group="brand", fixed_effects=("sp", "week_of_year"), controls=(*comp, "feat", "deal")
         ).fit(ll_frame[train], y[train])
@@ -338,12 +344,12 @@ def _loglog_per_product(
     feats: pd.DataFrame, y: np.ndarray, train: np.ndarray, comp: list[str]
 ) -> tuple[dict[Any, float], pd.DataFrame, np.ndarray]:
     """One log-log OLS per product: own and rival-price slopes, store FE, promotion, season."""
-    frame = feats.assign(store_fe=feats["store"].astype(str)).fillna({c: 0.0 for c in comp})
+    frame = feats.assign(store_fe=feats["store_id"].astype(str)).fillna({c: 0.0 for c in comp})
     own: dict[Any, float] = {}
     cross: list[tuple[Any, int, float]] = []
     pred = np.zeros(len(feats))
-    for brand in sorted(feats["brand"].unique()):
-        rows = (feats["brand"] == brand).to_numpy()
+    for brand in sorted(feats["item_id"].unique()):
+        rows = (feats["item_id"] == brand).to_numpy()
         rivals = [c for c in comp if c != f"comp_log_price__{brand}"]
         model = LogLogModel(
             group="brand",
@@ -366,10 +372,11 @@ def market_run(seed: int, quick: bool, phase_spread: float = 0.0) -> dict[str, f
     )
     hist = mkt.history.rename(columns={"price_fen": "price", "product": "brand"})
     train = (hist["week"] < 84).to_numpy()
-    builder = DemandFeatureBuilder().fit(hist[train])
+    builder = DemandFeatureBuilder(columns=OJ_COLUMNS).fit(hist[train])
     feats = builder.transform(hist, market=hist[["store", "week", "brand", "price", "feat"]])
-    feats["store_code"] = feats["store"].astype(float)
+    feats["store_code"] = feats["store_id"].astype(float)
     cols = builder.feature_columns(feats)
+    feats = feats.assign(**{oj: feats[ours] for ours, oj in OJ_COLUMNS.items()})  # OJ names
     y = builder.target(hist).to_numpy()
     cfg = (
         DemandConfig(n_estimators=100, learning_rate=0.15, monotone_grid=5)

@@ -264,7 +264,9 @@ def discrete_models(anchors: bool) -> None:
                 anchor_name="published",
                 target="equal to 3 decimals",
             )
-        projected = sbg.survival(np.arange(RETENTION_FIT_YEARS + 1, len(survivors))) * 1000
+        projected = (
+            sbg.survival(np.arange(RETENTION_FIT_YEARS + 1, len(survivors))).to_numpy() * 1000
+        )
         actual = np.asarray(survivors[RETENTION_FIT_YEARS + 1 :])
         emit(
             bench,

@@ -35,7 +35,8 @@ print(history.head())
 # monotone non-increasing in `log_price`, checked on a price grid after fitting.
 
 # %%
-builder = DemandFeatureBuilder().fit(train)
+builder = DemandFeatureBuilder(columns={"store_id": "store", "item_id": "brand", "ds": "week"})
+builder = builder.fit(train)
 feats = builder.transform(history, market=history[["store", "week", "brand", "price", "feat"]])
 cols = builder.feature_columns(feats)
 model = DemandModel(DemandConfig(n_estimators=150, learning_rate=0.1)).fit(

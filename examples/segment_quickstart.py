@@ -115,8 +115,8 @@ print(alerts.head())
 members = survival_table([1000, 631, 468, 382, 326, 289, 262, 241])
 renewals = ShiftedBetaGeometric().fit(members, weight="count")
 print({k: round(v, 3) for k, v in renewals.params_.items()})  # alpha .704, beta 1.182
-print("projected members in years 8-12:", np.round(renewals.survival(range(8, 13)) * 1000))
+print("projected members in years 8-12:", (renewals.survival(range(8, 13)) * 1000).round())
 print(
     "expected discounted renewals of a 7-year member (10%/year):",
-    renewals.expected_renewals(7, 0.1),
+    renewals.expected_renewals(7, 0.1).iloc[0],
 )

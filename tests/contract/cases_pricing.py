@@ -28,6 +28,9 @@ from chainmall.pricing import (
 )
 from tests.contract.spec import Arg, Case, Col
 
+OJ_COLUMNS = {"store_id": "store", "item_id": "brand", "ds": "week"}
+"""The builder's canonical names -> the orange-juice (and simulated market) columns."""
+
 FRAME = Arg("frame")
 RAILS = GuardRailConfig()
 OFFER_COLUMNS = {
@@ -250,7 +253,9 @@ CASES = [
     Case(
         "pricing.DemandFeatureBuilder.fit",
         build=lambda: {"history": feature_history()},
-        call=lambda a: DemandFeatureBuilder(promo_columns=("feat",)).fit(a["history"]),
+        call=lambda a: DemandFeatureBuilder(columns=OJ_COLUMNS, promo_columns=("feat",)).fit(
+            a["history"]
+        ),
         columns={
             "history": {
                 "store": Col("label"),

@@ -38,6 +38,9 @@ from tests.contract.cases_segment import _VALUE, UTC, _log
 from tests.contract.data import demand, ratings
 from tests.contract.runner import FILE_COUNTS
 
+OJ_COLUMNS = {"store_id": "store", "item_id": "brand", "ds": "week"}
+"""The builder's canonical names -> the orange-juice (and simulated market) columns."""
+
 MARKER = "unpickled-code-ran"
 
 
@@ -128,7 +131,7 @@ def _builder() -> Any:
 
     market = simulate_market(n_stores=3, n_products=2, n_weeks=10, seed=1)
     history = market.history.rename(columns={"price_fen": "price", "product": "brand"})
-    return DemandFeatureBuilder().fit(history)
+    return DemandFeatureBuilder(columns=OJ_COLUMNS).fit(history)
 
 
 def _load_builder(path: Path) -> Any:
@@ -142,7 +145,7 @@ def _demand_model() -> Any:
 
     market = simulate_market(n_stores=4, n_products=2, n_weeks=30, seed=1)
     history = market.history.rename(columns={"price_fen": "price", "product": "brand"})
-    builder = DemandFeatureBuilder().fit(history)
+    builder = DemandFeatureBuilder(columns=OJ_COLUMNS).fit(history)
     feats = builder.transform(history, market=history[["store", "week", "brand", "price", "feat"]])
     cols = builder.feature_columns(feats)
     config = DemandConfig(n_estimators=10, max_depth=2, monotone_grid=3)

@@ -31,6 +31,9 @@ import pytest
 from chainmall.exceptions import ChainmallError, ConfigError, ModelFileError, NotFittedError
 from tests.contract import data
 
+OJ_COLUMNS = {"store_id": "store", "item_id": "brand", "ds": "week"}
+"""The builder's canonical names -> the orange-juice (and simulated market) columns."""
+
 Model = Any
 
 
@@ -273,7 +276,7 @@ def _market() -> pd.DataFrame:
 def _builder() -> Model:
     from chainmall.pricing import DemandFeatureBuilder
 
-    return DemandFeatureBuilder()
+    return DemandFeatureBuilder(columns=OJ_COLUMNS)
 
 
 def _features() -> pd.DataFrame:
@@ -552,3 +555,33 @@ def test_row_predictions_are_series_keyed_by_the_callers_rows(row: RowPrediction
     plain = row.call(model, frame)
     np.testing.assert_allclose(out.to_numpy(), plain.to_numpy()[::-1], rtol=1e-12)
     assert out.dtype == np.float64
+
+
+# -- predictions keyed by the periods asked for -------------------------------------
+PERIOD_PREDICTIONS = [
+    ("ShiftedBetaGeometric", "survival", lambda m, t: m.survival(t)),
+    ("ShiftedBetaGeometric", "retention_rate", lambda m, t: m.retention_rate(t)),
+    (
+        "ShiftedBetaGeometric",
+        "expected_renewals",
+        lambda m, t: m.expected_renewals(t, discount_rate=0.1),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "name", "call"), [pytest.param(*p, id=f"{p[0]}.{p[1]}") for p in PERIOD_PREDICTIONS]
+)
+def test_period_predictions_are_series_keyed_by_the_periods_asked_for(
+    case: str, name: str, call: Callable[[Model, Any], Any]
+) -> None:
+    model = _fitted(next(c for c in CASES if c.name == case))
+    periods = [9, 1, 4, 2]
+    out = call(model, periods)
+    assert isinstance(out, pd.Series)
+    assert out.name == name
+    assert out.index.tolist() == periods
+    assert out.dtype == np.float64
+    # the same number for a period whatever else is asked and in which order
+    for period in periods:
+        assert out[period] == call(model, period).iloc[0]

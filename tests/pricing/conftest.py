@@ -14,6 +14,9 @@ from chainmall.pricing import (
     simulate_market,
 )
 
+OJ_COLUMNS = {"store_id": "store", "item_id": "brand", "ds": "week"}
+"""The builder's canonical names -> the orange-juice (and simulated market) columns."""
+
 SMALL = DemandConfig(n_estimators=60, learning_rate=0.1, max_depth=3, monotone_grid=7)
 
 
@@ -26,7 +29,7 @@ def market() -> SyntheticMarket:
 def fitted(market: SyntheticMarket) -> tuple[DemandFeatureBuilder, pd.DataFrame, DemandModel]:
     history = market.history.rename(columns={"price_fen": "price", "product": "brand"})
     train = history[history["week"] < 50]
-    builder = DemandFeatureBuilder().fit(train)
+    builder = DemandFeatureBuilder(columns=OJ_COLUMNS).fit(train)
     feats = builder.transform(history, market=history[["store", "week", "brand", "price", "feat"]])
     cols = builder.feature_columns(feats)
     model = DemandModel(SMALL).fit(

@@ -25,7 +25,9 @@ def fitted() -> tuple[pd.DataFrame, DemandFeatureBuilder, DemandModel]:
     market = simulate_market(n_stores=6, n_weeks=40, seed=3)
     history = market.history.rename(columns={"price_fen": "price"})
     train = history[history["week"] < 39]
-    builder = DemandFeatureBuilder(product="product").fit(train)
+    builder = DemandFeatureBuilder(
+        columns={"store_id": "store", "item_id": "product", "ds": "week"}
+    ).fit(train)
     features = builder.transform(train)
     columns = builder.feature_columns(features)
     model = DemandModel(DemandConfig(n_estimators=20)).fit(

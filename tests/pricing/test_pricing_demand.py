@@ -38,7 +38,7 @@ def test_fit_passes_grid_check_and_curves_never_rise(fitted: Fitted) -> None:
     _, feats, model = fitted
     cols = model.feature_names_
     assert model.train_report_.max_rise == 0.0
-    test = feats.loc[feats["week"] >= 50, cols]
+    test = feats.loc[feats["ds"] >= 50, cols]
     report = model.check_monotone(test)
     assert report.rows == len(test)
     curves = model.price_curve(test, np.linspace(4.5, 6.5, 15))
@@ -47,7 +47,7 @@ def test_fit_passes_grid_check_and_curves_never_rise(fitted: Fitted) -> None:
 
 def test_forecast_beats_store_mean(fitted: Fitted) -> None:
     _, feats, model = fitted
-    test = feats[feats["week"] >= 50]
+    test = feats[feats["ds"] >= 50]
     pred = model.predict(test[model.feature_names_])
     err_model = np.mean((test["log_units"] - pred) ** 2)
     err_mean = np.mean((test["log_units"] - test["store_product_mean"]) ** 2)
@@ -132,7 +132,7 @@ def test_bag_is_the_mean_of_single_seed_models_and_round_trips(
 ) -> None:
     builder, feats, model = fitted
     cols = model.feature_names_
-    train = feats[feats["week"] < 50]
+    train = feats[feats["ds"] < 50]
     catalog = builder.catalog_for(cols)
 
     def fit(**update: int) -> DemandModel:
@@ -141,7 +141,7 @@ def test_bag_is_the_mean_of_single_seed_models_and_round_trips(
 
     bag = fit(n_boosters=2, seed=4)
     singles = [fit(seed=4), fit(seed=5)]
-    test = feats.loc[feats["week"] >= 50, cols]
+    test = feats.loc[feats["ds"] >= 50, cols]
     expected = (singles[0].predict(test) + singles[1].predict(test)) / 2
     np.testing.assert_allclose(bag.predict(test), expected, rtol=1e-6)
     assert not np.allclose(singles[0].predict(test), singles[1].predict(test))

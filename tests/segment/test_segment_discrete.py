@@ -141,20 +141,22 @@ def test_sbg_reproduces_published_parameters(segment: str, survivors: list[int])
     assert round(model.params_["alpha"], 3) == alpha
     assert round(model.params_["beta"], 3) == beta
     # the paper's point: years 8-12, never seen by the fit, are projected closely
-    projected = model.survival(np.arange(8, 13)) * 1000
+    projected = model.survival(np.arange(8, 13)).to_numpy() * 1000
     np.testing.assert_allclose(projected, survivors[8:], rtol=0.05)
 
 
 def test_sbg_retention_survival_and_renewals() -> None:
     model = ShiftedBetaGeometric().fit(survival_table(REGULAR[:8]), weight="count")
     t = np.arange(1, 30)
-    survival = model.survival(np.arange(0, 30))
-    np.testing.assert_allclose(survival[1:] / survival[:-1], model.retention_rate(t))
-    assert np.all(np.diff(model.retention_rate(t)) > 0)  # heterogeneity: rising retention
+    survival = model.survival(np.arange(0, 30)).to_numpy()
+    retention = model.retention_rate(t).to_numpy()
+    np.testing.assert_allclose(survival[1:] / survival[:-1], retention)
+    assert np.all(np.diff(retention) > 0)  # heterogeneity: rising retention
     for n, d in ((0, 0.1), (7, 0.1), (3, 0.25)):
         k = np.arange(1, 5000)
-        direct = np.sum(model.survival(n + k) / model.survival(n) * np.exp(-k * np.log1p(d)))
-        assert model.expected_renewals(n, d) == pytest.approx(direct, rel=1e-6)
+        ratio = model.survival(n + k).to_numpy() / model.survival(n).iloc[0]
+        direct = np.sum(ratio * np.exp(-k * np.log1p(d)))
+        assert model.expected_renewals(n, d).iloc[0] == pytest.approx(direct, rel=1e-6)
     with pytest.raises(DataValidationError, match="discount_rate"):
         model.expected_renewals(1, 0.0)  # alpha < 1: the undiscounted sum diverges
 
@@ -166,7 +168,7 @@ def test_sbg_rows_from_members_equal_the_table(tmp_path: Path) -> None:
     by_table = ShiftedBetaGeometric().fit(table, weight="count")
     assert by_member.log_likelihood_ == pytest.approx(by_table.log_likelihood_, rel=1e-9)
     again = ShiftedBetaGeometric.load(by_table.save(tmp_path / "sbg"))
-    np.testing.assert_allclose(again.survival([1, 5, 12]), by_table.survival([1, 5, 12]))
+    pd.testing.assert_series_equal(again.survival([1, 5, 12]), by_table.survival([1, 5, 12]))
 
 
 def test_sbg_errors() -> None:
@@ -176,6 +178,22 @@ def test_sbg_errors() -> None:
         ShiftedBetaGeometric().fit(pd.DataFrame({"periods": [0, 2], "churned": [True, False]}))
     with pytest.raises(NotFittedError):
         ShiftedBetaGeometric().survival([1])
+
+
+def test_sbg_results_are_series_keyed_by_the_periods_asked_for() -> None:
+    model = ShiftedBetaGeometric().fit(survival_table(REGULAR[:8]), weight="count")
+    periods = [12, 3, 7]
+    for name, out in (
+        ("survival", model.survival(periods)),
+        ("retention_rate", model.retention_rate(periods)),
+        ("expected_renewals", model.expected_renewals(periods, 0.1)),
+    ):
+        assert isinstance(out, pd.Series) and out.name == name
+        assert out.index.tolist() == periods and out.index.name == "periods"
+    # each value under its own period, whatever the order asked
+    ordered = model.survival(sorted(periods))
+    pd.testing.assert_series_equal(model.survival(periods).sort_index(), ordered)
+    assert model.survival(7).index.tolist() == [7]  # a scalar gives one row
 
 
 @settings(max_examples=30, deadline=None)

@@ -24,11 +24,13 @@ Every output feature is declared list-price eligible by :meth:`catalog_for`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from chainmall._columns import canonical_frame, column_mapping
 from chainmall._persist import InitParamsMixin, json_values, load_folder, save_folder
 from chainmall._storage import reading
 from chainmall._validation import (
@@ -38,11 +40,17 @@ from chainmall._validation import (
     require_frame,
     require_unique,
 )
-from chainmall.exceptions import NotFittedError
+from chainmall.exceptions import ConfigError, NotFittedError
 from chainmall.pricing.layers import DEFAULT_CATALOG, FeatureCatalog, FeatureSpec
 
 __all__ = ["DemandFeatureBuilder", "oj_market_frame"]
 
+_STORE, _ITEM, _DS, _PRICE, _UNITS = "store_id", "item_id", "ds", "price", "units"
+_ACCEPTED = (_STORE, _ITEM, _DS, _PRICE, _UNITS)
+_LEGACY = {"store": _STORE, "product": _ITEM, "period": _DS, "price": _PRICE, "units": _UNITS}
+"""The per-column keywords of earlier releases -> the canonical names they set."""
+_OLD_DEFAULTS = {_STORE: "store", _ITEM: "brand", _DS: "week"}
+"""The orange-juice names the builder read by default in earlier releases."""
 _OJ_BRANDS = {1: "tropicana", 5: "minute.maid", 10: "dominicks"}
 _OUNCES_PER_CARTON = 64
 
@@ -85,63 +93,84 @@ def _slug(value: object) -> str:
 class DemandFeatureBuilder(InitParamsMixin):
     """Builds list-price-eligible demand features (see the module docstring).
 
+    The history is read under the canonical names ``store_id``, ``item_id``, ``ds``
+    (an integer period index, e.g. the week number), ``price`` (own price, > 0, any
+    one currency unit: the features use its log, so fen and yuan give the same
+    model) and ``units`` (units sold, >= 0; the target is ``log1p(units)``); name
+    yours with ``columns=``. A frame under the orange-juice names of earlier
+    releases (``store``, ``brand``, ``week``) is still read, with a
+    :class:`FutureWarning`. ``transform`` returns the key columns under the
+    canonical names.
+
     Args:
-        store: column naming the store / region.
-        product: column naming the product.
-        period: integer period column (weeks).
-        price: own price column (any currency unit, > 0).
-        units: units sold column (>= 0); the target is ``log1p(units)``.
+        columns: ``{canonical name: your column}`` for the names that differ.
         promo_columns: own promotion columns (0/1 or shares) passed through.
         region_columns: numeric store/region aggregates passed through (e.g. a trade
             area's distance to the nearest rival); names revealing protected
             attributes (age, income, ethnicity, ...) are refused by the catalogue.
         season_length: periods per year for ``week_of_year``.
+        **legacy: the deprecated ``store=``, ``product=``, ``period=``, ``price=``,
+            ``units=`` keywords (:class:`FutureWarning`; use ``columns=``).
+
+    Raises:
+        ConfigError: an unknown ``columns`` key or keyword.
     """
 
     def __init__(
         self,
         *,
-        store: str = "store",
-        product: str = "brand",
-        period: str = "week",
-        price: str = "price",
-        units: str = "units",
+        columns: Mapping[str, str] | None = None,
         promo_columns: tuple[str, ...] = ("feat",),
         region_columns: tuple[str, ...] = (),
         season_length: int = 52,
+        **legacy: str,
     ) -> None:
-        self.store = store
-        self.product = product
-        self.period = period
-        self.price = price
-        self.units = units
+        unknown = sorted(set(legacy) - set(_LEGACY))
+        if unknown:
+            raise ConfigError(
+                f"DemandFeatureBuilder has no parameter(s) {unknown}; name columns with "
+                f"columns={{canonical: yours}}, canonical names {list(_ACCEPTED)}"
+            )
+        self.columns = column_mapping(
+            columns,
+            accepted=_ACCEPTED,
+            name="history",
+            legacy={k: (canonical, legacy.get(k)) for k, canonical in _LEGACY.items()},
+        )
         self.promo_columns = promo_columns
         self.region_columns = region_columns
         self.season_length = season_length
 
+    def canonical(self, frame: pd.DataFrame, name: str = "frame") -> pd.DataFrame:
+        """``frame`` under the canonical names, read through this builder's ``columns``."""
+        return canonical_frame(
+            frame, self.columns, accepted=_ACCEPTED, name=name, old_defaults=_OLD_DEFAULTS
+        )
+
     # -- validation -------------------------------------------------------------
     def _check(self, frame: pd.DataFrame, *, with_units: bool, name: str = "frame") -> None:
         columns = [
-            Column(self.store, "label"),
-            Column(self.product, "label", one_type=True),
-            Column(self.period, "count"),
-            Column(self.price, "number", gt=0),
+            Column(_STORE, "label"),
+            Column(_ITEM, "label", one_type=True),
+            Column(_DS, "count"),
+            Column(_PRICE, "number", gt=0),
             *(Column(c, "number") for c in (*self.promo_columns, *self.region_columns)),
         ]
         if with_units:
-            columns.append(Column(self.units, "number", ge=0))
-        check_frame(frame, columns, name=name, id_column=self.store)
-        require_unique(frame, [self.store, self.product, self.period], name=name)
+            columns.append(Column(_UNITS, "number", ge=0))
+        check_frame(frame, columns, name=name, id_column=_STORE)
+        require_unique(frame, [_STORE, _ITEM, _DS], name=name)
 
     # -- learning ----------------------------------------------------------------
     def fit(self, history: pd.DataFrame) -> DemandFeatureBuilder:
         """Learn store x product encodings from training rows (their units are used)."""
+        history = self.canonical(history, "history")
         self._check(history, with_units=True, name="history")
         keyed = history.assign(
-            _y=np.log1p(history[self.units].to_numpy(dtype=float)),
-            _lp=np.log(history[self.price].to_numpy(dtype=float)),
+            _y=np.log1p(history[_UNITS].to_numpy(dtype=float)),
+            _lp=np.log(history[_PRICE].to_numpy(dtype=float)),
         )
-        by_sp = keyed.groupby([self.store, self.product], sort=True)
+        by_sp = keyed.groupby([_STORE, _ITEM], sort=True)
         self.store_product_ = pd.DataFrame(
             {
                 "store_product_mean": by_sp["_y"].mean(),
@@ -152,13 +181,13 @@ class DemandFeatureBuilder(InitParamsMixin):
         promo = np.asarray(
             keyed[list(self.promo_columns)].to_numpy(dtype=float).any(axis=1), dtype=bool
         )
-        regular = keyed[~promo].groupby([self.store, self.product], sort=True)["_y"].mean()
+        regular = keyed[~promo].groupby([_STORE, _ITEM], sort=True)["_y"].mean()
         self.store_product_["store_product_regular_mean"] = regular.reindex(
             self.store_product_.index
         )
-        self.store_mean_ = keyed.groupby(self.store)["_y"].mean().rename("store_mean")
-        self.history_units_ = keyed.set_index([self.store, self.product, self.period])["_y"]
-        self.products_ = tuple(sorted(history[self.product].unique().tolist(), key=str))
+        self.store_mean_ = keyed.groupby(_STORE)["_y"].mean().rename("store_mean")
+        self.history_units_ = keyed.set_index([_STORE, _ITEM, _DS])["_y"]
+        self.products_ = tuple(sorted(history[_ITEM].unique().tolist(), key=str))
         return self
 
     # -- persistence ------------------------------------------------------------
@@ -194,7 +223,7 @@ class DemandFeatureBuilder(InitParamsMixin):
             params = {k: tuple(v) if isinstance(v, list) else v for k, v in saved.config.items()}
             builder = cls(**params)  # type: ignore[arg-type]  # checked by the constructor
             meta, arrays = saved.state, saved.arrays()
-            names = [builder.store, builder.product, builder.period]
+            names = [_STORE, _ITEM, _DS]
             builder.store_product_ = pd.DataFrame(
                 arrays["encodings"],
                 index=pd.MultiIndex.from_arrays(meta["pairs"], names=names[:2]),
@@ -214,10 +243,11 @@ class DemandFeatureBuilder(InitParamsMixin):
         return builder
 
     def target(self, frame: pd.DataFrame) -> pd.Series:
-        """``log1p(units)``, the demand model's target."""
+        """``log1p(units)``, the demand model's target, indexed like ``frame``."""
+        frame = self.canonical(frame)
         self._check(frame, with_units=True)
         return pd.Series(
-            np.log1p(frame[self.units].to_numpy(dtype=float)), index=frame.index, name="log_units"
+            np.log1p(frame[_UNITS].to_numpy(dtype=float)), index=frame.index, name="log_units"
         )
 
     # -- features ----------------------------------------------------------------
@@ -225,23 +255,32 @@ class DemandFeatureBuilder(InitParamsMixin):
         """Feature frame aligned with ``frame``'s rows (same order and index).
 
         Args:
-            frame: rows to describe (store, product, period, price, promotions).
-            market: optional long frame ``store, period, product, price`` and optional
-                ``feat``/``deal`` for every product on sale (own product included: it
-                is masked per row).
+            frame: rows to describe (store, product, period, price, promotions), read
+                through ``columns`` like the history.
+            market: optional long frame ``store_id, ds, item_id, price`` (read through
+                ``columns`` too) and optional ``feat``/``deal`` for every product on
+                sale (own product included: it is masked per row).
+
+        Returns:
+            ``store_id, item_id, ds`` and the features (:meth:`feature_columns`).
         """
         if not hasattr(self, "store_product_"):
             raise NotFittedError("DemandFeatureBuilder.transform called before fit(history)")
+        market = None if market is None else self.canonical(market, "market")
+        return self._features(self.canonical(frame), market)
+
+    def _features(self, frame: pd.DataFrame, market: pd.DataFrame | None) -> pd.DataFrame:
+        """:meth:`transform` of frames already under the canonical names."""
         self._check(frame, with_units=False)
-        keys = [self.store, self.product, self.period]
-        base = frame[[*keys, self.price]].copy()
+        keys = [_STORE, _ITEM, _DS]
+        base = frame[[*keys, _PRICE]].copy()
         base["_row"] = np.arange(len(base))
-        base["log_price"] = np.log(base[self.price].to_numpy(dtype=float))
+        base["log_price"] = np.log(base[_PRICE].to_numpy(dtype=float))
         base = base.sort_values(keys, kind="stable")
-        grouped = base.groupby([self.store, self.product], sort=False)
+        grouped = base.groupby([_STORE, _ITEM], sort=False)
         base["lag_log_price"] = grouped["log_price"].shift(1)
         base["lead_log_price"] = grouped["log_price"].shift(-1)
-        base["lag_gap"] = base[self.period] - grouped[self.period].shift(1)
+        base["lag_gap"] = base[_DS] - grouped[_DS].shift(1)
         base = base.sort_values("_row")
         out = pd.DataFrame(index=frame.index)
         for key in keys:
@@ -251,18 +290,16 @@ class DemandFeatureBuilder(InitParamsMixin):
             out[col] = frame[col].to_numpy(dtype=float)
         for col in ("lag_log_price", "lead_log_price", "lag_gap"):
             out[col] = base[col].to_numpy(dtype=float)
-        out["week_of_year"] = (frame[self.period].to_numpy() % self.season_length).astype(float)
-        angle = 2 * np.pi * frame[self.period].to_numpy(dtype=float) / self.season_length
+        out["week_of_year"] = (frame[_DS].to_numpy() % self.season_length).astype(float)
+        angle = 2 * np.pi * frame[_DS].to_numpy(dtype=float) / self.season_length
         out["season_sin"] = np.sin(angle)
         out["season_cos"] = np.cos(angle)
         codes = {p: i for i, p in enumerate(self.products_)}
-        out["product_code"] = [float(codes.get(p, -1)) for p in frame[self.product]]
-        sp = self.store_product_.reindex(
-            pd.MultiIndex.from_frame(frame[[self.store, self.product]])
-        )
+        out["product_code"] = [float(codes.get(p, -1)) for p in frame[_ITEM]]
+        sp = self.store_product_.reindex(pd.MultiIndex.from_frame(frame[[_STORE, _ITEM]]))
         for col in sp.columns:
             out[col] = sp[col].to_numpy(dtype=float)
-        out["store_mean"] = frame[self.store].map(self.store_mean_).to_numpy(dtype=float)
+        out["store_mean"] = frame[_STORE].map(self.store_mean_).to_numpy(dtype=float)
         out["seasonal_lag_log_units"] = self._seasonal_lag(frame)
         if market is not None:
             comp = self._competitors(frame, market)
@@ -277,9 +314,9 @@ class DemandFeatureBuilder(InitParamsMixin):
         for offset in (-1, 0, 1):
             index = pd.MultiIndex.from_arrays(
                 [
-                    frame[self.store].to_numpy(),
-                    frame[self.product].to_numpy(),
-                    frame[self.period].to_numpy() - self.season_length + offset,
+                    frame[_STORE].to_numpy(),
+                    frame[_ITEM].to_numpy(),
+                    frame[_DS].to_numpy() - self.season_length + offset,
                 ]
             )
             values = self.history_units_.reindex(index).to_numpy(dtype=float)
@@ -291,20 +328,20 @@ class DemandFeatureBuilder(InitParamsMixin):
 
     def _competitors(self, frame: pd.DataFrame, market: pd.DataFrame) -> pd.DataFrame:
         require_frame(market, "market")
-        require_columns(market, [self.store, self.period, self.product, self.price], name="market")
-        require_unique(market, [self.store, self.period, self.product], name="market")
+        require_columns(market, [_STORE, _DS, _ITEM, _PRICE], name="market")
+        require_unique(market, [_STORE, _DS, _ITEM], name="market")
         values = ["price", *[c for c in ("feat", "deal") if c in market.columns]]
-        wide = market.assign(price=np.log(market[self.price].to_numpy(dtype=float))).pivot_table(
-            index=[self.store, self.period],
-            columns=self.product,
+        wide = market.assign(price=np.log(market[_PRICE].to_numpy(dtype=float))).pivot_table(
+            index=[_STORE, _DS],
+            columns=_ITEM,
             values=values,
             aggfunc="first",
             dropna=False,
         )
         products = list(wide["price"].columns)
-        idx = pd.MultiIndex.from_frame(frame[[self.store, self.period]])
+        idx = pd.MultiIndex.from_frame(frame[[_STORE, _DS]])
         wide = wide.reindex(idx)
-        own = frame[self.product].to_numpy()
+        own = frame[_ITEM].to_numpy()
         comp = {}
         names = {"price": "comp_log_price__", "feat": "comp_feat__", "deal": "comp_deal__"}
         for value in values:
@@ -337,5 +374,5 @@ class DemandFeatureBuilder(InitParamsMixin):
 
     def feature_columns(self, features: pd.DataFrame) -> list[str]:
         """The model inputs of a ``transform`` output (everything but the id columns)."""
-        ids = {self.store, self.product, self.period}
+        ids = {_STORE, _ITEM, _DS}
         return [c for c in features.columns if c not in ids]

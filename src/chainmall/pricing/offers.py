@@ -1,8 +1,8 @@
 """From a sales history to the offers frame :func:`optimize_prices` takes, in one call.
 
-An offer is one store x product row (``store_id``, ``item_id``) to price at period ``at``: its current list price,
-unit cost, the demand model's units at that price (the baseline), the product's own-price
-elasticity, and the emergency cap (the highest price of the look-back window, from
+An offer is one store x product row (``store_id``, ``item_id``) to price at period ``at``:
+its current list price, unit cost, the demand model's units at that price (the baseline),
+the product's own-price elasticity, and the emergency cap (the highest price of the look-back window, from
 :func:`trailing_max_price`). Every money column is integer fen.
 """
 
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from chainmall._columns import CALLER_NAMES, caller_name
 from chainmall._validation import Column, check_frame, check_scalar
 from chainmall.exceptions import DataValidationError
 from chainmall.pricing.optimize import trailing_max_price
@@ -63,20 +64,22 @@ def offers_from_history(
     """One offer per store x product on sale in period ``at``, ready for ``optimize_prices``.
 
     Args:
-        history: the sales history the ``builder`` reads (its store, product, period and
-            price columns; the price in integer fen), including the rows of period ``at``.
+        history: the sales history the ``builder`` reads (``store_id``, ``item_id``,
+            ``ds`` and ``price`` through its ``columns``; the price in integer fen),
+            including the rows of period ``at``.
         builder: the fitted feature builder; ``model``: the demand model fitted on its
             features. The baseline is ``model.predict_units`` on period ``at``'s rows.
         elasticities: :func:`estimate_elasticity` output with one own-price row per
-            product (``by=[product]``).
+            product (``by=["item_id"]`` on the builder's features, or ``by=`` the
+            history's own product column).
         at: the period to price.
         unit_cost_fen: the column of ``history`` holding the unit cost (integer fen).
         cap_periods: look-back of the emergency cap, in periods (8 weeks ~ 60 days).
         market: the competitor frame passed to ``builder.transform``, if any.
 
     Returns:
-        ``store_id, item_id`` (the builder's store and product columns under their
-        canonical names) and the columns of :data:`OFFER_COLUMNS`, one row per
+        ``store_id, item_id`` (the history's store and product columns, read through
+        the builder's ``columns``) and the columns of :data:`OFFER_COLUMNS`, one row per
         store x product of period ``at``.
 
     Raises:
@@ -84,31 +87,32 @@ def offers_from_history(
             or a money column that is not integer fen.
     """
     at = check_scalar(at, "at", "count")
-    keys = [builder.store, builder.product]
+    keys = ["store_id", "item_id"]
     check_frame(history, (Column(unit_cost_fen, "money", ge=0),), name="history")
-    rows = history[history[builder.period] == at]
+    history = builder.canonical(history, "history")
+    product = history.attrs.get(CALLER_NAMES, {}).get("item_id", "item_id")
+    if product not in elasticities.columns:
+        product = "item_id"  # estimated on the builder's features (canonical names)
+    rows = history[history["ds"] == at]
     if rows.empty:
-        raise DataValidationError(f"history has no row in period {at} ({builder.period!r})")
-    own = _own_elasticity(elasticities, builder.product)
-    missing = sorted(set(rows[builder.product]) - set(own.index), key=str)
+        where = caller_name(history, "ds")
+        raise DataValidationError(f"history has no row in period {at} ({where})")
+    own = _own_elasticity(elasticities, product)
+    missing = sorted(set(rows["item_id"]) - set(own.index), key=str)
     if missing:
         raise DataValidationError(
             f"elasticities has no own-price row for product(s) {missing[:5]}; "
             "estimate them on a history that includes those products"
         )
-    features = builder.transform(rows, market=market)
+    market = None if market is None else builder.canonical(market, "market")
+    features = builder._features(rows, market)
     caps = trailing_max_price(
-        history,
-        keys=keys,
-        columns={"ds": builder.period, "price_fen": builder.price},
-        at=at,
-        window=cap_periods,
+        history, keys=keys, columns={"price_fen": "price"}, at=at, window=cap_periods
     )
     offers = rows[keys].assign(
-        current_price_fen=rows[builder.price].to_numpy(),
+        current_price_fen=rows["price"].to_numpy(),
         unit_cost_fen=rows[unit_cost_fen].to_numpy(),
         baseline_units=model.predict_units(features[builder.feature_columns(features)]).to_numpy(),
-        elasticity=own.loc[rows[builder.product]].to_numpy(dtype=np.float64),
+        elasticity=own.loc[rows["item_id"]].to_numpy(dtype=np.float64),
     )
-    out = offers.merge(caps, on=keys, how="left", validate="one_to_one").reset_index(drop=True)
-    return out.rename(columns={builder.store: "store_id", builder.product: "item_id"})
+    return offers.merge(caps, on=keys, how="left", validate="one_to_one").reset_index(drop=True)

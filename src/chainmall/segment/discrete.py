@@ -257,25 +257,35 @@ class ShiftedBetaGeometric(SavedParams):
             raise NotFittedError("ShiftedBetaGeometric is not fitted; call fit(members) first")
         return self.params_["alpha"], self.params_["beta"]
 
-    def survival(self, periods: Any) -> np.ndarray:
-        """Share of a new cohort still in after each number of ``periods`` (``S(t)``)."""
-        alpha, beta = self._params()
-        t = np.asarray(periods, dtype=np.float64)
-        return np.asarray(np.exp(betaln(alpha, beta + t) - betaln(alpha, beta)))
+    def survival(self, periods: Any) -> pd.Series:
+        """Share of a new cohort still in after each number of ``periods`` (``S(t)``).
 
-    def retention_rate(self, periods: Any) -> np.ndarray:
-        """Share of those in after ``t-1`` periods who renew for period ``t``: ``(β+t-1)/(α+β+t-1)``."""
+        A Series named ``survival`` indexed by the periods asked for (a scalar
+        gives one row); ``.to_numpy()`` is the array, without a copy.
+        """
         alpha, beta = self._params()
-        t = np.asarray(periods, dtype=np.float64)
-        return np.asarray((beta + t - 1.0) / (alpha + beta + t - 1.0))
+        index, t = _periods(periods)
+        values = np.exp(betaln(alpha, beta + t) - betaln(alpha, beta))
+        return pd.Series(values, index=index, name="survival", copy=False)
 
-    def expected_renewals(self, periods: Any, discount_rate: float = 0.0) -> np.ndarray:
+    def retention_rate(self, periods: Any) -> pd.Series:
+        """Share of those in after ``t-1`` periods who renew for period ``t``: ``(β+t-1)/(α+β+t-1)``.
+
+        A Series named ``retention_rate`` indexed by the periods asked for.
+        """
+        alpha, beta = self._params()
+        index, t = _periods(periods)
+        values = (beta + t - 1.0) / (alpha + beta + t - 1.0)
+        return pd.Series(values, index=index, name="retention_rate", copy=False)
+
+    def expected_renewals(self, periods: Any, discount_rate: float = 0.0) -> pd.Series:
         """Discounted expected future renewals of a member still in after ``periods`` periods.
 
         ``Σ_{k>=1} S(n+k)/S(n) / (1+d)^k = 2F1(1, β+n; α+β+n; 1/(1+d)) - 1``: the
         renewal into period ``n+k+1`` is discounted by ``k`` periods. With
         ``d = 0`` the sum is finite only for ``α > 1``. Times the fee per period
-        it is the member's residual value (unit of the fee).
+        it is the member's residual value (unit of the fee). A Series named
+        ``expected_renewals`` indexed by the periods asked for.
         """
         alpha, beta = self._params()
         if discount_rate < 0 or (discount_rate == 0 and alpha <= 1.0):
@@ -283,6 +293,13 @@ class ShiftedBetaGeometric(SavedParams):
                 f"discount_rate must be > 0 (or >= 0 when alpha > 1); got {discount_rate} "
                 f"with alpha {alpha:.3f}"
             )
-        n = np.asarray(periods, dtype=np.float64)
+        index, n = _periods(periods)
         z = 1.0 / (1.0 + discount_rate)
-        return np.asarray(hyp2f1(1.0, beta + n, alpha + beta + n, z) - 1.0)
+        values = hyp2f1(1.0, beta + n, alpha + beta + n, z) - 1.0
+        return pd.Series(values, index=index, name="expected_renewals", copy=False)
+
+
+def _periods(periods: Any) -> tuple[pd.Index, np.ndarray]:
+    """The periods asked for as a result index (named ``periods``) and as floats."""
+    index = pd.Index(np.atleast_1d(np.asarray(periods)), name="periods")
+    return index, index.to_numpy(dtype=np.float64)
