@@ -25,6 +25,13 @@ backfill holds the whole history in one transaction: when its expected peak
 memory (:data:`BACKFILL_BYTES_PER_ROW` per event row) exceeds 80% of the available
 memory it is skipped, saying so, and the reopen uses the bulk store.
 
+``--mix`` picks the event mix: ``orders`` (the shop's stream above), ``withdrawals``
+(the same stream with the withdrawal workflow added: after each tick, every member
+whose commissions it settled requests half of them, an operator approves and the
+payout is paid: three account events per settled member and tick; bulk ingest and
+root check only) or ``both`` (the default: both mixes, each reported as events/s
+and order lines/s).
+
 PostgreSQL runs when ``--postgres-url`` (default ``$CHAINMALL_TEST_POSTGRES_URL``)
 names a throwaway database: the store writes a new programme there and the
 anchor (re)creates its ``bench_mall_*`` tables; without it the PostgreSQL rows
@@ -32,6 +39,7 @@ say "skipped".
 
     python benchmarks/bench_referral_store.py            # 100k members / ~1M lines, 1M-member backfill
     python benchmarks/bench_referral_store.py --quick    # 5k members / ~20k lines, SQLite (CI)
+    python benchmarks/bench_referral_store.py --mix withdrawals   # the withdrawal-heavy mix only
     python benchmarks/bench_referral_store.py --postgres-url postgresql://user@host/db
     python benchmarks/bench_referral_store.py --data-file events.csv   # your own events
 """
@@ -64,6 +72,7 @@ from bench_referral import (
 from sqlalchemy import func, select
 
 from chainmall.referral import OrderLine, OrderPaid, ReferralConfig, settle
+from chainmall.referral.events import INT_COLUMNS
 from chainmall.referral.store import ReferralStore, schema
 from chainmall.referral.store.database import connect
 
@@ -108,6 +117,60 @@ def make_stream(frame: pd.DataFrame, batch: int) -> Stream:
     starts = np.flatnonzero(np.r_[True, seq[1:] != seq[:-1]])
     bounds = np.r_[starts[::batch], len(frame)]
     return Stream(frame, bounds, root)
+
+
+def withdrawal_mix(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the withdrawal workflow after each tick (see the module docstring).
+
+    The amounts come from ``settle`` on ``frame``: each member whose commissions a tick
+    settles requests half of what it settled (at least 1 fen), so every request is
+    covered; the request, its approval and its payout follow the tick in that order.
+    """
+    e = settle(frame, CONFIG).entries
+    settled = e[e["kind"] == "SETTLE"].groupby(["seq", "user_id"], sort=True)["amount_fen"].sum()
+    ticks = frame.loc[frame["type"] == "SETTLEMENT_TICK", ["seq", "ts"]].drop_duplicates("seq")
+    ts_of = dict(zip(ticks["seq"].tolist(), ticks["ts"].tolist(), strict=True))
+    rows = []
+    for request, ((seq, user), fen) in enumerate(settled.items(), start=1):
+        amount = max(int(fen) // 2, 1)
+        base = {"seq": seq, "ts": ts_of[seq], "request_id": request, "_user": user}
+        rows.append(
+            {**base, "_k": 1, "type": "WITHDRAWAL_REQUESTED", "user_id": user, "amount_fen": amount}
+        )
+        rows.append({**base, "_k": 2, "type": "WITHDRAWAL_APPROVED"})
+        rows.append({**base, "_k": 3, "type": "WITHDRAWAL_PAID"})
+    added = pd.DataFrame(rows)
+    mixed = pd.concat([frame.assign(_k=0, _user=0), added], ignore_index=True)
+    mixed = mixed.sort_values(["seq", "_k", "_user"], kind="stable").reset_index(drop=True)
+    mixed["seq"] = mixed.groupby(["seq", "_k", "_user"], sort=False).ngroup() + 1
+    for column in INT_COLUMNS:  # the concat made integer columns with gaps float
+        if column in mixed and mixed[column].dtype.kind == "f":
+            mixed[column] = mixed[column].astype("Int64")
+    return mixed.drop(columns=["_k", "_user"])
+
+
+def report_mix(report: Report, db: str, mix: str, stream: Stream, run: BulkRun) -> None:
+    """Events and order lines per second of one mix's bulk ingest (wall)."""
+    wall = float(run.walls.sum())
+    events = int(stream.frame["event_id"].nunique())
+    account = int(stream.frame["type"].str.startswith("WITHDRAWAL").sum())
+    note = (
+        f"{events:,} events ({account / events:.0%} withdrawal events), {stream.lines:,} "
+        f"lines; wall {wall:.1f} s, CPU {run.cpu_s:.1f} s"
+    )
+    report.add(f"{db}_{mix}_ingest_events_per_s", events / wall, note=note)
+    report.add(f"{db}_{mix}_ingest_lines_per_s", stream.lines / wall, note=f"{mix} mix")
+
+
+def run_withdrawal_mix(
+    report: Report, db: str, url: str, stream: Stream, failures: list[str]
+) -> None:
+    """Bulk ingest of the withdrawal-heavy mix into a new programme, root checked."""
+    store = ReferralStore.open(url, CONFIG, programme=f"bench-wd-{uuid.uuid4().hex[:12]}")
+    run = bulk_ingest(store, stream)
+    report_mix(report, db, "withdrawals", stream, run)
+    check_root(report, f"{db}_withdrawals", store, stream.root, failures)
+    store.close()
 
 
 def one_line_orders(frame: pd.DataFrame, n: int, seed: int) -> list[tuple[str, Any]]:
@@ -355,6 +418,7 @@ def run_database(
     store = ReferralStore.open(url, CONFIG, programme=f"bench-{uuid.uuid4().hex[:12]}")
     run = bulk_ingest(store, stream)
     report_bulk(report, db, stream, run)
+    report_mix(report, db, "orders", stream, run)
     check_root(report, db, store, stream.root, failures)
     single_orders(report, db, store, one_line_orders(stream.frame, args.singles, args.seed))
     time_audit(report, f"{db}_audit_s", store, failures)
@@ -386,6 +450,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--postgres-url", default=os.environ.get(POSTGRES_VARIABLE))
     parser.add_argument("--workdir", default=None, help="folder for the SQLite files")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--mix",
+        choices=("orders", "withdrawals", "both"),
+        default="both",
+        help="event mix: the shop's orders, with the withdrawal workflow added, or both",
+    )
     args = parser.parse_args()
     quick = args.quick
     args.members = args.members or (5_000 if quick else 100_000)
@@ -400,7 +470,29 @@ def main() -> None:
     args = parse_args()
     report = Report("referral_store")
     failures: list[str] = []
-    stream = make_stream(load_frame(report, args, args.members), args.batch)
+    frame = load_frame(report, args, args.members)
+    if args.mix != "orders":
+        withdrawals = make_stream(withdrawal_mix(frame), args.batch)
+        with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+            url = f"sqlite:///{Path(tmp) / 'withdrawals.db'}"
+            run_withdrawal_mix(report, "sqlite", url, withdrawals, failures)
+        if args.postgres_url:
+            run_withdrawal_mix(report, "postgresql", args.postgres_url, withdrawals, failures)
+        del withdrawals
+    if args.mix != "withdrawals":
+        run_order_mix(report, args, frame, failures)
+    report.table()
+    if failures:
+        print("FAILED: " + "; ".join(failures), file=sys.stderr)
+        raise SystemExit(1)
+
+
+def run_order_mix(
+    report: Report, args: argparse.Namespace, frame: pd.DataFrame, failures: list[str]
+) -> None:
+    """The order-only mix on each database, then the backfill and reopen phases."""
+    stream = make_stream(frame, args.batch)
+    del frame
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         url = f"sqlite:///{Path(tmp) / 'store.db'}"
         store = run_database(report, "sqlite", url, stream, args, failures)
@@ -413,10 +505,6 @@ def main() -> None:
         url, store, stream = backfill_phase(report, args, Path(tmp), (url, store, stream), failures)
         order = one_line_orders(stream.frame, args.singles + 1, args.seed)[-1]
         reopen_and_apply(report, url, store, stream, order)
-    report.table()
-    if failures:
-        print("FAILED: " + "; ".join(failures), file=sys.stderr)
-        raise SystemExit(1)
 
 
 if __name__ == "__main__":

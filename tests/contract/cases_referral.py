@@ -533,6 +533,7 @@ EVENT_RECORDS = (
     *("OrderLine", "OrderPaid", "OrderReceived", "RefundSucceeded", "Registered", "Release"),
     *("SettlementTick", "UserBanned", "Withdrawal", "WithdrawalApproved", "WithdrawalFailed"),
     *("WithdrawalPaid", "WithdrawalRejected", "WithdrawalRequested"),
+    *("CommissionApproved", "CommissionDeclined"),
 )
 RESULT_TYPES = {
     "Settlement": "result of settle / fold",

@@ -28,7 +28,7 @@ from chainmall.referral.records import iter_records, ledger_root
 from chainmall.referral.rules import ReferralState, run_fold
 from chainmall.referral.rules.stream import event_ids, settlement_of
 from chainmall.referral.versions import version_registry
-from tests.referral.referral_streams import sparse_ids, text
+from tests.referral.referral_streams import sparse_ids, text, with_entry_ids
 
 SORTING = Limits(chunk_rows=2, dense_slots=0, dense_extra=0, sparse_extra=-(10**9))
 """Thresholds that send every size switch of the batch path to its large-log side."""
@@ -40,7 +40,8 @@ def check_fold_equals_batch(
     events: list[Any], config: ReferralConfig, versions: dict[str, ReferralConfig] | None = None
 ) -> Settlement:
     """fold = batch under every threshold setting and with threads, on plain and sparse ids."""
-    for stream in (events, sparse_ids(events), sparse_ids(events, text)):
+    for ids in (events, sparse_ids(events), sparse_ids(events, text)):
+        stream = with_entry_ids(ids, config, versions)
         frame = events_to_frame(stream)
         registry = version_registry(config, versions)
         typed = events_from_frame(frame)
@@ -53,7 +54,7 @@ def check_fold_equals_batch(
             assert_same(fast, settle_frame(read_frame(frame), registry, limits=limits))
         assert_same(fast, settle(frame, config, versions, threads=2))
         check_ledger_bytes(fast, records)
-    return settle(events_to_frame(events), config, versions)
+    return settle(events_to_frame(with_entry_ids(events, config, versions)), config, versions)
 
 
 def assert_same(slow: Settlement, fast: Settlement) -> None:
@@ -75,6 +76,7 @@ def assert_accounts(state: ReferralState, result: Settlement) -> None:
         "reserved_fen": state.reserved,
         "receivable_fen": state.receivable,
         "withdrawn_fen": state.withdrawn,
+        "awaiting_approval_fen": state.awaiting,
     }
     for column, running in accounts.items():
         users = set(balances.index) | {u for u, v in running.items() if v}

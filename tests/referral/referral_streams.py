@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from chainmall.referral import (
     Adjustment,
     Bound,
+    CommissionApproved,
+    CommissionDeclined,
     ConfigActivated,
     DirectBeneficiary,
     Engagement,
@@ -35,7 +37,7 @@ from chainmall.referral import (
     WithdrawalRejected,
     WithdrawalRequested,
 )
-from chainmall.referral.config import RateOverride, RateTier
+from chainmall.referral.config import ApprovalConfig, RateOverride, RateTier
 from chainmall.referral.payout_tax import TaxConfig, TaxMethod
 from chainmall.referral.policy import Badge, IncentiveConfig
 
@@ -76,6 +78,14 @@ TAXES = (
 )
 """Withholding at payout drawn by :func:`configs`: off, or either method with deductions
 small enough that the streams' payouts withhold tax."""
+APPROVALS = (
+    ApprovalConfig(),
+    ApprovalConfig(mode="manual"),
+    ApprovalConfig(auto_after_days=1),
+    ApprovalConfig(auto_after_days=10),
+)
+"""Commission approval drawn by :func:`configs`: none, manual, auto after 1 or 10 days
+(the streams' ticks step 0, 9 or 18 days)."""
 START = datetime(2025, 3, 27, tzinfo=UTC)
 AMOUNTS = (0, 1, 99, 3_333, 10_000, 25_000, 400_000, 2_000_000)
 
@@ -103,6 +113,7 @@ def configs(draw: Any) -> ReferralConfig:
             daily_limit=draw(st.sampled_from([0, 1, 2])),
         ),
         tax=draw(st.sampled_from(TAXES)),
+        approval=draw(st.sampled_from(APPROVALS)),
     )
 
 
@@ -170,6 +181,8 @@ def streams(draw: Any, max_events: int = 60) -> list[Any]:
                     + ["approve"] * 3
                     + ["reject", "paid", "paid", "failed"]
                     + ["adjust"] * 2
+                    + ["capprove"] * 3
+                    + ["cdecline"] * 2
                 ),
                 st.sampled_from(users),
                 st.sampled_from(users),
@@ -248,9 +261,108 @@ def streams(draw: Any, max_events: int = 60) -> list[Any]:
             signed = (r + 1, -(r + 1), -amount, 0)[r % 4]
             why = ("goodwill", "fraud", " ", "")[r % 7 % 4]
             events.append(Adjustment(step(), now, a, signed, why, ("op-1", "op-2", "")[r % 5 % 3]))
+        elif kind in ("capprove", "cdecline"):
+            events.append(_decision(kind, step(), now, r))
         elif kind == "dup" and events:
             events.append(events[r % len(events)])
     return events
+
+
+def _decision(kind: str, seq: int, now: datetime, r: int) -> Any:
+    """A commission decision naming placeholders (see :func:`with_entry_ids`): one id
+    mostly, several at times (bulk), an unknown one or a repeated one now and then."""
+    ids = tuple(f"#{r + 5 * k}" for k in range(1 + (r % 5 == 0) * (1 + r % 3)))
+    if r % 13 == 0:
+        ids = (*ids, "#x")  # names no commission: the whole event is refused
+    elif r % 17 == 0:
+        ids = (*ids, ids[0])  # the same id twice
+    operator = " " if r % 11 == 0 else ("ops-1", "ops-2")[r % 2]
+    if kind == "capprove":
+        return CommissionApproved(seq, now, ids, operator)
+    reason = "" if r % 7 == 0 else ("fake order", "abuse")[r % 2]
+    return CommissionDeclined(seq, now, ids, reason, operator)
+
+
+@st.composite
+def approval_streams(draw: Any) -> list[Any]:
+    """Streams where commissions settle often: members 1-4 invited by 1, each buying a
+    received order, then ticks, commission decisions, refunds and withdrawal requests."""
+    events: list[Any] = [Registered(1, START, 1)]
+    seq, now = 1, START
+    for u in range(2, 6):
+        events += [Registered(seq + 1, now, u), Bound(seq + 2, now, u, 1)]
+        seq += 2
+    for u in range(1, 6):
+        lines = (OrderLine(100 * u, 10_000), OrderLine(100 * u + 1, 3_333))
+        events += [OrderPaid(seq + 1, now, u, u, lines), OrderReceived(seq + 2, now, u)]
+        seq += 2
+    if draw(st.booleans()):  # most commissions settle before the first decision
+        now += timedelta(days=15)
+        seq += 1
+        events.append(SettlementTick(seq, now))
+    actions = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(
+                    ["tick"] * 3 + ["capprove"] * 3 + ["cdecline"] * 2 + ["refund", "request"]
+                ),
+                st.integers(0, 1_000),
+            ),
+            min_size=5,
+            max_size=25,
+        )
+    )
+    for kind, r in actions:
+        seq += 1
+        now += timedelta(hours=1 + r % 50)
+        if kind == "tick":
+            now += timedelta(days=(4, 8, 15)[r % 3])
+            events.append(SettlementTick(seq, now))
+        elif kind == "refund":
+            u = 2 + r % 4
+            line = 100 * u + r % 2
+            events.append(RefundSucceeded(seq, now, 9_000 + seq, line, (1_000, 3_333)[r % 2]))
+        elif kind == "request":
+            events.append(WithdrawalRequested(seq, now, 1, 7_000 + seq, 500 + r))
+        else:
+            events.append(_decision(kind, seq, now, r))
+    return events
+
+
+def with_entry_ids(
+    events: list[Any], config: ReferralConfig, versions: dict[str, ReferralConfig] | None = None
+) -> list[Any]:
+    """The stream with each placeholder ``#k`` of a commission decision replaced by an
+    entry id, from a fold of the stream (decisions never change which commissions exist
+    or when they settle): for ``k % 4`` > 0 the ``k``-th (modulo their number) commission
+    settled before the decision, else the ``k``-th created before it; ``#x`` stays."""
+    from chainmall.referral import fold
+
+    folded = fold(events, config, versions)
+    ids = folded.entry_ids()
+    e = folded.entries
+    created: list[tuple[int, str]] = []
+    settled: list[tuple[int, str]] = []
+    for i, (seq, kind, ref) in enumerate(zip(e["seq"], e["kind"], e["ref_pos"], strict=True)):
+        if kind == "COMMISSION":
+            created.append((int(seq), ids[i]))
+        elif kind in ("SETTLE", "AWAIT_APPROVAL"):
+            settled.append((int(seq), ids[int(ref)]))
+
+    def pick(placeholder: str, seq: int) -> str:
+        if not placeholder[1:].isdigit():
+            return placeholder
+        k = int(placeholder[1:])
+        pool = [eid for at, eid in (settled if k % 4 else created) if at < seq]
+        return pool[k % len(pool)] if pool else placeholder
+
+    def resolve(event: Any) -> Any:
+        if not isinstance(event, CommissionApproved | CommissionDeclined):
+            return event
+        chosen = tuple(pick(i, event.seq) for i in event.entry_ids)
+        return dataclasses.replace(event, entry_ids=chosen)
+
+    return [resolve(event) for event in events]
 
 
 DECISIONS: dict[str, Any] = {

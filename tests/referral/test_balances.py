@@ -27,9 +27,15 @@ def _expected(entries: pd.DataFrame) -> pd.DataFrame:
     r = recv.reindex(columns=list(KINDS), fill_value=0).fillna(0).astype("int64")
     out = pd.DataFrame(
         {
-            "pending_fen": a["COMMISSION"] + a["REVERSAL"] - a["SETTLE"],
+            "pending_fen": a["COMMISSION"] + a["REVERSAL"] - a["SETTLE"] - a["AWAIT_APPROVAL"],
+            "awaiting_approval_fen": a["AWAIT_APPROVAL"]
+            - a["APPROVE"]
+            + a["DECLINE"]
+            + a["AWAIT_REVERSAL"],
             "available_fen": a["SETTLE"]
             + r["SETTLE"]
+            + a["APPROVE"]
+            + r["APPROVE"]
             + a["CLAWBACK"]
             + r["CLAWBACK"]
             + a["WITHDRAWAL"]
@@ -45,13 +51,22 @@ def _expected(entries: pd.DataFrame) -> pd.DataFrame:
             + a["WITHDRAW_FEE"]
             + a["WITHHOLDING"]
             - direct,
-            "receivable_fen": r["SETTLE"] + r["CLAWBACK"] + r["WITHDRAW_RELEASE"] + r["ADJUSTMENT"],
+            "receivable_fen": r["SETTLE"]
+            + r["CLAWBACK"]
+            + r["WITHDRAW_RELEASE"]
+            + r["ADJUSTMENT"]
+            + r["APPROVE"],
             "withdrawn_fen": -a["WITHDRAWAL"]
             - a["WITHDRAW_PAID"]
             - a["WITHDRAW_FEE"]
             - a["WITHHOLDING"],
             "withheld_fen": -a["WITHHOLDING"],
-            "credited_fen": a["COMMISSION"] + a["REVERSAL"] + a["CLAWBACK"] + a["ADJUSTMENT"],
+            "credited_fen": a["COMMISSION"]
+            + a["REVERSAL"]
+            + a["CLAWBACK"]
+            + a["ADJUSTMENT"]
+            + a["DECLINE"]
+            + a["AWAIT_REVERSAL"],
         }
     )
     return out.rename_axis(index="user_id", columns=None).reset_index()

@@ -227,7 +227,7 @@ def test_uplift_stays_within_caps(events: list[Any], config: ReferralConfig) -> 
     per_line = paid.groupby("line_id")["amount_fen"].sum()
     base = paid.groupby("line_id")["base_fen"].first()
     assert (per_line <= base * config.max_payout_ratio_bp // 10_000).all()
-    money = e[e["kind"].isin(["COMMISSION", "REVERSAL", "CLAWBACK"])]
+    money = e[e["kind"].isin(["COMMISSION", "REVERSAL", "CLAWBACK", "AWAIT_REVERSAL"])]
     credited = money.groupby(["user_id", money["month"].astype(str)])["amount_fen"].sum()
     assert (credited <= config.monthly_cap_fen).all()
 
@@ -248,7 +248,7 @@ def test_holds_never_change_amounts(events: list[Any], config: ReferralConfig) -
 
     def reversed_(r: Any) -> dict[Any, int]:
         e = r.entries
-        back = e[e["kind"].isin(["REVERSAL", "CLAWBACK"])]
+        back = e[e["kind"].isin(["REVERSAL", "CLAWBACK", "AWAIT_REVERSAL"])]
         return back.groupby(["user_id", "line_id"])["amount_fen"].sum().to_dict()
 
     pd.testing.assert_frame_equal(rewards(held), rewards(free))

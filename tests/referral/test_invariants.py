@@ -16,9 +16,9 @@ from chainmall.referral import (
     events_to_frame,
     settle,
 )
-from chainmall.referral.records import ACCOUNT_KINDS
+from chainmall.referral.records import ACCOUNT_KINDS, APPROVAL_KINDS
 from tests.referral.equality import check_fold_equals_batch
-from tests.referral.referral_streams import configs, streams, versions_of
+from tests.referral.referral_streams import configs, streams, versions_of, with_entry_ids
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=2_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -56,6 +56,7 @@ def test_fold_equals_batch_versions_many(
 def check_invariants(
     events: list[Any], config: ReferralConfig, versions: dict[str, ReferralConfig] | None = None
 ) -> None:
+    events = with_entry_ids(events, config, versions)
     result = settle(events_to_frame(events), config, versions)
     e = result.entries
     version = result.versions  # each entry obeys the limits of its own config version
@@ -73,6 +74,7 @@ def check_invariants(
         "SETTLE",
         "WITHDRAWAL",
         *ACCOUNT_KINDS,
+        *APPROVAL_KINDS,
     }
     rewards = e[e["kind"].isin(["COMMISSION", "CAPPED", "BLOCKED_DEPTH", "FORFEITED"])]
     assert rewards["line_id"].notna().all() and (rewards["base_fen"] > 0).all()
@@ -104,7 +106,7 @@ def check_invariants(
     available: dict[int, int] = defaultdict(int)
     highest_cap = max(c.monthly_cap_fen for c in version.values())
     for row in e.itertuples():
-        if row.kind in ("COMMISSION", "REVERSAL", "CLAWBACK"):
+        if row.kind in ("COMMISSION", "REVERSAL", "CLAWBACK", "AWAIT_REVERSAL"):
             credited[(row.user_id, row.month)] += row.amount_fen
             assert credited[(row.user_id, row.month)] <= highest_cap
             if row.kind == "COMMISSION" and row.amount_fen > 0:  # within its own version's cap
@@ -112,7 +114,7 @@ def check_invariants(
                     credited[(row.user_id, row.month)]
                     <= version[row.config_version].monthly_cap_fen
                 )
-        if row.kind in ("SETTLE", "CLAWBACK", "WITHDRAW_RELEASE", "ADJUSTMENT"):
+        if row.kind in ("SETTLE", "APPROVE", "CLAWBACK", "WITHDRAW_RELEASE", "ADJUSTMENT"):
             available[row.user_id] += row.amount_fen + row.receivable_fen
         if row.kind in ("WITHDRAWAL", "WITHDRAW_HOLD"):
             available[row.user_id] += row.amount_fen
@@ -121,10 +123,12 @@ def check_invariants(
         assert available[row.user_id] >= 0
     # INV-4: every account movement balances against the platform's commission expense
     b = result.balances
-    net = b["pending_fen"] + b["available_fen"] + b["reserved_fen"] - b["receivable_fen"]
+    net = b["pending_fen"] + b["awaiting_approval_fen"] + b["available_fen"]
+    net += b["reserved_fen"] - b["receivable_fen"]
     net += b["withdrawn_fen"]
     assert (net == b["credited_fen"]).all()
     assert (b["receivable_fen"] >= 0).all() and (b["pending_fen"] >= 0).all()
+    assert (b["awaiting_approval_fen"] >= 0).all()
     # INV-7: a fully refunded line nets to zero
     refunds = [x for x in events if type(x).__name__ == "RefundSucceeded"]
     rejected_seqs = set(result.rejected["seq"].tolist())  # a reused refund id is rejected
@@ -142,7 +146,10 @@ def check_invariants(
         paid_fen = paid_of[(int(group["order_id"].iloc[0]), int(line_id))]
         if refunded.get(int(line_id)) == paid_fen:
             rows = e[
-                (e["line_id"] == line_id) & e["kind"].isin(["COMMISSION", "REVERSAL", "CLAWBACK"])
+                (e["line_id"] == line_id)
+                & e["kind"].isin(
+                    ["COMMISSION", "REVERSAL", "CLAWBACK", "AWAIT_REVERSAL", "DECLINE"]
+                )
             ]
             assert rows["amount_fen"].sum() == 0
     # INV-8: both relations are forests (acyclic; team chains terminate)

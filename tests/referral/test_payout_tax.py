@@ -41,7 +41,7 @@ from chainmall.referral import (
     withholding,
 )
 from tests.referral.equality import assert_same
-from tests.referral.referral_streams import configs, streams
+from tests.referral.referral_streams import configs, streams, with_entry_ids
 
 T0 = datetime(2025, 3, 3, tzinfo=UTC)
 TAXED = ReferralConfig(team_rate_bp=0, withdrawals=WithdrawalConfig(fee_fen=100), tax=TaxConfig())
@@ -125,6 +125,7 @@ def test_cumulative_method_across_two_payouts_and_a_month_boundary() -> None:
     assert tax["ref_pos"].tolist() == holds
     assert account(result) == {
         "pending_fen": 0,
+        "awaiting_approval_fen": 0,
         "available_fen": 200_000,
         "reserved_fen": 0,
         "receivable_fen": 0,
@@ -258,7 +259,7 @@ def test_tax_off_keeps_the_ledger_and_on_agrees_with_the_after_the_fact_computat
 def test_money_conserved_with_tax(events: list[Any], config: ReferralConfig) -> None:
     """credits − net payouts − fees − withholding = balances; withdrawable ≥ 0 (INV-10)."""
     config = config.replace(tax=TaxConfig(basic_deduction_fen=100))
-    result = run(events, config)
+    result = run(with_entry_ids(events, config), config)
     e = result.entries
     by_kind = e.groupby([e["user_id"], e["kind"].astype(str)])["amount_fen"].sum()
     b = result.balances.set_index("user_id")
@@ -267,7 +268,8 @@ def test_money_conserved_with_tax(events: list[Any], config: ReferralConfig) -> 
         out = -sum(int(amounts.get(k, 0)) for k in ("WITHDRAWAL", "WITHDRAW_PAID"))
         fees = -int(amounts.get("WITHDRAW_FEE", 0))
         tax = -int(amounts.get("WITHHOLDING", 0))
-        held = row["pending_fen"] + row["available_fen"] + row["reserved_fen"]
+        held = row["pending_fen"] + row["awaiting_approval_fen"] + row["available_fen"]
+        held += row["reserved_fen"]
         assert row["credited_fen"] - out - fees - tax == held - row["receivable_fen"]
         assert tax == row["withheld_fen"] >= 0
         assert row["available_fen"] >= 0 and row["reserved_fen"] >= 0

@@ -35,7 +35,7 @@ from chainmall.referral import (
 )
 from chainmall.referral.rules import run_fold
 from tests.referral.equality import assert_same
-from tests.referral.referral_streams import configs, sparse_ids, streams, text
+from tests.referral.referral_streams import configs, sparse_ids, streams, text, with_entry_ids
 
 T0 = datetime(2025, 3, 3, tzinfo=UTC)
 FEE = ReferralConfig(team_rate_bp=0, withdrawals=WithdrawalConfig(fee_bp=100, fee_fen=50))
@@ -107,6 +107,7 @@ def test_request_approve_paid() -> None:
     assert refs == [hold, hold]
     assert account(result) == {
         "pending_fen": 0,
+        "awaiting_approval_fen": 0,
         "available_fen": 800,
         "reserved_fen": 0,
         "receivable_fen": 0,
@@ -178,6 +179,7 @@ def test_refund_after_payout_claws_back_then_nets_next_request() -> None:
     assert reasons(result) == [(14, "INSUFFICIENT_AVAILABLE")]
     assert account(result) == {
         "pending_fen": 0,
+        "awaiting_approval_fen": 0,
         "available_fen": 0,
         "reserved_fen": 500,
         "receivable_fen": 0,
@@ -276,7 +278,7 @@ def test_text_request_ids_round_trip() -> None:
 
 def conserved(events: list[Any], config: ReferralConfig) -> None:
     """INV-10 and money conservation on the fold's running accounts."""
-    frame = events_to_frame(events)  # both read the frame, as in ``run``
+    frame = events_to_frame(with_entry_ids(events, config))  # both read the frame, as in ``run``
     state, _ = run_fold(events_from_frame(frame), config)
     result = settle(frame, config)
     users = set(state.registered)
@@ -288,11 +290,16 @@ def conserved(events: list[Any], config: ReferralConfig) -> None:
     kind = e["kind"].astype(str)
     credits = int(
         e["amount_fen"][kind.isin(["COMMISSION", "REVERSAL", "CLAWBACK", "ADJUSTMENT"])].sum()
+        + e["amount_fen"][kind.isin(["DECLINE", "AWAIT_REVERSAL"])].sum()
     )
     payouts = -int(e["amount_fen"][kind.isin(["WITHDRAWAL", "WITHDRAW_PAID"])].sum())
     fees = -int(e["amount_fen"][kind == "WITHDRAW_FEE"].sum())
     held = sum(
-        state.pending[u] + state.available[u] + state.reserved[u] - state.receivable[u]
+        state.pending[u]
+        + state.awaiting[u]
+        + state.available[u]
+        + state.reserved[u]
+        - state.receivable[u]
         for u in users | set(e["user_id"])
     )
     assert credits - payouts - fees == held

@@ -19,6 +19,7 @@ balances and rejected events with reasons.
 from chainmall.referral._batch.settle import settle
 from chainmall.referral.compliance import compliance_report
 from chainmall.referral.config import (
+    ApprovalConfig,
     DirectBeneficiary,
     RateOverride,
     RateTier,
@@ -30,6 +31,8 @@ from chainmall.referral.dashboard import commission_detail, dashboard, fission_p
 from chainmall.referral.events import (
     Adjustment,
     Bound,
+    CommissionApproved,
+    CommissionDeclined,
     ConfigActivated,
     Engagement,
     Hold,
@@ -73,9 +76,12 @@ from chainmall.referral.versions import VERSIONED_FIELDS, version_registry
 __all__ = [
     "VERSIONED_FIELDS",
     "Adjustment",
+    "ApprovalConfig",
     "AuditReport",
     "Badge",
     "Bound",
+    "CommissionApproved",
+    "CommissionDeclined",
     "ConfigActivated",
     "DirectBeneficiary",
     "Engagement",

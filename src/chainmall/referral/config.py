@@ -16,7 +16,7 @@ import itertools
 import warnings
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -27,6 +27,7 @@ from chainmall.referral.policy import IncentiveConfig
 
 __all__ = [
     "COMPLIANCE_LIMITS",
+    "ApprovalConfig",
     "DirectBeneficiary",
     "RateOverride",
     "RateTier",
@@ -137,6 +138,40 @@ class WithdrawalConfig(EngineConfig):
         return self.fee_fen + amount_fen * self.fee_bp // 10_000
 
 
+class ApprovalConfig(EngineConfig):
+    """Approval of settled commissions; default: approved at settlement (no wait).
+
+    ``mode="auto"`` with ``auto_after_days = N > 0``: a settled commission awaits
+    approval (not withdrawable) until an operator approves or declines it, or a
+    tick at least ``N`` days after its settlement approves it. ``mode="manual"``:
+    only an operator decides (``auto_after_days`` must be 0). ``auto`` with 0
+    days: a commission is available at settlement, as without approval.
+    """
+
+    mode: Literal["auto", "manual"] = Field(
+        default="auto", description="auto: approved after auto_after_days; manual: operator"
+    )
+    auto_after_days: int = Field(
+        default=0, ge=0, le=3650, description="days a settled commission awaits approval (auto)"
+    )
+
+    @model_validator(mode="after")
+    def _manual_has_no_days(self) -> ApprovalConfig:
+        if self.mode == "manual" and self.auto_after_days:
+            raise ValueError("manual approval waits for an operator: set auto_after_days=0")
+        return self
+
+    @property
+    def waits(self) -> bool:
+        """True when settled commissions await approval (manual, or auto after N > 0 days)."""
+        return self.mode == "manual" or self.auto_after_days > 0
+
+    @property
+    def auto_after_ns(self) -> int | None:
+        """Wait before an automatic approval in ns (None: manual mode)."""
+        return None if self.mode == "manual" else self.auto_after_days * 86_400 * 10**9
+
+
 _DEFAULT_TIERS = (
     RateTier(min_rank=1, rate_bp=2000),
     RateTier(min_rank=4, rate_bp=1500),
@@ -220,6 +255,10 @@ class ReferralConfig(EngineConfig):
     withdrawals: WithdrawalConfig = Field(
         default_factory=WithdrawalConfig,
         description="minimum amount (fen), fee (bp and fen) and daily request limit",
+    )
+    approval: ApprovalConfig = Field(
+        default_factory=ApprovalConfig,
+        description="approval of settled commissions (default: none, available at settlement)",
     )
     tax: TaxConfig | None = Field(
         default=None,

@@ -25,6 +25,10 @@ per order line; consecutive ``ORDER_PAID`` rows with the same ``seq``,
 | ``operator_id`` | str | ADJUSTMENT: who made it (non-blank) |
 | ``category`` | str | ORDER_PAID: the line's product category (optional) |
 | ``order_type`` | str | ORDER_PAID: the order's type, e.g. ``"SECKILL"`` (optional; the first line's holds for the order) |
+| ``entry_ids`` | str | COMMISSION_APPROVED / _DECLINED: the commission entry ids decided, comma-separated |
+
+``reason`` and ``operator_id`` also serve COMMISSION_DECLINED (reason, operator)
+and COMMISSION_APPROVED (operator); see :mod:`chainmall.referral.rules.approvals`.
 
 The withdrawal workflow (:mod:`chainmall.referral.rules.withdrawals`) is
 ``WITHDRAWAL_REQUESTED`` → ``WITHDRAWAL_APPROVED`` / ``WITHDRAWAL_REJECTED`` →
@@ -62,6 +66,8 @@ __all__ = [
     "MISSING",
     "Adjustment",
     "Bound",
+    "CommissionApproved",
+    "CommissionDeclined",
     "ConfigActivated",
     "Engagement",
     "Event",
@@ -85,8 +91,10 @@ __all__ = [
     "events_to_frame",
     "is_id",
     "is_int",
+    "join_entry_ids",
     "plain_ints",
     "rows_to_frame",
+    "split_entry_ids",
 ]
 
 
@@ -262,6 +270,29 @@ class Adjustment:
 
 
 @dataclass(frozen=True, slots=True)
+class CommissionApproved:
+    """An operator approved settled commissions ``entry_ids`` (all or none): they become
+    available. Used when ``ReferralConfig.approval`` makes commissions wait."""
+
+    seq: int
+    ts: datetime
+    entry_ids: tuple[str, ...]
+    operator_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommissionDeclined:
+    """An operator declined settled commissions ``entry_ids`` (all or none) for ``reason``:
+    what is left of each is reversed (a ``DECLINE`` entry)."""
+
+    seq: int
+    ts: datetime
+    entry_ids: tuple[str, ...]
+    reason: str
+    operator_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Engagement:
     """A share (``action="SHARE"``, on ``channel``) or a comment on bought line ``line_id``."""
 
@@ -325,6 +356,8 @@ Event = (
     | WithdrawalPaid
     | WithdrawalFailed
     | Adjustment
+    | CommissionApproved
+    | CommissionDeclined
 )
 
 EVENT_TYPES: dict[str, type[Any]] = {
@@ -347,6 +380,8 @@ EVENT_TYPES: dict[str, type[Any]] = {
     "WITHDRAWAL_PAID": WithdrawalPaid,
     "WITHDRAWAL_FAILED": WithdrawalFailed,
     "ADJUSTMENT": Adjustment,
+    "COMMISSION_APPROVED": CommissionApproved,
+    "COMMISSION_DECLINED": CommissionDeclined,
 }
 TYPE_OF: dict[type[Any], str] = {cls: name for name, cls in EVENT_TYPES.items()}
 
@@ -361,7 +396,16 @@ INT_COLUMNS = (
     "request_id",
     "product_id",
 )
-STR_COLUMNS = ("month", "action", "channel", "reason", "operator_id", "category", "order_type")
+STR_COLUMNS = (
+    "month",
+    "action",
+    "channel",
+    "reason",
+    "operator_id",
+    "category",
+    "order_type",
+    "entry_ids",
+)
 EVENT_COLUMNS = ("seq", "type", "ts", *INT_COLUMNS, *STR_COLUMNS)
 
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -384,6 +428,8 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "WITHDRAWAL_PAID": ("request_id",),
     "WITHDRAWAL_FAILED": ("request_id",),
     "ADJUSTMENT": ("user_id", "amount_fen", "reason", "operator_id"),
+    "COMMISSION_APPROVED": ("entry_ids",),
+    "COMMISSION_DECLINED": ("entry_ids",),
 }
 
 MISSING = np.iinfo(np.int64).min
@@ -462,8 +508,23 @@ def events_to_frame(events: list[Event]) -> pd.DataFrame:
         }
         if isinstance(event, ConfigActivated):
             fields["month"] = event.version
+        if isinstance(event, CommissionApproved | CommissionDeclined):
+            fields["entry_ids"] = join_entry_ids(event.entry_ids)
         rows.append({**base, **fields})
     return rows_to_frame(rows)
+
+
+def join_entry_ids(entry_ids: Any) -> Any:
+    """The ``entry_ids`` column's text of a decision's ids (comma-separated); a value that
+    is not a tuple or list of texts is kept as given, for the rules to reject."""
+    if isinstance(entry_ids, tuple | list) and all(isinstance(e, str) for e in entry_ids):
+        return ",".join(entry_ids)
+    return entry_ids
+
+
+def split_entry_ids(text: str) -> tuple[str, ...]:
+    """The entry ids of an ``entry_ids`` column text (empty parts dropped)."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

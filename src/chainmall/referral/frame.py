@@ -27,12 +27,15 @@ from chainmall.referral.events import (
     STR_COLUMNS,
     TYPE_CODE,
     Adjustment,
+    CommissionApproved,
+    CommissionDeclined,
     ConfigActivated,
     Engagement,
     Event,
     OrderLine,
     OrderPaid,
     is_int,
+    split_entry_ids,
 )
 from chainmall.referral.ids import ID_COLUMNS, IdSpace, IdSpaces, id_kind_of
 from chainmall.referral.reasons import Reason
@@ -471,6 +474,13 @@ def _typed(kind: str, seq: int, ts: datetime, cols: dict[str, Any], start: int, 
     if kind == "ADJUSTMENT":
         reason, operator = value["reason"], value["operator_id"]
         return Adjustment(seq, ts, ints["user_id"], ints["amount_fen"], reason, operator)
+    if kind == "COMMISSION_APPROVED":
+        return CommissionApproved(
+            seq, ts, split_entry_ids(value["entry_ids"]), value["operator_id"]
+        )
+    if kind == "COMMISSION_DECLINED":
+        ids = split_entry_ids(value["entry_ids"])
+        return CommissionDeclined(seq, ts, ids, value["reason"], value["operator_id"])
     fields: dict[str, object] = {f: ints[f] for f in REQUIRED_FIELDS[kind] if f in ints}
     if kind == "MONTH_CLOSE":
         fields = {"month": value["month"]}

@@ -260,9 +260,10 @@ def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
 
 
 def _credited(settlement: Settlement) -> pd.Series:
-    """Credited commissions per (user_id, accrual month), fen (R4.6 running total at the end)."""
+    """Credited commissions per (user_id, accrual month), fen (R4.6 running total at the end;
+    a refund of a commission awaiting approval frees headroom, a decline does not)."""
     e = settlement.entries
-    money = e[e["kind"].isin(["COMMISSION", "REVERSAL", "CLAWBACK"])]
+    money = e[e["kind"].isin(["COMMISSION", "REVERSAL", "CLAWBACK", "AWAIT_REVERSAL"])]
     grouped = money.groupby([as_ids(money["user_id"]), money["month"].astype(str)])
     return grouped["amount_fen"].sum().astype("int64")
 

@@ -70,3 +70,6 @@ class Reason(IntEnum):
     # manual adjustments (also UNKNOWN_USER)
     ZERO_ADJUSTMENT = 41  # amount_fen is 0 or not an integer
     MISSING_REASON = 42  # blank reason or operator_id
+    # commission approval (also ALREADY_DECIDED, MISSING_REASON, MISSING_FIELD)
+    UNKNOWN_ENTRY = 43  # an entry id that is not a commission of the programme
+    NOT_SETTLED = 44  # a commission that does not await approval yet (not settled)

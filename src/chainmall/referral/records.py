@@ -52,6 +52,7 @@ from chainmall.ledger import merkle_root
 
 __all__ = [
     "ACCOUNT_KINDS",
+    "APPROVAL_KINDS",
     "ENTRY_FIELDS",
     "OPTIONAL_FIELDS",
     "RECORD_FIELDS",
@@ -74,8 +75,23 @@ ACCOUNT_KINDS = (
 )
 """Kinds of the withdrawal workflow, manual adjustments and tax withheld at payout (after
 the older kinds: codes of existing kinds never change)."""
-KINDS = (*REWARD_KINDS, "REVERSAL", "CLAWBACK", "SETTLE", "WITHDRAWAL", *ACCOUNT_KINDS)
+APPROVAL_KINDS = ("AWAIT_APPROVAL", "APPROVE", "DECLINE", "AWAIT_REVERSAL")
+"""Kinds of commission approval (``ReferralConfig.approval``): settled into awaiting,
+approved into available, declined, reversed by a refund while awaiting."""
+KINDS = (
+    *REWARD_KINDS,
+    "REVERSAL",
+    "CLAWBACK",
+    "SETTLE",
+    "WITHDRAWAL",
+    *ACCOUNT_KINDS,
+    *APPROVAL_KINDS,
+)
 REWARD_TYPES = ("DIRECT", "TEAM")
+_REFUND_KINDS = ("REVERSAL", "CLAWBACK", "AWAIT_REVERSAL")
+"""Kinds keyed by the commission they reverse and the refund."""
+_COMMISSION_STEPS = ("SETTLE", "AWAIT_APPROVAL", "APPROVE", "DECLINE")
+"""Kinds keyed by the commission alone (each happens once per commission)."""
 
 INT_FIELDS = (
     "seq",
@@ -121,10 +137,10 @@ def entry_id(
     key: list[Any]
     if kind in REWARD_KINDS:
         key = [version, "OrderPaid", kind, order_id, line_id, user_id, reward_type]
-    elif kind in ("REVERSAL", "CLAWBACK"):
+    elif kind in _REFUND_KINDS:
         key = [version, kind, ref, refund_id]
-    elif kind == "SETTLE":
-        key = [version, "SETTLE", ref]
+    elif kind in _COMMISSION_STEPS:
+        key = [version, kind, ref]
     else:
         key = [version, kind, seq, user_id]
     text = json.dumps(key, separators=(",", ":"), ensure_ascii=False)
@@ -233,10 +249,10 @@ def iter_records(
             ref = digests[32 * p : 32 * p + 32].hex() if p >= 0 else None
             if kind in REWARD_KINDS:
                 key = f'[{vj},"OrderPaid","{kind}",{order[i]},{line[i]},{user[i]},{rtype[i]}]'
-            elif kind in ("REVERSAL", "CLAWBACK"):
+            elif kind in _REFUND_KINDS:
                 key = f'[{vj},"{kind}","{ref}",{refund[i]}]'
-            elif kind == "SETTLE":
-                key = f'[{vj},"SETTLE","{ref}"]'
+            elif kind in _COMMISSION_STEPS:
+                key = f'[{vj},"{kind}","{ref}"]'
             else:
                 key = f'[{vj},"{kind}",{seq[i]},{user[i]}]'
             digest = sha(key.encode("utf-8")).digest()

@@ -35,10 +35,15 @@ _SUMMED = (
     ("amount_fen", "WITHDRAW_FEE"),
     ("amount_fen", "ADJUSTMENT"),
     ("amount_fen", "WITHHOLDING"),
+    ("amount_fen", "AWAIT_APPROVAL"),
+    ("amount_fen", "APPROVE"),
+    ("amount_fen", "DECLINE"),
+    ("amount_fen", "AWAIT_REVERSAL"),
     ("receivable_fen", "SETTLE"),
     ("receivable_fen", "CLAWBACK"),
     ("receivable_fen", "WITHDRAW_RELEASE"),
     ("receivable_fen", "ADJUSTMENT"),
+    ("receivable_fen", "APPROVE"),
 )
 """The per-user sums the accounts are made of: (column, entry kind)."""
 
@@ -46,7 +51,9 @@ _SUMMED = (
 def balances_of(entries: pd.DataFrame, limits: Limits | None = None) -> pd.DataFrame:
     """Per-user accounts (fen) derived from the entries, sorted by ``user_id``.
 
-    ``pending`` = commissions − reversals − settled; ``available`` = settled −
+    ``pending`` = commissions − reversals − settled (or settled into awaiting approval);
+    ``awaiting_approval`` = settled commissions an operator has not yet approved
+    (``ReferralConfig.approval``), less declines and refunds; ``available`` = settled −
     netted − clawed back − withdrawn − reserved + released ± adjusted;
     ``reserved`` = held for withdrawal requests not yet paid, rejected or failed;
     ``receivable`` = what the user owes after claw-backs or debits exceeded the
@@ -54,7 +61,8 @@ def balances_of(entries: pd.DataFrame, limits: Limits | None = None) -> pd.DataF
     requested amount of paid requests, fee and tax included); ``withheld`` = the
     tax withheld at those payouts (``ReferralConfig.tax``); ``credited`` =
     commissions net of reversals and claw-backs, plus adjustments. Money is
-    conserved: ``credited − withdrawn = pending + available + reserved − receivable``,
+    conserved: ``credited − withdrawn = pending + awaiting_approval + available + reserved −
+    receivable``,
     where ``withdrawn`` = net payouts + fees + ``withheld``.
     Every user with an entry has a row, also those with zero-amount entries
     only. The entries are read a chunk of rows at a time; the sums are exact (int64).
@@ -76,13 +84,18 @@ def balances_of(entries: pd.DataFrame, limits: Limits | None = None) -> pd.DataF
             np.add.at(total, (code, s[keep]), values)
     a = {kind: total[:, i] for i, (name, kind) in enumerate(_SUMMED) if name == "amount_fen"}
     r = {kind: total[:, i] for i, (name, kind) in enumerate(_SUMMED) if name != "amount_fen"}
-    receivable = r["SETTLE"] + r["CLAWBACK"] + r["WITHDRAW_RELEASE"] + r["ADJUSTMENT"]
+    receivable = (
+        r["SETTLE"] + r["CLAWBACK"] + r["WITHDRAW_RELEASE"] + r["ADJUSTMENT"] + r["APPROVE"]
+    )
+    declined = a["DECLINE"] + a["AWAIT_REVERSAL"]
     direct = _direct_withholding(entries, kinds, code_of, len(users))
     return pd.DataFrame(
         {
             "user_id": users,
-            "pending_fen": a["COMMISSION"] + a["REVERSAL"] - a["SETTLE"],
+            "pending_fen": a["COMMISSION"] + a["REVERSAL"] - a["SETTLE"] - a["AWAIT_APPROVAL"],
+            "awaiting_approval_fen": a["AWAIT_APPROVAL"] - a["APPROVE"] + declined,
             "available_fen": a["SETTLE"]
+            + a["APPROVE"]
             + a["CLAWBACK"]
             + a["WITHDRAWAL"]
             + a["WITHDRAW_HOLD"]
@@ -102,7 +115,11 @@ def balances_of(entries: pd.DataFrame, limits: Limits | None = None) -> pd.DataF
             - a["WITHDRAW_FEE"]
             - a["WITHHOLDING"],
             "withheld_fen": -a["WITHHOLDING"],
-            "credited_fen": a["COMMISSION"] + a["REVERSAL"] + a["CLAWBACK"] + a["ADJUSTMENT"],
+            "credited_fen": a["COMMISSION"]
+            + a["REVERSAL"]
+            + a["CLAWBACK"]
+            + a["ADJUSTMENT"]
+            + declined,
         }
     )
 

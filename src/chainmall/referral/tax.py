@@ -257,7 +257,9 @@ def monthly_statements(
     """
     check_payouts(payouts)
     e = settlement.entries
-    money = e[e["kind"].isin(["COMMISSION", "REVERSAL", "CLAWBACK"])]
+    money = e[  # a declined commission is no income (commission approval)
+        e["kind"].isin(["COMMISSION", "REVERSAL", "CLAWBACK", "AWAIT_REVERSAL", "DECLINE"])
+    ]
     income = pd.DataFrame(
         {
             "user_id": as_ids(money["user_id"]).to_numpy(),

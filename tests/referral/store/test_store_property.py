@@ -8,10 +8,17 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from chainmall.referral import ReferralConfig
+from chainmall.referral import ApprovalConfig, ReferralConfig
 from chainmall.referral.store import ReferralStore
 from tests.referral.equality import assert_same
-from tests.referral.referral_streams import configs, sparse_ids, streams, text
+from tests.referral.referral_streams import (
+    approval_streams,
+    configs,
+    sparse_ids,
+    streams,
+    text,
+    with_entry_ids,
+)
 from tests.referral.store.deliveries import deliver, expected
 
 # No shrinking: a store example is seconds, shrinking one takes minutes; the failing
@@ -33,6 +40,26 @@ def test_store_equals_settle(
     """Batches with in-call repeats and re-deliveries of earlier events, reopened at random."""
     if data.draw(st.booleans(), label="text ids"):
         events = sparse_ids(events, text)
+    check_store(database_url, with_entry_ids(events, config), config, data)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+)
+@given(approval_streams(), configs(), st.data())
+def test_store_equals_settle_with_approval(
+    database_url: str, events: list[Any], config: ReferralConfig, data: Any
+) -> None:
+    """Streams whose decisions mostly name settled commissions, under manual approval."""
+    config = config.replace(approval=ApprovalConfig(mode="manual"))
+    check_store(database_url, with_entry_ids(events, config), config, data)
+
+
+def check_store(database_url: str, events: list[Any], config: ReferralConfig, data: Any) -> None:
+    """Deliver ``events`` in random batches with repeats and reopenings; store = settle."""
     programme = f"prop{next(_programmes)}"
     store = ReferralStore.open(database_url, config, programme=programme)
     batch: list[int] = []
@@ -50,7 +77,13 @@ def test_store_equals_settle(
     assert_same(store.settlement(), want)
     assert store.head().root == want.merkle_root().hex()
     accounts = store.balances().set_index("user_id")
-    for column in ("pending_fen", "available_fen", "receivable_fen", "withdrawn_fen"):
+    for column in (
+        "pending_fen",
+        "awaiting_approval_fen",
+        "available_fen",
+        "receivable_fen",
+        "withdrawn_fen",
+    ):
         got = accounts[column].reindex(want.balances["user_id"], fill_value=0)
         assert got.tolist() == want.balances[column].astype("int64").tolist()
     report = store.audit()

@@ -30,13 +30,13 @@ from tests.referral.store.story import (
     story,
 )
 
-HEAD = "0003"
+HEAD = "0004"
 """This library's newest store revision (``migrations/versions``)."""
 
 NEXT_REVISION = '''"""A later revision, for the test of a database left behind."""
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -114,7 +114,7 @@ def test_opening_creates_the_schema_at_the_head(sqlite_url: str) -> None:
 def test_a_database_left_behind_is_refused_until_upgraded(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A chainmall with a revision 0004 meets a database at 0003.
+    """A chainmall with a revision 0005 meets a database at 0004.
 
     The test adds a revision to a copy of the migrations, so the path a real
     upgrade takes is exercised with an empty one.
@@ -122,13 +122,13 @@ def test_a_database_left_behind_is_refused_until_upgraded(
     ReferralStore.open(sqlite_url, ReferralConfig(), programme="old").close()
     newer = tmp_path / "migrations"
     shutil.copytree(database._MIGRATIONS, newer)
-    (newer / "versions" / "0004_next.py").write_text(NEXT_REVISION)
+    (newer / "versions" / "0005_next.py").write_text(NEXT_REVISION)
     monkeypatch.setattr(database, "_MIGRATIONS", newer)
 
     with pytest.raises(SchemaVersionError) as caught:
         ReferralStore.open(sqlite_url, programme="old")
     message = str(caught.value)
-    assert "revision '0003', older than this chainmall's '0004'" in message
+    assert "revision '0004', older than this chainmall's '0005'" in message
     assert "ReferralStore.upgrade(url)" in message and "chainmall referral upgrade" in message
 
     ReferralStore.upgrade(sqlite_url)
@@ -136,7 +136,7 @@ def test_a_database_left_behind_is_refused_until_upgraded(
     assert store.head().size == 0
     engine = database.connect(sqlite_url)
     try:
-        assert _revision(engine) == "0004"
+        assert _revision(engine) == "0005"
     finally:
         engine.dispose()
 

@@ -22,7 +22,13 @@ from chainmall.referral._batch.r5_settlement import Receipts, Ticks, accept_rece
 from chainmall.referral._batch.r6_refunds import Refunds, accept_refunds
 from chainmall.referral._batch.r10_energy import point_log
 from chainmall.referral._batch.r11_holds import Holds, accept_holds
-from chainmall.referral._batch.tables import EventTables, OrderEvents, Rejected, TextEvents
+from chainmall.referral._batch.tables import (
+    CommissionDecisionEvents,
+    EventTables,
+    OrderEvents,
+    Rejected,
+    TextEvents,
+)
 from chainmall.referral._batch.versions import Activations, accept_activations
 from chainmall.referral._batch.withdrawals import AccountEvents, LateRejections, account_events
 from chainmall.referral.config import ReferralConfig
@@ -66,6 +72,7 @@ class Accepted:
     holds: Holds
     closes: TextEvents  # accepted MONTH_CLOSE events (text: the month)
     activations: Activations
+    decisions: tuple[CommissionDecisionEvents, CommissionDecisionEvents]  # approved, declined
     energy: pd.DataFrame  # the point log frame (R10)
     rejections: Rejections
 
@@ -123,6 +130,7 @@ def accept_history(
         holds,
         closes,
         activations,
+        (tables.commission_approvals, tables.commission_declines),
         energy_frame(points),
         _rejections(tables, rejected),
     )

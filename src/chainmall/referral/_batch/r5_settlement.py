@@ -29,8 +29,6 @@ from chainmall.referral.calendar import NS_PER_S
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.reasons import Reason
 
-SETTLE = kind_code("SETTLE")
-
 __all__ = [
     "Receipts",
     "Settled",
@@ -183,8 +181,12 @@ def settle_block(
     lines: Lines,
     commission: np.ndarray,
     user_ids: np.ndarray,
+    kind: str = "SETTLE",
 ) -> Block:
     """The ``SETTLE`` entries of one slot; ``rank`` orders them within their tick.
+
+    ``kind="AWAIT_APPROVAL"`` when settled commissions await approval
+    (``ReferralConfig.approval.waits``): the same rows, into ``awaiting``.
 
     ``commission`` is each line's commission entry index; ``receivable_fen`` is
     0 here and set by the balance pass for users who owe something.
@@ -193,7 +195,7 @@ def settle_block(
     return Block(
         n=len(i),
         seq=settled.tick_seq,
-        kind=SETTLE,
+        kind=kind_code(kind),
         user_id=Gather(user_ids, i, slot.beneficiary),
         amount_fen=settled.amount,
         order_id=Gather(lines.order_id, i),

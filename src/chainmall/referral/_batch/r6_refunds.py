@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 REVERSAL, CLAWBACK = kind_code("REVERSAL"), kind_code("CLAWBACK")
+AWAIT_REVERSAL = kind_code("AWAIT_REVERSAL")
 
 
 def reversal_target(credited: np.ndarray, refunded: np.ndarray, paid: np.ndarray) -> np.ndarray:
@@ -145,24 +146,36 @@ def reversal_block(
     lines: Lines,
     commission: np.ndarray,
     user_ids: np.ndarray,
+    decided: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Block:
     """The ``REVERSAL`` / ``CLAWBACK`` entries of one slot's refund pairs.
 
     ``pair_tick`` is the seq of the tick that settled each pair's commission
     (NEVER: unsettled); a refund after it claws back. ``commission`` is the
-    slot's commission entry index per line.
+    slot's commission entry index per line. With approval
+    (``ReferralConfig.approval.waits``), ``decided`` is, per pair, the seq that
+    approved or declined its commission and whether it was declined: a refund
+    between the settlement and the decision is an ``AWAIT_REVERSAL``, one after a
+    decline posts nothing.
     """
     credited, paid = slot.credit[pairs.line], lines.paid[pairs.line]
     delta = reversal_target(credited, pairs.after, paid) - reversal_target(
         credited, pairs.before, paid
     )
-    j = np.flatnonzero(delta > 0)
+    settled = (pair_tick != NEVER) & (pair_tick < pairs.seq)
+    kind = np.where(settled, CLAWBACK, REVERSAL)
+    live = delta > 0
+    if decided is not None:
+        before_decision = settled & (pairs.seq < decided[0])
+        kind[before_decision] = AWAIT_REVERSAL
+        live &= ~(settled & ~before_decision & decided[1])
+    j = np.flatnonzero(live)
     line = pairs.line[j]
-    claw = (pair_tick[j] != NEVER) & (pair_tick[j] < pairs.seq[j])
+    claw = kind[j] == CLAWBACK
     return Block(
         n=len(j),
         seq=pairs.seq[j],
-        kind=np.where(claw, CLAWBACK, REVERSAL),
+        kind=kind[j],
         user_id=user_ids[slot.beneficiary[line]],
         amount_fen=-delta[j],
         order_id=lines.order_id[line],

@@ -24,6 +24,13 @@ import pandas as pd
 
 from chainmall._threads import map_columns
 from chainmall.referral._batch.accounts import Users
+from chainmall.referral._batch.approvals import (
+    Commissions,
+    Decisions,
+    commission_entry_ids,
+    decide,
+    decision_block,
+)
 from chainmall.referral._batch.history import Accepted, History, Rejections, accept_history
 from chainmall.referral._batch.kernels import NEVER, Limits
 from chainmall.referral._batch.ledger import LedgerBuilder
@@ -43,11 +50,12 @@ from chainmall.referral._batch.r6_refunds import RefundPairs, refund_pairs, reve
 from chainmall.referral._batch.r10_energy import badge_uplifts
 from chainmall.referral._batch.tables import OrderEvents, compact_index, read_tables
 from chainmall.referral._batch.versions import LineParams
-from chainmall.referral._batch.withdrawals import AccountEvents
+from chainmall.referral._batch.withdrawals import AccountEvents, LateRejections
 from chainmall.referral.calendar import month_codes
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.frame import EventFrame, read_frame
 from chainmall.referral.frames import override_labels, relations_frame, users_frame
+from chainmall.referral.ids import IdSpaces
 from chainmall.referral.settlement import Settlement, balances_of
 from chainmall.referral.versions import version_registry
 
@@ -99,10 +107,12 @@ def settle_frame(
         registry,
         threads,
         limits,
+        frame.ids,
     )
     entries, late = posted.ledger.entries(
         posted.months, list(registry), posted.accounts, override_labels(registry.values())
     )
+    late = late.join(posted.decisions_refused)
     settlement = Settlement(
         entries=entries,
         relation_changes=posted.relations,
@@ -141,6 +151,7 @@ class _Posted:
     relations: pd.DataFrame
     energy: pd.DataFrame
     rejections: Rejections
+    decisions_refused: LateRejections  # commission approvals and declines the rules refused
 
 
 def _earn(history: History, registry: Mapping[str, ReferralConfig], frame: EventFrame) -> _Earned:
@@ -182,7 +193,11 @@ def _earning(
 
 
 def _post(
-    earned: _Earned, registry: Mapping[str, ReferralConfig], threads: int, limits: Limits
+    earned: _Earned,
+    registry: Mapping[str, ReferralConfig],
+    threads: int,
+    limits: Limits,
+    ids: IdSpaces,
 ) -> _Posted:
     """R4.2–R6 for every earning line: the ledger blocks and the result frames."""
     config = next(iter(registry.values()))
@@ -200,7 +215,9 @@ def _post(
     slot_pairs = (pairs.take(slots[0].pay[pairs.line]), pairs.take(slots[1].pay[pairs.line]))
     slots = monthly_cap(slots, slot_pairs, lines, params, limits)
     ledger = LedgerBuilder(limits, threads)
-    _post_slots(ledger, slots, slot_pairs, lines, accepted, threads)
+    refused = _post_slots(
+        ledger, slots, slot_pairs, lines, accepted, threads, _Naming(ids, list(registry), config)
+    )
     return _Posted(
         ledger,
         accepted.accounts,
@@ -209,7 +226,18 @@ def _post(
         _relations(users.ids, team),
         accepted.energy,
         accepted.rejections,
+        refused,
     )
+
+
+@dataclass(frozen=True)
+class _Naming:
+    """What commission approval needs besides the slots: the caller's ids (entry ids are
+    hashed from them), the version labels, the initial config."""
+
+    ids: IdSpaces
+    versions: list[str]
+    config: ReferralConfig
 
 
 def _member_seq(orders: OrderEvents, users: Users) -> np.ndarray:
@@ -258,8 +286,10 @@ def _post_slots(
     lines: Lines,
     accepted: Accepted,
     threads: int,
-) -> None:
-    """Each slot's reward, ``SETTLE`` and reversal entries (R4.7, R5, R6)."""
+    naming: _Naming,
+) -> LateRejections:
+    """Each slot's reward, ``SETTLE`` (or approval) and reversal entries (R4.7, R5, R6);
+    the commission decisions refused."""
     user_ids = accepted.users.ids
     commission = [post_slot(ledger, slot, lines, user_ids) for slot in slots]
 
@@ -279,10 +309,62 @@ def _post_slots(
 
     (direct, direct_ticks), (team, team_ticks) = map_columns(settled, (0, 1), threads)
     ranks = queue_ranks((direct, team), lines)
-    for s, (done, pair_tick) in enumerate(((direct, direct_ticks), (team, team_ticks))):
+    done = ((direct, direct_ticks), (team, team_ticks))
+    approval = naming.config.approval
+    refused = LateRejections(np.zeros(0, dtype=np.int64), [], [], [])
+    decided: list[tuple[np.ndarray, np.ndarray] | None] = [None, None]
+    if approval.waits or any(len(t.ev) for t in accepted.decisions):
+        held = [
+            Commissions.of(np.flatnonzero(commission[s] >= 0), done[s][0], accepted.ticks)
+            for s in (0, 1)
+        ]
+        decisions, refused = decide(
+            accepted.decisions,
+            held,
+            lines,
+            accepted.ticks,
+            approval,
+            lambda s: commission_entry_ids(
+                held[s], slots[s], lines, user_ids, naming.ids, naming.versions
+            ),
+        )
+        for s in (0, 1):
+            ledger.add(
+                decision_block(
+                    held[s],
+                    decisions[s],
+                    pairs[s],
+                    slots[s],
+                    lines,
+                    commission[s],
+                    user_ids,
+                    approval.waits,
+                )
+            )
+            if approval.waits:
+                decided[s] = _pair_decisions(held[s].line, decisions[s], pairs[s])
+    kind = "AWAIT_APPROVAL" if approval.waits else "SETTLE"
+    for s, (settled_s, pair_tick) in enumerate(done):
         slot = slots[s]
-        ledger.add(settle_block(done, ranks[s], slot, lines, commission[s], user_ids))
-        ledger.add(reversal_block(pairs[s], pair_tick, slot, lines, commission[s], user_ids))
+        ledger.add(settle_block(settled_s, ranks[s], slot, lines, commission[s], user_ids, kind))
+        ledger.add(
+            reversal_block(pairs[s], pair_tick, slot, lines, commission[s], user_ids, decided[s])
+        )
+    return refused
+
+
+def _pair_decisions(
+    line: np.ndarray, decisions: Decisions, pairs: RefundPairs
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per refund pair: the seq that decided its commission (NEVER: none), declined."""
+    seq = np.full(len(pairs.line), NEVER, dtype=np.int64)
+    declined = np.zeros(len(pairs.line), dtype=bool)
+    if len(line):
+        at = np.minimum(np.searchsorted(line, pairs.line), len(line) - 1)
+        has = line[at] == pairs.line
+        seq[has] = decisions.seq[at[has]]
+        declined[has] = decisions.declined[at[has]]
+    return seq, declined
 
 
 def _users(accepted: Accepted, team: Team) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from chainmall.referral.reasons import Reason
 __all__ = [
     "AdjustmentEvents",
     "BindEvents",
+    "CommissionDecisionEvents",
     "DecisionEvents",
     "EngagementEvents",
     "EventTables",
@@ -171,6 +172,16 @@ class AdjustmentEvents(Table):
 
 
 @dataclass(frozen=True)
+class CommissionDecisionEvents(Table):
+    """COMMISSION_APPROVED / _DECLINED: ``entry_ids`` (comma-separated), ``reason`` and
+    ``operator_id`` are object arrays (str or None)."""
+
+    entry_ids: np.ndarray
+    reason: np.ndarray
+    operator_id: np.ndarray
+
+
+@dataclass(frozen=True)
 class EngagementEvents(Table):
     """ENGAGEMENT (R10): ``action`` and ``channel`` are object arrays (str or None)."""
 
@@ -257,6 +268,8 @@ class EventTables:
     payouts: DecisionEvents
     failures: DecisionEvents
     adjustments: AdjustmentEvents
+    commission_approvals: CommissionDecisionEvents
+    commission_declines: CommissionDecisionEvents
 
 
 def read_tables(frame: EventFrame) -> EventTables:
@@ -316,6 +329,16 @@ _TABLES: dict[str, tuple[str, type[Table], tuple[str, ...]]] = {
         "ADJUSTMENT",
         AdjustmentEvents,
         ("user_id", "amount_fen", "reason", "operator_id"),
+    ),
+    "commission_approvals": (
+        "COMMISSION_APPROVED",
+        CommissionDecisionEvents,
+        ("entry_ids", "reason", "operator_id"),
+    ),
+    "commission_declines": (
+        "COMMISSION_DECLINED",
+        CommissionDecisionEvents,
+        ("entry_ids", "reason", "operator_id"),
     ),
 }
 """Single-row event types: table name -> (type, table class, frame columns in field order)."""

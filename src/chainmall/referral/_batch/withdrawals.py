@@ -4,7 +4,7 @@ Mirrors :mod:`chainmall.referral.rules.withdrawals`, :mod:`~chainmall.referral.r
 and ``rules.accounts.withdrawal``. Whether an account event is accepted depends on
 the member's balances at that point of the ledger (every settlement and claw-back
 before it) and on the requests before it, so the events are decided in one
-sequential pass once the other entries are in ledger order: the ``SETTLE`` and
+sequential pass once the other entries are in ledger order: the ``SETTLE``, ``APPROVE`` and
 ``CLAWBACK`` rows of the members with account events are replayed in between
 (netting and filling ``receivable`` as the fold does, their ``receivable_fen``
 rewritten in place), and each accepted event's entries are inserted after the
@@ -48,10 +48,11 @@ TYPES = (
 LEGACY, REQUEST, APPROVE, REJECT, PAY, FAIL, ADJUST = range(len(TYPES))
 _TABLES = ("withdrawals", "requests", "approvals", "declines", "payouts", "failures", "adjustments")
 
-SETTLE, CLAWBACK, WITHDRAWAL, HOLD, RELEASE, PAID, FEE, ADJUSTMENT, WITHHOLDING = (
+SETTLE, APPROVED, CLAWBACK, WITHDRAWAL, HOLD, RELEASE, PAID, FEE, ADJUSTMENT, WITHHOLDING = (
     KINDS.index(k)
     for k in (
         "SETTLE",
+        "APPROVE",
         "CLAWBACK",
         "WITHDRAWAL",
         "WITHDRAW_HOLD",
@@ -139,6 +140,15 @@ class LateRejections:
     type: list[str]
     reason: list[str]
 
+    def join(self, other: LateRejections) -> LateRejections:
+        """The rejections of both (in no particular order: the frame sorts them)."""
+        return LateRejections(
+            np.concatenate([self.ev, other.ev]).astype(np.int64),
+            [*self.seq, *other.seq],
+            [*self.type, *other.type],
+            [*self.reason, *other.reason],
+        )
+
 
 @dataclass
 class _Request:
@@ -178,8 +188,8 @@ class _Pass:
         return amount - take
 
     def ledger_row(self, kind: int, user: int, amount: int) -> int:
-        """Replay a ``SETTLE`` or ``CLAWBACK`` row; its ``receivable_fen``."""
-        if kind == SETTLE:
+        """Replay a ``SETTLE``, ``APPROVE`` or ``CLAWBACK`` row; its ``receivable_fen``."""
+        if kind in (SETTLE, APPROVED):
             return -self.credit(user, amount)
         return self.debit(user, -amount)
 
@@ -224,7 +234,9 @@ def post_accounts(
         cols["receivable_fen"],
     )
     involved = np.unique(events.user[events.known])
-    rows = np.flatnonzero(np.isin(kind, [SETTLE, CLAWBACK]) & np.isin(user, involved)).tolist()
+    rows = np.flatnonzero(
+        np.isin(kind, [SETTLE, APPROVED, CLAWBACK]) & np.isin(user, involved)
+    ).tolist()
     seq = cols["seq"]
     at = 0
     tz = ZoneInfo(events.timezone)

@@ -17,6 +17,7 @@ event type runs:
 | ``HOLD``, ``RELEASE`` | R11 holds | :mod:`.r11_holds` |
 | ``WITHDRAWAL_REQUESTED`` / ``_APPROVED`` / ``_REJECTED`` / ``_PAID`` / ``_FAILED`` | withdrawal workflow (INV-10) | :mod:`.withdrawals` |
 | ``ADJUSTMENT`` | manual adjustments | :mod:`.adjustments` |
+| ``COMMISSION_APPROVED`` / ``_DECLINED`` | commission approval | :mod:`.approvals` |
 
 The state is advanced in place and returned (copying it per event would make a
 stream of n events cost O(n²)); :meth:`ReferralState.copy` keeps a snapshot.
@@ -41,6 +42,8 @@ from chainmall.referral.events import (
     TYPE_OF,
     Adjustment,
     Bound,
+    CommissionApproved,
+    CommissionDeclined,
     ConfigActivated,
     Engagement,
     Event,
@@ -67,6 +70,7 @@ from chainmall.referral.reasons import Reason
 from chainmall.referral.rules import (
     accounts,
     adjustments,
+    approvals,
     r1_binding,
     r4_rewards,
     r5_settlement,
@@ -105,6 +109,8 @@ HANDLERS: dict[type[Any], Callable[[Step, Any], Reason | None]] = {
     WithdrawalPaid: withdrawals.paid,
     WithdrawalFailed: withdrawals.failed,
     Adjustment: adjustments.adjustment,
+    CommissionApproved: approvals.approved,
+    CommissionDeclined: approvals.declined,
 }
 """The rule that applies each event type."""
 
@@ -217,6 +223,11 @@ def _ids_ok(event: Any) -> bool:
         labels = [event.order_type, *(line.category for line in event.lines)]
         if not all(v is None or isinstance(v, str) for v in labels):
             return False
+    elif isinstance(event, CommissionApproved | CommissionDeclined):
+        entry_ids = event.entry_ids
+        if not isinstance(entry_ids, tuple | list):
+            return False
+        ids.extend(entry_ids)
     elif isinstance(event, RefundSucceeded | Engagement):
         ids.extend([] if event.line_id is None else [event.line_id])
     return all(is_id(v) for v in ids)

@@ -8,7 +8,10 @@
   after refunds, in (``settle_at``, creation) order: a ``SETTLE`` entry moves the
   remainder from ``pending`` to ``available``, netting ``receivable`` first
   (INV-10). A held beneficiary's commissions wait for a later tick (R11). The
-  tick also awards the energy points of orders settling now (R10).
+  tick also awards the energy points of orders settling now (R10). With
+  ``ReferralConfig.approval.waits`` the remainder goes to ``awaiting`` instead
+  (an ``AWAIT_APPROVAL`` entry), and the tick then approves what has waited
+  ``auto_after_days`` (:mod:`.approvals`).
 
 Batch twin: :mod:`chainmall.referral._batch.r5_settlement`.
 """
@@ -20,6 +23,7 @@ from dataclasses import replace
 from chainmall.referral.calendar import NS_PER_S
 from chainmall.referral.events import OrderReceived, SettlementTick
 from chainmall.referral.reasons import Reason
+from chainmall.referral.rules.approvals import auto_approve_due, await_approval
 from chainmall.referral.rules.r10_energy import on_receipt, on_tick
 from chainmall.referral.rules.state import Commission, Step, blank_record
 
@@ -51,6 +55,7 @@ def tick(step: Step, e: SettlementTick) -> Reason | None:
     s.last_tick_ns.value = step.ts_ns
     on_tick(s, step.ts_ns, e.seq, step.config)
     settle_due(step, e.seq)
+    auto_approve_due(step, e.seq)
     return None
 
 
@@ -61,6 +66,8 @@ def settle_due(step: Step, seq: int) -> None:
         c = s.commissions[item[2]]
         if c.user_id in s.held:  # a hold pauses settlement; amounts unchanged
             s.settle_queue.push(item)
+        elif c.credited > c.reversed and step.config.approval.waits:
+            await_approval(step, c, seq)
         elif c.credited > c.reversed:
             _settle(step, c, seq)
 

@@ -10,7 +10,9 @@ when ``R = paid``, INV-7), posting the difference to what was reversed before:
 
 - a ``REVERSAL`` debiting ``pending`` while ``e`` is unsettled;
 - a ``CLAWBACK`` debiting ``available`` once settled; a shortfall goes to
-  ``receivable``, netted against later settlements (R5).
+  ``receivable``, netted against later settlements (R5);
+- an ``AWAIT_REVERSAL`` debiting ``awaiting`` while it awaits approval; nothing
+  once it was declined (:mod:`.approvals`).
 
 The reversal frees monthly-cap headroom in ``e``'s accrual month (R4.6); capped
 excess is never refilled. Posted entries are never edited (INV-6). The first
@@ -55,7 +57,7 @@ def refund(step: Step, e: RefundSucceeded) -> Reason | None:
     for eid in line.commissions:
         c = s.commissions[eid]
         delta = reversal_target(c.credited, line.refunded, line.paid) - c.reversed
-        if delta > 0:
+        if delta > 0 and not c.declined:
             _reverse(step, c, delta, e)
     return None
 
@@ -68,7 +70,10 @@ def _reverse(step: Step, c: Commission, delta: int, e: RefundSucceeded) -> None:
     record = blank_record(seq=e.seq, user_id=c.user_id, order_id=c.order_id, line_id=c.line_id)
     record |= {"reward_type": c.reward_type, "month": c.month, "amount_fen": -delta}
     record |= {"config_version": c.version, "ref": c.entry_id, "refund_id": e.refund_id}
-    if c.settled:
+    if c.awaiting:
+        s.awaiting[c.user_id] -= delta
+        record["kind"] = "AWAIT_REVERSAL"
+    elif c.settled:
         take = min(delta, s.available[c.user_id])
         s.available[c.user_id] -= take
         s.receivable[c.user_id] += delta - take

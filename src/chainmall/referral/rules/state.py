@@ -36,7 +36,11 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Commission:
-    """One COMMISSION entry's running state (R4.6 credit, R6 reversals, R5 settlement)."""
+    """One COMMISSION entry's running state (R4.6 credit, R6 reversals, R5 settlement).
+
+    ``settled``: past R5 (approved, awaiting approval or declined); ``awaiting``:
+    settled but not yet approved; ``declined``: an operator declined it.
+    """
 
     entry_id: str
     position: int  # ledger position: the tie-break of the settlement queue
@@ -49,6 +53,8 @@ class Commission:
     version: str
     reversed: int = 0
     settled: bool = False
+    awaiting: bool = False  # settled, awaiting an operator's approval (ReferralConfig.approval)
+    declined: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +127,7 @@ class ReferralState:
     receivable: Table[Any, int] = field(default_factory=lambda: Table("receivable", 0))
     withdrawn: Table[Any, int] = field(default_factory=lambda: Table("withdrawn", 0))
     reserved: Table[Any, int] = field(default_factory=lambda: Table("reserved", 0))
+    awaiting: Table[Any, int] = field(default_factory=lambda: Table("awaiting", 0))
     requests: Table[Any, WithdrawalRequest] = field(default_factory=lambda: Table("requests"))
     request_days: Table[tuple[Any, int], int] = field(
         default_factory=lambda: Table("request_days", 0)
@@ -128,6 +135,7 @@ class ReferralState:
     withheld: Table[Any, int] = field(default_factory=lambda: Table("withheld", 0))
     tax_years: Table[tuple[Any, int], TaxYear] = field(default_factory=lambda: Table("tax_years"))
     settle_queue: Queue = field(default_factory=lambda: Queue("settle_queue"))
+    approval_queue: Queue = field(default_factory=lambda: Queue("approval_queue"))
     last_tick_ns: Cell[int | None] = field(default_factory=lambda: Cell("last_tick_ns", None))
     closed_months: Table[str, bool] = field(default_factory=lambda: Table("closed_months"))
     energy: EnergyState = field(default_factory=EnergyState)

@@ -259,6 +259,7 @@ def bindings(ids: IdKinds) -> Bindings:
             Part(lambda s: s.withdrawn, (_int("withdrawn_fen"),)),
             Part(lambda s: s.reserved, (_int("reserved_fen"),)),
             Part(lambda s: s.withheld, (_int("withheld_fen"),)),
+            Part(lambda s: s.awaiting, (_int("awaiting_approval_fen"),)),
             Part(lambda s: s.held, (_bool("held"),)),
             Part(lambda s: s.energy.points, (_int("points"),)),
         ),
@@ -298,6 +299,8 @@ def bindings(ids: IdKinds) -> Bindings:
             _text("config_version"),
             _int("reversed_fen"),
             _bool("settled"),
+            _bool("awaiting"),
+            _bool("declined"),
         ),
         Commission,
         keyed=True,
@@ -362,6 +365,11 @@ def bindings(ids: IdKinds) -> Bindings:
             lambda s: s.settle_queue,
             schema.settle_queue,
             (_int("settle_at_ns"), _int("position"), _text("entry_id")),
+        ),
+        QueueBinding(
+            lambda s: s.approval_queue,
+            schema.approval_queue,
+            (_int("due_at_ns"), _int("position"), _text("entry_id")),
         ),
         QueueBinding(
             lambda s: s.energy.queue,

@@ -39,6 +39,7 @@ __all__ = [
 
 _ACCOUNTS = (
     "pending_fen",
+    "awaiting_approval_fen",
     "available_fen",
     "reserved_fen",
     "receivable_fen",

@@ -155,6 +155,7 @@ members = Table(
     _int("points"),
     _int("reserved_fen"),  # held for withdrawal requests (revision 0002)
     _int("withheld_fen"),  # tax withheld at payouts (revision 0003)
+    _int("awaiting_approval_fen"),  # settled commissions awaiting approval (revision 0004)
     PrimaryKeyConstraint("programme_id", "user_id"),
     **TABLE_OPTIONS,
 )
@@ -211,6 +212,8 @@ commissions = Table(
     Column("config_version", String(64)),
     _int("reversed_fen"),
     Column("settled", SmallInteger),
+    Column("awaiting", SmallInteger),  # settled, awaiting approval (revision 0004)
+    Column("declined", SmallInteger),  # declined by an operator (revision 0004)
     PrimaryKeyConstraint("programme_id", "entry_id"),
     **TABLE_OPTIONS,
 )
@@ -290,6 +293,17 @@ settle_queue = Table(
     METADATA,
     _programme(),
     _int("settle_at_ns", nullable=False),
+    _int("position", nullable=False),
+    Column("entry_id", String(64), nullable=False),
+    PrimaryKeyConstraint("programme_id", "entry_id"),
+    **TABLE_OPTIONS,
+)
+
+approval_queue = Table(  # revision 0004: commissions auto-approved at a later tick
+    "referral_approval_queue",
+    METADATA,
+    _programme(),
+    _int("due_at_ns", nullable=False),
     _int("position", nullable=False),
     Column("entry_id", String(64), nullable=False),
     PrimaryKeyConstraint("programme_id", "entry_id"),

@@ -34,7 +34,12 @@ from chainmall.exceptions import ConfigError, DataValidationError, StoreError
 from chainmall.ledger import TreeHead
 from chainmall.referral._batch.settle import settle
 from chainmall.referral.config import ReferralConfig
-from chainmall.referral.events import SettlementTick, rows_to_frame
+from chainmall.referral.events import (
+    CommissionApproved,
+    CommissionDeclined,
+    SettlementTick,
+    rows_to_frame,
+)
 from chainmall.referral.frame import events_from_frame
 from chainmall.referral.rules import apply_event
 from chainmall.referral.rules.journal import ABSENT
@@ -295,6 +300,35 @@ class ReferralStore:
         stamp = pd.Timestamp(as_of).tz_convert("UTC").isoformat()
         return self.ingest([(f"tick:{stamp}", SettlementTick(0, as_of))])
 
+    def approve(
+        self, entry_ids: Iterable[str], operator_id: str, *, event_id: str, at: datetime
+    ) -> IngestReport:
+        """Approve settled commissions ``entry_ids``, all or none (``COMMISSION_APPROVED``).
+
+        ``event_id`` is the caller's idempotency key, ``at`` the decision's instant
+        (the store never reads the clock). A refused decision (an unknown, unsettled
+        or already decided id, a blank operator) is in ``report.rejected``.
+
+        Raises:
+            DataValidationError: ``entry_ids`` is not a list of texts, or ``at`` is naive.
+        """
+        ids = _entry_ids(entry_ids)
+        return self.ingest([(event_id, CommissionApproved(0, at, ids, operator_id))])
+
+    def decline(
+        self,
+        entry_ids: Iterable[str],
+        reason: str,
+        operator_id: str,
+        *,
+        event_id: str,
+        at: datetime,
+    ) -> IngestReport:
+        """Decline settled commissions ``entry_ids`` for ``reason``, all or none: what is
+        left of each is reversed (``COMMISSION_DECLINED``; see :meth:`approve`)."""
+        ids = _entry_ids(entry_ids)
+        return self.ingest([(event_id, CommissionDeclined(0, at, ids, reason, operator_id))])
+
     def _ingest(
         self, conn: Connection, deliveries: list[Delivery], repeats: list[tuple[str, bool]]
     ) -> tuple[IngestReport, dict[str, int], str]:
@@ -514,3 +548,15 @@ class ReferralStore:
         self._drop_cache()
         if isinstance(self._bind, Engine):
             self._bind.dispose()
+
+
+def _entry_ids(entry_ids: Iterable[str]) -> tuple[str, ...]:
+    """The entry ids of a decision as a tuple of texts (a single text is refused)."""
+    ids = () if isinstance(entry_ids, str) else tuple(entry_ids)
+    bad = [e for e in ids if not isinstance(e, str) or not e or "," in e]
+    if isinstance(entry_ids, str) or bad or not ids:
+        raise DataValidationError(
+            f"entry_ids must be a non-empty list of entry id texts (from entries() or "
+            f"member_entries()), got {entry_ids!r}; pass a list, even of one id"
+        )
+    return ids
