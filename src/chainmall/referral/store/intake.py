@@ -91,22 +91,22 @@ def intake(events: pd.DataFrame | Iterable[tuple[str, Any]]) -> Intake:
     if typed:
         _check_typed(ids, rows)
     kept: dict[str, list[dict[str, Any]]] = {}
-    seen: dict[str, set[str]] = {}  # each event's distinct rows, as text
+    texts: dict[str, dict[str, None]] = {}  # each event's distinct rows as JSON, in order
     repeats: list[tuple[str, bool]] = []
     for event_id, row in zip(ids, rows, strict=True):
         text = dumps(_plain(row))
-        mine = seen.setdefault(event_id, set())
+        mine = texts.setdefault(event_id, {})
         if text in mine:
             repeats.append((event_id, False))
         elif mine and row.get("type") != "ORDER_PAID":
             repeats.append((event_id, True))
         else:
-            mine.add(text)
+            mine[text] = None
             kept.setdefault(event_id, []).append(row)
     _check_events(kept)
     out = []
     for event_id, mine_rows in kept.items():
-        payload = dumps([_plain(r) for r in mine_rows])
+        payload = f"[{','.join(texts[event_id])}]"  # = dumps of the rows: compact JSON
         digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
         out.append(Delivery(event_id, str(mine_rows[0]["type"]), mine_rows, payload, digest))
     return Intake(out, repeats, typed)
@@ -225,7 +225,9 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
     """The row as JSON-able values: timestamps as ISO 8601 text, numpy ints as ints."""
     out = {}
     for key, value in row.items():
-        if isinstance(value, datetime):
+        if isinstance(value, pd.Timestamp):
+            value = value.isoformat()
+        elif isinstance(value, datetime):
             value = pd.Timestamp(value).isoformat()
         elif isinstance(value, np.integer):
             value = int(value)
