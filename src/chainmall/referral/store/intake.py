@@ -82,7 +82,7 @@ def intake(events: pd.DataFrame | Iterable[tuple[str, Any]]) -> Intake:
     typed = not isinstance(events, pd.DataFrame)
     if isinstance(events, pd.DataFrame):
         frame = _frame(events)
-        ids = _event_ids(frame["event_id"].tolist(), list(frame.index))
+        ids = _event_ids(frame["event_id"].tolist(), frame.index)
         rows = _rows(frame)
     else:
         ids, rows = _typed_rows(events)
@@ -184,7 +184,7 @@ def _check_typed(ids: list[str], rows: list[dict[str, Any]]) -> None:
             ) from None
 
 
-def _event_ids(values: list[Any], index: Sequence[Any]) -> list[str]:
+def _event_ids(values: list[Any], index: Sequence[Any] | pd.Index) -> list[str]:
     """Check every row's ``event_id`` (``index``: the rows' labels): non-empty text of at
     most ID_LENGTH characters."""
     bad = [i for i, v in enumerate(values) if not isinstance(v, str) or not v or len(v) > ID_LENGTH]
