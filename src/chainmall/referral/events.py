@@ -88,6 +88,7 @@ __all__ = [
     "WithdrawalRejected",
     "WithdrawalRequested",
     "check_rows",
+    "event_rows",
     "events_to_frame",
     "is_id",
     "is_int",
@@ -482,36 +483,40 @@ def events_to_frame(events: list[Event]) -> pd.DataFrame:
         DataValidationError: a timestamp that is not a timezone-aware datetime, or an
             amount or id that is a float, a bool or another type (nothing is truncated).
     """
-    rows: list[dict[str, Any]] = []
-    for event in events:
-        base = {"seq": event.seq, "type": TYPE_OF[type(event)], "ts": event.ts}
-        if isinstance(event, OrderPaid):
-            for line in event.lines:
-                rows.append(
-                    {
-                        **base,
-                        "order_id": event.order_id,
-                        "user_id": event.user_id,
-                        "line_id": line.line_id,
-                        "amount_fen": line.paid_fen,
-                        "balance_paid_fen": line.balance_paid_fen,
-                        "product_id": line.product_id,
-                        "category": line.category,
-                        "order_type": event.order_type,
-                    }
-                )
-            continue
-        fields = {
-            f: getattr(event, f)
-            for f in (*INT_COLUMNS, *STR_COLUMNS)
-            if f in type(event).__dataclass_fields__
-        }
-        if isinstance(event, ConfigActivated):
-            fields["month"] = event.version
-        if isinstance(event, CommissionApproved | CommissionDeclined):
-            fields["entry_ids"] = join_entry_ids(event.entry_ids)
-        rows.append({**base, **fields})
-    return rows_to_frame(rows)
+    return rows_to_frame([row for event in events for row in event_rows(event)])
+
+
+def event_rows(event: Event) -> list[dict[str, Any]]:
+    """The events-frame rows of one typed event, as dicts (nulls included, nothing checked).
+
+    One row per line for ``ORDER_PAID``, else one row.
+    """
+    base = {"seq": event.seq, "type": TYPE_OF[type(event)], "ts": event.ts}
+    if isinstance(event, OrderPaid):
+        return [
+            {
+                **base,
+                "order_id": event.order_id,
+                "user_id": event.user_id,
+                "line_id": line.line_id,
+                "amount_fen": line.paid_fen,
+                "balance_paid_fen": line.balance_paid_fen,
+                "product_id": line.product_id,
+                "category": line.category,
+                "order_type": event.order_type,
+            }
+            for line in event.lines
+        ]
+    fields = {
+        f: getattr(event, f)
+        for f in (*INT_COLUMNS, *STR_COLUMNS)
+        if f in type(event).__dataclass_fields__
+    }
+    if isinstance(event, ConfigActivated):
+        fields["month"] = event.version
+    if isinstance(event, CommissionApproved | CommissionDeclined):
+        fields["entry_ids"] = join_entry_ids(event.entry_ids)
+    return [{**base, **fields}]
 
 
 def join_entry_ids(entry_ids: Any) -> Any:

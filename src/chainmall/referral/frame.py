@@ -43,6 +43,7 @@ from chainmall.referral.reasons import Reason
 __all__ = [
     "EventFrame",
     "check_text",
+    "event_of_rows",
     "event_starts",
     "events_from_frame",
     "order_line_groups",
@@ -449,6 +450,33 @@ def events_from_frame(events: pd.DataFrame) -> list[Event | tuple[int, str, str]
 
 def _null(value: object) -> bool:
     return value is None
+
+
+def event_of_rows(seq: int, rows: list[dict[str, Any]]) -> Event | tuple[int, str, str]:
+    """The typed event of one event's rows, as :func:`events_from_frame` types it.
+
+    ``rows``: dicts of the event's non-null fields (one per line of an ``ORDER_PAID``)
+    that passed the frame's checks (aware ``ts``, integer or text ids and money,
+    text labels); ``seq`` numbers the event. ``ts`` becomes a UTC datetime and
+    integers Python ints; a missing required field or an unknown type gives
+    ``(seq, type, reason)`` as from a frame.
+    """
+    kind = str(rows[0]["type"])
+    if kind not in EVENT_TYPES:
+        return (seq, kind, Reason.UNKNOWN_TYPE.name)
+    if any(row.get(f) is None for f in REQUIRED_FIELDS[kind] for row in rows):
+        return (seq, kind, Reason.MISSING_FIELD.name)
+    cols: dict[str, list[Any]] = {c: [_plain(c, row.get(c)) for row in rows] for c in INT_COLUMNS}
+    cols |= {c: [row.get(c) for row in rows] for c in STR_COLUMNS}
+    ns = pd.Timestamp(rows[0]["ts"]).as_unit("ns").value
+    return _typed(kind, seq, pd.Timestamp(ns, tz="UTC").to_pydatetime(), cols, 0, len(rows))
+
+
+def _plain(column: str, value: Any) -> Any:
+    """An integer column's value as :meth:`EventFrame.values` gives it (null money paid: 0)."""
+    if value is None:
+        return 0 if column in ZERO_WHEN_NULL else None
+    return int(value) if is_int(value) else value
 
 
 def _typed(kind: str, seq: int, ts: datetime, cols: dict[str, Any], start: int, end: int) -> Event:

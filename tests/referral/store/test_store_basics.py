@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pandas as pd
@@ -19,6 +19,8 @@ import pytest
 
 from chainmall.exceptions import ComplianceConfigError, ConfigError, DataValidationError
 from chainmall.referral import (
+    Bound,
+    MonthClose,
     OrderLine,
     ReferralConfig,
     Registered,
@@ -93,6 +95,53 @@ def test_redelivery_in_a_later_call_is_a_no_op(open_store: OpenStore, typed: boo
     assert report.outcomes["outcome"].iloc[-1] == "BIND_SELF"
     assert report.entries == 0 and report.rejected.empty
     assert report.head == first.head
+    assert snapshot(store) == before
+
+
+def test_an_event_first_stored_from_a_frame_is_a_duplicate_as_a_typed_event(
+    open_store: OpenStore,
+) -> None:
+    shop = golden()
+    shop.pay("B", 10_000, 5_000)
+    shop.bind("C", "C")  # rejected: BIND_SELF
+    local = timezone(timedelta(hours=8))  # the same instants in another zone
+    again = [(i, dataclasses.replace(e, ts=e.ts.astimezone(local))) for i, e in shop.pairs]
+    store = open_store()
+    first = store.ingest(as_frame([e for _, e in shop.pairs], [i for i, _ in shop.pairs]))
+    before = snapshot(store)
+
+    report = store.ingest(again)
+
+    assert report.outcomes["delivery"].tolist() == ["duplicate"] * len(again)
+    assert report.outcomes["seq"].tolist() == first.outcomes["seq"].tolist()
+    assert report.entries == 0 and report.head == first.head
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize(
+    ("event", "names"),
+    [
+        (Registered(0, datetime(2025, 3, 9, tzinfo=UTC), 99), []),
+        (MonthClose(0, datetime(2025, 3, 9, tzinfo=UTC), 202503), ["month=202503", "text"]),
+        (Bound(0, datetime(2025, 3, 9, tzinfo=UTC), 99, "X"), ["inviter_id", "one type"]),
+        (Registered(0, datetime(9999, 1, 1, tzinfo=UTC), 99), ["ts=", "2262-04-11"]),
+    ],
+    ids=["good", "label-not-text", "mixed-id-types", "ts-out-of-range"],
+)
+def test_typed_events_get_the_checks_of_a_frame(
+    open_store: OpenStore, event: Any, names: list[str]
+) -> None:
+    shop = golden()
+    store = open_store()
+    store.ingest(shop.pairs)
+    before = snapshot(store)
+    if not names:
+        assert store.ingest([("late", event)]).outcomes["outcome"].tolist() == ["ACCEPTED"]
+        return
+    with pytest.raises(DataValidationError) as caught:
+        store.ingest([("late", event)])
+    for name in names:
+        assert name in str(caught.value)
     assert snapshot(store) == before
 
 

@@ -5,7 +5,8 @@ whose keyed containers load a key from its family row the first time the rules
 ask for it (every container of the family is filled from the one row). Queues,
 the version log and the cells are read when the cache is (re)built. After each
 event the journal names the keys it changed; :meth:`StateCache.write` writes
-exactly those rows, the queue items pushed or popped and the new log rows.
+exactly those rows (one upsert per table; a row that no longer exists is
+deleted), the queue items pushed or popped and the new log rows.
 
 While every row of the programme is in memory (a programme created by this
 store, or a cache that was never cleared since), a key the cache lacks does not
@@ -19,7 +20,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, tuple_
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from chainmall.exceptions import StoreError
 from chainmall.referral.rules.journal import Journal
 from chainmall.referral.rules.state import ReferralState
 from chainmall.referral.store.mapping import Bindings, Family, IdKinds, bindings
@@ -204,22 +207,25 @@ class StateCache:
                 log.log(self.state).rows = []
 
     def _write_family(self, conn: Connection, family: Family, keys: list[Any]) -> None:
+        """Upsert the rows of ``keys`` that exist now; delete those that no longer do."""
         table = family.table
-        for start in range(0, len(keys), _CHUNK):
+        names = ["programme_id", *family.columns]
+        rows, gone = [], []
+        for key in keys:
+            row = family.row(self.state, key)
+            if row is None:
+                gone.append(key)
+            else:
+                rows.append(dict(zip(names, [self.programme, *row], strict=True)))
+        for start in range(0, len(gone), _CHUNK):
             conn.execute(
                 delete(table).where(
                     table.c.programme_id == self.programme,
-                    self._where(family, keys[start : start + _CHUNK]),
+                    self._where(family, gone[start : start + _CHUNK]),
                 )
             )
-        names = ["programme_id", *family.columns]
-        rows = [
-            dict(zip(names, [self.programme, *row], strict=True))
-            for key in keys
-            if (row := family.row(self.state, key)) is not None
-        ]
         if rows:
-            conn.execute(insert(table), rows)
+            conn.execute(_upsert(conn.dialect.name, family), rows)
 
     def _write_queue(
         self, conn: Connection, binding: Any, before: set[Any], after: set[Any]
@@ -258,3 +264,24 @@ class StateCache:
             for family in self.bindings.families
             for part in family.parts
         )
+
+
+def _upsert(dialect: str, family: Family) -> Any:
+    """An insert into ``family``'s table that replaces the row a key already has.
+
+    SQLite and PostgreSQL: ``ON CONFLICT (key) DO UPDATE``; MySQL/MariaDB: ``ON
+    DUPLICATE KEY UPDATE``. Other dialects are refused (the store supports these).
+    """
+    table = family.table
+    key = ["programme_id", *(f.column for f in family.key)]
+    values = [c for c in family.columns if c not in key] or key[-1:]  # a key-only row: a no-op
+    if dialect in ("sqlite", "postgresql"):
+        module = sqlite if dialect == "sqlite" else postgresql
+        stmt = module.insert(table)
+        return stmt.on_conflict_do_update(
+            index_elements=key, set_={c: stmt.excluded[c] for c in values}
+        )
+    if dialect in ("mysql", "mariadb"):
+        stmt = mysql.insert(table)
+        return stmt.on_duplicate_key_update({c: stmt.inserted[c] for c in values})
+    raise StoreError(f"the referral store does not support the {dialect!r} database")

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,10 +31,11 @@ from chainmall._validation import require_columns, require_frame
 from chainmall.exceptions import DataValidationError
 from chainmall.referral.events import (
     EVENT_COLUMNS,
+    STR_COLUMNS,
     TYPE_OF,
     OrderPaid,
     check_rows,
-    events_to_frame,
+    event_rows,
 )
 from chainmall.referral.store.mapping import dumps
 from chainmall.referral.store.schema import ID_LENGTH
@@ -57,10 +58,15 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Intake:
-    """The distinct events of a call, and the ids delivered again within it."""
+    """The distinct events of a call, and the ids delivered again within it.
+
+    ``typed``: the call gave typed events, whose rows passed every check an events
+    frame's do (a frame's rows are checked as a frame again when applied).
+    """
 
     events: list[Delivery]
     repeats: list[tuple[str, bool]]  # (event_id, the content differs: a conflict)
+    typed: bool
 
 
 def intake(events: pd.DataFrame | Iterable[tuple[str, Any]]) -> Intake:
@@ -70,32 +76,40 @@ def intake(events: pd.DataFrame | Iterable[tuple[str, Any]]) -> Intake:
         DataValidationError: not a frame or pairs, a missing, empty, non-text or
             too long ``event_id``, money that is not integer fen, naive timestamps,
             an order whose rows disagree on type, time, order or buyer, or several
-            rows for another event type (see also ``events_to_frame``).
+            rows for another event type; for typed events also labels that are not
+            text and instants outside UTC nanoseconds (what an events frame refuses).
     """
-    frame = _frame(events)
-    ids = _event_ids(frame)
-    rows = _rows(frame)
+    typed = not isinstance(events, pd.DataFrame)
+    if isinstance(events, pd.DataFrame):
+        frame = _frame(events)
+        ids = _event_ids(frame["event_id"].tolist(), frame.index)
+        rows = _rows(frame)
+    else:
+        ids, rows = _typed_rows(events)
+        _event_ids(ids, range(len(ids)))
     check_rows([{**r, "event_id": i} for i, r in zip(ids, rows, strict=True)], "event_id")
+    if typed:
+        _check_typed(ids, rows)
     kept: dict[str, list[dict[str, Any]]] = {}
-    seen: dict[str, set[str]] = {}  # each event's distinct rows, as text
+    texts: dict[str, dict[str, None]] = {}  # each event's distinct rows as JSON, in order
     repeats: list[tuple[str, bool]] = []
     for event_id, row in zip(ids, rows, strict=True):
         text = dumps(_plain(row))
-        mine = seen.setdefault(event_id, set())
+        mine = texts.setdefault(event_id, {})
         if text in mine:
             repeats.append((event_id, False))
         elif mine and row.get("type") != "ORDER_PAID":
             repeats.append((event_id, True))
         else:
-            mine.add(text)
+            mine[text] = None
             kept.setdefault(event_id, []).append(row)
     _check_events(kept)
     out = []
-    for event_id, event_rows in kept.items():
-        payload = dumps([_plain(r) for r in event_rows])
+    for event_id, mine_rows in kept.items():
+        payload = f"[{','.join(texts[event_id])}]"  # = dumps of the rows: compact JSON
         digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
-        out.append(Delivery(event_id, str(event_rows[0]["type"]), event_rows, payload, digest))
-    return Intake(out, repeats)
+        out.append(Delivery(event_id, str(mine_rows[0]["type"]), mine_rows, payload, digest))
+    return Intake(out, repeats, typed)
 
 
 def payload_rows(payload: str, seq: int) -> list[dict[str, Any]]:
@@ -107,17 +121,21 @@ def payload_rows(payload: str, seq: int) -> list[dict[str, Any]]:
     return list(rows)
 
 
-def _frame(events: Any) -> pd.DataFrame:
-    """The call's events as one frame with an ``event_id`` column."""
-    if isinstance(events, pd.DataFrame):
-        require_frame(events, "events")
-        repeated = sorted({str(c) for c in events.columns[events.columns.duplicated()]})
-        if repeated:
-            raise DataValidationError(
-                f"events has repeated column(s) {repeated}; keep one column of each name"
-            )
-        require_columns(events, ["event_id", "type", "ts"], name="events")
-        return events
+def _frame(events: pd.DataFrame) -> pd.DataFrame:
+    """The call's events frame, with an ``event_id`` column and no repeated column."""
+    require_frame(events, "events")
+    repeated = sorted({str(c) for c in events.columns[events.columns.duplicated()]})
+    if repeated:
+        raise DataValidationError(
+            f"events has repeated column(s) {repeated}; keep one column of each name"
+        )
+    require_columns(events, ["event_id", "type", "ts"], name="events")
+    return events
+
+
+def _typed_rows(events: Any) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The event id and the frame row (non-null fields in column order, no ``seq``) of every
+    row of the pairs: the rows ``_rows`` reads from their events frame."""
     if isinstance(events, str | bytes) or not isinstance(events, Iterable):
         raise DataValidationError(
             f"events must be an events frame with an event_id column or (event_id, event) "
@@ -134,21 +152,46 @@ def _frame(events: Any) -> pd.DataFrame:
     empty = [p[0] for p in pairs if isinstance(p[1], OrderPaid) and not p[1].lines]
     if empty:
         raise DataValidationError(f"orders with no lines cannot be stored: events {empty[:5]}")
-    typed = [replace(p[1], seq=i) for i, p in enumerate(pairs, 1)]  # the store numbers them
-    frame = events_to_frame(typed).drop(columns="seq")
-    counts = [len(e.lines) if isinstance(e, OrderPaid) else 1 for e in typed]
-    frame.insert(0, "event_id", np.repeat(np.array([p[0] for p in pairs], dtype=object), counts))
-    return frame
+    ids, rows = [], []
+    for event_id, event in pairs:
+        for row in event_rows(event):  # its seq is dropped: the store numbers events
+            ids.append(event_id)
+            rows.append({c: row[c] for c in _FIELDS if c in row and not _null(row[c])})
+    return ids, rows
 
 
-def _event_ids(frame: pd.DataFrame) -> list[str]:
-    """The ``event_id`` of every row: non-empty text of at most ID_LENGTH characters."""
-    values = frame["event_id"].tolist()
+def _check_typed(ids: list[str], rows: list[dict[str, Any]]) -> None:
+    """Typed events' labels are text and their instants fit UTC nanoseconds, as a frame's
+    must; each ``ts`` becomes a UTC timestamp (as a frame holds it), in place."""
+    bad = [
+        f"event {i!r}: {c}={row[c]!r}"
+        for i, row in zip(ids, rows, strict=True)
+        for c in STR_COLUMNS
+        if c in row and not isinstance(row[c], str)
+    ]
+    if bad:
+        raise DataValidationError(
+            f"events hold labels that are not text ({'; '.join(bad[:5])}); labels are not "
+            "converted: give them as text where the values are right"
+        )
+    for event_id, row in zip(ids, rows, strict=True):
+        try:
+            row["ts"] = pd.Timestamp(row["ts"]).tz_convert("UTC").as_unit("ns")
+        except (OverflowError, pd.errors.OutOfBoundsDatetime) as error:
+            raise DataValidationError(
+                f"event {event_id!r}: ts={row['ts']!r} lies outside 1677-09-22 .. 2262-04-11 "
+                f"({error}); the engine keeps UTC nanoseconds: correct or drop it"
+            ) from None
+
+
+def _event_ids(values: list[Any], index: Sequence[Any] | pd.Index) -> list[str]:
+    """Check every row's ``event_id`` (``index``: the rows' labels): non-empty text of at
+    most ID_LENGTH characters."""
     bad = [i for i, v in enumerate(values) if not isinstance(v, str) or not v or len(v) > ID_LENGTH]
     if bad:
         raise DataValidationError(
             f"events.event_id must be non-empty text of at most {ID_LENGTH} characters (the "
-            f"caller's idempotency key); rows {list(frame.index[bad[:5]])} hold "
+            f"caller's idempotency key); rows {[index[i] for i in bad[:5]]} hold "
             f"{[values[i] for i in bad[:5]]!r}; convert integer keys with str()"
         )
     return values
@@ -182,7 +225,9 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
     """The row as JSON-able values: timestamps as ISO 8601 text, numpy ints as ints."""
     out = {}
     for key, value in row.items():
-        if isinstance(value, datetime):
+        if isinstance(value, pd.Timestamp):
+            value = value.isoformat()
+        elif isinstance(value, datetime):
             value = pd.Timestamp(value).isoformat()
         elif isinstance(value, np.integer):
             value = int(value)

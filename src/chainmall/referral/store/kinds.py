@@ -7,7 +7,7 @@ two, in one column or across the columns that name it (``user_id`` and
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import Any
 
 from chainmall.exceptions import DataValidationError
 from chainmall.referral.ids import ID_COLUMNS
@@ -15,8 +15,9 @@ from chainmall.referral.ids import ID_COLUMNS
 __all__ = ["kinds_of"]
 
 
-def kinds_of(frame: pd.DataFrame, known: dict[str, str], programme: str) -> dict[str, str]:
-    """The kinds ``frame`` shows for the first time, with their type (``int`` or ``text``).
+def kinds_of(rows: list[dict[str, Any]], known: dict[str, str], programme: str) -> dict[str, str]:
+    """The kinds the events' ``rows`` (dicts of non-null fields) show for the first time,
+    with their type (``int`` or ``text``).
 
     Raises:
         DataValidationError: a column mixes text and integer ids, two columns of one
@@ -25,17 +26,17 @@ def kinds_of(frame: pd.DataFrame, known: dict[str, str], programme: str) -> dict
     seen: dict[str, tuple[str, str]] = {}  # kind -> (type, the column that shows it)
     for kind, columns in ID_COLUMNS.items():
         for column in columns:
-            values = frame[column].dropna()
-            if values.empty:
+            values = [row[column] for row in rows if row.get(column) is not None]
+            if not values:
                 continue
-            text = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
-            if text.any() and not text.all():
+            text = [isinstance(v, str) for v in values]
+            if any(text) and not all(text):
                 raise DataValidationError(
                     f"events.{column} mixes text and integer ids (e.g. "
-                    f"{values[~text].iloc[0]!r} and {values[text].iloc[0]!r}); give every "
-                    f"{kind} id in one type, e.g. all text"
+                    f"{values[text.index(False)]!r} and {values[text.index(True)]!r}); give "
+                    f"every {kind} id in one type, e.g. all text"
                 )
-            got = "text" if text.all() else "int"
+            got = "text" if text[0] else "int"
             if seen.setdefault(kind, (got, column))[0] != got:
                 raise DataValidationError(
                     f"events.{column} holds {got} ids where events.{seen[kind][1]} holds "

@@ -40,7 +40,7 @@ from chainmall.referral.events import (
     SettlementTick,
     rows_to_frame,
 )
-from chainmall.referral.frame import events_from_frame
+from chainmall.referral.frame import event_of_rows, events_from_frame
 from chainmall.referral.rules import apply_event
 from chainmall.referral.rules.journal import ABSENT
 from chainmall.referral.settlement import Settlement
@@ -48,7 +48,7 @@ from chainmall.referral.store import database, programmes, reads, schema
 from chainmall.referral.store.audit import AuditReport, audit
 from chainmall.referral.store.cache import StateCache
 from chainmall.referral.store.entries import entry_row, leaf_of
-from chainmall.referral.store.intake import Delivery, intake
+from chainmall.referral.store.intake import Delivery, Intake, intake
 from chainmall.referral.store.kinds import kinds_of
 from chainmall.referral.store.mapping import IdKinds, dumps
 from chainmall.referral.store.tree import Frontier
@@ -243,7 +243,7 @@ class ReferralStore:
         taken = intake(events)
         try:
             with self._transaction() as conn:
-                report, counts, token = self._ingest(conn, taken.events, taken.repeats)
+                report, counts, token = self._ingest(conn, taken)
         except BaseException:
             self._drop_cache()
             raise
@@ -271,7 +271,7 @@ class ReferralStore:
                         f"programme {self.programme!r} already has {head.last_seq} events; "
                         "backfill fills an empty programme, use ingest to continue"
                     )
-                report, counts, token = self._ingest(conn, taken.events, taken.repeats)
+                report, counts, token = self._ingest(conn, taken)
                 numbered = rows_to_frame(
                     [{**row, "seq": i} for i, d in enumerate(taken.events, 1) for row in d.rows]
                 )
@@ -329,12 +329,11 @@ class ReferralStore:
         ids = _entry_ids(entry_ids)
         return self.ingest([(event_id, CommissionDeclined(0, at, ids, reason, operator_id))])
 
-    def _ingest(
-        self, conn: Connection, deliveries: list[Delivery], repeats: list[tuple[str, bool]]
-    ) -> tuple[IngestReport, dict[str, int], str]:
+    def _ingest(self, conn: Connection, taken: Intake) -> tuple[IngestReport, dict[str, int], str]:
         head = self._lock(conn)
         cache = self._cache
         assert cache is not None
+        deliveries = taken.events
         known = self._stored(conn, [d.event_id for d in deliveries])
         new = [d for d in deliveries if d.event_id not in known]
         first = (head.last_seq or 0) + 1
@@ -342,11 +341,7 @@ class ReferralStore:
         outcome_of: dict[str, str] = {}
         records: list[dict[str, Any]] = []
         if new:
-            frame = rows_to_frame(
-                [{**row, "seq": seq_of[d.event_id]} for d in new for row in d.rows]
-            )
-            self._check_kinds(conn, frame)
-            typed = events_from_frame(frame)
+            typed = self._typed(conn, new, first, checked=taken.typed)
             self._prefetch(cache, typed)
             for event in typed:
                 applied = apply_event(cache.state, event, self.registry)
@@ -396,7 +391,7 @@ class ReferralStore:
                 **counts,
             )
         )
-        outcomes = self._outcomes(deliveries, repeats, known, seq_of, outcome_of)
+        outcomes = self._outcomes(deliveries, taken.repeats, known, seq_of, outcome_of)
         tree = TreeHead(size=head.n_entries + len(records), root=frontier.root().hex())
         return IngestReport(outcomes, len(records), tree), counts, token
 
@@ -436,9 +431,23 @@ class ReferralStore:
         frame["seq"] = frame["seq"].astype("int64")
         return frame
 
-    def _check_kinds(self, conn: Connection, frame: pd.DataFrame) -> None:
+    def _typed(
+        self, conn: Connection, new: list[Delivery], first: int, *, checked: bool
+    ) -> list[Any]:
+        """The fold's typed events of the ``new`` deliveries, numbered from ``first``.
+
+        Rows that came as an events frame are read as one (its checks are made on
+        them); typed events' rows passed those checks in ``intake`` already.
+        """
+        self._check_kinds(conn, [row for d in new for row in d.rows])
+        if checked:
+            return [event_of_rows(first + i, d.rows) for i, d in enumerate(new)]
+        rows = [{**row, "seq": first + i} for i, d in enumerate(new) for row in d.rows]
+        return events_from_frame(rows_to_frame(rows))
+
+    def _check_kinds(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Each kind of id keeps the type (integer or text) the programme first saw."""
-        new = kinds_of(frame, self.ids.kinds, self.programme)
+        new = kinds_of(rows, self.ids.kinds, self.programme)
         if new:
             self.ids.kinds = {**self.ids.kinds, **new}
             t = schema.programmes
