@@ -58,8 +58,8 @@ elasticities = estimate_elasticity(
     feats.loc[train.index].assign(log_units=builder.target(train)),
     controls=[c for c in cols if c not in ("log_price", "comp_min_log_price", *rivals)],
     treatment=["log_price", *rivals],
-    by=["brand"],
-    cluster="store",
+    by=["item_id"],
+    cluster="store_id",
     config=ElasticityConfig(max_iter=100, n_folds=3, n_repeats=2),
 )
 print(elasticities.round(2))
@@ -71,11 +71,11 @@ print("true own:", market.own_elasticity.round(2))
 
 # %%
 week = history[history["week"] == 100].reset_index(drop=True)
-own = elasticities[elasticities["treatment"] == "log_price"].set_index("brand")["elasticity"]
+own = elasticities[elasticities["treatment"] == "log_price"].set_index("item_id")["elasticity"]
 cross = (
     elasticities[elasticities["treatment"] != "log_price"]
     .assign(rival=lambda d: d["treatment"].str.removeprefix("comp_log_price__").astype(int))
-    .rename(columns={"brand": "product"})[["product", "rival", "elasticity"]]
+    .rename(columns={"item_id": "product"})[["product", "rival", "elasticity"]]
 )
 offers = week.rename(columns={"brand": "product"}).assign(
     current_price_fen=week["price"],
