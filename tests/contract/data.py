@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -67,4 +68,21 @@ def _demand(n_series: int, n_weeks: int, seed: int) -> pd.DataFrame:
             "ds": np.tile(dates, n_series),
             "y": rng.poisson(20, n_series * n_weeks).astype(np.float64),
         }
+    )
+
+
+def tiny_ddpg_config() -> Any:
+    """A ``DDPGConfig`` that fits in well under a second (a few steps of each stage)."""
+    from chainmall.recommend import DDPGConfig
+
+    return DDPGConfig(
+        embedding_dim=3,
+        hidden=8,
+        history_len=4,
+        bc_steps=2,
+        critic_pretrain_steps=1,
+        rl_steps=1,
+        batch_size=8,
+        round_users=4,
+        device="cpu",
     )

@@ -202,22 +202,12 @@ def test_lstm_fit_leaves_the_global_torch_generator_alone() -> None:
 
 
 def test_ddpg_fit_leaves_the_global_torch_generator_alone() -> None:
-    from chainmall.recommend import DDPGConfig, DDPGRecommender, SimulatorConfig, build_simulation
-    from tests.contract.data import ratings
+    from chainmall.recommend import DDPGRecommender, SimulatorConfig, build_simulation
+    from tests.contract.data import ratings, tiny_ddpg_config
 
     torch, before = _torch_state()
     data = build_simulation(ratings(30, 12), SimulatorConfig(n_visible=3, n_steps=2, slate_size=3))
-    tiny = DDPGConfig(
-        embedding_dim=3,
-        hidden=8,
-        history_len=4,
-        bc_steps=2,
-        critic_pretrain_steps=1,
-        rl_steps=1,
-        batch_size=8,
-        round_users=4,
-        device="cpu",
-    )
+    tiny = tiny_ddpg_config()
     DDPGRecommender(tiny).fit(data)
     assert torch.equal(torch.random.get_rng_state(), before)
 

@@ -35,7 +35,7 @@ from chainmall.segment import (
     survival_table,
 )
 from tests.contract.cases_segment import _VALUE, UTC, _log
-from tests.contract.data import demand, ratings
+from tests.contract.data import demand, ratings, tiny_ddpg_config
 from tests.contract.runner import FILE_COUNTS
 
 OJ_COLUMNS = {"store_id": "store", "item_id": "brand", "ds": "week"}
@@ -72,21 +72,11 @@ def _torch_models() -> list[Saved]:
         import torch  # noqa: F401
     except ImportError:
         return []
-    from chainmall.recommend import DDPGConfig, DDPGRecommender, SimulatorConfig, build_simulation
+    from chainmall.recommend import DDPGRecommender, SimulatorConfig, build_simulation
     from chainmall.replenish import LSTMForecaster
 
     lstm = LSTMForecaster(horizon=2, input_size=4, hidden_size=3, epochs=1, seasonal=False)
-    tiny = DDPGConfig(
-        embedding_dim=3,
-        hidden=8,
-        history_len=4,
-        bc_steps=2,
-        critic_pretrain_steps=1,
-        rl_steps=1,
-        batch_size=8,
-        round_users=4,
-        device="cpu",
-    )
+    tiny = tiny_ddpg_config()
     simulation = SimulatorConfig(n_visible=3, n_steps=2, slate_size=3)
     return [
         Saved(

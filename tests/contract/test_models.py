@@ -98,20 +98,9 @@ def _simulation() -> Any:
 
 def _ddpg() -> ModelCase:
     def make() -> Model:
-        from chainmall.recommend import DDPGConfig, DDPGRecommender
+        from chainmall.recommend import DDPGRecommender
 
-        tiny = DDPGConfig(
-            embedding_dim=3,
-            hidden=8,
-            history_len=4,
-            bc_steps=2,
-            critic_pretrain_steps=1,
-            rl_steps=1,
-            batch_size=8,
-            round_users=4,
-            device="cpu",
-        )
-        return DDPGRecommender(tiny)
+        return DDPGRecommender(data.tiny_ddpg_config())
 
     def predict(model: Model) -> Any:
         from chainmall.recommend import SlateSimulator
