@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from chainmall.referral import ReferralConfig, Settlement, settle
+from chainmall.referral.events import REQUIRED_FIELDS
 from tests.contract.spec import Col
 
 T0 = datetime(2025, 3, 3, tzinfo=UTC)
@@ -32,27 +33,6 @@ LABEL = Col("label", rows_rejected=True)
 
 # -- what a rejection names -------------------------------------------------------
 
-REQUIRED = {
-    "REGISTERED": ("user_id",),
-    "BOUND": ("user_id", "inviter_id"),
-    "ORDER_PAID": ("order_id", "user_id", "line_id", "amount_fen"),
-    "ORDER_RECEIVED": ("order_id",),
-    "REFUND": ("refund_id", "line_id", "amount_fen"),
-    "MONTH_CLOSE": ("month",),
-    "USER_BANNED": ("user_id",),
-    "WITHDRAWAL": ("user_id", "amount_fen"),
-    "ENGAGEMENT": ("user_id", "action"),
-    "HOLD": ("user_id",),
-    "RELEASE": ("user_id",),
-    "CONFIG_ACTIVATED": ("month",),
-    "WITHDRAWAL_REQUESTED": ("user_id", "request_id", "amount_fen"),
-    **dict.fromkeys(
-        ("WITHDRAWAL_APPROVED", "WITHDRAWAL_REJECTED", "WITHDRAWAL_PAID", "WITHDRAWAL_FAILED"),
-        ("request_id",),
-    ),
-    "ADJUSTMENT": ("user_id", "amount_fen", "reason", "operator_id"),
-}
-"""The fields each event type requires (spec §4.0; the events frame's table)."""
 IDS = ("user_id", "inviter_id", "order_id", "line_id", "refund_id", "request_id")
 _ABOUT = {
     ("seq",): "STALE_SEQ BAD_SEQ",
@@ -88,7 +68,7 @@ def named(rejected: pd.DataFrame, kind: str | None = None) -> pd.DataFrame:
 
     def about(kind: str, reason: str) -> str:
         if reason == "MISSING_FIELD":
-            return ", ".join(("ts", *REQUIRED.get(kind, ())))
+            return ", ".join(("ts", *REQUIRED_FIELDS.get(kind, ())))
         return ", ".join(REASON_COLUMNS.get(reason, ()))
 
     text = [f"{r} ({about(str(k), str(r))})" for k, r in zip(kinds, reasons, strict=True)]
