@@ -43,6 +43,7 @@ from chainmall.referral.reasons import Reason
 __all__ = [
     "EventFrame",
     "check_text",
+    "check_types",
     "event_of_rows",
     "event_starts",
     "events_from_frame",
@@ -181,9 +182,21 @@ def _check_exact(events: pd.DataFrame, name: str) -> None:
 
 
 def _check_labels(events: pd.DataFrame, name: str) -> None:
-    """``type`` holds hashable values; the text columns hold text (or nulls), never lists or
+    """``type`` holds type names; the text columns hold text (or nulls), never lists or
     numbers: a label is never converted, so the fold and the batch read the same value."""
-    types = events["type"]
+    _check_type_labels(events["type"], f"{name}.type")
+    for column in STR_COLUMNS:
+        if column in events.columns:
+            check_text(events[column], f"{name}.{column}")
+
+
+def check_types(types: pd.Series, where: str) -> None:
+    """A ``type`` column (``where`` = ``frame.type``) holds labels, none in the wrong case."""
+    _check_type_labels(types, where)
+    _check_type_case(_type_codes(types)[1], where)
+
+
+def _check_type_labels(types: pd.Series, where: str) -> None:
     if types.dtype == object and pd.api.types.infer_dtype(types, skipna=True) not in (
         "string",
         "empty",
@@ -194,12 +207,9 @@ def _check_labels(events: pd.DataFrame, name: str) -> None:
         bad = types[[isinstance(v, list | dict | set | np.ndarray) for v in types]]
         if len(bad):
             raise DataValidationError(
-                f"{name}.type holds values that are not labels (rows {list(bad.index[:5])}: "
+                f"{where} holds values that are not labels (rows {list(bad.index[:5])}: "
                 f"{[repr(v) for v in bad.iloc[:5]]}); give one type name per row"
             )
-    for column in STR_COLUMNS:
-        if column in events.columns:
-            check_text(events[column], f"{name}.{column}")
 
 
 _LABEL_FIX = "labels are not converted: give them as text where the values are right"

@@ -6,6 +6,9 @@ import hashlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+
+from chainmall.exceptions import DataValidationError
 from chainmall.referral import OrderLine, OrderPaid, Registered
 from chainmall.referral.store.intake import intake
 from chainmall.referral.store.mapping import dumps
@@ -36,3 +39,25 @@ def test_a_frame_and_typed_events_give_the_same_payloads() -> None:
     framed = intake(as_frame(events, ids))
     assert [d.payload for d in typed.events] == [d.payload for d in framed.events]
     assert [d.digest for d in typed.events] == [d.digest for d in framed.events]
+
+
+def test_a_frame_is_checked_by_column_before_its_rows_are_typed() -> None:
+    events = [Registered(0, T0, 7), Registered(0, T0, 8)]
+    frame = as_frame(events, ["reg:7", "reg:8"])
+    checks = [
+        (frame.assign(type=["REGISTERED", "registered"]), r"events\.type .*wrong case"),
+        (frame.assign(type=["REGISTERED", None]), r"type"),
+        (frame.assign(action=["share", 3]), r"events\.action must hold text"),
+    ]
+    for bad, message in checks:
+        with pytest.raises(DataValidationError, match=message):
+            intake(bad)
+
+
+def test_a_frame_keeps_its_zone_in_the_payload_and_typed_events_are_utc() -> None:
+    frame = as_frame([Registered(0, T0, 7)], ["reg:7"])
+    local = frame.assign(ts=frame["ts"].dt.tz_convert("Asia/Shanghai"))
+    (row,) = json.loads(intake(local).events[0].payload)
+    assert row["ts"] == T0.isoformat()
+    (typed,) = json.loads(intake([("reg:7", Registered(0, T0, 7))]).events[0].payload)
+    assert typed["ts"] == T0.astimezone(UTC).isoformat()

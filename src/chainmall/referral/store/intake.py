@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chainmall._validation import require_columns, require_frame
+from chainmall._validation import require_columns, require_frame, require_not_null
 from chainmall.exceptions import DataValidationError
 from chainmall.referral.events import (
     EVENT_COLUMNS,
@@ -37,6 +37,7 @@ from chainmall.referral.events import (
     check_rows,
     event_rows,
 )
+from chainmall.referral.frame import check_text, check_types
 from chainmall.referral.store.mapping import dumps
 from chainmall.referral.store.schema import ID_LENGTH
 
@@ -58,15 +59,11 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Intake:
-    """The distinct events of a call, and the ids delivered again within it.
-
-    ``typed``: the call gave typed events, whose rows passed every check an events
-    frame's do (a frame's rows are checked as a frame again when applied).
-    """
+    """The distinct events of a call, whose rows passed every check an events frame's
+    do, and the ids delivered again within it."""
 
     events: list[Delivery]
     repeats: list[tuple[str, bool]]  # (event_id, the content differs: a conflict)
-    typed: bool
 
 
 def intake(events: pd.DataFrame | Iterable[tuple[str, Any]]) -> Intake:
@@ -74,22 +71,26 @@ def intake(events: pd.DataFrame | Iterable[tuple[str, Any]]) -> Intake:
 
     Raises:
         DataValidationError: not a frame or pairs, a missing, empty, non-text or
-            too long ``event_id``, money that is not integer fen, naive timestamps,
-            an order whose rows disagree on type, time, order or buyer, or several
-            rows for another event type; for typed events also labels that are not
-            text and instants outside UTC nanoseconds (what an events frame refuses).
+            too long ``event_id``, money that is not integer fen, naive timestamps or
+            instants outside UTC nanoseconds, labels that are not text, type names in
+            the wrong case, an order whose rows disagree on type, time, order or
+            buyer, or several rows for another event type.
     """
     typed = not isinstance(events, pd.DataFrame)
     if isinstance(events, pd.DataFrame):
         frame = _frame(events)
         ids = _event_ids(frame["event_id"].tolist(), frame.index)
         rows = _rows(frame)
+        in_range = _nanoseconds(frame["ts"])
     else:
         ids, rows = _typed_rows(events)
         _event_ids(ids, range(len(ids)))
+        in_range = False
     check_rows([{**r, "event_id": i} for i, r in zip(ids, rows, strict=True)], "event_id")
     if typed:
-        _check_typed(ids, rows)
+        _check_labels(ids, rows)
+    if not in_range:
+        _check_instants(ids, rows, to_utc=typed)
     kept: dict[str, list[dict[str, Any]]] = {}
     texts: dict[str, dict[str, None]] = {}  # each event's distinct rows as JSON, in order
     repeats: list[tuple[str, bool]] = []
@@ -109,7 +110,7 @@ def intake(events: pd.DataFrame | Iterable[tuple[str, Any]]) -> Intake:
         payload = f"[{','.join(texts[event_id])}]"  # = dumps of the rows: compact JSON
         digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
         out.append(Delivery(event_id, str(mine_rows[0]["type"]), mine_rows, payload, digest))
-    return Intake(out, repeats, typed)
+    return Intake(out, repeats)
 
 
 def payload_rows(payload: str, seq: int) -> list[dict[str, Any]]:
@@ -122,7 +123,8 @@ def payload_rows(payload: str, seq: int) -> list[dict[str, Any]]:
 
 
 def _frame(events: pd.DataFrame) -> pd.DataFrame:
-    """The call's events frame, with an ``event_id`` column and no repeated column."""
+    """The call's events frame: an ``event_id`` column, no repeated column, a type and an
+    instant on every row, type names and text labels (what ``read_frame`` checks by column)."""
     require_frame(events, "events")
     repeated = sorted({str(c) for c in events.columns[events.columns.duplicated()]})
     if repeated:
@@ -130,7 +132,17 @@ def _frame(events: pd.DataFrame) -> pd.DataFrame:
             f"events has repeated column(s) {repeated}; keep one column of each name"
         )
     require_columns(events, ["event_id", "type", "ts"], name="events")
+    require_not_null(events, ["type", "ts"], name="events")
+    check_types(events["type"], "events.type")
+    for column in STR_COLUMNS:
+        if column in events.columns:
+            check_text(events[column], f"events.{column}")
     return events
+
+
+def _nanoseconds(ts: pd.Series) -> bool:
+    """The column holds aware instants in nanoseconds (so each fits the engine's range)."""
+    return isinstance(ts.dtype, pd.DatetimeTZDtype) and ts.dtype.unit == "ns"
 
 
 def _typed_rows(events: Any) -> tuple[list[Any], list[dict[str, Any]]]:
@@ -160,9 +172,8 @@ def _typed_rows(events: Any) -> tuple[list[Any], list[dict[str, Any]]]:
     return ids, rows
 
 
-def _check_typed(ids: list[str], rows: list[dict[str, Any]]) -> None:
-    """Typed events' labels are text and their instants fit UTC nanoseconds, as a frame's
-    must; each ``ts`` becomes a UTC timestamp (as a frame holds it), in place."""
+def _check_labels(ids: list[str], rows: list[dict[str, Any]]) -> None:
+    """Typed events' labels are text, as an events frame's must be."""
     bad = [
         f"event {i!r}: {c}={row[c]!r}"
         for i, row in zip(ids, rows, strict=True)
@@ -174,14 +185,21 @@ def _check_typed(ids: list[str], rows: list[dict[str, Any]]) -> None:
             f"events hold labels that are not text ({'; '.join(bad[:5])}); labels are not "
             "converted: give them as text where the values are right"
         )
+
+
+def _check_instants(ids: list[str], rows: list[dict[str, Any]], *, to_utc: bool) -> None:
+    """Every ``ts`` fits UTC nanoseconds; with ``to_utc`` it becomes a UTC timestamp in
+    place (typed events: their payload then holds UTC instants, like a frame made of them)."""
     for event_id, row in zip(ids, rows, strict=True):
         try:
-            row["ts"] = pd.Timestamp(row["ts"]).tz_convert("UTC").as_unit("ns")
+            ts = pd.Timestamp(row["ts"]).tz_convert("UTC").as_unit("ns")
         except (OverflowError, pd.errors.OutOfBoundsDatetime) as error:
             raise DataValidationError(
                 f"event {event_id!r}: ts={row['ts']!r} lies outside 1677-09-22 .. 2262-04-11 "
                 f"({error}); the engine keeps UTC nanoseconds: correct or drop it"
             ) from None
+        if to_utc:
+            row["ts"] = ts
 
 
 def _event_ids(values: list[Any], index: Sequence[Any] | pd.Index) -> list[str]:

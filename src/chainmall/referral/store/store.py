@@ -40,7 +40,7 @@ from chainmall.referral.events import (
     SettlementTick,
     rows_to_frame,
 )
-from chainmall.referral.frame import event_of_rows, events_from_frame
+from chainmall.referral.frame import event_of_rows
 from chainmall.referral.rules import apply_event
 from chainmall.referral.rules.journal import ABSENT
 from chainmall.referral.settlement import Settlement
@@ -341,7 +341,7 @@ class ReferralStore:
         outcome_of: dict[str, str] = {}
         records: list[dict[str, Any]] = []
         if new:
-            typed = self._typed(conn, new, first, checked=taken.typed)
+            typed = self._typed(conn, new, first)
             self._prefetch(cache, typed)
             for event in typed:
                 applied = apply_event(cache.state, event, self.registry)
@@ -431,19 +431,11 @@ class ReferralStore:
         frame["seq"] = frame["seq"].astype("int64")
         return frame
 
-    def _typed(
-        self, conn: Connection, new: list[Delivery], first: int, *, checked: bool
-    ) -> list[Any]:
-        """The fold's typed events of the ``new`` deliveries, numbered from ``first``.
-
-        Rows that came as an events frame are read as one (its checks are made on
-        them); typed events' rows passed those checks in ``intake`` already.
-        """
+    def _typed(self, conn: Connection, new: list[Delivery], first: int) -> list[Any]:
+        """The fold's typed events of the ``new`` deliveries (checked by ``intake``),
+        numbered from ``first``."""
         self._check_kinds(conn, [row for d in new for row in d.rows])
-        if checked:
-            return [event_of_rows(first + i, d.rows) for i, d in enumerate(new)]
-        rows = [{**row, "seq": first + i} for i, d in enumerate(new) for row in d.rows]
-        return events_from_frame(rows_to_frame(rows))
+        return [event_of_rows(first + i, d.rows) for i, d in enumerate(new)]
 
     def _check_kinds(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Each kind of id keeps the type (integer or text) the programme first saw."""
