@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from pydantic import Field
 
@@ -78,6 +79,18 @@ def test_round_trip_and_manifest(tmp_path: Path) -> None:
     assert saved.file("booster.json") == b'{"a": 1}'
     with pytest.raises(ModelFileError, match="lists no file"):
         saved.file("weights.pt")
+
+
+def test_nan_in_the_state_loads_back_and_an_infinity_is_refused_at_save(tmp_path: Path) -> None:
+    scores = pd.DataFrame({"candidate": ["a", "b"], "value": [0.7, float("nan")]})
+    state = {"selection": scores.to_dict(orient="records"), "best": (1.0, float("nan"))}
+    folder = save_folder(tmp_path / "m", _Model(), config=_Config(), state=state)
+    saved = load_folder(folder, _Model)
+    assert saved.state["best"] == [1.0, None]
+    pd.testing.assert_frame_equal(pd.DataFrame(saved.state["selection"]), scores)
+    with pytest.raises(ModelFileError, match=r"cannot save .*_Model.*: inf"):
+        save_folder(tmp_path / "inf", _Model(), config=_Config(), state={"x": float("inf")})
+    assert not (tmp_path / "inf" / "manifest.json").exists()
 
 
 @pytest.mark.parametrize("name", ["arrays.npz", "booster.json", "members/0/manifest.json"])

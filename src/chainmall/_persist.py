@@ -32,6 +32,7 @@ import hashlib
 import inspect
 import io
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -142,11 +143,30 @@ def save_folder(
         "library_version": __version__,
         "class": class_path(type(obj)),
         "config": _config_json(config),
-        "state": dict(state or {}),
+        "state": _nan_as_null(dict(state or {})),
         "files": hashes,
     }
-    atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1))
+    try:
+        text = json.dumps(manifest, indent=1, allow_nan=False)
+    except ValueError as error:  # an infinity: what is saved must load (strict JSON)
+        raise ModelFileError(
+            f"cannot save {class_path(type(obj))}: its state holds a value JSON cannot keep "
+            f"({error}); this is a bug in the model's save, please report it"
+        ) from None
+    atomic_write(folder / MANIFEST, text)
     return folder
+
+
+def _nan_as_null(value: Any) -> Any:
+    """``value`` with every float NaN inside (dicts, lists, tuples) as None: JSON's null,
+    which a DataFrame or float array reads back as NaN (strict JSON has no NaN)."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_as_null(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_nan_as_null(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
