@@ -10,6 +10,7 @@ import io
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -297,6 +298,18 @@ def test_segment_bad_columns_are_one_line(
     assert "has no column 'buyer'" in _error_line(capsys)
     assert main(["segment", str(purchases), out, "--columns", "amount=paid_fen"]) == 2
     assert "accepted names: user_id, ts, amount_fen" in _error_line(capsys)
+
+
+# ---------------------------------------------------------------------------- demo
+def test_demo_progress_shows_bars_on_stderr_without_warnings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the command passes progress=, not show_progress=
+        assert main(["demo", "--members", "50", "--months", "1", "--no-report", "--progress"]) == 0
+    captured = capsys.readouterr()
+    assert "make_shop" in captured.err and "6/6" in captured.err
+    assert "make_shop" not in captured.out
 
 
 def test_console_script_prints_no_traceback(tmp_path: Path) -> None:

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from chainmall._progress import progress_bar
+from chainmall.campaign import Campaign, WorldConfig, replicate, run_experiment, simulate_arm
 from chainmall.cli import main
+from chainmall.datasets import make_shop
+from chainmall.exceptions import ConfigError
 from chainmall.recommend import EASE, ImplicitALS, Interactions, InteractionsConfig
 from chainmall.replenish import AutoARIMA, Naive, cross_validation
 
@@ -183,3 +189,91 @@ def test_cli_verbose_shows_the_fit_log_on_stderr(
     assert main(["forecast", str(history), "--model", "naive", "--h", "1"]) == 0
     assert capsys.readouterr().err == ""
     assert [type(h) for h in logging.getLogger("chainmall").handlers] == [logging.NullHandler]
+
+
+# -- the progress keyword of the data set, campaign and report calls -------------------
+TINY_WORLD = WorldConfig(n_members=60, n_items=10, weeks=2, pre_weeks=1, refit_weeks=2)
+
+
+def _report(**kwargs: Any) -> Any:
+    from chainmall.report import Section, SectionSpec, build_report
+
+    specs = tuple(
+        SectionSpec(key, key, None, lambda shop, key=key: Section(key, key, "intro"))
+        for key in ("first", "second")
+    )
+    return build_report(make_shop(n_members=10, months=1), specs=specs, **kwargs)
+
+
+# name in messages, the call with extra keywords, the plain lines it writes without tqdm
+PROGRESS_CALLS: dict[str, tuple[Callable[..., Any], list[str]]] = {
+    "make_shop": (
+        lambda **kw: make_shop(n_members=10, months=1, **kw),
+        [f"make_shop: {stage}/6" for stage in range(2, 7)],
+    ),
+    "simulate_arm": (
+        lambda **kw: simulate_arm(TINY_WORLD, Campaign(name="arm"), **kw),
+        ["simulating arm: 1/3", "simulating arm: 2/3", "simulating arm: 3/3"],
+    ),
+    "run_experiment": (
+        lambda **kw: run_experiment(TINY_WORLD, Campaign(name="t"), **kw),
+        [f"simulating {arm}: {week}/3" for arm in ("t", "control") for week in (1, 2, 3)],
+    ),
+    "replicate": (
+        lambda **kw: replicate(TINY_WORLD, Campaign(), seeds=[0, 1], **kw),
+        ["seeds: 1/2", "seeds: 2/2"],
+    ),
+    "build_report": (_report, ["report: 1/2", "report: 2/2"]),
+}
+
+
+@pytest.mark.parametrize("name", PROGRESS_CALLS)
+def test_progress_keyword_shows_a_bar_and_warns_nothing(
+    name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    call, lines = PROGRESS_CALLS[name]
+    _without_tqdm(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the library passes progress= internally
+        call(progress=True)
+    assert capsys.readouterr().err.splitlines() == lines
+    call()
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("name", PROGRESS_CALLS)
+def test_show_progress_still_works_with_a_future_warning(
+    name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    call, lines = PROGRESS_CALLS[name]
+    _without_tqdm(monkeypatch)
+    new = rf"use {name}\(\.\.\., progress=True\)"
+    with pytest.warns(FutureWarning, match=rf"^{name}\(show_progress=True\) is deprecated.*{new}"):
+        call(show_progress=True)
+    assert capsys.readouterr().err.splitlines() == lines
+    with pytest.warns(FutureWarning, match=r"progress=False"):
+        call(show_progress=False)
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("name", PROGRESS_CALLS)
+@pytest.mark.parametrize("old", [True, False])
+def test_progress_and_show_progress_at_once_are_refused(name: str, old: bool) -> None:
+    call, _ = PROGRESS_CALLS[name]
+    with pytest.raises(ConfigError, match=rf"{name}\(\) got both progress=True and .*"):
+        call(progress=True, show_progress=old)
+
+
+def test_the_deprecation_warning_points_at_the_caller() -> None:
+    with pytest.warns(FutureWarning) as caught:
+        make_shop(n_members=10, months=1, show_progress=False)
+    assert caught[0].filename == __file__
+
+
+def test_make_shop_keeps_show_progress_in_its_positional_slot(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _without_tqdm(monkeypatch)
+    with pytest.warns(FutureWarning, match="make_shop"):
+        make_shop(0, 10, 1, 20, "2025-01-01", 10.0, 0.03, True)
+    assert capsys.readouterr().err.splitlines()[-1] == "make_shop: 6/6"

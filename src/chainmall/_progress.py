@@ -7,16 +7,21 @@ no-op bar when ``progress`` is false. :func:`logged_fit` writes the INFO lines
 that open and close a fit (what, sizes, seconds) to the engine's logger; the
 library adds no logging handler, so nothing shows until the application
 configures logging (``logging.basicConfig(level=logging.INFO)``, ``chainmall -v``).
+:func:`resolve_progress` reads a call's ``progress`` keyword together with the
+deprecated ``show_progress`` it replaces.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from logging import Logger
 from typing import Any
+
+from chainmall.exceptions import ConfigError
 
 __all__ = [
     "ProgressBar",
@@ -24,6 +29,7 @@ __all__ = [
     "fit_started",
     "logged_fit",
     "progress_bar",
+    "resolve_progress",
 ]
 
 
@@ -83,6 +89,32 @@ def progress_bar(total: int, *, enabled: bool, desc: str) -> ProgressBar:
     except ImportError:
         return _TextBar(total, desc)
     return _TqdmBar(tqdm(total=total, desc=desc, file=sys.stderr))
+
+
+def resolve_progress(progress: bool, show_progress: bool | None, call: str) -> bool:
+    """Whether the public function ``call`` (e.g. ``"make_shop"``) shows progress.
+
+    Call it first thing in that function. ``show_progress`` is the deprecated name
+    (``None`` when not passed): it still works for one release, with a
+    :class:`FutureWarning` that names ``progress=`` and points at the function's caller.
+
+    Raises:
+        ConfigError: ``show_progress`` given together with ``progress=True``.
+    """
+    if show_progress is None:
+        return progress
+    if progress:
+        raise ConfigError(
+            f"{call}() got both progress=True and the deprecated "
+            f"show_progress={show_progress}; pass progress= only"
+        )
+    warnings.warn(
+        f"{call}(show_progress={show_progress}) is deprecated and will be removed in the "
+        f"next release; use {call}(..., progress={show_progress})",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return bool(show_progress)
 
 
 def fit_started(logger: Logger, what: str, **sizes: int) -> float:

@@ -129,9 +129,15 @@ def test_replicate_gives_intervals() -> None:
     assert row["relative_ci_low"] <= row["relative"] <= row["relative_ci_high"]
 
 
-def test_show_progress_runs() -> None:
-    run = simulate_arm(SMALL.replace(weeks=1), Campaign(), seed=0, show_progress=True)
-    assert len(run.weekly) == SMALL.pre_weeks + 1
+def test_progress_shows_a_bar_over_weeks_and_changes_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    world = SMALL.replace(weeks=1)
+    run = simulate_arm(world, Campaign(), seed=0, progress=True)
+    assert f"{SMALL.pre_weeks + 1}/{SMALL.pre_weeks + 1}" in capsys.readouterr().err
+    quiet = simulate_arm(world, Campaign(), seed=0)
+    assert capsys.readouterr().err == ""
+    pd.testing.assert_frame_equal(run.weekly, quiet.weekly)
 
 
 def _hand_tree() -> tuple[pd.DataFrame, pd.DataFrame]:

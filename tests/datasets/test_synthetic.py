@@ -379,9 +379,10 @@ def test_start_is_floored_to_utc_midnight_and_months_set_the_end() -> None:
     assert shop.demand["ds"].nunique() == 61
 
 
-def test_show_progress_reports_every_stage(capsys: pytest.CaptureFixture[str]) -> None:
-    make_shop(n_members=10, show_progress=True)
-    assert "6/6" in capsys.readouterr().err
+def test_progress_reports_every_stage(capsys: pytest.CaptureFixture[str]) -> None:
+    make_shop(n_members=10, progress=True)
+    err = capsys.readouterr().err
+    assert "make_shop" in err and "6/6" in err
 
 
 @pytest.mark.parametrize(

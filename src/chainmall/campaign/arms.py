@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from chainmall._progress import progress_bar, resolve_progress
 from chainmall.campaign.config import WorldConfig
 from chainmall.campaign.mechanics import Campaign
 from chainmall.campaign.metrics import METRICS
@@ -71,7 +72,8 @@ def run_experiment(
     *,
     seed: int = 0,
     common_random_numbers: bool = True,
-    show_progress: bool = False,
+    progress: bool = False,
+    show_progress: bool | None = None,
 ) -> Experiment:
     """Simulate ``treatment`` and ``control`` (default: :class:`Campaign()`) shops.
 
@@ -82,13 +84,18 @@ def run_experiment(
         seed: seed of the treatment arm (and of the control with common random numbers).
         common_random_numbers: same seed for both arms (paired shops); ``False`` draws
             the control independently (member-level tests then see independent arms).
-        show_progress: progress bars over weeks.
+        progress: progress bars over weeks (stderr), one per arm.
+        show_progress: deprecated (``FutureWarning``); use ``progress``.
+
+    Raises:
+        ConfigError: both ``progress=True`` and ``show_progress`` are given.
     """
+    progress = resolve_progress(progress, show_progress, "run_experiment")
     ctrl = control if control is not None else Campaign()
     ctrl_seed = seed if common_random_numbers else seed + _CONTROL_OFFSET
     return Experiment(
-        simulate_arm(config, treatment, seed=seed, show_progress=show_progress),
-        simulate_arm(config, ctrl, seed=ctrl_seed, show_progress=show_progress),
+        simulate_arm(config, treatment, seed=seed, progress=progress),
+        simulate_arm(config, ctrl, seed=ctrl_seed, progress=progress),
     )
 
 
@@ -114,21 +121,24 @@ def replicate(
     *,
     seeds: Iterable[int] = range(10),
     confidence: float = 0.95,
-    show_progress: bool = False,
+    progress: bool = False,
+    show_progress: bool | None = None,
 ) -> Replication:
-    """Run :func:`run_experiment` (common random numbers) for each seed and summarise."""
+    """Run :func:`run_experiment` (common random numbers) for each seed and summarise.
+
+    ``progress=True`` shows a bar over the seeds (stderr); ``show_progress`` is its
+    deprecated name (``FutureWarning``), and both at once raise ``ConfigError``.
+    """
+    progress = resolve_progress(progress, show_progress, "replicate")
     seed_list = list(seeds)
     if len(seed_list) < 2:
         raise ConfigError(f"replicate needs at least 2 seeds for an interval, got {seed_list}")
-    iterator: Iterable[int] = seed_list
-    if show_progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(seed_list, desc="seeds", unit="seed")
     rows = []
-    for seed in iterator:
-        summary = run_experiment(config, treatment, control, seed=seed).summary()
-        rows.append(summary.assign(seed=seed))
+    with progress_bar(len(seed_list), enabled=progress, desc="seeds") as bar:
+        for seed in seed_list:
+            summary = run_experiment(config, treatment, control, seed=seed).summary()
+            rows.append(summary.assign(seed=seed))
+            bar.update()
     runs = pd.concat(rows, ignore_index=True)[["seed", "metric", "control", "treatment"]]
     crit = stats.t.ppf(0.5 + confidence / 2, len(seed_list) - 1)
     out = []

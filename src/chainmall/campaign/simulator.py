@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from chainmall._progress import progress_bar, resolve_progress
 from chainmall.campaign import engines
 from chainmall.campaign.config import WorldConfig
 from chainmall.campaign.mechanics import (
@@ -519,7 +520,8 @@ def simulate_arm(
     campaign: Campaign,
     *,
     seed: int = 0,
-    show_progress: bool = False,
+    progress: bool = False,
+    show_progress: bool | None = None,
 ) -> ArmRun:
     """Simulate one arm: ``pre_weeks`` of control rules, then ``weeks`` of ``campaign``.
 
@@ -527,18 +529,21 @@ def simulate_arm(
         config: the world (population, behaviour, stock).
         campaign: what the arm runs from week ``pre_weeks`` on.
         seed: the only source of randomness.
-        show_progress: show a progress bar over weeks.
+        progress: show a progress bar over weeks (stderr).
+        show_progress: deprecated (``FutureWarning``); use ``progress``.
+
+    Raises:
+        ConfigError: both ``progress=True`` and ``show_progress`` are given.
     """
     from chainmall.campaign.metrics import arm_metrics
 
+    progress = resolve_progress(progress, show_progress, "simulate_arm")
     world = _World(config, seed)
-    weeks = range(config.pre_weeks + config.weeks)
-    if show_progress:
-        from tqdm.auto import tqdm
-
-        weeks = tqdm(weeks, desc=f"simulating {campaign.name}", unit="week")
-    for week in weeks:
-        world.step(week, campaign if week >= config.pre_weeks else _CONTROL)
+    n_weeks = config.pre_weeks + config.weeks
+    with progress_bar(n_weeks, enabled=progress, desc=f"simulating {campaign.name}") as bar:
+        for week in range(n_weeks):
+            world.step(week, campaign if week >= config.pre_weeks else _CONTROL)
+            bar.update()
     orders, lines, members, weekly = _frames(world)
     orders, settlement = _commissions(orders, members, campaign, config)
     metrics = arm_metrics(orders, lines, members, weekly, config)

@@ -16,13 +16,13 @@ def _demo(args: argparse.Namespace) -> int:
     from chainmall.datasets import make_shop
 
     shop = make_shop(
-        seed=args.seed, n_members=args.members, months=args.months, show_progress=args.progress
+        seed=args.seed, n_members=args.members, months=args.months, progress=args.progress
     )
     summary: dict[str, object] = dict(shop.summary())
     if not args.no_report:
         from chainmall.report import build_report
 
-        report = build_report(shop, show_progress=args.progress, programme=args.programme)
+        report = build_report(shop, progress=args.progress, programme=args.programme)
         path = report.write(args.report)
         summary["report"] = {"path": str(path), **report.summary()}
     if args.json:

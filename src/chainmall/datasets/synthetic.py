@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from chainmall._progress import progress_bar, resolve_progress
 from chainmall.datasets._shop_calendar import Horizon, order_intensity
 from chainmall.datasets._shop_demand import draw_demand
 from chainmall.datasets._shop_items import draw_items
@@ -135,7 +136,9 @@ def make_shop(
     start: str | pd.Timestamp = "2025-01-01",
     orders_per_member: float = 10.0,
     refund_rate: float = 0.03,
-    show_progress: bool = False,
+    show_progress: bool | None = None,
+    *,
+    progress: bool = False,
 ) -> Shop:
     """Draw a synthetic S2B2C shop.
 
@@ -150,15 +153,18 @@ def make_shop(
         orders_per_member: mean orders per member over the horizon, never-buyers
             included (lines per order average 1.25).
         refund_rate: share of paid lines with at least one refund, in [0, 1].
-        show_progress: show a progress bar over the generation stages.
+        show_progress: deprecated (``FutureWarning``); use ``progress``.
+        progress: show a progress bar over the generation stages (stderr).
 
     Returns:
         The shop's tables; all times are ``datetime64[ns, UTC]`` except
         ``demand.ds`` (naive dates), all money is integer fen (``int64``).
 
     Raises:
-        ConfigError: an argument is of the wrong type or out of range.
+        ConfigError: an argument is of the wrong type or out of range, or both
+            ``progress=True`` and ``show_progress`` are given.
     """
+    progress = resolve_progress(progress, show_progress, "make_shop")
     seed = _check_int("seed", seed, 0, 2**53 - 1)
     n_members = _check_int("n_members", n_members, 1, 100_000_000)
     months = _check_int("months", months, 1, 120)
@@ -169,22 +175,20 @@ def make_shop(
 
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(_STAGES))]
     rng = dict(zip(_STAGES, streams, strict=True))
-    progress = _progress(show_progress)
-
-    items = draw_items(rng["catalogue"], n_items)
-    members = draw_members(rng["members"], n_members, horizon, items.n_categories)
-    progress.update(2)
-    draw = draw_orders(
-        rng["orders"], members, items, horizon, order_intensity(horizon), orders_per_member
-    )
-    progress.update(1)
-    refunds = draw_refunds(rng["refunds"], draw, horizon, refund_rate)
-    progress.update(1)
-    ratings = draw_ratings(rng["ratings"], members, items, draw, horizon)
-    progress.update(1)
-    demand, skus, elasticity = draw_demand(rng["demand"], items, draw, horizon)
-    progress.update(1)
-    progress.close()
+    with progress_bar(len(_STAGES), enabled=progress, desc="make_shop") as bar:
+        items = draw_items(rng["catalogue"], n_items)
+        members = draw_members(rng["members"], n_members, horizon, items.n_categories)
+        bar.update(2)
+        draw = draw_orders(
+            rng["orders"], members, items, horizon, order_intensity(horizon), orders_per_member
+        )
+        bar.update(1)
+        refunds = draw_refunds(rng["refunds"], draw, horizon, refund_rate)
+        bar.update(1)
+        ratings = draw_ratings(rng["ratings"], members, items, draw, horizon)
+        bar.update(1)
+        demand, skus, elasticity = draw_demand(rng["demand"], items, draw, horizon)
+        bar.update(1)
 
     true_elasticity = np.full(n_items, np.nan)
     true_elasticity[skus] = elasticity
@@ -199,19 +203,3 @@ def make_shop(
         start=horizon.start,
         end=horizon.end,
     )
-
-
-class _NoProgress:
-    def update(self, n: int = 1) -> None:
-        """Nothing to show."""
-
-    def close(self) -> None:
-        """Nothing to close."""
-
-
-def _progress(show: bool) -> Any:
-    if not show:
-        return _NoProgress()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=len(_STAGES), desc="make_shop", unit="stage")

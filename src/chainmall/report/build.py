@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chainmall import __version__
+from chainmall._progress import progress_bar, resolve_progress
 from chainmall._storage import atomic_write
 from chainmall.datasets import Shop
 from chainmall.exceptions import ConfigError, DataValidationError
@@ -70,9 +71,10 @@ def build_report(
     *,
     specs: tuple[SectionSpec, ...] = SECTIONS,
     title: str = "chainmall demo report",
-    show_progress: bool = False,
+    progress: bool = False,
     programme: str | ReferralStore | None = None,
     programme_member: Any = None,
+    show_progress: bool | None = None,
 ) -> DemoReport:
     """Run every section whose engine is installed on ``shop`` and render the page.
 
@@ -80,7 +82,7 @@ def build_report(
         shop: the data, e.g. ``chainmall.datasets.make_shop(seed=0)``.
         specs: section builders in page order (default: all known sections).
         title: page title.
-        show_progress: show a progress bar over the sections (tqdm).
+        progress: show a progress bar over the sections (stderr).
         programme: the store the "programme" section reads: a SQLAlchemy URL
             (``sqlite:///programme.db``; programme ``default``) or an open
             :class:`~chainmall.referral.ReferralStore` (left open). ``None``: the
@@ -88,6 +90,7 @@ def build_report(
         programme_member: whose fission path and commission detail the section
             shows (the shop's own id); ``None``: the busiest earner at least
             two invites deep (see :func:`chainmall.report.programme.store_section`).
+        show_progress: deprecated (``FutureWarning``); use ``progress``.
 
     Returns:
         :class:`DemoReport` (nothing is written; call ``.write(path)``).
@@ -96,8 +99,10 @@ def build_report(
         DataValidationError: ``shop`` is not a Shop; ``programme_member`` is not
             a member of the programme.
         ConfigError: ``programme``/``programme_member`` given but ``specs`` has no
-            ``programme`` section.
+            ``programme`` section; both ``progress=True`` and ``show_progress``
+            are given.
     """
+    progress = resolve_progress(progress, show_progress, "build_report")
     if not isinstance(shop, Shop):
         raise DataValidationError(
             f"shop must be a Shop (chainmall.datasets.make_shop), got {type(shop).__name__}"
@@ -110,17 +115,12 @@ def build_report(
         for spec in specs
         if not _installed(spec.package)
     ]
-    if show_progress:
-        from tqdm.auto import tqdm
-
-        iterator: Any = tqdm(available, desc="report", unit="section")
-    else:
-        iterator = available
     sections = []
-    for spec in iterator:
-        if show_progress:
-            iterator.set_postfix_str(spec.key)
-        sections.append(spec.build(shop))
+    with progress_bar(len(available), enabled=progress, desc="report") as bar:
+        for spec in available:
+            bar.set_postfix(section=spec.key)
+            sections.append(spec.build(shop))
+            bar.update()
     footer = (
         f"chainmall {__version__}; shop horizon {shop.start:%Y-%m-%d} to "
         f"{shop.end:%Y-%m-%d}; figures drawn with matplotlib (Agg)."
