@@ -223,7 +223,7 @@ def settlement(
         (row.seq, row.type, row.outcome)
         for row in conn.execute(
             select(ev.c.seq, ev.c.type, ev.c.outcome)
-            .where(ev.c.programme_id == programme, ev.c.outcome != "ACCEPTED")
+            .where(ev.c.programme_id == programme, ev.c.outcome != schema.ACCEPTED)
             .order_by(ev.c.seq)
         )
     ]

@@ -33,7 +33,7 @@ from sqlalchemy import (
 
 from chainmall.referral.records import INT_FIELDS
 
-__all__ = ["ID_LENGTH", "METADATA", "RULE_LENGTH", "TABLES", "VERSION_TABLE"]
+__all__ = ["ACCEPTED", "ID_LENGTH", "METADATA", "RULE_LENGTH", "TABLES", "VERSION_TABLE"]
 
 ID_LENGTH = 128
 """Longest id (members, orders, lines, refunds, event ids) the store keeps, in characters."""
@@ -42,6 +42,8 @@ RULE_LENGTH = ID_LENGTH + 16
 
 VERSION_TABLE = "referral_alembic_version"
 """Alembic's revision table for the store (apart from a shop's own migrations)."""
+ACCEPTED = "ACCEPTED"
+"""The outcome of an event the rules accepted (the others hold the reject reason)."""
 
 METADATA = MetaData()
 
@@ -97,7 +99,7 @@ events = Table(
     Column("type", String(32), nullable=False),
     Column("payload", Text, nullable=False),  # canonical JSON of the event, seq excluded
     Column("digest", String(64), nullable=False),  # SHA-256 of the payload
-    Column("outcome", String(32), nullable=False),  # "ACCEPTED" or a Reason name
+    Column("outcome", String(32), nullable=False),  # ACCEPTED or a Reason name
     Column("ingested_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("programme_id", "seq"),
     UniqueConstraint("programme_id", "event_id", name="uq_referral_events_event_id"),

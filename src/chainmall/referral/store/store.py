@@ -32,13 +32,11 @@ from sqlalchemy.exc import DBAPIError
 
 from chainmall.exceptions import ConfigError, DataValidationError, StoreError
 from chainmall.ledger import TreeHead
-from chainmall.referral._batch.settle import settle
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.events import (
     CommissionApproved,
     CommissionDeclined,
     SettlementTick,
-    rows_to_frame,
 )
 from chainmall.referral.frame import event_of_rows
 from chainmall.referral.rules import apply_event
@@ -46,6 +44,7 @@ from chainmall.referral.rules.journal import ABSENT
 from chainmall.referral.settlement import Settlement
 from chainmall.referral.store import database, programmes, reads, schema
 from chainmall.referral.store.audit import AuditReport, audit
+from chainmall.referral.store.backfill import load as bulk_backfill
 from chainmall.referral.store.cache import StateCache
 from chainmall.referral.store.entries import entry_row, leaf_of
 from chainmall.referral.store.intake import Delivery, Intake, intake
@@ -56,8 +55,6 @@ from chainmall.referral.store.tree import Frontier
 __all__ = ["IngestReport", "ReferralStore"]
 
 logger = logging.getLogger(__name__)
-
-ACCEPTED = "ACCEPTED"
 
 
 @dataclass(frozen=True)
@@ -79,7 +76,9 @@ class IngestReport:
     def rejected(self) -> pd.DataFrame:
         """The new events the rules rejected, with their reason."""
         o = self.outcomes
-        return o[(o["delivery"] == "new") & (o["outcome"] != ACCEPTED)].reset_index(drop=True)
+        return o[(o["delivery"] == "new") & (o["outcome"] != schema.ACCEPTED)].reset_index(
+            drop=True
+        )
 
     @property
     def conflicts(self) -> pd.DataFrame:
@@ -251,16 +250,16 @@ class ReferralStore:
         return report
 
     def backfill(self, events: pd.DataFrame | Iterable[tuple[str, Any]]) -> IngestReport:
-        """Import a long history into an empty programme, checked by the batch path.
+        """Import a long history into an empty programme through the batch path.
 
-        The history is applied as one ``ingest`` call (one transaction; the state
-        starts empty, so nothing is read back and every row is written once), then
-        ``settle`` runs on the same numbered stream: its Merkle root must equal the
-        store's, or nothing is stored. Continue with ``ingest`` afterwards.
+        The events are numbered as ``ingest`` would number them, settled once by
+        ``settle`` and the resulting event log, ledger and state rows are
+        bulk-loaded in one transaction (:mod:`.backfill`): the tables equal those
+        of ingesting the same events one by one. Continue with ``ingest``.
 
         Raises:
-            StoreError: the programme already has events, or the batch path disagrees.
-            DataValidationError: as :meth:`ingest`.
+            StoreError: the programme already has events.
+            DataValidationError: as :meth:`ingest` (nothing is stored).
         """
         taken = intake(events)
         try:
@@ -271,24 +270,13 @@ class ReferralStore:
                         f"programme {self.programme!r} already has {head.last_seq} events; "
                         "backfill fills an empty programme, use ingest to continue"
                     )
-                report, counts, token = self._ingest(conn, taken)
-                numbered = rows_to_frame(
-                    [{**row, "seq": i} for i, d in enumerate(taken.events, 1) for row in d.rows]
+                loaded = bulk_backfill(
+                    conn, taken, self.programme, self.registry, self._check_kinds
                 )
-                later = dict(list(self.registry.items())[1:])
-                batch_root = settle(numbered, self.config, later).merkle_root().hex()
-                if batch_root != report.head.root:
-                    raise StoreError(
-                        f"backfill of programme {self.programme!r}: the batch settlement's root "
-                        f"{batch_root[:16]} differs from the store's {report.head.root[:16]}; "
-                        "nothing was stored (please report this with the events)"
-                    )
-        except BaseException:
-            self._drop_cache()
-            raise
-        self._committed(counts, token)
-        logger.info("backfilled programme %r: %d entries", self.programme, report.entries)
-        return report
+        finally:
+            self._drop_cache()  # the next call reads the loaded rows back
+        logger.info("backfilled programme %r: %d entries", self.programme, loaded.entries)
+        return IngestReport(loaded.outcomes, loaded.entries, loaded.head)
 
     def tick(self, as_of: datetime) -> IngestReport:
         """Settle what is due at ``as_of`` (a ``SETTLEMENT_TICK``; its event id is the instant).
@@ -346,7 +334,7 @@ class ReferralStore:
             for event in typed:
                 applied = apply_event(cache.state, event, self.registry)
                 seq = event[0] if isinstance(event, tuple) else event.seq
-                outcome_of[new[seq - first].event_id] = applied.reason or ACCEPTED
+                outcome_of[new[seq - first].event_id] = applied.reason or schema.ACCEPTED
                 if applied.journal is not None:
                     cache.note(applied.journal)
                 records.extend(applied.records)
