@@ -18,8 +18,8 @@ programme in frames of ``--batch`` events (1,000), one durable commit each
   the ratio compares the store's rate on those same batches.
 
 Then, on SQLite: the bulk backfill (``ReferralStore.backfill``) of a
-``--backfill-members`` shop (1M members, ~10M lines) into an empty programme in a
-new file, root checked against ``settle``; and the reopen-and-apply time of that
+``--backfill-members`` shop (1M members; ``--backfill-orders`` per member, default
+``--orders-per-member``: ~10M lines) into an empty programme in a new file, root checked against ``settle``; and the reopen-and-apply time of that
 store (close the engine, ``ReferralStore.open`` again, ingest one new order). The
 backfill settles the whole history once (the batch path) and bulk-loads it in one
 transaction: when its expected peak memory (:data:`BACKFILL_BYTES_PER_ROW` per event
@@ -401,8 +401,13 @@ def backfill_phase(
 ) -> tuple[str, ReferralStore, Stream]:
     """Backfill a new SQLite file when memory allows; the store (url, store, stream) to reopen."""
     url, store, stream = bulk
-    same = args.backfill_members == args.members or args.data_file
-    frame = stream.frame if same else load_frame(report, args, args.backfill_members)
+    same = (args.backfill_members, args.backfill_orders) == (args.members, args.orders_per_member)
+    same = same or args.data_file
+    frame = (
+        stream.frame
+        if same
+        else load_frame(report, args, args.backfill_members, args.backfill_orders)
+    )
     shortfall = memory_shortfall(len(frame))
     if shortfall:
         print(json.dumps({"metric": "backfill", "status": shortfall}), flush=True)
@@ -435,11 +440,14 @@ def run_database(
     return store
 
 
-def load_frame(report: Report, args: argparse.Namespace, members: int) -> pd.DataFrame:
-    """The data file's events, or a ``make_shop`` programme's (generated in a child process)."""
+def load_frame(
+    report: Report, args: argparse.Namespace, members: int, orders: float | None = None
+) -> pd.DataFrame:
+    """The data file's events, or a ``make_shop`` programme's of ``members`` with ``orders``
+    per member (default ``--orders-per-member``), generated in a child process."""
     if args.data_file:
         return read_events_csv(args.data_file)
-    return shop_events(report, members, args.orders_per_member, args.seed)
+    return shop_events(report, members, orders or args.orders_per_member, args.seed)
 
 
 def parse_args() -> argparse.Namespace:
@@ -448,6 +456,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--members", type=int, default=None, help="members in the shop")
     parser.add_argument("--orders-per-member", type=float, default=None)
     parser.add_argument("--backfill-members", type=int, default=None, help="backfilled shop")
+    parser.add_argument("--backfill-orders", type=float, default=None, help="its orders per member")
     parser.add_argument("--batch", type=int, default=1_000, help="events per ingest call")
     parser.add_argument("--singles", type=int, default=None, help="single-order ingests")
     parser.add_argument("--anchor-orders", type=int, default=None, help="anchor prefix orders")
@@ -467,6 +476,7 @@ def parse_args() -> argparse.Namespace:
     args.members = args.members or (5_000 if quick else 100_000)
     args.orders_per_member = args.orders_per_member or (3.2 if quick else 8.0)
     args.backfill_members = args.backfill_members or (args.members if quick else 1_000_000)
+    args.backfill_orders = args.backfill_orders or args.orders_per_member
     args.singles = args.singles or (50 if quick else 500)
     args.anchor_orders = args.anchor_orders or (1_000 if quick else 20_000)
     return args
