@@ -104,7 +104,7 @@ def tables(url: str, programme: str) -> dict[str, pd.DataFrame]:
 def resolved_shortcuts(members: pd.DataFrame) -> list[Any]:
     """Per member: ``(root, steps)`` reached by following its shortcuts (None: no inviter)."""
     shortcut = {
-        u: None if s is None else json.loads(s)
+        u: None if pd.isna(s) else json.loads(s)
         for u, s in zip(members["user_id"], members["shortcut"], strict=True)
     }
     out = []
