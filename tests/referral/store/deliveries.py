@@ -6,10 +6,22 @@ import dataclasses
 from typing import Any
 
 import pandas as pd
+from hypothesis import HealthCheck, Phase, settings
 
 from chainmall.referral import OrderPaid, Settlement, events_to_frame, settle
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.store import ReferralStore
+
+
+def examples(n: int) -> Any:
+    """Hypothesis settings for ``n`` store examples without shrinking: an example takes
+    seconds, shrinking one minutes; a failing example is printed as drawn."""
+    return settings(
+        max_examples=n,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.explicit, Phase.reuse, Phase.generate),
+    )
 
 
 def event_id(i: int) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -49,7 +49,7 @@ from tests.referral.referral_streams import (
     versions_of,
     with_entry_ids,
 )
-from tests.referral.store.deliveries import as_frame, deliver, event_id, expected
+from tests.referral.store.deliveries import as_frame, deliver, event_id, examples, expected
 
 _programmes = itertools.count()
 STATE_TABLES = [t for t in schema.TABLES if t not in (schema.programmes, schema.heads)]
@@ -63,16 +63,6 @@ HEAD_COLUMNS = (
     "frontier",
     "root",
 )
-
-
-def examples(n: int) -> Any:
-    """No shrinking: a store example takes a second; the failing example prints as drawn."""
-    return settings(
-        max_examples=n,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        phases=(Phase.explicit, Phase.reuse, Phase.generate),
-    )
 
 
 def tables(url: str, programme: str) -> dict[str, pd.DataFrame]:

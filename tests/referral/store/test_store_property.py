@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from chainmall.referral import ApprovalConfig, ReferralConfig
@@ -19,20 +19,12 @@ from tests.referral.referral_streams import (
     text,
     with_entry_ids,
 )
-from tests.referral.store.deliveries import deliver, expected
+from tests.referral.store.deliveries import deliver, examples, expected
 
-# No shrinking: a store example is seconds, shrinking one takes minutes; the failing
-# example is printed as drawn.
-FAST = settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    phases=(Phase.explicit, Phase.reuse, Phase.generate),
-)
 _programmes = itertools.count()
 
 
-@FAST
+@examples(40)
 @given(streams(), configs(), st.data())
 def test_store_equals_settle(
     database_url: str, events: list[Any], config: ReferralConfig, data: Any
@@ -43,12 +35,7 @@ def test_store_equals_settle(
     check_store(database_url, with_entry_ids(events, config), config, data)
 
 
-@settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    phases=(Phase.explicit, Phase.reuse, Phase.generate),
-)
+@examples(15)
 @given(approval_streams(), configs(), st.data())
 def test_store_equals_settle_with_approval(
     database_url: str, events: list[Any], config: ReferralConfig, data: Any

@@ -35,7 +35,7 @@ import pandas as pd
 from sqlalchemy import Connection, update
 from sqlalchemy import Table as SqlTable
 
-from chainmall.ledger import TreeHead, merkle_root
+from chainmall.ledger import TreeHead
 from chainmall.referral._batch.settle import settle_frame
 from chainmall.referral.config import ReferralConfig
 from chainmall.referral.events import EVENT_COLUMNS, INT_COLUMNS
@@ -199,7 +199,7 @@ def _entry_rows(entries: pd.DataFrame) -> tuple[pd.DataFrame, Frontier]:
     for eid, raw in iter_records(entries):
         ids.append(eid)
         leaves.append(sha(b"\x00" + raw).digest())
-    frontier = _frontier(leaves)
+    frontier = Frontier.of(leaves)
     n = len(entries)
     eids = np.array(ids, dtype=object).reshape(n)
     ref = entries["ref_pos"].to_numpy(dtype=np.int64, na_value=-1)
@@ -220,18 +220,6 @@ def _entry_rows(entries: pd.DataFrame) -> tuple[pd.DataFrame, Frontier]:
         else:
             rows[name] = entries[name].astype(object).where(entries[name].notna(), None)
     return pd.DataFrame(rows), frontier
-
-
-def _frontier(leaves: list[bytes]) -> Frontier:
-    """The Merkle frontier of ``leaves``: the root of each perfect subtree that the
-    binary digits of their count name, largest first (what ``Frontier.append`` builds)."""
-    frontier, at = Frontier(), 0
-    for bit in reversed(range(len(leaves).bit_length())):
-        span = 1 << bit
-        if len(leaves) & span:
-            frontier.subtrees.append((span, merkle_root(leaves[at : at + span])))
-            at += span
-    return frontier
 
 
 def _write_head(

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from chainmall.ledger import merkle_root
 
 __all__ = ["Frontier"]
 
@@ -27,6 +30,18 @@ class Frontier:
     """Perfect subtrees ``(size, root)`` covering the leaves so far, largest first."""
 
     subtrees: list[tuple[int, bytes]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, leaves: Sequence[bytes]) -> Frontier:
+        """The frontier of ``leaves`` built at once: the root of each perfect subtree that
+        the binary digits of their count name, largest first (what :meth:`append` builds)."""
+        frontier, at = cls(), 0
+        for bit in reversed(range(len(leaves).bit_length())):
+            span = 1 << bit
+            if len(leaves) & span:
+                frontier.subtrees.append((span, merkle_root(leaves[at : at + span])))
+                at += span
+        return frontier
 
     @property
     def size(self) -> int:
